@@ -1,0 +1,133 @@
+"""sitegen's edges: HTTP routes, the queue handler and the schedule. Each is a few lines."""
+from __future__ import annotations
+
+import os
+
+from chalice import AuthResponse, Chalice, CORSConfig, Rate, Response
+
+from chalicelib import edge
+from chalicelib.auth import token_is_valid
+from chalicelib.bootstrap import get_deps
+from chalicelib.schemas import OrderCreate
+from chalicelib.services import generations, orders, status, sweeper, worker
+
+app = Chalice(app_name="sitegen")
+app.api.cors = CORSConfig(allow_origin="*", allow_headers=["Authorization", "Idempotency-Key", "Content-Type"])
+QUEUE = os.environ.get("SITEGEN_QUEUE_NAME", "sitegen-generation")
+
+try:  # chalice local and chalice.test turn this into a 401; on Lambda, "Unauthorized" does.
+    from chalice.local import NotAuthorizedError as _LocalUnauthorized
+
+    class Unauthorized(_LocalUnauthorized):
+        def __init__(self) -> None:
+            super().__init__({"x-amzn-ErrorType": "UnauthorizedException"}, b'{"message":"Unauthorized"}')
+
+        def __str__(self) -> str:
+            return "Unauthorized"
+except ImportError:  # pragma: no cover - the Lambda runtime ships only chalice.app
+
+    class Unauthorized(Exception):  # type: ignore[no-redef]
+        def __init__(self) -> None:
+            super().__init__("Unauthorized")
+
+
+@app.authorizer()
+def bearer(auth_request):  # type: ignore[no-untyped-def]
+    if token_is_valid(auth_request.token, get_deps().settings.token_hashes):
+        return AuthResponse(routes=["*"], principal_id="crm")
+    raise Unauthorized()
+
+
+
+def _req():  # type: ignore[no-untyped-def]
+    return app.current_request
+
+
+@app.route("/health", methods=["GET"])
+@edge.endpoint
+def health() -> Response:
+    result = status.health(get_deps())
+    return edge.ok(result, 200 if result.status == "ok" else 503)
+
+
+@app.route("/openapi.json", methods=["GET"])
+@edge.endpoint
+def openapi() -> Response:
+    from chalicelib.openapi import document
+
+    return Response(body=document(), status_code=200, headers=edge.JSON)
+
+
+@app.route("/orders", methods=["POST"], authorizer=bearer)
+@edge.endpoint
+def create_order() -> Response:
+    command = edge.parse_body(_req(), OrderCreate, get_deps().settings.max_body_bytes)
+    return edge.ok(orders.create_order(get_deps(), command), 201)
+
+
+@app.route("/orders", methods=["GET"], authorizer=bearer)
+@edge.endpoint
+def list_orders() -> Response:
+    limit = edge.int_param(_req(), "limit", 20, 1, 100)
+    return edge.ok(orders.list_orders(get_deps(), limit, edge.str_param(_req(), "cursor")))
+
+
+@app.route("/orders/{order_id}", methods=["GET"], authorizer=bearer)
+@edge.endpoint
+def get_order(order_id: str) -> Response:
+    return edge.ok(orders.get_order(get_deps(), order_id))
+
+
+@app.route("/orders/{order_id}/generations", methods=["POST"], authorizer=bearer)
+@edge.endpoint
+def start_generation(order_id: str) -> Response:
+    key = (_req().headers or {}).get("idempotency-key")
+    return edge.ok(generations.start_generation(get_deps(), order_id, key), 202)
+
+
+@app.route("/orders/{order_id}/generations", methods=["GET"], authorizer=bearer)
+@edge.endpoint
+def list_generations(order_id: str) -> Response:
+    return edge.ok(generations.list_generations(get_deps(), order_id))
+
+
+@app.route("/generations/{generation_id}", methods=["GET"], authorizer=bearer)
+@edge.endpoint
+def get_generation(generation_id: str) -> Response:
+    return edge.ok(generations.get_generation(get_deps(), generation_id))
+
+
+@app.route("/generations/{generation_id}/logs", methods=["GET"], authorizer=bearer)
+@edge.endpoint
+def generation_logs(generation_id: str) -> Response:
+    limit = edge.int_param(_req(), "limit", 100, 1, status.MAX_LOG_PAGE)
+    return edge.ok(status.log_page(get_deps(), generation_id, edge.str_param(_req(), "after"), limit))
+
+
+@app.route("/generations/{generation_id}/retry", methods=["POST"], authorizer=bearer)
+@edge.endpoint
+def retry_generation(generation_id: str) -> Response:
+    return edge.ok(generations.retry_generation(get_deps(), generation_id), 202)
+
+
+@app.route("/generations/{generation_id}/cancel", methods=["POST"], authorizer=bearer)
+@edge.endpoint
+def cancel_generation(generation_id: str) -> Response:
+    return edge.ok(generations.cancel_generation(get_deps(), generation_id), 202)
+
+
+@app.route("/queue", methods=["GET"], authorizer=bearer)
+@edge.endpoint
+def queue() -> Response:
+    return edge.ok(status.queue_stats(get_deps()))
+
+
+@app.on_sqs_message(queue=QUEUE, batch_size=1)
+def run_phase(event):  # type: ignore[no-untyped-def]
+    for record in event:  # batch size 1: Chalice cannot report partial batch failures
+        worker.handle_message(get_deps(), record.body, event.context.get_remaining_time_in_millis())
+
+
+@app.schedule(Rate(1, unit=Rate.MINUTES))
+def sweep(event):  # type: ignore[no-untyped-def]
+    sweeper.sweep(get_deps())

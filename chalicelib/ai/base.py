@@ -1,0 +1,44 @@
+"""The provider port: given a phase's inputs, return its validated output and what it cost."""
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from pydantic import BaseModel
+
+from chalicelib.domain.order import OrderData
+from chalicelib.domain.phases import Phase, TaskType
+
+
+@dataclass(frozen=True)
+class ResolvedConfig:
+    """An AI config as routed for one task; the API key is fetched only when a provider needs it."""
+
+    id: uuid.UUID
+    name: str
+    provider: str
+    model: str | None
+    base_url: str | None = None
+    account_id: str | None = None
+    secret_ref: str | None = None
+    params: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class AIRequest:
+    phase: Phase
+    task: TaskType
+    order: OrderData
+    inputs: dict[str, BaseModel]
+    schema: type[BaseModel]
+
+
+@dataclass(frozen=True)
+class AIResult:
+    output: BaseModel
+    usage: dict[str, Any]
+
+
+class Provider(Protocol):
+    def generate(self, request: AIRequest) -> AIResult: ...

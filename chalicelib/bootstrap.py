@@ -1,0 +1,104 @@
+"""The one place that builds real things: engine, sessions, AWS clients, adapters.
+
+Everything is created lazily, once per container (Lambda) or process, and tests swap it with
+`set_deps`. Importing this module does no I/O.
+"""
+from __future__ import annotations
+
+import os
+from datetime import datetime, timezone
+from functools import cached_property
+from typing import Any, Callable
+
+from chalicelib.config import Settings, get_settings
+from chalicelib.db.uow import UnitOfWork
+from chalicelib.ports import LogStore, PhaseQueue, SiteStore
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class Deps:
+    def __init__(self, settings: Settings, clock: Callable[[], datetime] = utcnow) -> None:
+        self.settings = settings
+        self.clock = clock
+
+    # --- Postgres -------------------------------------------------------------------------
+    @cached_property
+    def engine(self) -> Any:
+        from sqlalchemy import create_engine
+
+        if not self.settings.database_url:
+            raise RuntimeError("DATABASE_URL is not set")
+        return create_engine(
+            self.settings.database_url,
+            pool_pre_ping=True,  # a connection killed while the container slept is replaced
+            pool_size=int(os.environ.get("SITEGEN_DB_POOL_SIZE", "2")),
+            max_overflow=2,
+            pool_recycle=300,
+            connect_args={"timeout": 10},
+        )
+
+    @cached_property
+    def session_factory(self) -> Any:
+        from sqlalchemy.orm import sessionmaker
+
+        return sessionmaker(self.engine, expire_on_commit=False)
+
+    def uow(self) -> UnitOfWork:
+        return UnitOfWork(self.session_factory)
+
+    # --- AWS ------------------------------------------------------------------------------
+    def client(self, service: str) -> Any:
+        cache = self.__dict__.setdefault("_clients", {})
+        if service not in cache:
+            import boto3
+            from botocore.config import Config
+
+            config = Config(connect_timeout=3, read_timeout=10, retries={"max_attempts": 3, "mode": "standard"})
+            cache[service] = boto3.client(service, region_name=self.settings.region, config=config)
+        return cache[service]
+
+    @cached_property
+    def logs(self) -> LogStore:
+        from chalicelib.adapters.dynamo_logs import DynamoLogStore
+
+        return DynamoLogStore(self.client("dynamodb"), self.settings.logs_table, self.settings.log_ttl_days)
+
+    @cached_property
+    def queue(self) -> PhaseQueue:
+        from chalicelib.adapters.sqs_queue import SqsPhaseQueue
+
+        if not self.settings.queue_url:
+            raise RuntimeError("SITEGEN_QUEUE_URL is not set")
+        return SqsPhaseQueue(self.client("sqs"), self.settings.queue_url, self.settings.dlq_url)
+
+    @cached_property
+    def sites(self) -> SiteStore:
+        from chalicelib.adapters.s3_sites import S3SiteStore
+
+        s3 = self.client("s3")
+        base = self.settings.site_base_url or f"{s3.meta.endpoint_url}/{self.settings.site_bucket}"
+        return S3SiteStore(s3, self.settings.site_bucket, base)
+
+    # --- AI -------------------------------------------------------------------------------
+    def provider(self, config: Any) -> Any:
+        from chalicelib.ai.registry import build_provider
+
+        return build_provider(config)
+
+
+_deps: Deps | None = None
+
+
+def get_deps() -> Deps:
+    global _deps
+    if _deps is None:
+        _deps = Deps(get_settings())
+    return _deps
+
+
+def set_deps(deps: Deps | None) -> None:
+    global _deps
+    _deps = deps

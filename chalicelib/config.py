@@ -1,0 +1,52 @@
+"""Settings read once from the environment. No I/O here."""
+from __future__ import annotations
+
+import hashlib
+import os
+from functools import lru_cache
+
+from pydantic import BaseModel, Field
+
+
+def _list(name: str) -> list[str]:
+    return [part.strip() for part in os.environ.get(name, "").split(",") if part.strip()]
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+class Settings(BaseModel):
+    database_url: str | None = None
+    queue_url: str | None = None
+    dlq_url: str | None = None
+    logs_table: str = "sitegen-logs"
+    site_bucket: str = "sitegen-sites"
+    site_base_url: str | None = None  # public base serving <bucket> keys; None -> S3 endpoint URL
+    region: str = "us-east-1"
+    # API tokens are kept only as SHA-256 hashes in memory; several allowed for rotation.
+    token_hashes: frozenset[str] = frozenset()
+    log_ttl_days: int = Field(default=30, ge=1)
+    max_attempts: int = Field(default=3, ge=1)
+    retry_base_seconds: int = Field(default=2, ge=0)
+    max_body_bytes: int = 64 * 1024
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    env = os.environ.get
+    hashes = {hash_token(t) for t in _list("SITEGEN_API_TOKENS") + _list("SITEGEN_API_TOKEN")}
+    hashes |= {h.lower() for h in _list("SITEGEN_API_TOKEN_SHA256")}
+    return Settings(
+        database_url=env("DATABASE_URL"),
+        queue_url=env("SITEGEN_QUEUE_URL"),
+        dlq_url=env("SITEGEN_DLQ_URL"),
+        logs_table=env("SITEGEN_LOGS_TABLE", "sitegen-logs"),
+        site_bucket=env("SITEGEN_SITE_BUCKET", "sitegen-sites"),
+        site_base_url=env("SITEGEN_SITE_BASE_URL") or None,
+        region=env("AWS_REGION", env("AWS_DEFAULT_REGION", "us-east-1")),
+        token_hashes=frozenset(hashes),
+        log_ttl_days=int(env("SITEGEN_LOG_TTL_DAYS", "30")),
+        max_attempts=int(env("SITEGEN_MAX_ATTEMPTS", "3")),
+        retry_base_seconds=int(env("SITEGEN_RETRY_BASE_SECONDS", "2")),
+    )

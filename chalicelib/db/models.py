@@ -1,0 +1,129 @@
+"""Postgres tables (SQLAlchemy 2 typed ORM). The schema itself is owned by Alembic migrations."""
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger, Boolean, DateTime, ForeignKey, Identity, Index, Integer, String, Text,
+    UniqueConstraint, Uuid, func, text,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+class Base(DeclarativeBase):
+    type_annotation_map = {dict[str, Any]: JSONB, list[str]: JSONB}
+
+
+def _now_column() -> Mapped[datetime]:
+    return mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class Order(Base):
+    __tablename__ = "orders"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    seq: Mapped[int] = mapped_column(BigInteger, Identity(), unique=True)
+    external_ref: Mapped[str | None] = mapped_column(String(100), unique=True)
+    business_name: Mapped[str] = mapped_column(String(200))
+    segment: Mapped[str] = mapped_column(String(100))
+    description: Mapped[str | None] = mapped_column(Text)
+    services: Mapped[list[str]]
+    contact: Mapped[dict[str, Any]]
+    brand: Mapped[dict[str, Any]]
+    locale: Mapped[str] = mapped_column(String(10))
+    created_at: Mapped[datetime] = _now_column()
+
+
+class Generation(Base):
+    __tablename__ = "generations"
+    __table_args__ = (
+        # The database, not read-then-write, guarantees one active generation per order.
+        Index(
+            "uq_generations_one_active_per_order", "order_id", unique=True,
+            postgresql_where=text("status IN ('queued', 'running')"),
+        ),
+        Index("ix_generations_active", "status", postgresql_where=text("status IN ('queued', 'running')")),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    seq: Mapped[int] = mapped_column(BigInteger, Identity(), unique=True)
+    order_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("orders.id"), index=True)
+    status: Mapped[str] = mapped_column(String(20))
+    current_phase: Mapped[str | None] = mapped_column(String(20))
+    error: Mapped[str | None] = mapped_column(Text)
+    site_url: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = _now_column()
+    updated_at: Mapped[datetime] = _now_column()
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class PhaseRun(Base):
+    __tablename__ = "phase_runs"
+    __table_args__ = (UniqueConstraint("generation_id", "phase"),)
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    generation_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("generations.id"))
+    phase: Mapped[str] = mapped_column(String(20))
+    position: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(20))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    output: Mapped[dict[str, Any] | None]
+    error: Mapped[str | None] = mapped_column(Text)
+    lease_token: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+    lease_expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    usage: Mapped[dict[str, Any] | None]
+
+
+class OutboxMessage(Base):
+    """A phase to enqueue, written in the same transaction as the state change that wants it.
+
+    Deleted by the claim of that phase; the sweeper republishes rows that linger.
+    """
+
+    __tablename__ = "outbox"
+    __table_args__ = (UniqueConstraint("generation_id", "phase"),)
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    generation_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("generations.id"))
+    phase: Mapped[str] = mapped_column(String(20))
+    delay_seconds: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = _now_column()
+    published_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class AIConfig(Base):
+    __tablename__ = "ai_configs"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    provider: Mapped[str] = mapped_column(String(40))
+    model: Mapped[str | None] = mapped_column(String(200))
+    base_url: Mapped[str | None] = mapped_column(Text)
+    account_id: Mapped[str | None] = mapped_column(String(100))
+    secret_ref: Mapped[str | None] = mapped_column(Text)  # Secrets Manager id; never the key
+    api_key_last4: Mapped[str | None] = mapped_column(String(4))
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    params: Mapped[dict[str, Any]]
+    created_at: Mapped[datetime] = _now_column()
+    updated_at: Mapped[datetime] = _now_column()
+
+
+class AIRoute(Base):
+    __tablename__ = "ai_routes"
+
+    task: Mapped[str] = mapped_column(String(20), primary_key=True)  # a TaskType or "fallback"
+    config_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("ai_configs.id"))
+
+
+class IdempotencyRecord(Base):
+    __tablename__ = "idempotency_keys"
+
+    key: Mapped[str] = mapped_column(String(300), primary_key=True)
+    status_code: Mapped[int] = mapped_column(Integer)
+    body: Mapped[dict[str, Any]]
+    created_at: Mapped[datetime] = _now_column()

@@ -1,0 +1,98 @@
+"""HTTP edge helpers: parse requests into pydantic models, turn exceptions into one JSON error shape.
+
+Shape of every error: {"code": "...", "message": "...", "details": [...] | null} (+ extra fields).
+"""
+from __future__ import annotations
+
+import functools
+import json
+import sys
+import traceback
+from typing import Any, Callable, TypeVar
+
+from chalice import Response
+from pydantic import BaseModel, ValidationError
+
+from chalicelib.domain.errors import Conflict, InvalidInput, NotFound, SitegenError
+
+M = TypeVar("M", bound=BaseModel)
+JSON = {"Content-Type": "application/json"}
+STATUS = {NotFound: 404, Conflict: 409, InvalidInput: 400}
+
+
+class ApiError(Exception):
+    def __init__(self, status: int, code: str, message: str, details: list[dict[str, Any]] | None = None,
+                 **extra: Any) -> None:
+        super().__init__(message)
+        self.status, self.code, self.message, self.details, self.extra = status, code, message, details, extra
+
+
+def error(status: int, code: str, message: str, details: list[dict[str, Any]] | None = None,
+          **extra: Any) -> Response:
+    body = {"code": code, "message": message, "details": details, **extra}
+    return Response(body=json.dumps(body), status_code=status, headers=JSON)
+
+
+def ok(model: BaseModel, status: int = 200) -> Response:
+    return Response(body=model.model_dump_json(), status_code=status, headers=JSON)
+
+
+def parse_body(request: Any, model: type[M], max_bytes: int) -> M:
+    raw = request.raw_body or b""
+    if len(raw) > max_bytes:
+        raise ApiError(413, "payload_too_large", f"request body is larger than {max_bytes} bytes")
+    try:
+        data = json.loads(raw or b"null")
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise ApiError(400, "invalid_json", f"request body is not valid JSON: {exc}") from None
+    if not isinstance(data, dict):
+        raise ApiError(400, "invalid_json", "request body must be a JSON object")
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        details = [{"field": ".".join(str(p) for p in e["loc"]), "message": e["msg"]} for e in exc.errors()]
+        raise ApiError(422, "validation_error", "request body is invalid", details) from None
+
+
+def int_param(request: Any, name: str, default: int, low: int, high: int) -> int:
+    raw = (request.query_params or {}).get(name)
+    if raw is None or raw == "":
+        return default
+    if not raw.isdigit() or not low <= int(raw) <= high:
+        raise ApiError(400, "validation_error", f"{name} must be an integer from {low} to {high}",
+                       [{"field": name, "message": "out of range"}])
+    return int(raw)
+
+
+def str_param(request: Any, name: str) -> str | None:
+    return (request.query_params or {}).get(name) or None
+
+
+def endpoint(view: Callable[..., Response]) -> Callable[..., Response]:
+    """Wrap a route: specific exceptions become 4xx/503 JSON; anything else a 500 without internals."""
+
+    @functools.wraps(view)
+    def wrapper(*args: Any, **kwargs: Any) -> Response:
+        try:
+            return view(*args, **kwargs)
+        except ApiError as exc:
+            return error(exc.status, exc.code, exc.message, exc.details, **exc.extra)
+        except SitegenError as exc:
+            details = [{"field": exc.details["field"], "message": exc.message}] if "field" in exc.details else None
+            extra = {k: v for k, v in exc.details.items() if k != "field"}
+            return error(STATUS.get(type(exc), 400), exc.code, exc.message, details, **extra)
+        except Exception as exc:
+            module = type(exc).__module__
+            if module.startswith(("sqlalchemy", "pg8000", "botocore", "urllib3")):
+                _report(exc)
+                return error(503, "dependency_unavailable", "a backing service is unavailable; try again shortly")
+            _report(exc)
+            return error(500, "internal_error", "internal error; it has been logged")
+
+    return wrapper
+
+
+def _report(exc: BaseException) -> None:
+    code = getattr(exc, "response", {}).get("Error", {}).get("Code") if hasattr(exc, "response") else None
+    print(json.dumps({"level": "error", "message": "request failed", "error": type(exc).__name__, "code": code,
+                      "where": traceback.format_tb(exc.__traceback__)[-3:]}), file=sys.stdout, flush=True)

@@ -1,0 +1,99 @@
+"""The OpenAPI 3 document of the HTTP API, built from the same pydantic schemas the routes use."""
+from __future__ import annotations
+
+import json
+from functools import lru_cache
+from typing import Any
+
+from pydantic.json_schema import models_json_schema
+
+from chalicelib.schemas import (
+    ErrorPublic, GenerationList, GenerationPublic, HealthPublic, LogPage, OrderCreate, OrderList, OrderPublic,
+    QueuePublic,
+)
+
+MODELS = (ErrorPublic, GenerationList, GenerationPublic, HealthPublic, LogPage, OrderCreate, OrderList,
+          OrderPublic, QueuePublic)
+
+
+def _ref(model: type) -> dict[str, str]:
+    return {"$ref": f"#/components/schemas/{model.__name__}"}
+
+
+def _json(model: type, description: str) -> dict[str, Any]:
+    return {"description": description, "content": {"application/json": {"schema": _ref(model)}}}
+
+
+def _errors(*codes: int) -> dict[str, Any]:
+    text = {400: "Bad request", 401: "Missing or wrong token", 404: "Unknown id", 409: "Conflict",
+            413: "Body too large", 422: "Validation error", 503: "A dependency is down"}
+    return {str(c): _json(ErrorPublic, text[c]) for c in codes}
+
+
+def _param(name: str, where: str = "path", schema: dict[str, Any] | None = None) -> dict[str, Any]:
+    return {"name": name, "in": where, "required": where == "path", "schema": schema or {"type": "string"}}
+
+
+def _op(summary: str, responses: dict[str, Any], params: list[dict[str, Any]] | None = None,
+        body: type | None = None, public: bool = False) -> dict[str, Any]:
+    op: dict[str, Any] = {"summary": summary, "responses": responses, "parameters": params or []}
+    if body is not None:
+        op["requestBody"] = {"required": True, "content": {"application/json": {"schema": _ref(body)}}}
+    if public:
+        op["security"] = []
+    return op
+
+
+ORDER_ID, GEN_ID = _param("order_id"), _param("generation_id")
+PAGE = [_param("limit", "query", {"type": "integer", "minimum": 1, "maximum": 100}), _param("cursor", "query")]
+LOGS = [_param("after", "query"), _param("limit", "query", {"type": "integer", "minimum": 1, "maximum": 500})]
+IDEMPOTENCY = _param("Idempotency-Key", "header", {"type": "string", "maxLength": 200})
+
+PATHS: dict[str, dict[str, Any]] = {
+    "/health": {"get": _op("Health of every dependency", {"200": _json(HealthPublic, "All up"),
+                                                           "503": _json(HealthPublic, "Names what is down")},
+                           public=True)},
+    "/openapi.json": {"get": _op("This document", {"200": {"description": "OpenAPI 3 document"}}, public=True)},
+    "/orders": {
+        "post": _op("Create an order", {"201": _json(OrderPublic, "Created"), **_errors(400, 401, 409, 413, 422)},
+                    body=OrderCreate),
+        "get": _op("List orders, newest first", {"200": _json(OrderList, "A page"), **_errors(400, 401)}, PAGE),
+    },
+    "/orders/{order_id}": {"get": _op("One order", {"200": _json(OrderPublic, "The order"), **_errors(401, 404)},
+                                      [ORDER_ID])},
+    "/orders/{order_id}/generations": {
+        "post": _op("Generate the site (enqueue)", {"202": _json(GenerationPublic, "Queued"),
+                                                    **_errors(400, 401, 404, 409)}, [ORDER_ID, IDEMPOTENCY]),
+        "get": _op("The order's generations", {"200": _json(GenerationList, "Newest first"), **_errors(401, 404)},
+                   [ORDER_ID]),
+    },
+    "/generations/{generation_id}": {
+        "get": _op("One generation with its phases", {"200": _json(GenerationPublic, "State"),
+                                                      **_errors(401, 404)}, [GEN_ID])},
+    "/generations/{generation_id}/logs": {
+        "get": _op("Log lines after a cursor, oldest first", {"200": _json(LogPage, "A page"),
+                                                              **_errors(400, 401, 404)}, [GEN_ID, *LOGS])},
+    "/generations/{generation_id}/retry": {
+        "post": _op("Resend: resume at the first phase that did not succeed",
+                    {"202": _json(GenerationPublic, "Queued again"), **_errors(401, 404, 409)}, [GEN_ID])},
+    "/generations/{generation_id}/cancel": {
+        "post": _op("Cancel: no further phase starts", {"202": _json(GenerationPublic, "Cancelled"),
+                                                        **_errors(401, 404, 409)}, [GEN_ID])},
+    "/queue": {"get": _op("Queue depth", {"200": _json(QueuePublic, "Counts"), **_errors(401, 503)})},
+}
+
+
+@lru_cache(maxsize=1)
+def document() -> str:
+    _, schemas = models_json_schema([(m, "validation" if m is OrderCreate else "serialization") for m in MODELS],
+                                    ref_template="#/components/schemas/{model}")
+    doc = {
+        "openapi": "3.0.3",
+        "info": {"title": "sitegen API", "version": "1.0.0",
+                 "description": "Generate small-business websites in phases; follow progress and logs."},
+        "paths": PATHS,
+        "components": {"schemas": schemas["$defs"],
+                       "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}}},
+        "security": [{"bearer": []}],
+    }
+    return json.dumps(doc)

@@ -1,0 +1,74 @@
+"""Validated outputs of each phase. Stored as JSON in Postgres (phase_runs.output)."""
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+
+class Brief(BaseModel):
+    business_name: str = Field(max_length=200)
+    tagline: str = Field(max_length=200)
+    audience: str = Field(max_length=500)
+    tone: str = Field(max_length=200)
+    key_messages: list[str] = Field(min_length=1, max_length=8)
+    locale: str
+
+
+class PagePlan(BaseModel):
+    slug: str = Field(pattern=r"^[a-z0-9-]+$", max_length=60)  # "index" is the home page
+    title: str = Field(max_length=120)
+    nav_label: str = Field(max_length=40)
+    purpose: str = Field(max_length=300)
+
+
+class Sitemap(BaseModel):
+    pages: list[PagePlan] = Field(min_length=3, max_length=8)
+
+
+class Section(BaseModel):
+    heading: str = Field(max_length=160)
+    body: str = Field(max_length=4000)
+    items: list[str] = Field(default_factory=list, max_length=20)
+
+
+class PageContent(BaseModel):
+    slug: str = Field(pattern=r"^[a-z0-9-]+$", max_length=60)
+    title: str = Field(max_length=120)
+    meta_description: str = Field(max_length=300)
+    hero_heading: str = Field(max_length=160)
+    hero_text: str = Field(max_length=600)
+    sections: list[Section] = Field(min_length=1, max_length=12)
+
+
+class Content(BaseModel):
+    pages: list[PageContent] = Field(min_length=3, max_length=8)
+    call_to_action: str = Field(max_length=120)
+
+
+class SiteFile(BaseModel):
+    path: str = Field(pattern=r"^[a-z0-9][a-z0-9._/-]*$", max_length=120)
+    content_type: str
+    body: str
+
+
+class SiteFiles(BaseModel):
+    files: list[SiteFile] = Field(min_length=1, max_length=40)
+
+
+class ReviewFinding(BaseModel):
+    severity: Literal["error", "warning"]
+    file: str
+    message: str
+
+
+class Review(BaseModel):
+    passed: bool
+    checked_files: int
+    findings: list[ReviewFinding] = Field(default_factory=list)
+
+
+class Publication(BaseModel):
+    site_url: str
+    prefix: str
+    files: int

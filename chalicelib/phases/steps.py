@@ -1,0 +1,114 @@
+"""What each phase does, given the order and the earlier phases' validated outputs.
+
+A step returns (output, usage). Steps never touch the database; they may call the AI provider,
+write progress lines, and (publish only) write to the site store.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Callable
+
+from pydantic import BaseModel
+
+from chalicelib.ai.base import AIRequest, Provider
+from chalicelib.domain.errors import PermanentError
+from chalicelib.domain.order import OrderData
+from chalicelib.domain.phases import TASK_OF, Phase
+from chalicelib.phases.schemas import Brief, Content, Publication, Review, SiteFiles, Sitemap
+from chalicelib.ports import SiteStore
+from chalicelib.services.progress import ProgressLog
+
+OUTPUT_OF: dict[Phase, type[BaseModel]] = {
+    Phase.BRIEF: Brief, Phase.SITEMAP: Sitemap, Phase.CONTENT: Content,
+    Phase.CODE: SiteFiles, Phase.REVIEW: Review, Phase.PUBLISH: Publication,
+}
+
+
+@dataclass
+class PhaseContext:
+    generation_id: str
+    phase: Phase
+    order: OrderData
+    outputs: dict[str, BaseModel]
+    provider: Provider | None
+    sites: SiteStore
+    log: ProgressLog
+
+    def say(self, message: str) -> None:
+        self.log.info(message, phase=self.phase.value)
+
+    def ask_ai(self) -> tuple[BaseModel, dict[str, Any]]:
+        task = TASK_OF[self.phase]
+        assert self.provider is not None and task is not None
+        result = self.provider.generate(AIRequest(
+            phase=self.phase, task=task, order=self.order, inputs=self.outputs, schema=OUTPUT_OF[self.phase]))
+        return result.output, result.usage
+
+
+Step = Callable[[PhaseContext], tuple[BaseModel, dict[str, Any]]]
+
+
+def brief(ctx: PhaseContext) -> tuple[BaseModel, dict[str, Any]]:
+    ctx.say(f"Writing the brief for {ctx.order.business_name} ({ctx.order.segment}, {ctx.order.locale})")
+    output, usage = ctx.ask_ai()
+    ctx.say(f"Brief ready: \u201c{output.tagline}\u201d")  # type: ignore[attr-defined]
+    return output, usage
+
+
+def sitemap(ctx: PhaseContext) -> tuple[BaseModel, dict[str, Any]]:
+    ctx.say("Planning the pages")
+    output, usage = ctx.ask_ai()
+    pages = ", ".join(p.slug for p in output.pages)  # type: ignore[attr-defined]
+    ctx.say(f"Planned {len(output.pages)} pages: {pages}")  # type: ignore[attr-defined]
+    return output, usage
+
+
+def content(ctx: PhaseContext) -> tuple[BaseModel, dict[str, Any]]:
+    ctx.say("Writing the copy for every page")
+    output, usage = ctx.ask_ai()
+    sections = sum(len(p.sections) for p in output.pages)  # type: ignore[attr-defined]
+    ctx.say(f"Wrote {len(output.pages)} pages with {sections} sections")  # type: ignore[attr-defined]
+    return output, usage
+
+
+def code(ctx: PhaseContext) -> tuple[BaseModel, dict[str, Any]]:
+    ctx.say("Building HTML, CSS, sitemap.xml and robots.txt")
+    output, usage = ctx.ask_ai()
+    files: SiteFiles = output  # type: ignore[assignment]
+    size = sum(len(f.body.encode()) for f in files.files)
+    ctx.say(f"Built {len(files.files)} files ({size / 1024:.1f} KiB)")
+    return output, usage
+
+
+def review(ctx: PhaseContext) -> tuple[BaseModel, dict[str, Any]]:
+    from chalicelib.website.checks import check_site
+
+    files: SiteFiles = ctx.outputs["code"]  # type: ignore[assignment]
+    ctx.say(f"Checking {len(files.files)} files: HTML, links, meta, accessibility, scripts")
+    findings = check_site(files)
+    notes, usage = ctx.ask_ai()
+    findings += [f for f in notes.findings if f not in findings]  # type: ignore[attr-defined]
+    errors = [f for f in findings if f.severity == "error"]
+    for finding in findings:
+        ctx.log.info(f"{finding.file}: {finding.message}", phase=ctx.phase.value,
+                     level="error" if finding.severity == "error" else "warning")
+    if errors:
+        shown = "; ".join(f"{f.file}: {f.message}" for f in errors[:5])
+        more = f" (and {len(errors) - 5} more)" if len(errors) > 5 else ""
+        raise PermanentError(f"review found {len(errors)} error(s): {shown}{more}")
+    ctx.say(f"Review passed: {len(files.files)} files, {len(findings)} warning(s)")
+    return Review(passed=True, checked_files=len(files.files), findings=findings), usage
+
+
+def publish(ctx: PhaseContext) -> tuple[BaseModel, dict[str, Any]]:
+    files: SiteFiles = ctx.outputs["code"]  # type: ignore[assignment]
+    prefix = f"sites/{ctx.generation_id}"
+    url = ctx.sites.publish(prefix, [(f.path, f.content_type, f.body.encode()) for f in files.files])
+    ctx.say(f"Published {len(files.files)} files: {url}")
+    return Publication(site_url=url, prefix=prefix, files=len(files.files)), {}
+
+
+STEPS: dict[Phase, Step] = {
+    Phase.BRIEF: brief, Phase.SITEMAP: sitemap, Phase.CONTENT: content,
+    Phase.CODE: code, Phase.REVIEW: review, Phase.PUBLISH: publish,
+}

@@ -1,0 +1,58 @@
+"""What the services need from the outside world. Adapters implement these; tests may too."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+
+@dataclass(frozen=True)
+class LogLine:
+    generation_id: str
+    cursor: str
+    ts: str
+    level: str
+    phase: str | None
+    event: str | None
+    message: str
+
+    def public(self) -> dict[str, Any]:
+        return {
+            "cursor": self.cursor, "ts": self.ts, "level": self.level,
+            "phase": self.phase, "event": self.event, "message": self.message,
+        }
+
+
+class LogStore(Protocol):
+    def put_once(self, line: LogLine) -> bool:
+        """Write a lifecycle line unless one with the same cursor exists. True when written."""
+
+    def put_many(self, lines: list[LogLine]) -> None:
+        """Write free-text lines in batches."""
+
+    def page(self, generation_id: str, after: str | None, limit: int) -> list[LogLine]:
+        """Lines with cursor > after, oldest first, at most limit."""
+
+
+@dataclass(frozen=True)
+class QueueStats:
+    queue: str
+    visible: int
+    in_flight: int
+    delayed: int
+    dead_letter: int
+    oldest_age_seconds: int | None
+
+
+class PhaseQueue(Protocol):
+    def send(self, body: dict[str, Any], delay_seconds: int = 0) -> None: ...
+
+    def send_dead_letter(self, raw_body: str, reason: str) -> None: ...
+
+    def stats(self) -> QueueStats: ...
+
+
+class SiteStore(Protocol):
+    def publish(self, prefix: str, files: list[tuple[str, str, bytes]]) -> str:
+        """Write (path, content_type, body) files under prefix; return the URL of index.html."""
+
+    def ping(self) -> None: ...

@@ -1,0 +1,120 @@
+"""HTTP schemas: `XCreate` is what the API accepts, `XPublic` what it returns."""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from chalicelib.domain.order import LOCALES, Brand, Contact
+
+
+class OrderCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    business_name: str = Field(min_length=1, max_length=200)
+    segment: str = Field(min_length=1, max_length=100)
+    description: str | None = Field(default=None, max_length=2000)
+    services: list[str] = Field(default_factory=list, max_length=20)
+    contact: Contact = Field(default_factory=Contact)
+    brand: Brand = Field(default_factory=Brand)
+    locale: str = "pt-BR"
+    external_ref: str | None = Field(default=None, min_length=1, max_length=100)
+
+    @field_validator("services")
+    @classmethod
+    def _services(cls, value: list[str]) -> list[str]:
+        cleaned = [s.strip() for s in value]
+        if any(not s or len(s) > 100 for s in cleaned):
+            raise ValueError("each service must be 1 to 100 characters")
+        return cleaned
+
+    @field_validator("locale")
+    @classmethod
+    def _locale(cls, value: str) -> str:
+        if value not in LOCALES:
+            raise ValueError(f"locale must be one of {', '.join(LOCALES)}")
+        return value
+
+
+class OrderPublic(BaseModel):
+    id: str
+    business_name: str
+    segment: str
+    description: str | None
+    services: list[str]
+    contact: Contact
+    brand: Brand
+    locale: str
+    external_ref: str | None
+    created_at: datetime
+
+
+class OrderList(BaseModel):
+    items: list[OrderPublic]
+    next_cursor: str | None
+
+
+GenerationStatusName = Literal["queued", "running", "succeeded", "failed", "cancelled"]
+
+
+class PhasePublic(BaseModel):
+    name: str
+    status: Literal["pending", "running", "retrying", "succeeded", "failed"]
+    attempts: int
+    started_at: datetime | None
+    finished_at: datetime | None
+    error: str | None
+
+
+class GenerationPublic(BaseModel):
+    id: str
+    order_id: str
+    status: GenerationStatusName
+    current_phase: str | None
+    phases: list[PhasePublic]
+    progress: float = Field(ge=0, le=1)
+    error: str | None
+    site_url: str | None
+    created_at: datetime
+    updated_at: datetime
+    finished_at: datetime | None
+
+
+class GenerationList(BaseModel):
+    items: list[GenerationPublic]
+
+
+class LogLinePublic(BaseModel):
+    cursor: str
+    ts: str
+    level: str
+    phase: str | None
+    event: str | None
+    message: str
+
+
+class LogPage(BaseModel):
+    items: list[LogLinePublic]
+    next_cursor: str
+
+
+class QueuePublic(BaseModel):
+    queue: str
+    visible: int
+    in_flight: int
+    delayed: int
+    dead_letter: int
+    oldest_age_seconds: int | None
+
+
+class ErrorPublic(BaseModel):
+    code: str
+    message: str
+    details: list[dict[str, object]] | None = None
+
+
+class HealthPublic(BaseModel):
+    status: Literal["ok", "unavailable"]
+    checks: dict[str, str]
+    down: list[str] = Field(default_factory=list)

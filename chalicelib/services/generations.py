@@ -1,0 +1,159 @@
+"""Start, resend (retry), cancel and read generations."""
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError
+
+from chalicelib.bootstrap import Deps
+from chalicelib.db.models import Generation, IdempotencyRecord, Order, PhaseRun
+from chalicelib.domain.errors import Conflict, InvalidInput, NotFound
+from chalicelib.domain.phases import ACTIVE, PHASES, GenerationStatus, Phase, PhaseStatus
+from chalicelib.schemas import GenerationList, GenerationPublic, PhasePublic
+from chalicelib.services import outbox
+from chalicelib.services.orders import parse_id
+from chalicelib.services.progress import ProgressLog
+
+from chalicelib.db.models import OutboxMessage
+
+
+def to_public(gen: Generation, runs: list[PhaseRun]) -> GenerationPublic:
+    runs = sorted(runs, key=lambda r: r.position)
+    done = sum(1 for r in runs if r.status == PhaseStatus.SUCCEEDED)
+    return GenerationPublic(
+        id=str(gen.id), order_id=str(gen.order_id), status=gen.status, current_phase=gen.current_phase,
+        phases=[PhasePublic(name=r.phase, status=r.status, attempts=r.attempts, started_at=r.started_at,
+                            finished_at=r.finished_at, error=r.error) for r in runs],
+        progress=round(done / len(runs), 4) if runs else 0.0, error=gen.error, site_url=gen.site_url,
+        created_at=gen.created_at, updated_at=gen.updated_at, finished_at=gen.finished_at,
+    )
+
+
+def _runs(session, generation_ids: list[uuid.UUID]) -> dict[uuid.UUID, list[PhaseRun]]:  # type: ignore[no-untyped-def]
+    result: dict[uuid.UUID, list[PhaseRun]] = {gid: [] for gid in generation_ids}
+    if generation_ids:
+        for run in session.scalars(select(PhaseRun).where(PhaseRun.generation_id.in_(generation_ids))):
+            result[run.generation_id].append(run)
+    return result
+
+
+def _active_id(deps: Deps, order_id: uuid.UUID) -> str | None:
+    with deps.uow() as uow:
+        found = uow.session.scalar(select(Generation.id).where(
+            Generation.order_id == order_id, Generation.status.in_([s.value for s in ACTIVE])))
+        return str(found) if found else None
+
+
+def start_generation(deps: Deps, order_id: str, idempotency_key: str | None) -> GenerationPublic:
+    oid = parse_id(order_id, "order")
+    if idempotency_key is not None and not 1 <= len(idempotency_key) <= 200:
+        raise InvalidInput("Idempotency-Key must be 1 to 200 characters", field="Idempotency-Key")
+    record_key = f"generate:{oid}:{idempotency_key}" if idempotency_key else None
+    with deps.uow() as uow:
+        s = uow.session
+        if record_key and (record := s.get(IdempotencyRecord, record_key)):
+            return GenerationPublic.model_validate(record.body)
+        if s.get(Order, oid) is None:
+            raise NotFound(f"order {order_id!r} not found")
+        gen = Generation(id=uuid.uuid4(), order_id=oid, status=GenerationStatus.QUEUED)
+        s.add(gen)
+        runs = [PhaseRun(generation_id=gen.id, phase=p.value, position=i, status=PhaseStatus.PENDING, attempts=0)
+                for i, p in enumerate(PHASES)]
+        try:
+            s.flush()
+            s.add_all(runs)
+            command = outbox.add(s, gen.id, PHASES[0])
+            s.flush()
+            s.refresh(gen)
+            public = to_public(gen, runs)
+            if record_key:
+                s.add(IdempotencyRecord(key=record_key, status_code=202, body=public.model_dump(mode="json")))
+                s.flush()
+            uow.commit()
+        except IntegrityError:
+            uow.session.rollback()
+            if record_key:
+                with deps.uow() as again:
+                    if record := again.session.get(IdempotencyRecord, record_key):
+                        return GenerationPublic.model_validate(record.body)
+            active = _active_id(deps, oid)
+            raise Conflict("this order already has an active generation", active_generation_id=active) from None
+    ProgressLog(deps.logs, str(gen.id)).lifecycle(
+        "generation_queued", gen.created_at, "Generation queued", key="")
+    outbox.send(deps, command)
+    return public
+
+
+def retry_generation(deps: Deps, generation_id: str) -> GenerationPublic:
+    gid = parse_id(generation_id, "generation")
+    with deps.uow() as uow:
+        s = uow.session
+        gen = s.get(Generation, gid, with_for_update=True)
+        if gen is None:
+            raise NotFound(f"generation {generation_id!r} not found")
+        if gen.status not in (GenerationStatus.FAILED, GenerationStatus.CANCELLED):
+            raise Conflict(f"only a failed or cancelled generation can be resent (this one is {gen.status})")
+        runs = sorted(_runs(s, [gid])[gid], key=lambda r: r.position)
+        first = next((r for r in runs if r.status != PhaseStatus.SUCCEEDED), None)
+        if first is None:
+            raise Conflict("every phase already succeeded; start a new generation instead")
+        for run in runs[first.position:]:
+            run.status, run.attempts, run.error = PhaseStatus.PENDING, 0, None
+            run.lease_token = run.lease_expires_at = run.finished_at = None
+        now = deps.clock()
+        gen.status, gen.error, gen.finished_at = GenerationStatus.QUEUED, None, None
+        gen.current_phase, gen.updated_at = first.phase, now
+        command = outbox.add(s, gid, Phase(first.phase))
+        try:
+            s.flush()
+        except IntegrityError:
+            raise Conflict("this order already has an active generation",
+                           active_generation_id=_active_id(deps, gen.order_id)) from None
+        public = to_public(gen, runs)
+        uow.commit()
+    ProgressLog(deps.logs, str(gid)).lifecycle(
+        "generation_resumed", now, f"Resent: resuming at phase {first.phase}", phase=first.phase)
+    outbox.send(deps, command)
+    return public
+
+
+def cancel_generation(deps: Deps, generation_id: str) -> GenerationPublic:
+    gid = parse_id(generation_id, "generation")
+    with deps.uow() as uow:
+        s = uow.session
+        gen = s.get(Generation, gid, with_for_update=True)
+        if gen is None:
+            raise NotFound(f"generation {generation_id!r} not found")
+        if gen.status not in ACTIVE:
+            raise Conflict(f"generation already finished ({gen.status})")
+        now = deps.clock()
+        gen.status, gen.finished_at, gen.updated_at = GenerationStatus.CANCELLED, now, now
+        gen.error = "cancelled by user"
+        s.execute(delete(OutboxMessage).where(OutboxMessage.generation_id == gid))
+        runs = _runs(s, [gid])[gid]
+        public = to_public(gen, runs)
+        uow.commit()
+    ProgressLog(deps.logs, str(gid)).lifecycle(
+        "generation_cancelled", now, "Cancelled: no further phase will start", level="warning")
+    return public
+
+
+def get_generation(deps: Deps, generation_id: str) -> GenerationPublic:
+    gid = parse_id(generation_id, "generation")
+    with deps.uow() as uow:
+        gen = uow.session.get(Generation, gid)
+        if gen is None:
+            raise NotFound(f"generation {generation_id!r} not found")
+        return to_public(gen, _runs(uow.session, [gid])[gid])
+
+
+def list_generations(deps: Deps, order_id: str) -> GenerationList:
+    oid = parse_id(order_id, "order")
+    with deps.uow() as uow:
+        s = uow.session
+        if s.get(Order, oid) is None:
+            raise NotFound(f"order {order_id!r} not found")
+        gens = list(s.scalars(select(Generation).where(Generation.order_id == oid).order_by(Generation.seq.desc())))
+        runs = _runs(s, [g.id for g in gens])
+        return GenerationList(items=[to_public(g, runs[g.id]) for g in gens])

@@ -1,0 +1,227 @@
+"""Run one phase of one generation: claim (tx 1), work (no tx), complete or fail (tx 2), enqueue.
+
+The claim is a lease: in-progress with an expiry derived from the function's remaining time.
+A duplicate of a finished phase is a no-op; a duplicate of a running phase whose lease holds is
+a no-op; a delivery after the lease expired takes over. Completion is guarded by the lease token.
+"""
+from __future__ import annotations
+
+import json
+import random
+import sys
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+from sqlalchemy import delete, select, update
+
+from chalicelib.ai.base import ResolvedConfig
+from chalicelib.bootstrap import Deps
+from chalicelib.db.models import AIConfig, AIRoute, Generation, Order, OutboxMessage, PhaseRun
+from chalicelib.domain.commands import RunPhase
+from chalicelib.domain.errors import PermanentError, PhaseError, RetryableError
+from chalicelib.domain.phases import ACTIVE, PHASES, TASK_OF, GenerationStatus, Phase, PhaseStatus, next_phase
+from chalicelib.faults import fault
+from chalicelib.phases.steps import OUTPUT_OF, STEPS, PhaseContext
+from chalicelib.services import outbox
+from chalicelib.services.orders import to_data
+from chalicelib.services.progress import ProgressLog
+from chalicelib.domain.order import OrderData
+
+
+class UnknownGeneration(Exception):
+    """The message names a generation that does not exist: poison, goes to the dead-letter queue."""
+
+
+@dataclass(frozen=True)
+class Claim:
+    run_id: int
+    token: uuid.UUID
+    attempt: int
+    started_at: datetime
+    order: OrderData
+    outputs: dict[str, BaseModel]
+    config: ResolvedConfig | None
+    config_error: str | None
+
+
+def run_phase(deps: Deps, command: RunPhase, remaining_ms: int) -> str:
+    """Returns a short outcome for the worker's own log line."""
+    fault("before_claim")
+    claim = _claim(deps, command, remaining_ms)
+    if isinstance(claim, str):
+        return claim
+    fault("after_claim")
+    gid, phase = str(command.generation_id), command.phase
+    log = ProgressLog(deps.logs, gid)
+    log.lifecycle("phase_started", claim.started_at, f"Phase {phase} started (attempt {claim.attempt})",
+                  phase=phase.value, key=str(claim.attempt))
+    try:
+        if claim.config_error:
+            raise PermanentError(claim.config_error)
+        provider = deps.provider(claim.config) if claim.config else None
+        ctx = PhaseContext(gid, phase, claim.order, claim.outputs, provider, deps.sites, log)
+        output, usage = STEPS[phase](ctx)
+        output = OUTPUT_OF[phase].model_validate(output.model_dump())
+        fault("after_ai_call")
+    except Exception as exc:  # every failure leaves a status, a reason and a log line
+        log.flush()
+        return _fail(deps, command, claim, _classify(exc), log)
+    log.flush()
+    return _complete(deps, command, claim, output, usage, log)
+
+
+def _claim(deps: Deps, command: RunPhase, remaining_ms: int) -> Claim | str:
+    now = deps.clock()
+    lease = timedelta(milliseconds=max(5_000, remaining_ms - 1_000))
+    with deps.uow() as uow:
+        s = uow.session
+        row = s.execute(
+            select(Generation, Order).join(Order, Order.id == Generation.order_id)
+            .where(Generation.id == command.generation_id).with_for_update(of=Generation)
+        ).first()
+        if row is None:
+            raise UnknownGeneration(f"generation {command.generation_id} does not exist")
+        gen, order = row
+        runs = {r.phase: r for r in s.scalars(select(PhaseRun).where(PhaseRun.generation_id == gen.id))}
+        run = runs[command.phase.value]
+        if gen.status not in ACTIVE:
+            return f"skipped: generation is {gen.status}"
+        if run.status in (PhaseStatus.SUCCEEDED, PhaseStatus.FAILED):
+            return f"skipped: phase already {run.status} (duplicate delivery)"
+        if run.status == PhaseStatus.RUNNING and run.lease_expires_at and run.lease_expires_at > now:
+            return f"skipped: phase is running elsewhere until {run.lease_expires_at.isoformat()}"
+        earlier = PHASES[: PHASES.index(command.phase)]
+        if any(runs[p.value].status != PhaseStatus.SUCCEEDED for p in earlier):
+            return "skipped: an earlier phase has not succeeded (stale message)"
+        try:
+            config, config_error = _resolve(s, command.phase), None
+        except _NoRoute as exc:
+            config, config_error = None, exc.reason
+        run.status, run.attempts, run.started_at = PhaseStatus.RUNNING, run.attempts + 1, now
+        run.lease_token, run.lease_expires_at = uuid.uuid4(), now + lease
+        gen.status, gen.current_phase, gen.updated_at = GenerationStatus.RUNNING, command.phase.value, now
+        s.execute(delete(OutboxMessage).where(
+            OutboxMessage.generation_id == gen.id, OutboxMessage.phase == command.phase.value))
+        outputs = {p.value: OUTPUT_OF[p].model_validate(runs[p.value].output) for p in earlier}
+        claim = Claim(run.id, run.lease_token, run.attempts, now, to_data(order), outputs, config, config_error)
+        uow.commit()
+    return claim
+
+
+def _resolve(s: Any, phase: Phase) -> ResolvedConfig | None:
+    task = TASK_OF[phase]
+    if task is None:
+        return None
+    rows = {r.task: r for r in s.execute(
+        select(AIRoute.task, AIConfig).outerjoin(AIConfig, AIConfig.id == AIRoute.config_id)
+        .where(AIRoute.task.in_([task.value, "fallback"]))
+    )}
+    for key in (task.value, "fallback"):
+        config = rows[key][1] if key in rows else None
+        if config is not None and config.enabled:
+            return ResolvedConfig(config.id, config.name, config.provider, config.model, config.base_url,
+                                  config.account_id, config.secret_ref, dict(config.params or {}))
+    raise _NoRoute(f"no enabled AI config is routed for task {task.value!r} (nor a fallback)")
+
+
+class _NoRoute(PermanentError):
+    pass
+
+
+def _classify(exc: Exception) -> PhaseError:
+    if isinstance(exc, PhaseError):
+        return exc
+    if isinstance(exc, ValidationError):
+        return RetryableError(f"output failed validation: {exc.error_count()} error(s), first: "
+                              f"{exc.errors()[0]['loc']}: {exc.errors()[0]['msg']}")
+    return RetryableError(f"{type(exc).__name__}: {str(exc)[:300]}")
+
+
+def _complete(deps: Deps, command: RunPhase, claim: Claim, output: BaseModel, usage: dict[str, Any],
+              log: ProgressLog) -> str:
+    now = deps.clock()
+    follow_up = None
+    with deps.uow() as uow:
+        s = uow.session
+        gen = s.get(Generation, command.generation_id, with_for_update=True)
+        assert gen is not None
+        updated = s.execute(
+            update(PhaseRun).where(PhaseRun.id == claim.run_id, PhaseRun.lease_token == claim.token)
+            .values(status=PhaseStatus.SUCCEEDED, output=output.model_dump(mode="json"), finished_at=now,
+                    error=None, lease_token=None, lease_expires_at=None, usage=usage or None)
+        ).rowcount
+        if not updated:
+            return "discarded: lease was taken over by another delivery"
+        nxt = next_phase(command.phase)
+        if gen.status == GenerationStatus.CANCELLED:
+            pass
+        elif nxt is not None:
+            follow_up = outbox.add(s, gen.id, nxt)
+        else:
+            gen.status, gen.finished_at = GenerationStatus.SUCCEEDED, now
+            gen.site_url = getattr(output, "site_url", None)
+        gen.updated_at = now
+        fault("before_commit")
+        uow.commit()
+        status = gen.status
+    fault("after_commit")
+    log.lifecycle("phase_succeeded", now, f"Phase {command.phase} succeeded", phase=command.phase.value)
+    if status == GenerationStatus.SUCCEEDED:
+        log.lifecycle("generation_succeeded", now, f"Site published: {gen.site_url}")
+    if follow_up is not None:
+        outbox.send(deps, follow_up)
+        fault("after_send")
+    return f"succeeded; next: {follow_up.phase if follow_up else 'none'}"
+
+
+def _fail(deps: Deps, command: RunPhase, claim: Claim, error: PhaseError, log: ProgressLog) -> str:
+    now = deps.clock()
+    reason = error.reason
+    retry_delay = None
+    with deps.uow() as uow:
+        s = uow.session
+        gen = s.get(Generation, command.generation_id, with_for_update=True)
+        assert gen is not None
+        run = s.get(PhaseRun, claim.run_id, with_for_update=True)
+        if run is None or run.lease_token != claim.token:
+            return "discarded: lease was taken over by another delivery"
+        run.error, run.lease_token, run.lease_expires_at = reason, None, None
+        will_retry = error.retryable and run.attempts < deps.settings.max_attempts and gen.status in ACTIVE
+        if will_retry:
+            retry_delay = _backoff(deps.settings.retry_base_seconds, run.attempts, error.retry_after)
+            run.status = PhaseStatus.RETRYING
+            follow_up = outbox.add(s, gen.id, command.phase, retry_delay)
+        else:
+            run.status, run.finished_at = PhaseStatus.FAILED, now
+            if gen.status in ACTIVE:
+                gen.status, gen.finished_at = GenerationStatus.FAILED, now
+                gen.error = f"phase {command.phase} failed after {run.attempts} attempt(s): {reason}"
+        gen.updated_at = now
+        attempts = run.attempts
+        uow.commit()
+        gen_status, gen_error = gen.status, gen.error
+    if retry_delay is not None:
+        log.lifecycle("phase_retrying", now, f"Phase {command.phase} attempt {attempts} failed: {reason}; "
+                      f"retrying in {retry_delay}s", phase=command.phase.value, level="warning", key=str(attempts))
+        outbox.send(deps, follow_up, delay_seconds=retry_delay)
+        return f"retrying in {retry_delay}s: {reason}"
+    log.lifecycle("phase_failed", now, f"Phase {command.phase} failed: {reason}",
+                  phase=command.phase.value, level="error")
+    if gen_status == GenerationStatus.FAILED:
+        log.lifecycle("generation_failed", now, gen_error or reason, level="error")
+    return f"failed: {reason}"
+
+
+def _backoff(base: int, attempts: int, retry_after: float | None) -> int:
+    delay = base * 2 ** (attempts - 1) * random.uniform(0.5, 1.5)  # exponential with jitter
+    if retry_after:
+        delay = max(delay, retry_after)
+    return int(min(900, round(delay)))
+
+
+def report(outcome: str, command: RunPhase) -> None:
+    print(json.dumps({"level": "info", "generation_id": str(command.generation_id),
+                      "phase": command.phase.value, "outcome": outcome}), file=sys.stdout, flush=True)

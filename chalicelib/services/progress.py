@@ -1,0 +1,72 @@
+"""Progress and lifecycle log lines for one generation.
+
+Lifecycle lines (event set) are written at once and idempotently: their cursor comes from a
+timestamp stored in Postgres, so a redelivered message rewrites the same key and is refused.
+Free-text lines are buffered and written in one batch per phase. If the log store fails, the
+line goes to stdout with a warning and the phase carries on.
+"""
+from __future__ import annotations
+
+import itertools
+import json
+import sys
+from datetime import datetime, timezone
+
+from chalicelib.ports import LogLine, LogStore
+
+_counter = itertools.count()
+
+# Within one millisecond, lines sort by this rank (then by tag): queued < started < progress < phase end
+# < generation end.
+_RANK = {"generation_queued": "0", "generation_resumed": "0", "phase_started": "1",
+         "phase_succeeded": "3", "phase_failed": "3", "phase_retrying": "3"}
+
+
+def cursor_for(ts: datetime, tag: str) -> str:
+    millis = int(ts.timestamp() * 1000)
+    return f"{millis:013d}-{tag}"
+
+
+def iso(ts: datetime) -> str:
+    return ts.astimezone(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+class ProgressLog:
+    def __init__(self, store: LogStore, generation_id: str) -> None:
+        self._store = store
+        self._generation_id = generation_id
+        self._buffer: list[LogLine] = []
+
+    def lifecycle(self, event: str, at: datetime, message: str, *, phase: str | None = None,
+                  level: str = "info", key: str = "") -> None:
+        tag = _RANK.get(event, "4") + ".".join(part for part in (event, phase, key) if part)
+        line = self._line(cursor_for(at, tag), at, level, phase, event, message)
+        try:
+            self._store.put_once(line)
+        except Exception as exc:  # the log store must never take a phase down
+            _fallback([line], exc)
+
+    def info(self, message: str, *, phase: str | None = None, level: str = "info") -> None:
+        now = datetime.now(timezone.utc)
+        tag = f"2p{next(_counter) % 1_000_000:06d}"
+        self._buffer.append(self._line(cursor_for(now, tag), now, level, phase, None, message))
+
+    def flush(self) -> None:
+        lines, self._buffer = self._buffer, []
+        if not lines:
+            return
+        try:
+            self._store.put_many(lines)
+        except Exception as exc:
+            _fallback(lines, exc)
+
+    def _line(self, cursor: str, at: datetime, level: str, phase: str | None, event: str | None,
+              message: str) -> LogLine:
+        return LogLine(self._generation_id, cursor, iso(at), level, phase, event, message[:2000])
+
+
+def _fallback(lines: list[LogLine], exc: Exception) -> None:
+    print(json.dumps({"level": "warning", "message": "log store unavailable; writing to stdout",
+                      "error": type(exc).__name__}), file=sys.stdout)
+    for line in lines:
+        print(json.dumps({"generation_id": line.generation_id, **line.public()}), file=sys.stdout)

@@ -1,0 +1,48 @@
+"""Read-only views: health of the dependencies, queue depth, a page of logs."""
+from __future__ import annotations
+
+from sqlalchemy import select, text
+
+from chalicelib.bootstrap import Deps
+from chalicelib.db.models import Generation
+from chalicelib.domain.errors import InvalidInput, NotFound
+from chalicelib.schemas import HealthPublic, LogLinePublic, LogPage, QueuePublic
+from chalicelib.services.orders import parse_id
+
+MAX_LOG_PAGE = 500
+
+
+def health(deps: Deps) -> HealthPublic:
+    def database() -> None:
+        with deps.uow() as uow:
+            uow.session.execute(text("SELECT 1"))
+
+    checks: dict[str, str] = {}
+    probes = {"database": database, "queue": deps.queue.ping, "logs": deps.logs.ping, "sites": deps.sites.ping}
+    for name, probe in probes.items():
+        try:
+            probe()  # type: ignore[operator]
+            checks[name] = "ok"
+        except Exception as exc:  # a probe names the dependency, never its secrets
+            checks[name] = f"down: {type(exc).__name__}"
+    down = [name for name, state in checks.items() if state != "ok"]
+    return HealthPublic(status="unavailable" if down else "ok", checks=checks, down=down)
+
+
+def queue_stats(deps: Deps) -> QueuePublic:
+    stats = deps.queue.stats()
+    return QueuePublic(**stats.__dict__)
+
+
+def log_page(deps: Deps, generation_id: str, after: str | None, limit: int) -> LogPage:
+    gid = parse_id(generation_id, "generation")
+    if not 1 <= limit <= MAX_LOG_PAGE:
+        raise InvalidInput(f"limit must be between 1 and {MAX_LOG_PAGE}", field="limit")
+    if after is not None and (len(after) > 200 or not after.isprintable()):
+        raise InvalidInput("after is not a valid cursor", field="after")
+    with deps.uow() as uow:
+        if uow.session.scalar(select(Generation.id).where(Generation.id == gid)) is None:
+            raise NotFound(f"generation {generation_id!r} not found")
+    lines = deps.logs.page(str(gid), after or None, limit)
+    items = [LogLinePublic(**line.public()) for line in lines]
+    return LogPage(items=items, next_cursor=items[-1].cursor if items else (after or "0"))

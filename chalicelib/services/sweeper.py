@@ -1,0 +1,98 @@
+"""Runs every minute: republish outbox rows nobody claimed, re-enqueue phases whose lease expired,
+fail generations over their total time budget. Logs what it did."""
+from __future__ import annotations
+
+import json
+import sys
+from dataclasses import asdict, dataclass
+from datetime import timedelta
+
+from sqlalchemy import func, select, update
+
+from chalicelib.bootstrap import Deps
+from chalicelib.db.models import Generation, OutboxMessage, PhaseRun
+from chalicelib.domain.commands import RunPhase
+from chalicelib.domain.phases import ACTIVE, GenerationStatus, Phase, PhaseStatus
+from chalicelib.services import outbox
+from chalicelib.services.progress import ProgressLog
+
+ACTIVE_NAMES = [s.value for s in ACTIVE]
+
+
+@dataclass
+class SweepReport:
+    republished: int = 0
+    expired_leases: int = 0
+    timed_out: int = 0
+
+
+def sweep(deps: Deps, republish_after_s: int = 60, budget_s: int = 3600, limit: int = 500) -> SweepReport:
+    now = deps.clock()
+    report = SweepReport()
+    with deps.uow() as uow:
+        s = uow.session
+        # 1. Phases whose lease expired while the generation is still active: claimable again.
+        expired = s.execute(
+            select(PhaseRun.generation_id, PhaseRun.phase).join(Generation, Generation.id == PhaseRun.generation_id)
+            .where(PhaseRun.status == PhaseStatus.RUNNING, PhaseRun.lease_expires_at < now,
+                   Generation.status.in_(ACTIVE_NAMES)).limit(limit)
+        ).all()
+        for gid, phase in expired:
+            outbox.add(s, gid, Phase(phase))
+        report.expired_leases = len(expired)
+        # 2. Generations over the total time budget.
+        late = list(s.scalars(select(Generation).where(
+            Generation.status.in_(ACTIVE_NAMES), Generation.created_at < now - timedelta(seconds=budget_s)
+        ).with_for_update(skip_locked=True).limit(limit)))
+        for gen in late:
+            gen.status, gen.finished_at, gen.updated_at = GenerationStatus.FAILED, now, now
+            gen.error = f"gave up: not finished within the time budget of {budget_s // 60} min (at phase {gen.current_phase})"
+        report.timed_out = len(late)
+        # 3. Outbox rows not claimed in time (send lost, crash between commit and send, restart).
+        due = OutboxMessage.delay_seconds * timedelta(seconds=1) + timedelta(seconds=republish_after_s)
+        rows = list(s.scalars(
+            select(OutboxMessage).join(Generation, Generation.id == OutboxMessage.generation_id)
+            .where(Generation.status.in_(ACTIVE_NAMES),
+                   func.coalesce(OutboxMessage.published_at, OutboxMessage.created_at) + due <= now)
+            .with_for_update(of=OutboxMessage, skip_locked=True).limit(limit)
+        ))
+        commands = [RunPhase(generation_id=r.generation_id, phase=Phase(r.phase)) for r in rows]
+        commands += [RunPhase(generation_id=gid, phase=Phase(phase)) for gid, phase in expired]
+        if rows:
+            s.execute(update(OutboxMessage).where(OutboxMessage.id.in_([r.id for r in rows])).values(published_at=now))
+        uow.commit()
+    for gen in late:
+        ProgressLog(deps.logs, str(gen.id)).lifecycle("generation_failed", now, gen.error or "", level="error",
+                                                      key="budget")
+    report.republished = sum(outbox.send(deps, c) for c in commands)
+    if any(asdict(report).values()):
+        print(json.dumps({"level": "info", "message": "sweeper", **asdict(report)}), file=sys.stdout, flush=True)
+    return report
+
+
+def expire_all_leases(deps: Deps) -> int:
+    """After a whole local stack restart no worker survives: every lease is void."""
+    now = deps.clock()
+    with deps.uow() as uow:
+        result = uow.session.execute(
+            update(PhaseRun).where(PhaseRun.status == PhaseStatus.RUNNING).values(lease_expires_at=now))
+        uow.commit()
+        return result.rowcount or 0
+
+
+def resume_in_flight(deps: Deps) -> SweepReport:
+    """Enqueue every active generation's next phase again (Postgres is the source of truth)."""
+    expire_all_leases(deps)
+    with deps.uow() as uow:
+        s = uow.session
+        gens = list(s.scalars(select(Generation).where(Generation.status.in_(ACTIVE_NAMES))))
+        runs = s.scalars(select(PhaseRun).where(PhaseRun.generation_id.in_([g.id for g in gens]))
+                         .order_by(PhaseRun.position)).all() if gens else []
+        first: dict = {}
+        for run in runs:
+            if run.status != PhaseStatus.SUCCEEDED:
+                first.setdefault(run.generation_id, run.phase)
+        for gid, phase in first.items():
+            outbox.add(s, gid, Phase(phase))
+        uow.commit()
+    return sweep(deps, republish_after_s=-10**6)

@@ -1,0 +1,27 @@
+"""A PostgreSQL server for local runs and tests: DATABASE_URL when given, else an embedded one."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+
+def embedded(data_dir: Path) -> tuple[str, Any]:
+    """Start (or reuse) the embedded server whose data lives in data_dir. Returns (url, server)."""
+    import pgserver  # only the local stack and tests need it
+
+    data_dir.mkdir(parents=True, exist_ok=True)
+    server = pgserver.get_server(str(data_dir), cleanup_mode="stop")
+    return f"postgresql+pg8000://postgres@/postgres?unix_sock={data_dir}/.s.PGSQL.5432", server
+
+
+def create_database(admin_url: str, name: str) -> str:
+    """Create database `name` (dropping an old one) and return its URL."""
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    engine = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    engine.dispose()
+    return make_url(admin_url).set(database=name).render_as_string(hide_password=False)

@@ -1,0 +1,45 @@
+"""A whole generation through the Chalice test client: routes, SQS handler, Postgres, moto."""
+from __future__ import annotations
+
+from tests.support.stack import drain, logs
+
+ORDER = {
+    "business_name": "Padaria Pão Quente",
+    "segment": "bakery",
+    "description": "Pães artesanais e cafés da manhã no centro.",
+    "services": ["Pães artesanais", "Bolos sob encomenda", "Café da manhã"],
+    "contact": {"email": "contato@paoquente.com.br", "phone": "+55 11 4000-1234",
+                "whatsapp": "+55 11 98888-7777", "address": "Rua das Flores, 10", "city": "São Paulo"},
+    "brand": {"primary_color": "#8B4513", "secondary_color": "#F5DEB3"},
+    "locale": "pt-BR",
+}
+
+
+def create_and_generate(client, order=ORDER):
+    order = client.json("POST", "/orders", order, expect=201)
+    generation = client.json("POST", f"/orders/{order['id']}/generations", expect=202)
+    return order, generation
+
+
+def test_full_generation_runs_every_phase_and_publishes(client, aws):
+    order, generation = create_and_generate(client)
+    assert generation["status"] == "queued"
+    assert [p["name"] for p in generation["phases"]] == ["brief", "sitemap", "content", "code", "review", "publish"]
+
+    assert drain(client, aws) == 6  # one phase per invocation
+
+    done = client.json("GET", f"/generations/{generation['id']}")
+    assert done["status"] == "succeeded", done
+    assert done["progress"] == 1.0
+    assert all(p["status"] == "succeeded" and p["attempts"] == 1 for p in done["phases"])
+    assert done["site_url"].endswith(f"/sites/{generation['id']}/index.html")
+
+    key = f"sites/{generation['id']}/index.html"
+    html = aws.s3.get_object(Bucket=aws.resources.bucket, Key=key)["Body"].read().decode()
+    assert "Padaria Pão Quente" in html and 'lang="pt-BR"' in html
+
+    events = [line["event"] for line in logs(client, generation["id"])]
+    assert events[0] == "generation_queued"
+    assert events.count("phase_succeeded") == 6
+    assert events[-1] == "generation_succeeded"
+    assert None in events  # free-text progress lines are there too
