@@ -14,6 +14,8 @@ from chalicelib.services import generations, orders, status, sweeper, worker
 app = Chalice(app_name="sitegen")
 app.api.cors = CORSConfig(allow_origin="*", allow_headers=["Authorization", "Idempotency-Key", "Content-Type"])
 QUEUE = os.environ.get("SITEGEN_QUEUE_NAME", "sitegen-generation")
+# curl -d sends form-urlencoded by default; bodies are always parsed as JSON whatever the label.
+BODY_TYPES = ["application/json", "application/x-www-form-urlencoded", "text/plain"]
 
 try:  # chalice local and chalice.test turn this into a 401; on Lambda, "Unauthorized" does.
     from chalice.local import NotAuthorizedError as _LocalUnauthorized
@@ -58,7 +60,21 @@ def openapi() -> Response:
     return Response(body=document(), status_code=200, headers=edge.JSON)
 
 
-@app.route("/orders", methods=["POST"], authorizer=bearer)
+@app.route("/", methods=["GET"])
+def dashboard() -> Response:
+    from chalicelib.static import frontend_file
+
+    return frontend_file("index.html")
+
+
+@app.route("/ui/{name}", methods=["GET"])
+def dashboard_asset(name: str) -> Response:
+    from chalicelib.static import frontend_file
+
+    return frontend_file(f"ui/{name}")
+
+
+@app.route("/orders", methods=["POST"], authorizer=bearer, content_types=BODY_TYPES)
 @edge.endpoint
 def create_order() -> Response:
     command = edge.parse_body(_req(), OrderCreate, get_deps().settings.max_body_bytes)
@@ -78,7 +94,7 @@ def get_order(order_id: str) -> Response:
     return edge.ok(orders.get_order(get_deps(), order_id))
 
 
-@app.route("/orders/{order_id}/generations", methods=["POST"], authorizer=bearer)
+@app.route("/orders/{order_id}/generations", methods=["POST"], authorizer=bearer, content_types=BODY_TYPES)
 @edge.endpoint
 def start_generation(order_id: str) -> Response:
     key = (_req().headers or {}).get("idempotency-key")
@@ -104,13 +120,13 @@ def generation_logs(generation_id: str) -> Response:
     return edge.ok(status.log_page(get_deps(), generation_id, edge.str_param(_req(), "after"), limit))
 
 
-@app.route("/generations/{generation_id}/retry", methods=["POST"], authorizer=bearer)
+@app.route("/generations/{generation_id}/retry", methods=["POST"], authorizer=bearer, content_types=BODY_TYPES)
 @edge.endpoint
 def retry_generation(generation_id: str) -> Response:
     return edge.ok(generations.retry_generation(get_deps(), generation_id), 202)
 
 
-@app.route("/generations/{generation_id}/cancel", methods=["POST"], authorizer=bearer)
+@app.route("/generations/{generation_id}/cancel", methods=["POST"], authorizer=bearer, content_types=BODY_TYPES)
 @edge.endpoint
 def cancel_generation(generation_id: str) -> Response:
     return edge.ok(generations.cancel_generation(get_deps(), generation_id), 202)

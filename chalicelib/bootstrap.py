@@ -82,11 +82,17 @@ class Deps:
         base = self.settings.site_base_url or f"{s3.meta.endpoint_url}/{self.settings.site_bucket}"
         return S3SiteStore(s3, self.settings.site_bucket, base)
 
+    @cached_property
+    def secrets(self) -> Any:
+        from chalicelib.adapters.secrets import SecretsManagerStore
+
+        return SecretsManagerStore(self.client("secretsmanager"), prefix=self.settings.secrets_prefix)
+
     # --- AI -------------------------------------------------------------------------------
     def provider(self, config: Any) -> Any:
         from chalicelib.ai.registry import build_provider
 
-        return build_provider(config)
+        return build_provider(config, lambda: self.secrets)  # the key store is built only if needed
 
 
 _deps: Deps | None = None

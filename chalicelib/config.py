@@ -30,6 +30,7 @@ class Settings(BaseModel):
     max_attempts: int = Field(default=3, ge=1)
     retry_base_seconds: int = Field(default=2, ge=0)
     max_body_bytes: int = 64 * 1024
+    secrets_prefix: str = "sitegen/ai/"
 
 
 @lru_cache(maxsize=1)
@@ -49,4 +50,5 @@ def get_settings() -> Settings:
         log_ttl_days=int(env("SITEGEN_LOG_TTL_DAYS", "30")),
         max_attempts=int(env("SITEGEN_MAX_ATTEMPTS", "3")),
         retry_base_seconds=int(env("SITEGEN_RETRY_BASE_SECONDS", "2")),
+        secrets_prefix=env("SITEGEN_SECRETS_PREFIX", "sitegen/ai/"),
     )

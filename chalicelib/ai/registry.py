@@ -7,7 +7,7 @@ from chalicelib.domain.errors import PermanentError
 KNOWN_PROVIDERS = ("template",)
 
 
-def build_provider(config: ResolvedConfig) -> Provider:
+def build_provider(config: ResolvedConfig, secrets: object = None) -> Provider:  # secrets: () -> SecretStore
     if config.provider == "template":
         from chalicelib.ai.template import TemplateProvider
 

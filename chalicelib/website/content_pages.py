@@ -4,7 +4,7 @@ from __future__ import annotations
 from chalicelib.phases.schemas import Brief, PageContent, PagePlan, Section
 from chalicelib.website.copy import page_kind
 from chalicelib.website.facts import Facts
-from chalicelib.website.text import clip, first_sentence
+from chalicelib.website.text import clip, first_sentence, inline
 
 META_LIMIT = 155  # search engines cut descriptions at ~160 characters
 MAX_SERVICE_SECTIONS = 10
@@ -29,7 +29,11 @@ def home(f: Facts, brief: Brief) -> tuple[str, str, str, list[Section]]:
 
 def services(f: Facts, brief: Brief) -> tuple[str, str, str, list[Section]]:
     hero_text = f.sentence("services_hero_t")
-    sections = [section(s, f.fmt("service_b", service=s)) for s in f.offer[:MAX_SERVICE_SECTIONS]]
+    bodies = f.copy["service_b"]
+    sections = [
+        section(s, bodies[n % len(bodies)].format(name=f.name, service=inline(s)))
+        for n, s in enumerate(f.offer[:MAX_SERVICE_SECTIONS])
+    ]
     if len(f.offer) > MAX_SERVICE_SECTIONS:
         sections.append(section(f.fmt("services_more_h"), f.fmt("services_more_b"), f.offer[MAX_SERVICE_SECTIONS:]))
     sections.append(section(f.fmt("how_h"), f.fmt("how_b"), f.copy["how_items"]))

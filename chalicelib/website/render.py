@@ -77,31 +77,44 @@ def band(site: Site) -> str:
     )
 
 
-def field(ident: str, label: str, control: str) -> str:
-    return f'<div class="field">\n<label for="{ident}">{e(label)}</label>\n{control}\n</div>'
+FORM_FIELDS = (  # (id, label key, control)
+    ("contact-name", "form_name", '<input id="contact-name" name="name" type="text" autocomplete="name" required>'),
+    ("contact-email", "form_email", '<input id="contact-email" name="email" type="email" autocomplete="email" required>'),
+    ("contact-phone", "form_phone", '<input id="contact-phone" name="phone" type="tel" autocomplete="tel">'),
+    ("contact-message", "form_message", '<textarea id="contact-message" name="message" rows="5" required></textarea>'),
+)
 
 
-def contact_block(site: Site) -> str:
+def contact_form(site: Site) -> str:
+    """A mailto: form when there is an email (opens the visitor's mail app), otherwise a no-op "#" form."""
     email = site.order.contact.email
     action = e("mailto:" + quote(email, safe="@.+-_")) if email else "#"
-    form = "\n".join(
+    fields = [
+        f'<div class="field">\n<label for="{ident}">{e(site.text(label))}</label>\n{control}\n</div>'
+        for ident, label, control in FORM_FIELDS
+    ]
+    return "\n".join(
         [
             f'<form class="form" action="{action}" method="post" enctype="text/plain">',
-            field("contact-name", site.text("form_name"), '<input id="contact-name" name="name" type="text" autocomplete="name" required>'),
-            field("contact-email", site.text("form_email"), '<input id="contact-email" name="email" type="email" autocomplete="email" required>'),
-            field("contact-phone", site.text("form_phone"), '<input id="contact-phone" name="phone" type="tel" autocomplete="tel">'),
-            field("contact-message", site.text("form_message"), '<textarea id="contact-message" name="message" rows="5" required></textarea>'),
+            *fields,
             f'<button class="button" type="submit">{e(site.text("form_submit"))}</button>',
             f'<p class="note">{e(site.text("form_note" if email else "form_note_noemail"))}</p>',
             "</form>",
         ]
     )
+
+
+def card(heading: str, inner: str) -> str:
+    return f'<div class="card">\n<h2>{e(heading)}</h2>\n{inner}\n</div>'
+
+
+def contact_block(site: Site) -> str:
     cards = []
     found = channels(site)
     if found:
         items = "\n".join(channel_html(channel) for channel in found)
-        cards.append(f'<div class="card">\n<h2>{e(site.text("direct_h"))}</h2>\n<ul class="contact-list">\n{items}\n</ul>\n</div>')
-    cards.append(f'<div class="card">\n<h2>{e(site.text("form_h"))}</h2>\n{form}\n</div>')
+        cards.append(card(site.text("direct_h"), f'<ul class="contact-list">\n{items}\n</ul>'))
+    cards.append(card(site.text("form_h"), contact_form(site)))
     return '<section class="section">\n<div class="container contact-grid">\n' + "\n".join(cards) + "\n</div>\n</section>"
 
 

@@ -60,7 +60,11 @@ a:hover { text-decoration-thickness: 2px; }
 .hero p { font-size: 1.15rem; max-width: 40rem; margin: 0 0 1.5rem; }
 .hero-art { width: 100%; max-width: 22rem; margin-inline: auto; }
 .actions { display: flex; flex-wrap: wrap; gap: 0.75rem; }
-.button { display: inline-flex; align-items: center; justify-content: center; min-height: 48px; padding: 0.75rem 1.4rem; border: 2px solid transparent; border-radius: 999px; background: var(--secondary); color: var(--on-secondary); font: inherit; font-weight: 700; text-decoration: none; cursor: pointer; }
+.button {
+  display: inline-flex; align-items: center; justify-content: center; min-height: 48px; padding: 0.75rem 1.4rem;
+  border: 2px solid transparent; border-radius: 999px; background: var(--secondary); color: var(--on-secondary);
+  font: inherit; font-weight: 700; text-decoration: none; cursor: pointer;
+}
 .button:hover { filter: brightness(1.05); }
 .button-ghost { background: transparent; color: inherit; border-color: currentColor; }
 

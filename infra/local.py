@@ -1,0 +1,182 @@
+"""The whole stack on one machine: `python -m infra.local [--port 8000] [--state-dir .sitegen]`.
+
+PostgreSQL (DATABASE_URL, else embedded), moto in server mode with the resources from
+infra/template.yaml, `chalice local` for the HTTP routes, queue workers and the scheduler,
+all under this supervisor. Ctrl-C / SIGTERM stops every child.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+PY = sys.executable
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def wait_http(url: str, timeout_s: float = 60) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        try:
+            urllib.request.urlopen(url, timeout=2)
+            return
+        except urllib.error.HTTPError:
+            return  # it answered
+        except OSError:
+            time.sleep(0.1)
+    raise RuntimeError(f"{url} did not come up within {timeout_s}s")
+
+
+def token_for(state: Path) -> tuple[str, bool]:
+    if os.environ.get("SITEGEN_API_TOKEN"):
+        return os.environ["SITEGEN_API_TOKEN"], False
+    path = state / "token"
+    if not path.exists():
+        path.write_text(secrets.token_urlsafe(24))
+        path.chmod(0o600)
+    return path.read_text().strip(), True
+
+
+class Supervisor:
+    def __init__(self, args: argparse.Namespace) -> None:
+        self.args = args
+        self.state = Path(args.state_dir).resolve()
+        self.children: dict[str, subprocess.Popen[bytes]] = {}
+        self.env: dict[str, str] = {}
+        self.pg_server = None
+        self.stopping = False
+
+    def spawn(self, name: str, argv: list[str]) -> None:
+        log = open(self.state / "logs" / f"{name}.log", "ab")
+        self.children[name] = subprocess.Popen(
+            argv, cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+
+    def start(self) -> dict[str, str]:
+        (self.state / "logs").mkdir(parents=True, exist_ok=True)
+        database_url = os.environ.get("DATABASE_URL")
+        if not database_url:
+            from infra.postgres import embedded
+
+            database_url, self.pg_server = embedded(self.state / "pg")
+        from chalicelib.db.migrate import upgrade
+
+        upgrade(database_url)
+
+        moto_port = free_port()
+        aws_url = f"http://127.0.0.1:{moto_port}"
+        base_env = {**os.environ, "AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local",
+                    "AWS_DEFAULT_REGION": "us-east-1", "AWS_REGION": "us-east-1", "PYTHONUNBUFFERED": "1"}
+        base_env.pop("AWS_PROFILE", None)
+        self.env = base_env
+        self.spawn("moto", [PY, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(moto_port)])
+        wait_http(f"{aws_url}/moto-api/")
+
+        import boto3
+
+        from infra.resources import deploy
+
+        resources = deploy(boto3.Session(region_name="us-east-1", aws_access_key_id="local",
+                                         aws_secret_access_key="local"), "local", endpoint_url=aws_url)
+        token, generated = token_for(self.state)
+        api_url = f"http://127.0.0.1:{self.args.port}"
+        site_port = self.args.site_port or self.args.port + 1
+        sites_url = f"http://127.0.0.1:{site_port}"
+        self.env = {
+            **base_env, "AWS_ENDPOINT_URL": aws_url, "DATABASE_URL": database_url,
+            "SITEGEN_QUEUE_URL": resources.queue_url, "SITEGEN_DLQ_URL": resources.dlq_url,
+            "SITEGEN_QUEUE_NAME": resources.queue_name, "SITEGEN_LOGS_TABLE": resources.logs_table,
+            "SITEGEN_SITE_BUCKET": resources.bucket, "SITEGEN_SITE_BASE_URL": sites_url,
+            "SITEGEN_API_TOKEN": token, "SITEGEN_DB_POOL_SIZE": "4",
+        }
+        self.spawn("api", [str(Path(PY).parent / "chalice"), "local", "--host", "127.0.0.1", "--port", str(self.args.port),
+                           "--stage", "local", "--no-autoreload"])
+        self.spawn("sites", [PY, "-m", "infra.site_server", "--port", str(site_port)])
+        for n in range(self.args.workers):
+            self.spawn(f"worker-{n}", self.worker_argv())
+        self.spawn("scheduler", [PY, "-m", "infra.worker", "--role", "scheduler",
+                                 "--interval", str(self.args.schedule_interval)])
+        wait_http(f"{api_url}/health")
+        wait_http(f"{sites_url}/")
+        info = {"api_url": api_url, "sites_url": sites_url, "aws_endpoint_url": aws_url, "region": "us-east-1",
+                "queue_url": resources.queue_url, "dlq_url": resources.dlq_url, "logs_table": resources.logs_table,
+                "bucket": resources.bucket, "token": token, "database_url": database_url}
+        stack_file = self.state / "stack.json"
+        stack_file.write_text(json.dumps(info, indent=2))
+        stack_file.chmod(0o600)
+        print(f"sitegen is up: {api_url}  (open {api_url}/ for the dashboard)", flush=True)
+        print(f"token{' (generated)' if generated else ''}: {token}", flush=True)
+        print(f"stack details: {stack_file}; logs: {self.state / 'logs'}", flush=True)
+        return info
+
+    def worker_argv(self) -> list[str]:
+        return [PY, "-m", "infra.worker", "--role", "worker"]
+
+    def watch(self) -> None:
+        while not self.stopping:
+            for name, proc in list(self.children.items()):
+                code = proc.poll()
+                if code is None:
+                    continue
+                if name.startswith("worker-"):  # a worker may die (chaos, crash): start another
+                    print(f"{name} exited with {code}; restarting", flush=True)
+                    self.spawn(name, self.worker_argv())
+                else:
+                    print(f"{name} exited with {code}; stopping the stack (see {self.state / 'logs'})", flush=True)
+                    return
+            time.sleep(0.5)
+
+    def stop(self) -> None:
+        self.stopping = True
+        for proc in self.children.values():
+            if proc.poll() is None:
+                os.killpg(proc.pid, signal.SIGTERM)
+        deadline = time.monotonic() + 10
+        for proc in self.children.values():
+            try:
+                proc.wait(timeout=max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+        if self.pg_server is not None:
+            self.pg_server.cleanup()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--port", type=int, default=8000)
+    parser.add_argument("--state-dir", default=".sitegen")
+    parser.add_argument("--site-port", type=int, default=0, help="generated sites' origin (default: port + 1)")
+    parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument("--schedule-interval", type=float, default=60.0)
+    args = parser.parse_args()
+    supervisor = Supervisor(args)
+
+    def on_signal(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, on_signal)
+    try:
+        supervisor.start()
+        supervisor.watch()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        supervisor.stop()
+        print("sitegen stopped", flush=True)
+
+
+if __name__ == "__main__":
+    main()
