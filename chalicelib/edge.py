@@ -12,6 +12,7 @@ from typing import Any, Callable, TypeVar
 
 from chalice import Response
 from pydantic import BaseModel, ValidationError
+from sqlalchemy.exc import DBAPIError
 
 from chalicelib.domain.errors import Conflict, InvalidInput, NotFound, SitegenError
 
@@ -82,8 +83,7 @@ def endpoint(view: Callable[..., Response]) -> Callable[..., Response]:
             extra = {k: v for k, v in exc.details.items() if k != "field"}
             return error(STATUS.get(type(exc), 400), exc.code, exc.message, details, **extra)
         except Exception as exc:
-            module = type(exc).__module__
-            if module.startswith(("sqlalchemy", "pg8000", "botocore", "urllib3")):
+            if isinstance(exc, DBAPIError) or type(exc).__module__.startswith(("pg8000", "botocore", "urllib3")):
                 _report(exc)
                 return error(503, "dependency_unavailable", "a backing service is unavailable; try again shortly")
             _report(exc)

@@ -71,6 +71,6 @@ def list_orders(deps: Deps, limit: int, cursor: str | None) -> OrderList:
         query = query.where(Order.seq < int(cursor))
     with deps.uow() as uow:
         rows = list(uow.session.scalars(query))
-    page = rows[:limit]
-    next_cursor = str(page[-1].seq) if len(rows) > limit else None
-    return OrderList(items=[to_public(o) for o in page], next_cursor=next_cursor)
+        page = rows[:limit]
+        next_cursor = str(page[-1].seq) if len(rows) > limit else None
+        return OrderList(items=[to_public(o) for o in page], next_cursor=next_cursor)

@@ -16,6 +16,7 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 from sqlalchemy import delete, select, update
+from sqlalchemy.exc import DBAPIError
 
 from chalicelib.ai.base import ResolvedConfig
 from chalicelib.bootstrap import Deps
@@ -70,7 +71,10 @@ def run_phase(deps: Deps, command: RunPhase, remaining_ms: int) -> str:
         log.flush()
         return _fail(deps, command, claim, _classify(exc), log)
     log.flush()
-    return _complete(deps, command, claim, output, usage, log)
+    try:
+        return _complete(deps, command, claim, output, usage, log)
+    except Exception as exc:  # e.g. a database error while storing the result: a fresh transaction records it
+        return _fail(deps, command, claim, _classify(exc), log)
 
 
 def _claim(deps: Deps, command: RunPhase, remaining_ms: int) -> Claim | str:
@@ -134,10 +138,19 @@ class _NoRoute(PermanentError):
 def _classify(exc: Exception) -> PhaseError:
     if isinstance(exc, PhaseError):
         return exc
+    if isinstance(exc, DBAPIError):
+        return RetryableError(f"database error ({type(exc.orig).__name__}): {_db_message(exc)}")
     if isinstance(exc, ValidationError):
         return RetryableError(f"output failed validation: {exc.error_count()} error(s), first: "
                               f"{exc.errors()[0]['loc']}: {exc.errors()[0]['msg']}")
     return RetryableError(f"{type(exc).__name__}: {str(exc)[:300]}")
+
+
+def _db_message(exc: DBAPIError) -> str:
+    detail = exc.orig.args[0] if exc.orig is not None and exc.orig.args else exc.orig
+    if isinstance(detail, dict):  # pg8000 reports the server's fields: M is the message
+        return str(detail.get("M", ""))[:300]
+    return str(detail)[:300]
 
 
 def _complete(deps: Deps, command: RunPhase, claim: Claim, output: BaseModel, usage: dict[str, Any],
