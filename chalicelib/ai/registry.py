@@ -1,18 +1,96 @@
-"""Known providers and how to build one from a routed config."""
+"""Known providers, what each one needs, and how to build one from a routed config."""
 from __future__ import annotations
 
+import difflib
+from dataclasses import dataclass
+from typing import Callable, Literal, Protocol
+
 from chalicelib.ai.base import Provider, ResolvedConfig
-from chalicelib.domain.errors import PermanentError
-
-KNOWN_PROVIDERS = ("template",)
+from chalicelib.domain.errors import PermanentError, PhaseError, RetryableError
 
 
-def build_provider(config: ResolvedConfig, secrets: object = None) -> Provider:  # secrets: () -> SecretStore
+class SecretStore(Protocol):
+    def get(self, ref: str) -> str: ...
+
+
+@dataclass(frozen=True)
+class ProviderSpec:
+    key: Literal["none", "optional", "required"]
+    requires: tuple[str, ...] = ()  # settings that must be set: model, account_id, base_url
+
+
+SPECS: dict[str, ProviderSpec] = {
+    "template": ProviderSpec("none"),
+    "openai": ProviderSpec("required", ("model",)),
+    "anthropic": ProviderSpec("required", ("model",)),
+    "cloudflare": ProviderSpec("required", ("model", "account_id")),
+    "openai_compatible": ProviderSpec("optional", ("model", "base_url")),
+}
+KNOWN_PROVIDERS: tuple[str, ...] = tuple(SPECS)
+
+
+def closest_provider(name: str) -> str | None:
+    matches = difflib.get_close_matches(name.strip().lower(), KNOWN_PROVIDERS, n=1, cutoff=0.6)
+    return matches[0] if matches else None
+
+
+def unknown_provider_message(name: str) -> str:
+    guess = closest_provider(name)
+    hint = f"; did you mean {guess!r}?" if guess else ""
+    return f"provider {name!r} is not supported{hint} (known: {', '.join(KNOWN_PROVIDERS)})"
+
+
+def needs_key(provider: str) -> bool:
+    spec = SPECS.get(provider)
+    return spec is not None and spec.key == "required"
+
+
+def missing_settings(provider: str, model: str | None, base_url: str | None, account_id: str | None) -> list[str]:
+    spec = SPECS.get(provider)
+    values = {"model": model, "base_url": base_url, "account_id": account_id}
+    return [name for name in spec.requires if not values[name]] if spec else []
+
+
+def build_provider(config: ResolvedConfig, secrets: Callable[[], SecretStore] | None = None) -> Provider:
+    """`secrets` is called (and the key fetched) only for a provider that uses a key."""
     if config.provider == "template":
         from chalicelib.ai.template import TemplateProvider
 
         return TemplateProvider(config)
-    raise PermanentError(
-        f"AI config {config.name!r} uses provider {config.provider!r}, which is not supported "
-        f"(known: {', '.join(KNOWN_PROVIDERS)})"
-    )
+    if config.provider not in SPECS:
+        raise PermanentError(f"AI config {config.name!r}: {unknown_provider_message(config.provider)}")
+    missing = missing_settings(config.provider, config.model, config.base_url, config.account_id)
+    if missing:
+        raise PermanentError(f"AI config {config.name!r} ({config.provider}) has no {', '.join(missing)} set")
+    api_key = _api_key(config, secrets)
+    if config.provider == "openai":
+        from chalicelib.ai.openai import OpenAIProvider as cls
+    elif config.provider == "openai_compatible":
+        from chalicelib.ai.openai import OpenAICompatibleProvider as cls
+    elif config.provider == "anthropic":
+        from chalicelib.ai.anthropic import AnthropicProvider as cls  # type: ignore[assignment]
+    else:
+        from chalicelib.ai.cloudflare import CloudflareProvider as cls  # type: ignore[assignment]
+    return cls(config, api_key)
+
+
+def _api_key(config: ResolvedConfig, secrets: Callable[[], SecretStore] | None) -> str | None:
+    if SPECS[config.provider].key == "none":
+        return None
+    if not config.secret_ref:
+        if needs_key(config.provider):
+            raise PermanentError(f"AI config {config.name!r} ({config.provider}) has no API key; "
+                                 f"set one with PATCH /ai/configs/{config.id}")
+        return None
+    if secrets is None:
+        raise PermanentError(f"AI config {config.name!r} has an API key but no secret store is available")
+    try:
+        return secrets().get(config.secret_ref)
+    except LookupError:
+        raise PermanentError(f"the API key of AI config {config.name!r} is missing from the secret store; "
+                             f"set it again with PATCH /ai/configs/{config.id}") from None
+    except PhaseError:
+        raise
+    except Exception as exc:  # throttling, network: the store is fine, try again later
+        raise RetryableError(f"could not read the API key of AI config {config.name!r} "
+                             f"({type(exc).__name__})") from None
