@@ -1,8 +1,13 @@
-"""Named fault points, inert unless SITEGEN_FAULTS enables them.
+"""Named fault points in the phase path, inert unless SITEGEN_FAULTS enables them.
 
-SITEGEN_FAULTS="after_claim,after_commit"  -> raise InjectedFault at those points
-SITEGEN_FAULTS="exit:after_claim"          -> the process dies there (os._exit, no cleanup)
-SITEGEN_FAULTS="chaos:0.2"                 -> at every point, die with probability 0.2
+SITEGEN_FAULTS is a comma-separated list of:
+  after_claim               crash (InjectedFault) at that point, every time
+  after_claim@sitemap       ... only while running that phase
+  once:after_claim@sitemap  ... only the first time (per process)
+  exit:after_claim          the process dies there (os._exit, no cleanup)
+  chaos:0.2                 each phase invocation dies (os._exit) with probability 0.2, at a random point
+
+InjectedFault derives from BaseException: like a real crash, no `except Exception` in the app stops it.
 """
 from __future__ import annotations
 
@@ -10,31 +15,34 @@ import os
 import random
 
 POINTS = (
-    "before_claim", "after_claim", "after_ai_call", "before_commit", "after_commit",
-    "after_send", "during_log_write",
+    "before_claim", "after_claim", "after_ai_call", "before_commit", "after_commit", "after_send",
+    "during_log_write",
 )
+_fired: set[str] = set()
 
 
-class InjectedFault(RuntimeError):
+class InjectedFault(BaseException):
     pass
 
 
-def _spec() -> str:
-    return os.environ.get("SITEGEN_FAULTS", "")
-
-
-def fault(point: str) -> None:
-    spec = _spec()
+def fault(point: str, phase: str | None = None) -> None:
+    spec = os.environ.get("SITEGEN_FAULTS")
     if not spec:
         return
-    if spec.startswith("chaos:"):
-        if random.random() < float(spec.split(":", 1)[1]):
-            print(f'{{"level": "warning", "message": "chaos: exiting at fault point {point}"}}', flush=True)
-            os._exit(70)
-        return
     for item in spec.split(","):
-        mode, _, name = item.strip().rpartition(":")
-        if name == point:
-            if mode == "exit":
+        mode, _, target = item.strip().rpartition(":")
+        if mode == "chaos":
+            if random.random() < float(target) / len(POINTS):
+                print(f'{{"level": "warning", "message": "chaos: worker exits at {point}"}}', flush=True)
                 os._exit(70)
-            raise InjectedFault(f"injected fault at {point}")
+            continue
+        name, _, only_phase = target.partition("@")
+        if name != point or (only_phase and only_phase != phase):
+            continue
+        if mode == "once":
+            if item in _fired:
+                continue
+            _fired.add(item)
+        if mode == "exit":
+            os._exit(70)
+        raise InjectedFault(f"injected fault at {point}" + (f" in phase {phase}" if phase else ""))

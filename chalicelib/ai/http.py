@@ -91,6 +91,8 @@ def post_json(url: str, headers: dict[str, str], body: dict[str, Any], connect_t
     try:
         response = _POOL.request("POST", url, body=json.dumps(body).encode(), headers=all_headers,
                                  timeout=timeout, redirect=False, retries=False)
+    except urllib3.exceptions.NewConnectionError:  # refused, DNS... (a ConnectTimeoutError subclass)
+        raise RetryableError(f"could not connect to {host} (connection failed)") from None
     except urllib3.exceptions.ConnectTimeoutError:
         raise RetryableError(f"could not connect to {host} within {connect_timeout:g}s") from None
     except urllib3.exceptions.ReadTimeoutError:

@@ -37,6 +37,17 @@ class UnknownGeneration(Exception):
 
 
 @dataclass(frozen=True)
+class AlreadyDone:
+    """The phase succeeded before: a duplicate. Its announcements are repeated idempotently, in case
+    the invocation that finished it died between its commit and its log write or send."""
+
+    finished_at: datetime
+    generation_status: str
+    site_url: str | None
+    pending_next: RunPhase | None
+
+
+@dataclass(frozen=True)
 class Claim:
     run_id: int
     token: uuid.UUID
@@ -50,11 +61,14 @@ class Claim:
 
 def run_phase(deps: Deps, command: RunPhase, remaining_ms: int) -> str:
     """Returns a short outcome for the worker's own log line."""
-    fault("before_claim")
+    fault("before_claim", command.phase.value)
     claim = _claim(deps, command, remaining_ms)
     if isinstance(claim, str):
         return claim
-    fault("after_claim")
+    if isinstance(claim, AlreadyDone):
+        _announce(deps, ProgressLog(deps.logs, str(command.generation_id)), command, claim)
+        return "skipped: phase already succeeded (duplicate delivery)"
+    fault("after_claim", command.phase.value)
     gid, phase = str(command.generation_id), command.phase
     log = ProgressLog(deps.logs, gid)
     log.lifecycle("phase_started", claim.started_at, f"Phase {phase} started (attempt {claim.attempt})",
@@ -66,7 +80,7 @@ def run_phase(deps: Deps, command: RunPhase, remaining_ms: int) -> str:
         ctx = PhaseContext(gid, phase, claim.order, claim.outputs, provider, deps.sites, log)
         output, usage = STEPS[phase](ctx)
         output = OUTPUT_OF[phase].model_validate(output.model_dump())
-        fault("after_ai_call")
+        fault("after_ai_call", command.phase.value)
     except Exception as exc:  # every failure leaves a status, a reason and a log line
         log.flush()
         return _fail(deps, command, claim, _classify(exc), log)
@@ -77,7 +91,7 @@ def run_phase(deps: Deps, command: RunPhase, remaining_ms: int) -> str:
         return _fail(deps, command, claim, _classify(exc), log)
 
 
-def _claim(deps: Deps, command: RunPhase, remaining_ms: int) -> Claim | str:
+def _claim(deps: Deps, command: RunPhase, remaining_ms: int) -> Claim | AlreadyDone | str:
     now = deps.clock()
     lease = timedelta(milliseconds=max(5_000, remaining_ms - 1_000))
     with deps.uow() as uow:
@@ -91,10 +105,16 @@ def _claim(deps: Deps, command: RunPhase, remaining_ms: int) -> Claim | str:
         gen, order = row
         runs = {r.phase: r for r in s.scalars(select(PhaseRun).where(PhaseRun.generation_id == gen.id))}
         run = runs[command.phase.value]
+        if run.status == PhaseStatus.SUCCEEDED and run.finished_at is not None:
+            nxt = next_phase(command.phase)
+            pending = nxt is not None and s.scalar(select(OutboxMessage.id).where(
+                OutboxMessage.generation_id == gen.id, OutboxMessage.phase == nxt.value)) is not None
+            return AlreadyDone(run.finished_at, gen.status, gen.site_url,
+                               RunPhase(generation_id=gen.id, phase=nxt) if pending and nxt else None)
         if gen.status not in ACTIVE:
             return f"skipped: generation is {gen.status}"
-        if run.status in (PhaseStatus.SUCCEEDED, PhaseStatus.FAILED):
-            return f"skipped: phase already {run.status} (duplicate delivery)"
+        if run.status == PhaseStatus.FAILED:
+            return "skipped: phase already failed (duplicate delivery)"
         if run.status == PhaseStatus.RUNNING and run.lease_expires_at and run.lease_expires_at > now:
             return f"skipped: phase is running elsewhere until {run.lease_expires_at.isoformat()}"
         earlier = PHASES[: PHASES.index(command.phase)]
@@ -177,17 +197,21 @@ def _complete(deps: Deps, command: RunPhase, claim: Claim, output: BaseModel, us
             gen.status, gen.finished_at = GenerationStatus.SUCCEEDED, now
             gen.site_url = getattr(output, "site_url", None)
         gen.updated_at = now
-        fault("before_commit")
+        fault("before_commit", command.phase.value)
         uow.commit()
-        status = gen.status
-    fault("after_commit")
-    log.lifecycle("phase_succeeded", now, f"Phase {command.phase} succeeded", phase=command.phase.value)
-    if status == GenerationStatus.SUCCEEDED:
-        log.lifecycle("generation_succeeded", now, f"Site published: {gen.site_url}")
-    if follow_up is not None:
-        outbox.send(deps, follow_up)
-        fault("after_send")
+        done = AlreadyDone(now, gen.status, gen.site_url, follow_up)
+    fault("after_commit", command.phase.value)
+    _announce(deps, log, command, done)
     return f"succeeded; next: {follow_up.phase if follow_up else 'none'}"
+
+
+def _announce(deps: Deps, log: ProgressLog, command: RunPhase, done: AlreadyDone) -> None:
+    log.lifecycle("phase_succeeded", done.finished_at, f"Phase {command.phase} succeeded", phase=command.phase.value)
+    if done.generation_status == GenerationStatus.SUCCEEDED and next_phase(command.phase) is None:
+        log.lifecycle("generation_succeeded", done.finished_at, f"Site published: {done.site_url}")
+    if done.pending_next is not None:
+        outbox.send(deps, done.pending_next)
+    fault("after_send", command.phase.value)
 
 
 def _fail(deps: Deps, command: RunPhase, claim: Claim, error: PhaseError, log: ProgressLog) -> str:

@@ -12,6 +12,7 @@ import json
 import sys
 from datetime import datetime, timezone
 
+from chalicelib.faults import fault
 from chalicelib.ports import LogLine, LogStore
 
 _counter = itertools.count()
@@ -41,6 +42,7 @@ class ProgressLog:
                   level: str = "info", key: str = "") -> None:
         tag = _RANK.get(event, "4") + ".".join(part for part in (event, phase, key) if part)
         line = self._line(cursor_for(at, tag), at, level, phase, event, message)
+        fault("during_log_write", phase)
         try:
             self._store.put_once(line)
         except Exception as exc:  # the log store must never take a phase down

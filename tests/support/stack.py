@@ -113,3 +113,53 @@ def logs(api: Api, generation_id: str) -> list[dict[str, Any]]:
         if not page["items"]:
             return items
         after = page["next_cursor"]
+
+
+class FakeClock:
+    """deps.clock for tests that need time to pass (leases, budgets) without sleeping."""
+
+    def __init__(self) -> None:
+        from datetime import datetime, timezone
+
+        self.now = datetime.now(timezone.utc)
+
+    def __call__(self) -> Any:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        from datetime import timedelta
+
+        self.now += timedelta(seconds=seconds)
+
+
+def run_like_aws(api: Api, aws: AwsStack, deps: Any, clock: FakeClock, limit: int = 300) -> dict[str, int]:
+    """Deliver messages as Lambda's SQS event source would, crashes included: a delivery that dies
+    leaves its message on the queue; it comes back after the visibility timeout (by then the dead
+    invocation's lease has expired). When the queue is empty, run the scheduled sweeper once."""
+    from infra.lambda_events import sqs_event
+    from infra.queue_feeder import receive
+    from chalicelib.faults import InjectedFault
+    from chalicelib.services.sweeper import sweep
+
+    stats = {"deliveries": 0, "crashes": 0, "sweeps": 0}
+    queue_url = aws.resources.queue_url
+    arn = aws.sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    while stats["deliveries"] < limit:
+        messages = receive(aws.sqs, queue_url, 0)
+        if not messages:
+            stats["sweeps"] += 1
+            clock.advance(120)  # the schedule runs later; delayed retries become due
+            if not sweep(deps).republished:
+                return stats
+            continue
+        stats["deliveries"] += 1
+        try:
+            api.client.lambda_.invoke("run_phase", sqs_event(messages, arn))
+        except InjectedFault:
+            stats["crashes"] += 1
+            clock.advance(721)  # the visibility timeout passes
+            aws.sqs.change_message_visibility(QueueUrl=queue_url, ReceiptHandle=messages[0]["ReceiptHandle"],
+                                              VisibilityTimeout=0)
+            continue
+        aws.sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=messages[0]["ReceiptHandle"])
+    raise AssertionError(f"not quiet after {limit} deliveries: {stats}")

@@ -1,0 +1,264 @@
+"""AI configs and routing: create, read, change, delete, route, test, diagnose.
+
+API keys go to the secret store (deps.secrets); Postgres keeps only the secret's ref and the key's
+last characters. No key is ever returned, logged or put in an error.
+"""
+from __future__ import annotations
+
+import json
+import sys
+import time
+import uuid
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from chalicelib.ai.base import AIRequest, ResolvedConfig
+from chalicelib.ai.doctor import ConfigInfo, diagnose
+from chalicelib.ai.http import redact
+from chalicelib.ai.prompts import Ping, ping_messages
+from chalicelib.ai.registry import KNOWN_PROVIDERS, missing_settings, needs_key
+from chalicelib.ai.schemas import (
+    AIConfigCreate, AIConfigList, AIConfigPublic, AIConfigUpdate, DoctorReport, RoutingPublic, RoutingUpdate,
+    TaskRoutes, TestResult,
+)
+from chalicelib.bootstrap import Deps
+from chalicelib.db.models import AIConfig, AIRoute
+from chalicelib.domain.errors import Conflict, InvalidInput, NotFound, PhaseError
+from chalicelib.domain.order import OrderData
+from chalicelib.domain.phases import Phase, TaskType
+from chalicelib.phases.schemas import Brief
+from chalicelib.services.orders import parse_id
+
+ROUTE_KEYS = tuple(t.value for t in TaskType) + ("fallback",)
+SAMPLE_ORDER = OrderData(id="test", business_name="Sitegen Test", segment="bakery", locale="en")
+
+
+def _last_chars(key: str) -> str:
+    """At most the last 4 characters, fewer for short keys, so the hint never gives most of a key away."""
+    count = 4 if len(key) >= 16 else len(key) // 4
+    return key[-count:] if count else ""
+
+
+def to_public(row: AIConfig) -> AIConfigPublic:
+    return AIConfigPublic(
+        id=str(row.id), name=row.name, provider=row.provider, model=row.model, base_url=row.base_url,
+        account_id=row.account_id, enabled=row.enabled, params=dict(row.params or {}),
+        has_api_key=bool(row.secret_ref), api_key_hint=f"\u2026{row.api_key_last4 or ''}" if row.secret_ref else None,
+        created_at=row.created_at, updated_at=row.updated_at,
+    )
+
+
+def to_resolved(row: AIConfig) -> ResolvedConfig:
+    return ResolvedConfig(row.id, row.name, row.provider, row.model, row.base_url, row.account_id,
+                          row.secret_ref, dict(row.params or {}))
+
+
+def _require_settings(provider: str, model: str | None, base_url: str | None, account_id: str | None) -> None:
+    for setting in missing_settings(provider, model, base_url, account_id):
+        raise InvalidInput(f"provider {provider!r} needs {setting}", field=setting)
+
+
+def _load(session: Any, config_id: str, lock: bool = False) -> AIConfig:
+    row = session.get(AIConfig, parse_id(config_id, "AI config"), with_for_update=lock)
+    if row is None:
+        raise NotFound(f"AI config {config_id!r} not found")
+    return row  # type: ignore[no-any-return]
+
+
+def _name_taken(session: Any, name: str, other_than: uuid.UUID | None = None) -> bool:
+    found = session.scalar(select(AIConfig.id).where(AIConfig.name == name))
+    return found is not None and found != other_than
+
+
+def _forget(deps: Deps, ref: str) -> None:
+    try:
+        deps.secrets.delete(ref)
+    except Exception as exc:  # the config change stands; the leftover secret is reported, not fatal
+        print(json.dumps({"level": "warning", "message": "could not delete an AI key secret", "ref": ref,
+                          "error": type(exc).__name__}), file=sys.stdout, flush=True)
+
+
+def create_config(deps: Deps, command: AIConfigCreate) -> AIConfigPublic:
+    _require_settings(command.provider, command.model, command.base_url, command.account_id)
+    key = command.api_key.get_secret_value() if command.api_key else None
+    if key is None and needs_key(command.provider):
+        raise InvalidInput(f"provider {command.provider!r} needs an api_key", field="api_key")
+    config_id = uuid.uuid4()
+    with deps.uow() as uow:  # checked first so a taken name writes no secret
+        if _name_taken(uow.session, command.name):
+            raise Conflict(f"an AI config named {command.name!r} already exists")
+    ref = deps.secrets.put(str(config_id), key) if key else None
+    try:
+        with deps.uow() as uow:
+            row = AIConfig(
+                id=config_id, name=command.name, provider=command.provider, model=command.model,
+                base_url=command.base_url, account_id=command.account_id, secret_ref=ref,
+                api_key_last4=_last_chars(key) if key else None, enabled=command.enabled,
+                params=command.params.model_dump(exclude_none=True),
+            )
+            uow.session.add(row)
+            try:
+                uow.session.flush()
+            except IntegrityError:
+                raise Conflict(f"an AI config named {command.name!r} already exists") from None
+            uow.session.refresh(row)
+            uow.commit()
+            return to_public(row)
+    except Exception:
+        if ref:
+            _forget(deps, ref)
+        raise
+
+
+def list_configs(deps: Deps) -> AIConfigList:
+    with deps.uow() as uow:
+        rows = uow.session.scalars(select(AIConfig).order_by(AIConfig.created_at, AIConfig.name))
+        return AIConfigList(items=[to_public(r) for r in rows])
+
+
+def get_config(deps: Deps, config_id: str) -> AIConfigPublic:
+    with deps.uow() as uow:
+        return to_public(_load(uow.session, config_id))
+
+
+def update_config(deps: Deps, config_id: str, command: AIConfigUpdate) -> AIConfigPublic:
+    sent = command.model_fields_set
+    changes = {f: getattr(command, f) for f in ("name", "provider", "model", "base_url", "account_id", "enabled")
+               if f in sent}
+    with deps.uow() as uow:
+        row = _load(uow.session, config_id)
+        merged = {f: changes.get(f, getattr(row, f)) for f in ("provider", "model", "base_url", "account_id")}
+        _require_settings(**merged)
+        if "name" in changes and _name_taken(uow.session, changes["name"], row.id):
+            raise Conflict(f"an AI config named {changes['name']!r} already exists")
+        if "provider" in changes and needs_key(merged["provider"]) and not (row.secret_ref or command.api_key):
+            raise InvalidInput(f"provider {merged['provider']!r} needs an api_key", field="api_key")
+        cid, old_ref = row.id, row.secret_ref
+    key = command.api_key.get_secret_value() if command.api_key else None
+    if "api_key" in sent:  # the store first: a failure here changes nothing, and a retry is safe
+        if key is not None:
+            new_ref: str | None = deps.secrets.put(str(cid), key)
+        elif old_ref:
+            deps.secrets.delete(old_ref)
+            new_ref = None
+        else:
+            new_ref = None
+    with deps.uow() as uow:
+        row = _load(uow.session, config_id, lock=True)
+        for field, value in changes.items():
+            setattr(row, field, value)
+        if command.params is not None:
+            params = dict(row.params or {})
+            for name in command.params.model_fields_set:
+                params[name] = getattr(command.params, name)
+            row.params = {k: v for k, v in params.items() if v is not None}  # null removes a parameter
+        if "api_key" in sent:
+            row.secret_ref, row.api_key_last4 = new_ref, _last_chars(key) if key else None
+        row.updated_at = deps.clock()
+        try:
+            uow.session.flush()
+        except IntegrityError:
+            raise Conflict(f"an AI config named {changes.get('name')!r} already exists") from None
+        uow.commit()
+        return to_public(row)
+
+
+def delete_config(deps: Deps, config_id: str) -> None:
+    with deps.uow() as uow:
+        row = _load(uow.session, config_id, lock=True)
+        tasks = sorted(uow.session.scalars(select(AIRoute.task).where(AIRoute.config_id == row.id)))
+        if tasks:
+            raise Conflict(f"AI config {row.name!r} is routed for {', '.join(tasks)}; route those to another "
+                           "config first (PUT /ai/routing)", tasks=tasks)
+        ref = row.secret_ref
+        uow.session.delete(row)
+        try:
+            uow.session.flush()
+        except IntegrityError:  # routed meanwhile: the foreign key says no
+            raise Conflict(f"AI config {config_id!r} was just routed; route it elsewhere first") from None
+        uow.commit()
+    if ref:
+        _forget(deps, ref)
+
+
+# --- routing ---------------------------------------------------------------------------------
+def _routing(routes: dict[str, str | None]) -> RoutingPublic:
+    return RoutingPublic(routes=TaskRoutes(**{t.value: routes.get(t.value) for t in TaskType}),
+                         fallback=routes.get("fallback"))
+
+
+def get_routing(deps: Deps) -> RoutingPublic:
+    with deps.uow() as uow:
+        rows = uow.session.scalars(select(AIRoute))
+        return _routing({r.task: str(r.config_id) if r.config_id else None for r in rows})
+
+
+def put_routing(deps: Deps, command: RoutingUpdate) -> RoutingPublic:
+    wanted: dict[str, str | None] = {**command.routes.model_dump(), "fallback": command.fallback}
+    fields = {task: "fallback" if task == "fallback" else f"routes.{task}" for task in ROUTE_KEYS}
+    ids: dict[str, uuid.UUID | None] = {}
+    for task, raw in wanted.items():
+        try:
+            ids[task] = uuid.UUID(raw) if raw else None
+        except ValueError:
+            raise InvalidInput(f"{raw!r} is not an AI config id", field=fields[task]) from None
+    with deps.uow() as uow:
+        s = uow.session
+        configs = {c.id: c for c in s.scalars(select(AIConfig).where(AIConfig.id.in_([i for i in ids.values() if i])))}
+        current = {r.task: r for r in s.scalars(select(AIRoute).with_for_update())}
+        for task, cid in ids.items():
+            changed = task not in current or current[task].config_id != cid
+            if cid is None or not changed:
+                continue
+            if cid not in configs:
+                raise InvalidInput(f"AI config {wanted[task]!r} does not exist", field=fields[task])
+            config = configs[cid]
+            if not config.enabled:
+                raise InvalidInput(f"AI config {config.name!r} is disabled; enable it before routing {task} to it",
+                                   field=fields[task])
+            if config.provider not in KNOWN_PROVIDERS:
+                raise InvalidInput(f"AI config {config.name!r} has an unknown provider {config.provider!r}",
+                                   field=fields[task])
+        for task, cid in ids.items():
+            if task in current:
+                current[task].config_id = cid
+            else:
+                s.add(AIRoute(task=task, config_id=cid))
+        uow.commit()
+    return _routing({task: str(cid) if cid else None for task, cid in ids.items()})
+
+
+# --- checks ----------------------------------------------------------------------------------
+def test_config(deps: Deps, config_id: str) -> TestResult:
+    """One cheap call through the real provider. The result never carries a key."""
+    with deps.uow() as uow:
+        resolved = to_resolved(_load(uow.session, config_id))
+    started = time.monotonic()
+    try:
+        provider = deps.provider(resolved)
+        run = getattr(provider, "run", None)
+        if callable(run):
+            system, user = ping_messages()
+            run(system, user, Ping)
+        else:  # offline providers: the real path, no network
+            provider.generate(AIRequest(Phase.BRIEF, TaskType.PLANNING, SAMPLE_ORDER, {}, Brief))
+        error = None
+    except PhaseError as exc:
+        error = redact(exc.reason)
+    except Exception as exc:
+        error = f"unexpected {type(exc).__name__} while calling the provider"
+    latency = round((time.monotonic() - started) * 1000, 2)
+    return TestResult(ok=error is None, latency_ms=latency, error=error)
+
+
+test_config.__test__ = False  # type: ignore[attr-defined]  # not a pytest test
+
+
+def doctor(deps: Deps) -> DoctorReport:
+    with deps.uow() as uow:
+        configs = [ConfigInfo(str(c.id), c.name, c.provider, c.model, c.base_url, c.account_id,
+                              bool(c.secret_ref), c.enabled) for c in uow.session.scalars(select(AIConfig))]
+        routes = {r.task: str(r.config_id) if r.config_id else None for r in uow.session.scalars(select(AIRoute))}
+    return DoctorReport(findings=diagnose(configs, routes))
