@@ -9,11 +9,12 @@ from chalicelib import edge
 from chalicelib.auth import token_is_valid
 from chalicelib.bootstrap import get_deps
 from chalicelib.schemas import OrderCreate
-from chalicelib.services import generations, orders, status, sweeper, worker
+from chalicelib.services import dead_letters, generations, orders, status, sweeper, worker
 
 app = Chalice(app_name="sitegen")
 app.api.cors = CORSConfig(allow_origin="*", allow_headers=["Authorization", "Idempotency-Key", "Content-Type"])
 QUEUE = os.environ.get("SITEGEN_QUEUE_NAME", "sitegen-generation")
+DEAD_LETTER_QUEUE = os.environ.get("SITEGEN_DLQ_NAME", f"{QUEUE}-dlq")
 # curl -d sends form-urlencoded by default; bodies are always parsed as JSON whatever the label.
 BODY_TYPES = ["application/json", "application/x-www-form-urlencoded", "text/plain"]
 
@@ -138,10 +139,23 @@ def queue() -> Response:
     return edge.ok(status.queue_stats(get_deps()))
 
 
+@app.route("/queue/dead-letter/redrive", methods=["POST"], authorizer=bearer, content_types=BODY_TYPES)
+@edge.endpoint
+def redrive_dead_letters() -> Response:
+    return edge.ok(dead_letters.redrive(get_deps()))
+
+
 @app.on_sqs_message(queue=QUEUE, batch_size=1)
 def run_phase(event):  # type: ignore[no-untyped-def]
     for record in event:  # batch size 1: Chalice cannot report partial batch failures
         worker.handle_message(get_deps(), record.body, event.context.get_remaining_time_in_millis())
+
+
+@app.on_sqs_message(queue=DEAD_LETTER_QUEUE, batch_size=1)
+def on_dead_letter(event):  # type: ignore[no-untyped-def]
+    for record in event:  # never raises: see chalicelib/services/dead_letters.py
+        reason = (record.to_dict().get("messageAttributes", {}).get("reason") or {}).get("stringValue")
+        dead_letters.handle_dead_letter(get_deps(), record.to_dict()["messageId"], record.body, reason)
 
 
 @app.schedule(Rate(1, unit=Rate.MINUTES))

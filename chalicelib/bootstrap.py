@@ -10,7 +10,7 @@ from datetime import datetime, timezone
 from functools import cached_property
 from typing import Any, Callable
 
-from chalicelib.config import Settings, get_settings
+from chalicelib.config import Settings, check_timeouts, get_settings
 from chalicelib.db.uow import UnitOfWork
 from chalicelib.ports import LogStore, PhaseQueue, SiteStore
 
@@ -101,7 +101,9 @@ _deps: Deps | None = None
 def get_deps() -> Deps:
     global _deps
     if _deps is None:
-        _deps = Deps(get_settings())
+        settings = get_settings()
+        check_timeouts(settings)  # at start-up: a misconfigured stage fails loudly, not mid-phase
+        _deps = Deps(settings)
     return _deps
 
 

@@ -31,6 +31,11 @@ class Settings(BaseModel):
     retry_base_seconds: int = Field(default=2, ge=0)
     max_body_bytes: int = 64 * 1024
     secrets_prefix: str = "sitegen/ai/"
+    max_receive_count: int = 5  # the queue's redrive policy (infra/template.yaml MaxReceiveCount)
+    function_timeout_s: int = 120  # the queue worker's Lambda timeout
+    visibility_timeout_s: int = 720  # the queue's visibility timeout (AWS advises >= 6x the function's)
+    provider_timeout_s: int = 60  # default read timeout of an AI call
+    generation_budget_s: int = 3600  # the sweeper fails generations older than this
 
 
 @lru_cache(maxsize=1)
@@ -51,4 +56,28 @@ def get_settings() -> Settings:
         max_attempts=int(env("SITEGEN_MAX_ATTEMPTS", "3")),
         retry_base_seconds=int(env("SITEGEN_RETRY_BASE_SECONDS", "2")),
         secrets_prefix=env("SITEGEN_SECRETS_PREFIX", "sitegen/ai/"),
+        max_receive_count=int(env("SITEGEN_MAX_RECEIVE_COUNT", "5")),
+        function_timeout_s=int(env("SITEGEN_WORKER_TIMEOUT_S", "120")),
+        visibility_timeout_s=int(env("SITEGEN_VISIBILITY_TIMEOUT_S", "720")),
+        provider_timeout_s=int(env("SITEGEN_PROVIDER_TIMEOUT_S", "60")),
+        generation_budget_s=int(env("SITEGEN_GENERATION_BUDGET_S", "3600")),
     )
+
+
+class TimeoutMisconfigured(RuntimeError):
+    pass
+
+
+def check_timeouts(settings: Settings) -> None:
+    """provider call < function < visibility timeout, so a slow AI call is cut before the function
+    dies, and a message is not redelivered while its first invocation still runs."""
+    p, f, v = settings.provider_timeout_s, settings.function_timeout_s, settings.visibility_timeout_s
+    problems = []
+    if not p < f:
+        problems.append(f"provider timeout {p}s must be below the function timeout {f}s")
+    if not f < v:
+        problems.append(f"function timeout {f}s must be below the queue visibility timeout {v}s")
+    elif v < 6 * f:
+        problems.append(f"visibility timeout {v}s is under 6x the function timeout {f}s (AWS advice)")
+    if problems:
+        raise TimeoutMisconfigured("; ".join(problems))

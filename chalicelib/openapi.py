@@ -9,11 +9,11 @@ from pydantic.json_schema import models_json_schema
 
 from chalicelib.schemas import (
     ErrorPublic, GenerationList, GenerationPublic, HealthPublic, LogPage, OrderCreate, OrderList, OrderPublic,
-    QueuePublic,
+    QueuePublic, RedrivePublic,
 )
 
 MODELS = (ErrorPublic, GenerationList, GenerationPublic, HealthPublic, LogPage, OrderCreate, OrderList,
-          OrderPublic, QueuePublic)
+          OrderPublic, QueuePublic, RedrivePublic)
 
 
 def _ref(model: type) -> dict[str, str]:
@@ -79,7 +79,11 @@ PATHS: dict[str, dict[str, Any]] = {
     "/generations/{generation_id}/cancel": {
         "post": _op("Cancel: no further phase starts", {"202": _json(GenerationPublic, "Cancelled"),
                                                         **_errors(401, 404, 409)}, [GEN_ID])},
-    "/queue": {"get": _op("Queue depth", {"200": _json(QueuePublic, "Counts"), **_errors(401, 503)})},
+    "/queue": {"get": _op("Queue depth, dead letters, age of the oldest waiting phase",
+                          {"200": _json(QueuePublic, "Counts"), **_errors(401, 503)})},
+    "/queue/dead-letter/redrive": {"post": _op(
+        "Send dead letters back; generations they had failed are resumed",
+        {"200": _json(RedrivePublic, "What was moved"), **_errors(401, 503)})},
 }
 
 

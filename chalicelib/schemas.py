@@ -118,3 +118,10 @@ class HealthPublic(BaseModel):
     status: Literal["ok", "unavailable"]
     checks: dict[str, str]
     down: list[str] = Field(default_factory=list)
+
+
+class RedrivePublic(BaseModel):
+    redriven: int
+    resumed_generations: list[str]
+    sent: int
+    skipped: int

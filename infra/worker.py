@@ -1,6 +1,7 @@
 """Local stand-ins for Lambda's event sources, one role per process:
 
-  python -m infra.worker --role worker      long-poll the queue, invoke the SQS handler
+  python -m infra.worker --role worker        long-poll the queue, invoke the SQS handler
+  python -m infra.worker --role dead-letters  the same for the dead-letter queue's handler
   python -m infra.worker --role scheduler   resume in-flight work, then run the schedule each minute
 
 The queue, the logs table and the database live outside these processes, so killing one loses nothing.
@@ -26,16 +27,16 @@ def _on_signal(signum: int, frame: object) -> None:
     _stop = True
 
 
-def run_worker() -> None:
+def run_worker(queue_env: str, function: str) -> None:
     import boto3
 
     from app import app
 
     sqs = boto3.client("sqs")
-    queue_url = os.environ["SITEGEN_QUEUE_URL"]
-    handler = app.handler_map["run_phase"]
+    queue_url = os.environ[queue_env]
+    handler = app.handler_map[function]
     while not _stop:
-        poll_once(sqs, queue_url, handler, "run_phase", WORKER_TIMEOUT_S, wait_s=1)
+        poll_once(sqs, queue_url, handler, function, WORKER_TIMEOUT_S, wait_s=1)
 
 
 def run_scheduler(interval_s: float) -> None:
@@ -61,13 +62,15 @@ def run_scheduler(interval_s: float) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--role", choices=["worker", "scheduler"], required=True)
+    parser.add_argument("--role", choices=["worker", "dead-letters", "scheduler"], required=True)
     parser.add_argument("--interval", type=float, default=60.0)
     args = parser.parse_args()
     signal.signal(signal.SIGTERM, _on_signal)
     signal.signal(signal.SIGINT, _on_signal)
     if args.role == "worker":
-        run_worker()
+        run_worker("SITEGEN_QUEUE_URL", "run_phase")
+    elif args.role == "dead-letters":
+        run_worker("SITEGEN_DLQ_URL", "on_dead_letter")
     else:
         run_scheduler(args.interval)
     sys.exit(0)

@@ -26,20 +26,19 @@ class SecretsManagerStore:
         return f"{self._prefix}{config_id}"
 
     def put(self, config_id: str, api_key: str) -> str:
-        """Create or overwrite the config's secret; returns its ref."""
+        """Create or overwrite the config's secret (restoring it if it was scheduled for deletion)."""
         ref = self.ref_for(str(config_id))
         try:
-            self._client.put_secret_value(SecretId=ref, SecretString=api_key)
-            return ref
+            info = self._client.describe_secret(SecretId=ref)
         except ClientError as exc:
-            if _code(exc) == "InvalidRequestException":  # scheduled for deletion: bring it back
-                self._client.restore_secret(SecretId=ref)
-                self._client.put_secret_value(SecretId=ref, SecretString=api_key)
-                return ref
             if _code(exc) != "ResourceNotFoundException":
                 raise
-        self._client.create_secret(Name=ref, SecretString=api_key,
-                                   Description="sitegen AI provider API key (managed by sitegen)")
+            self._client.create_secret(Name=ref, SecretString=api_key,
+                                       Description="sitegen AI provider API key (managed by sitegen)")
+            return ref
+        if info.get("DeletedDate"):
+            self._client.restore_secret(SecretId=ref)
+        self._client.put_secret_value(SecretId=ref, SecretString=api_key)
         return ref
 
     def get(self, ref: str) -> str:

@@ -99,6 +99,9 @@ class ChatProvider:
             if reason == exc.reason:
                 raise
             raise type(exc)(reason, exc.retry_after) from None
+        except Exception as exc:  # a surprise in a provider's answer: retry, and say what it was
+            detail = redact(f"{type(exc).__name__}: {exc}", [self._api_key])[:300]
+            raise RetryableError(f"{self.name} returned an answer sitegen could not read ({detail})") from None
 
     def _run(self, system: str, user: str, schema: type[BaseModel], locale: str) -> AIResult:
         started = time.monotonic()

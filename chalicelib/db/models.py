@@ -127,3 +127,21 @@ class IdempotencyRecord(Base):
     status_code: Mapped[int] = mapped_column(Integer)
     body: Mapped[dict[str, Any]]
     created_at: Mapped[datetime] = _now_column()
+
+
+class DeadLetter(Base):
+    """Every message that reached the dead-letter queue, kept (the queue itself is only a buffer)."""
+
+    __tablename__ = "dead_letters"
+    __table_args__ = (
+        Index("ix_dead_letters_pending", "received_at", postgresql_where=text("redriven_at IS NULL")),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    message_id: Mapped[str] = mapped_column(String(100), unique=True)
+    body: Mapped[str] = mapped_column(Text)
+    reason: Mapped[str] = mapped_column(Text)
+    generation_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+    phase: Mapped[str | None] = mapped_column(String(20))
+    received_at: Mapped[datetime] = _now_column()
+    redriven_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

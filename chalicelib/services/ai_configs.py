@@ -137,13 +137,12 @@ def update_config(deps: Deps, config_id: str, command: AIConfigUpdate) -> AIConf
             raise InvalidInput(f"provider {merged['provider']!r} needs an api_key", field="api_key")
         cid, old_ref = row.id, row.secret_ref
     key = command.api_key.get_secret_value() if command.api_key else None
+    new_ref = old_ref
     if "api_key" in sent:  # the store first: a failure here changes nothing, and a retry is safe
         if key is not None:
-            new_ref: str | None = deps.secrets.put(str(cid), key)
+            new_ref = deps.secrets.put(str(cid), key)
         elif old_ref:
             deps.secrets.delete(old_ref)
-            new_ref = None
-        else:
             new_ref = None
     with deps.uow() as uow:
         row = _load(uow.session, config_id, lock=True)

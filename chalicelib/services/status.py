@@ -1,10 +1,13 @@
 """Read-only views: health of the dependencies, queue depth, a page of logs."""
 from __future__ import annotations
 
-from sqlalchemy import select, text
+from datetime import timedelta
+
+from sqlalchemy import func, select, text
 
 from chalicelib.bootstrap import Deps
-from chalicelib.db.models import Generation
+from chalicelib.db.models import Generation, OutboxMessage
+from chalicelib.domain.phases import ACTIVE
 from chalicelib.domain.errors import InvalidInput, NotFound
 from chalicelib.schemas import HealthPublic, LogLinePublic, LogPage, QueuePublic
 from chalicelib.services.orders import parse_id
@@ -30,8 +33,19 @@ def health(deps: Deps) -> HealthPublic:
 
 
 def queue_stats(deps: Deps) -> QueuePublic:
+    """SQS's own counts, plus what only Postgres knows: dead letters kept for redrive, and the age of
+    the oldest phase waiting to start (outbox rows are deleted when their phase is claimed)."""
+    from chalicelib.services.dead_letters import pending_count
+
     stats = deps.queue.stats()
-    return QueuePublic(**stats.__dict__)
+    with deps.uow() as uow:
+        oldest = uow.session.scalar(
+            select(func.min(OutboxMessage.created_at + OutboxMessage.delay_seconds * timedelta(seconds=1)))
+            .join(Generation, Generation.id == OutboxMessage.generation_id)
+            .where(Generation.status.in_([s.value for s in ACTIVE])))
+    age = max(0, int((deps.clock() - oldest).total_seconds())) if oldest else None
+    return QueuePublic(queue=stats.queue, visible=stats.visible, in_flight=stats.in_flight, delayed=stats.delayed,
+                       dead_letter=stats.dead_letter + pending_count(deps), oldest_age_seconds=age)
 
 
 def log_page(deps: Deps, generation_id: str, after: str | None, limit: int) -> LogPage:

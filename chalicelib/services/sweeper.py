@@ -26,8 +26,9 @@ class SweepReport:
     timed_out: int = 0
 
 
-def sweep(deps: Deps, republish_after_s: int = 60, budget_s: int = 3600, limit: int = 500) -> SweepReport:
+def sweep(deps: Deps, republish_after_s: int = 60, budget_s: int | None = None, limit: int = 500) -> SweepReport:
     now = deps.clock()
+    budget_s = budget_s or deps.settings.generation_budget_s
     report = SweepReport()
     with deps.uow() as uow:
         s = uow.session

@@ -189,3 +189,17 @@ def test_openai_compatible_with_key_sends_bearer(fake: FakeProvider) -> None:
     cfg = config("openai_compatible", fake.url, model="mixtral")
     build_provider(cfg, lambda: Store("local-key-123456")).generate(brief_request())
     assert fake.requests[0].headers["authorization"] == "Bearer local-key-123456"
+
+
+def test_an_unreadable_answer_is_retryable(fake: FakeProvider) -> None:
+    reply = openai_reply(VALID_BRIEF)
+    reply["usage"] = {"prompt_tokens": "lots", "completion_tokens": 1}
+    fake.reply(Scripted(body=reply))
+    with pytest.raises(RetryableError, match=r"openai returned an answer sitegen could not read \(ValueError"):
+        openai(fake).generate(brief_request())
+
+
+def test_a_response_without_choices_is_retryable(fake: FakeProvider) -> None:
+    fake.reply(Scripted(body={"id": "x", "choices": []}))
+    with pytest.raises(RetryableError, match="without choices"):
+        openai(fake).generate(brief_request())

@@ -12,7 +12,7 @@ from chalicelib.bootstrap import Deps
 from chalicelib.config import Settings, hash_token
 from infra.resources import Resources, deploy
 
-TABLES = "idempotency_keys, outbox, phase_runs, generations, orders"
+TABLES = "dead_letters, idempotency_keys, outbox, phase_runs, generations, orders"
 
 
 @dataclass
@@ -100,8 +100,13 @@ def drain(api: Api, aws: AwsStack, limit: int = 200) -> int:
 
 
 def dead_letters(aws: AwsStack) -> list[dict[str, Any]]:
-    return aws.sqs.receive_message(QueueUrl=aws.resources.dlq_url, MaxNumberOfMessages=10,
-                                   MessageAttributeNames=["All"]).get("Messages", [])
+    """Peek at the dead-letter queue (messages are made visible again at once)."""
+    messages = aws.sqs.receive_message(QueueUrl=aws.resources.dlq_url, MaxNumberOfMessages=10,
+                                       MessageAttributeNames=["All"]).get("Messages", [])
+    for m in messages:
+        aws.sqs.change_message_visibility(QueueUrl=aws.resources.dlq_url, ReceiptHandle=m["ReceiptHandle"],
+                                          VisibilityTimeout=0)
+    return messages
 
 
 def logs(api: Api, generation_id: str) -> list[dict[str, Any]]:

@@ -1,0 +1,101 @@
+"""The dead-letter queue's handler and the redrive.
+
+A dead letter is archived in Postgres (so the count and the bodies survive), its generation is
+marked failed with the reason, and a log line says so. The handler never raises: if Postgres is down
+it puts the message back on the dead-letter queue for a later attempt.
+"""
+from __future__ import annotations
+
+import json
+import sys
+import uuid
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.dialects.postgresql import insert
+
+from chalicelib.bootstrap import Deps
+from chalicelib.db.models import DeadLetter, Generation
+from chalicelib.domain.commands import RunPhase
+from chalicelib.domain.phases import ACTIVE, GenerationStatus
+from chalicelib.schemas import RedrivePublic
+from chalicelib.services.progress import ProgressLog
+
+
+def _loose(body: str) -> tuple[uuid.UUID | None, str | None]:
+    try:
+        data = json.loads(body)
+        return uuid.UUID(str(data["generation_id"])), str(data.get("phase"))[:20]
+    except (ValueError, KeyError, TypeError, AttributeError):
+        return None, None
+
+
+def handle_dead_letter(deps: Deps, message_id: str, body: str, reason: str | None) -> str:
+    gid, phase = _loose(body)
+    reason = reason or f"gave up after {deps.settings.max_receive_count} deliveries of phase {phase}"
+    try:
+        now = deps.clock()
+        failed = None
+        with deps.uow() as uow:
+            s = uow.session
+            s.execute(insert(DeadLetter).values(message_id=message_id, body=body, reason=reason[:2000],
+                                                generation_id=gid, phase=phase).on_conflict_do_nothing())
+            gen = s.get(Generation, gid, with_for_update=True) if gid else None
+            if gen is not None and gen.status in ACTIVE:
+                gen.status, gen.finished_at, gen.updated_at = GenerationStatus.FAILED, now, now
+                gen.error = failed = reason
+            uow.commit()
+        if failed and gid:
+            ProgressLog(deps.logs, str(gid)).lifecycle("generation_failed", now, failed, level="error",
+                                                       phase=phase, key="dead_letter")
+        _say("error", "dead letter recorded", reason=reason, generation_id=str(gid) if gid else None)
+        return f"recorded: {reason}"
+    except Exception as exc:  # never raise: keep the message on the dead-letter queue instead
+        try:
+            deps.queue.send_dead_letter(body, reason)
+            _say("error", "dead letter not recorded; put back on the dead-letter queue", error=type(exc).__name__)
+        except Exception as again:
+            _say("error", "dead letter could not be recorded or kept", error=type(again).__name__, body=body)
+        return "kept on the dead-letter queue"
+
+
+def redrive(deps: Deps) -> RedrivePublic:
+    """Send archived dead letters back. A generation the dead letter had failed is resumed (Resend)."""
+    from chalicelib.services.generations import retry_generation
+
+    with deps.uow() as uow:
+        rows = list(uow.session.scalars(select(DeadLetter).where(DeadLetter.redriven_at.is_(None))
+                                        .with_for_update(skip_locked=True).limit(500)))
+        now = deps.clock()
+        for row in rows:
+            row.redriven_at = now
+        uow.commit()
+    resumed, sent, skipped = set(), 0, 0
+    for row in rows:
+        try:
+            command = RunPhase.model_validate_json(row.body)
+        except ValueError:
+            skipped += 1  # malformed: sending it back would only bring it here again
+            continue
+        with deps.uow() as uow:
+            status = uow.session.scalar(select(Generation.status).where(Generation.id == command.generation_id))
+        if status == GenerationStatus.FAILED and command.generation_id not in resumed:
+            retry_generation(deps, str(command.generation_id))
+            resumed.add(command.generation_id)
+        elif status in [s.value for s in ACTIVE]:
+            deps.queue.send(command.body())
+            sent += 1
+        else:
+            skipped += 1
+    return RedrivePublic(redriven=len(rows) - skipped, resumed_generations=sorted(str(g) for g in resumed),
+                         sent=sent, skipped=skipped)
+
+
+def pending_count(deps: Deps) -> int:
+    with deps.uow() as uow:
+        return int(uow.session.scalar(select(func.count()).select_from(DeadLetter)
+                                      .where(DeadLetter.redriven_at.is_(None))) or 0)
+
+
+def _say(level: str, message: str, **fields: Any) -> None:
+    print(json.dumps({"level": level, "message": message, **fields}), file=sys.stdout, flush=True)

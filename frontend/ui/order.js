@@ -1,0 +1,531 @@
+// One order (#/orders/<id>): summary, Generate / Resend / Cancel, the phase stepper, the live log,
+// the failure reason or the published site's preview, and the generation history.
+
+import { h, replace, swatch, spinner } from './dom.js';
+import { t, tn, fmtDateTime, fmtTime, fmtDuration } from './i18n.js';
+import { api, newIdempotencyKey } from './api.js';
+import { errorText, statusBadge } from './common.js';
+
+const ACTIVE = new Set(['queued', 'running']);
+const POLL_MS = 1000;
+const LOG_PAGE = 200;
+const MAX_LOG_LINES = 3000;
+const IDLE_REFRESH_MS = 10_000;
+
+const ms = (iso) => (iso ? Date.parse(iso) : NaN);
+
+function phaseDuration(phase, now) {
+  const start = ms(phase.started_at);
+  if (Number.isNaN(start)) return null;
+  const end = phase.finished_at ? ms(phase.finished_at) : (phase.status === 'running' || phase.status === 'retrying') ? now : NaN;
+  return Number.isNaN(end) ? null : Math.max(0, end - start);
+}
+
+function genDuration(gen) {
+  const start = ms(gen.created_at);
+  const end = gen.finished_at ? ms(gen.finished_at) : NaN;
+  return Number.isNaN(start) || Number.isNaN(end) ? null : end - start;
+}
+
+// ---- the live log panel ----
+
+function createLogPanel() {
+  const list = h('ol', { class: 'log-list', testid: 'log-lines' });
+  const empty = h('p', { class: 'log-empty', testid: 'log-empty' }, t('order.logsEmpty'));
+  const body = h('div', {
+    class: 'log-body', role: 'log', 'aria-live': 'polite', 'aria-relevant': 'additions', 'aria-label': t('order.logs'),
+    tabindex: '0', testid: 'log-panel',
+  }, empty, list);
+  const jump = h('button', { type: 'button', class: 'log-jump', hidden: true, testid: 'log-jump' },
+    h('span', { 'aria-hidden': 'true' }, '↓ '), t('order.jump'));
+  let stick = true;
+  const seen = new Set();
+
+  body.addEventListener('scroll', () => {
+    stick = body.scrollHeight - body.scrollTop - body.clientHeight < 24;
+    if (stick) jump.hidden = true;
+  });
+  jump.addEventListener('click', () => {
+    body.scrollTop = body.scrollHeight;
+    stick = true;
+    jump.hidden = true;
+    body.focus();
+  });
+
+  function line(item) {
+    const level = ['info', 'warning', 'error'].includes(item.level) ? item.level : 'info';
+    const good = item.event === 'phase_succeeded' || item.event === 'generation_succeeded';
+    return h('li', {
+      class: ['log-line', `level-${level}`, item.event && 'is-event', good && 'is-good'],
+      testid: 'log-line', 'data-level': level, 'data-event': item.event || null, 'data-phase': item.phase || null,
+    },
+    h('time', { class: 'log-time', datetime: item.ts }, fmtTime(item.ts, true)),
+    h('span', { class: 'log-level' }, t(`level.${level}`)),
+    h('span', { class: 'log-phase' }, item.phase ? t(`phase.${item.phase}`) : '·'),
+    h('span', { class: 'log-msg' }, item.message));
+  }
+
+  return {
+    element: h('div', { class: 'log-wrap' }, body, jump),
+    add(items) {
+      let added = 0;
+      for (const item of items) {
+        if (seen.has(item.cursor)) continue;
+        seen.add(item.cursor);
+        list.append(line(item));
+        added += 1;
+      }
+      if (!added) return;
+      empty.hidden = true;
+      while (list.children.length > MAX_LOG_LINES) list.firstElementChild.remove();
+      if (stick) body.scrollTop = body.scrollHeight;
+      else jump.hidden = false;
+    },
+    reset() {
+      seen.clear();
+      list.replaceChildren();
+      empty.hidden = false;
+      stick = true;
+      jump.hidden = true;
+    },
+  };
+}
+
+// ---- the phase stepper ----
+
+function stepper(gen) {
+  const now = Date.now();
+  return h('ol', { class: 'stepper', testid: 'stepper', 'aria-label': t('order.generation') }, gen.phases.map((p, i) => {
+    const duration = phaseDuration(p, now);
+    const meta = [];
+    if (p.attempts > 0) meta.push(tn('order.attempts', p.attempts));
+    if (duration !== null) meta.push(fmtDuration(duration));
+    let icon;
+    if (p.status === 'succeeded') icon = '✓';
+    else if (p.status === 'failed') icon = '!';
+    else if (p.status === 'retrying') icon = '↻';
+    else if (p.status === 'running') icon = spinner();
+    else icon = String(i + 1);
+    return h('li', {
+      class: ['step', `step-${p.status}`], testid: `step-${p.name}`, 'data-status': p.status,
+      'aria-current': p.status === 'running' || p.status === 'retrying' ? 'step' : null,
+    },
+    h('span', { class: 'step-icon', 'aria-hidden': 'true' }, icon),
+    h('span', { class: 'step-text' },
+      h('span', { class: 'step-name' }, t(`phase.${p.name}`)),
+      h('span', { class: 'step-status', testid: 'step-status' }, t(`phaseStatus.${p.status}`)),
+      h('span', { class: 'step-meta' }, meta.join(' · ') || '\u00a0'),
+      p.error && p.status === 'retrying' ? h('span', { class: 'step-error' }, p.error) : null));
+  }));
+}
+
+// ---- the view ----
+
+export function mount(root, ctx, [rawId]) {
+  const orderId = decodeURIComponent(rawId);
+  let alive = true;
+  let order = null;
+  let gens = [];
+  let selectedId = null;
+  let watcher = null;
+  let busy = false;
+  let outcomeKey = null;
+
+  const title = h('h1', { testid: 'order-title', class: 'order-title' }, t('common.loading'));
+  const subtitle = h('p', { class: 'lead' });
+  const btnGenerate = h('button', { type: 'button', class: 'btn btn-primary', testid: 'btn-generate', disabled: true }, t('order.generate'));
+  const btnResend = h('button', { type: 'button', class: 'btn btn-secondary', testid: 'btn-resend', disabled: true }, t('order.resend'));
+  const btnCancel = h('button', { type: 'button', class: 'btn btn-danger-ghost', testid: 'btn-cancel', disabled: true }, t('order.cancel'));
+  const actionMsg = h('div', { class: 'action-msg', role: 'status', 'aria-live': 'polite', testid: 'action-message' });
+  const offline = h('p', { class: 'notice notice-warning', hidden: true, role: 'status', testid: 'offline' }, t('order.offline'));
+
+  const genTitle = h('h2', { id: 'gen-title', class: 'card-title' }, t('order.generation'));
+  const genMeta = h('p', { class: 'card-sub', testid: 'gen-meta' });
+  const genStatus = h('div', { class: 'gen-status', role: 'status', 'aria-live': 'polite', testid: 'gen-status-region' });
+  const progressBar = h('div', { class: 'progress-bar' });
+  const progressLabel = h('span', { class: 'progress-label', testid: 'gen-progress' });
+  const progress = h('div', { class: 'progress-row' },
+    h('div', { class: 'progress', role: 'progressbar', 'aria-valuemin': '0', 'aria-valuemax': '100', 'aria-labelledby': 'gen-title' }, progressBar),
+    progressLabel);
+  const stepperSlot = h('div', { class: 'stepper-slot' });
+  const outcomeSlot = h('div', { class: 'outcome-slot' });
+  const genBody = h('div', { class: 'gen-body' }, progress, stepperSlot, outcomeSlot);
+  const genEmpty = h('p', { class: 'empty-inline', testid: 'gen-empty', hidden: true }, t('order.noGeneration'));
+  const genCard = h('section', { class: 'card gen-card', 'aria-labelledby': 'gen-title', testid: 'generation' },
+    h('div', { class: 'card-head' }, h('div', null, genTitle, genMeta), genStatus),
+    genEmpty, genBody);
+
+  const previewSlot = h('div', { class: 'preview-slot' });
+  const logs = createLogPanel();
+  const liveDot = h('span', { class: 'live-dot', hidden: true, testid: 'log-live' }, t('order.logsLive'));
+  const logCard = h('section', { class: 'card log-card', 'aria-labelledby': 'log-title', hidden: true },
+    h('div', { class: 'card-head' }, h('h2', { id: 'log-title', class: 'card-title' }, t('order.logs')), liveDot),
+    logs.element);
+
+  const summaryBody = h('div', { testid: 'order-summary' });
+  const summaryCard = h('section', { class: 'card', 'aria-labelledby': 'summary-title' },
+    h('h2', { id: 'summary-title', class: 'card-title' }, t('order.summary')), summaryBody);
+  const historyList = h('ul', { class: 'history', testid: 'history' });
+  const historyCard = h('section', { class: 'card', 'aria-labelledby': 'history-title' },
+    h('h2', { id: 'history-title', class: 'card-title' }, t('order.history')), historyList);
+
+  const page = h('div', { class: 'container' },
+    h('nav', { class: 'crumbs', 'aria-label': 'breadcrumb' }, h('a', { href: '#/orders' }, `← ${t('order.back')}`)),
+    h('div', { class: 'page-head page-head-order' },
+      h('div', { class: 'page-head-text' }, title, subtitle),
+      h('div', { class: 'actions', role: 'group', 'aria-label': t('order.actions') }, btnGenerate, btnResend, btnCancel)),
+    actionMsg, offline,
+    h('div', { class: 'order-grid' },
+      h('div', { class: 'order-main' }, genCard, previewSlot, logCard),
+      h('aside', { class: 'order-aside' }, summaryCard, historyCard)));
+  replace(root, page);
+
+  // ---- rendering ----
+
+  function say(text, kind = 'info') {
+    replace(actionMsg, text ? h('p', { class: ['notice', `notice-${kind}`] }, text) : null);
+  }
+
+  function renderSummary() {
+    const o = order;
+    document.title = `${o.business_name} · sitegen`;
+    title.textContent = o.business_name;
+    subtitle.textContent = [o.segment, o.contact && o.contact.city].filter(Boolean).join(' · ');
+    const rows = [];
+    const row = (label, value) => {
+      if (value === null || value === undefined || value === '' || (Array.isArray(value) && !value.length)) return;
+      rows.push(h('div', { class: 'dl-row' }, h('dt', null, label), h('dd', null, value)));
+    };
+    row(t('order.segment'), o.segment);
+    row(t('order.description'), o.description);
+    if (o.services && o.services.length) row(t('order.services'), h('ul', { class: 'chips' }, o.services.map((s) => h('li', { class: 'chip' }, s))));
+    const c = o.contact || {};
+    const contact = [
+      c.email && h('a', { href: `mailto:${c.email}` }, c.email),
+      c.phone && h('a', { href: `tel:${c.phone.replace(/[^\d+]/g, '')}` }, c.phone),
+      c.whatsapp && h('span', null, `WhatsApp ${c.whatsapp}`),
+      c.address && h('span', null, c.address),
+      c.city && h('span', null, c.city),
+    ].filter(Boolean);
+    if (contact.length) row(t('order.contact'), h('div', { class: 'stack' }, contact));
+    const b = o.brand || {};
+    row(t('order.brand'), h('div', { class: 'colors' },
+      [b.primary_color, b.secondary_color].filter(Boolean).map((col) => h('span', { class: 'color' }, swatch(col, col), h('code', null, col)))));
+    row(t('order.locale'), o.locale);
+    row(t('order.external_ref'), o.external_ref && h('code', null, o.external_ref));
+    row(t('order.created'), fmtDateTime(o.created_at));
+    row(t('order.id'), h('code', { class: 'id' }, o.id));
+    replace(summaryBody, h('dl', { class: 'dl' }, rows));
+  }
+
+  function renderActions() {
+    const latest = gens[0];
+    const active = latest && ACTIVE.has(latest.status);
+    btnGenerate.disabled = busy || !order || Boolean(active);
+    btnResend.disabled = busy || !latest || !(latest.status === 'failed' || latest.status === 'cancelled');
+    btnCancel.disabled = busy || !active;
+    // The sensible next step gets the primary style: Resend after a failure or cancel, else Generate.
+    const resendFirst = !btnResend.disabled;
+    btnResend.classList.toggle('btn-primary', resendFirst);
+    btnResend.classList.toggle('btn-secondary', !resendFirst);
+    btnGenerate.classList.toggle('btn-primary', !resendFirst);
+    btnGenerate.classList.toggle('btn-secondary', resendFirst);
+  }
+
+  function renderHistory() {
+    if (!gens.length) {
+      replace(historyList, h('li', { class: 'muted' }, t('order.historyEmpty')));
+      return;
+    }
+    replace(historyList, gens.map((g, i) => {
+      const duration = genDuration(g);
+      return h('li', null, h('button', {
+        type: 'button', class: ['history-item', g.id === selectedId && 'is-selected'], testid: 'history-item',
+        'data-generation-id': g.id, 'aria-current': g.id === selectedId ? 'true' : null,
+        onclick: () => select(g.id),
+      },
+      h('span', { class: 'history-when' }, fmtDateTime(g.created_at, true)),
+      statusBadge(g.status),
+      h('span', { class: 'history-meta' }, [i === 0 ? t('order.latest') : null, duration !== null ? fmtDuration(duration) : null].filter(Boolean).join(' · ') || '\u00a0')));
+    }));
+  }
+
+  function renderGeneration(gen) {
+    genEmpty.hidden = true;
+    genBody.hidden = false;
+    logCard.hidden = false;
+    genTitle.textContent = gens[0] && gens[0].id === gen.id ? t('order.generation') : t('order.generationOf', { date: fmtDateTime(gen.created_at) });
+    const duration = genDuration(gen);
+    genMeta.textContent = [t('order.started', { date: fmtDateTime(gen.created_at) }), duration !== null ? t('order.took', { duration: fmtDuration(duration) }) : null]
+      .filter(Boolean).join(' · ');
+    if (genStatus.dataset.status !== gen.status) {
+      genStatus.dataset.status = gen.status;
+      replace(genStatus, h('span', { class: 'sr-only' }, t('order.statusLabel', { status: '' })), statusBadge(gen.status, 'gen-status'));
+    }
+    const pct = Math.round((gen.progress || 0) * 100);
+    progressBar.style.width = `${pct}%`;
+    progressBar.parentElement.setAttribute('aria-valuenow', String(pct));
+    progressBar.parentElement.classList.toggle('is-active', ACTIVE.has(gen.status));
+    progressBar.parentElement.dataset.status = gen.status;
+    progressLabel.textContent = t('order.progress', { pct });
+    replace(stepperSlot, stepper(gen));
+    liveDot.hidden = !ACTIVE.has(gen.status);
+    renderOutcome(gen);
+  }
+
+  function renderOutcome(gen) {
+    const key = `${gen.id}|${gen.status}|${gen.error || ''}|${gen.site_url || ''}`;
+    if (key === outcomeKey) return;
+    outcomeKey = key;
+    replace(outcomeSlot);
+    replace(previewSlot);
+    if (gen.status === 'failed') {
+      const failed = gen.phases.find((p) => p.status === 'failed');
+      const reason = gen.error || (failed && failed.error) || t('common.none');
+      replace(outcomeSlot, h('div', { class: 'callout callout-error', role: 'alert', testid: 'gen-error' },
+        h('h3', { class: 'callout-title' }, t('order.failedTitle')),
+        failed ? h('p', null, t('order.failedAt', { phase: t(`phase.${failed.name}`) })) : null,
+        h('p', { class: 'reason', testid: 'gen-error-reason' }, reason),
+        h('p', { class: 'callout-hint' }, t('order.failedHint'))));
+    } else if (gen.status === 'cancelled') {
+      replace(outcomeSlot, h('div', { class: 'callout callout-neutral', testid: 'gen-cancelled' },
+        h('h3', { class: 'callout-title' }, t('order.cancelledTitle')),
+        gen.error ? h('p', { class: 'reason' }, gen.error) : null,
+        h('p', { class: 'callout-hint' }, t('order.cancelledHint'))));
+    } else if (gen.status === 'succeeded' && /^https?:\/\//i.test(gen.site_url || '')) {
+      replace(previewSlot, preview(gen.site_url));
+    }
+  }
+
+  function preview(url) {
+    const frame = h('iframe', {
+      src: url, sandbox: '', title: t('order.previewFrame'), referrerpolicy: 'no-referrer',
+      class: 'preview-frame', testid: 'preview-frame',
+    });
+    const viewport = h('div', { class: 'preview-viewport' }, frame);
+    const sizeButton = (key, cls) => h('button', {
+      type: 'button', class: 'seg-btn', 'aria-pressed': cls === 'desktop' ? 'true' : 'false', testid: `preview-${cls}`,
+      onclick: (e) => {
+        viewport.classList.toggle('is-phone', cls === 'phone');
+        e.currentTarget.parentElement.querySelectorAll('button').forEach((b) => b.setAttribute('aria-pressed', String(b === e.currentTarget)));
+      },
+    }, t(key));
+    return h('section', { class: 'card preview-card', 'aria-labelledby': 'preview-title', testid: 'preview' },
+      h('div', { class: 'card-head' },
+        h('div', null,
+          h('h2', { id: 'preview-title', class: 'card-title card-title-success' }, h('span', { class: 'ok-icon', 'aria-hidden': 'true' }, '✓'), t('order.successTitle')),
+          h('p', { class: 'card-sub url' }, url)),
+        h('div', { class: 'preview-tools' },
+          h('div', { class: 'seg', role: 'group', 'aria-label': t('order.previewSize') },
+            sizeButton('order.previewDesktop', 'desktop'), sizeButton('order.previewPhone', 'phone')),
+          h('a', { href: url, target: '_blank', rel: 'noopener noreferrer', class: 'btn btn-secondary btn-sm', testid: 'preview-open' },
+            t('order.open'), h('span', { 'aria-hidden': 'true' }, ' ↗')))),
+      h('div', { class: 'preview-stage' }, viewport));
+  }
+
+  function upsert(gen) {
+    const i = gens.findIndex((g) => g.id === gen.id);
+    if (i >= 0) gens[i] = gen;
+    else gens = [gen, ...gens].sort((a, b) => ms(b.created_at) - ms(a.created_at));
+  }
+
+  function setGeneration(gen) {
+    upsert(gen);
+    if (gen.id === selectedId) renderGeneration(gen);
+    renderHistory();
+    renderActions();
+  }
+
+  // ---- polling ----
+
+  function watch(genId, keepLogs) {
+    const previous = watcher;
+    if (previous) previous.stop();
+    const w = {
+      id: genId, cursor: keepLogs && previous && previous.id === genId ? previous.cursor : null, timer: null, stopped: false, failures: 0,
+      stop() { this.stopped = true; window.clearTimeout(this.timer); },
+    };
+    if (!w.cursor) logs.reset();
+    watcher = w;
+
+    async function pullLogs() {
+      for (let i = 0; i < 25; i += 1) {
+        const q = new URLSearchParams({ limit: String(LOG_PAGE) });
+        if (w.cursor) q.set('after', w.cursor);
+        const pageOfLogs = await api(`/generations/${encodeURIComponent(genId)}/logs?${q}`);
+        if (w.stopped) return;
+        if (pageOfLogs.next_cursor) w.cursor = pageOfLogs.next_cursor;
+        logs.add(pageOfLogs.items || []);
+        if ((pageOfLogs.items || []).length < LOG_PAGE) return;
+      }
+    }
+
+    async function tick() {
+      if (w.stopped || !alive) return;
+      try {
+        const gen = await api(`/generations/${encodeURIComponent(genId)}`);
+        if (w.stopped) return;
+        setGeneration(gen);
+        await pullLogs();
+        if (w.stopped) return;
+        w.failures = 0;
+        offline.hidden = true;
+        if (ACTIVE.has(gen.status)) {
+          w.timer = window.setTimeout(tick, POLL_MS);
+          return;
+        }
+        // Finished: one final poll a moment later for the closing lines, then stop.
+        w.timer = window.setTimeout(async () => {
+          try { await pullLogs(); } catch (e) { /* the next visit reloads the log */ }
+          if (w.stopped) return;
+          w.stopped = true;
+          finished(gen);
+        }, 500);
+      } catch (err) {
+        if (w.stopped || !alive || err.status === 401) return;
+        if (err.status === 404) { w.stop(); say(errorText(err), 'error'); return; }
+        w.failures += 1;
+        offline.hidden = false;
+        w.timer = window.setTimeout(tick, Math.min(10_000, POLL_MS * 2 ** Math.min(w.failures, 4)));
+      }
+    }
+    tick();
+  }
+
+  let lastAnnounced = null;
+  async function finished(gen) {
+    if (actionMsg.querySelector('.notice-info')) say(null);
+    if (lastAnnounced !== `${gen.id}|${gen.status}`) {
+      lastAnnounced = `${gen.id}|${gen.status}`;
+      ctx.announce(`${t('order.generation')}: ${t(`status.${gen.status}`)}`);
+    }
+    await refreshGenerations();
+  }
+
+  async function refreshGenerations() {
+    try {
+      const list = await api(`/orders/${encodeURIComponent(orderId)}/generations`);
+      if (!alive) return;
+      gens = list.items || [];
+      renderHistory();
+      renderActions();
+    } catch (err) { /* the history stays as it was; actions still reflect what we know */ }
+  }
+
+  function select(genId, keepLogs = false) {
+    selectedId = genId;
+    outcomeKey = null;
+    const known = gens.find((g) => g.id === genId);
+    if (known) renderGeneration(known);
+    renderHistory();
+    watch(genId, keepLogs);
+  }
+
+  // ---- actions ----
+
+  async function act(run) {
+    if (busy) return;
+    busy = true;
+    renderActions();
+    say(null);
+    try {
+      await run();
+    } catch (err) {
+      if (err.status === 401 || !alive) return;
+      if (err.status === 409 && err.body && err.body.active_generation_id) {
+        await refreshGenerations();
+        select(err.body.active_generation_id);
+        say(t('order.conflict'), 'info');
+      } else {
+        say(t('order.actionFailed', { message: err.offline ? errorText(err) : err.message }), 'error');
+        await refreshGenerations();
+      }
+    } finally {
+      busy = false;
+      if (alive) renderActions();
+    }
+  }
+
+  btnGenerate.addEventListener('click', () => act(async () => {
+    const gen = await api(`/orders/${encodeURIComponent(orderId)}/generations`, {
+      method: 'POST', headers: { 'Idempotency-Key': newIdempotencyKey() },
+    });
+    upsert(gen);
+    select(gen.id);
+    say(t('order.generated'), 'info');
+  }));
+
+  btnResend.addEventListener('click', () => act(async () => {
+    const latest = gens[0];
+    const gen = await api(`/generations/${encodeURIComponent(latest.id)}/retry`, { method: 'POST' });
+    upsert(gen);
+    select(gen.id, true);
+    say(t('order.resent'), 'info');
+  }));
+
+  btnCancel.addEventListener('click', () => act(async () => {
+    const latest = gens[0];
+    const gen = await api(`/generations/${encodeURIComponent(latest.id)}/cancel`, { method: 'POST' });
+    upsert(gen);
+    if (selectedId !== gen.id || !watcher || watcher.stopped) select(gen.id, true);
+    else setGeneration(gen);
+    say(gen.status === 'cancelled' ? t('order.cancelledNow') : t('order.cancelRequested'), 'info');
+  }));
+
+  // ---- load ----
+
+  async function load() {
+    try {
+      const [o, list] = await Promise.all([
+        api(`/orders/${encodeURIComponent(orderId)}`),
+        api(`/orders/${encodeURIComponent(orderId)}/generations`),
+      ]);
+      if (!alive) return;
+      order = o;
+      gens = list.items || [];
+      renderSummary();
+      renderHistory();
+      renderActions();
+      if (gens.length) select(gens[0].id);
+      else {
+        genEmpty.hidden = false;
+        genBody.hidden = true;
+        genMeta.textContent = '';
+      }
+    } catch (err) {
+      if (!alive || err.status === 401) return;
+      if (err.status === 404) {
+        title.textContent = t('order.notFound');
+        replace(page.querySelector('.order-grid'));
+        page.querySelector('.actions').hidden = true;
+        return;
+      }
+      title.textContent = t('order.generation');
+      say(errorText(err), 'error');
+    }
+  }
+
+  // While nothing is being watched, look for generations started elsewhere (the CRM, another tab).
+  const idleTimer = window.setInterval(async () => {
+    if (!alive || busy || !order || document.hidden || (watcher && !watcher.stopped)) return;
+    const before = gens[0];
+    await refreshGenerations();
+    const latest = gens[0];
+    if (!alive || !latest) return;
+    const isNew = !before || before.id !== latest.id;
+    const resumed = before && before.id === latest.id && ACTIVE.has(latest.status) && !ACTIVE.has(before.status);
+    if (isNew) select(latest.id);
+    else if (resumed) select(latest.id, latest.id === selectedId);
+  }, IDLE_REFRESH_MS);
+
+  genEmpty.hidden = false;
+  genBody.hidden = true;
+  replace(genEmpty, spinner(), ' ', t('common.loading'));
+  load().then(() => { if (!gens.length) replace(genEmpty, t('order.noGeneration')); });
+
+  return () => {
+    alive = false;
+    window.clearInterval(idleTimer);
+    if (watcher) watcher.stop();
+  };
+}

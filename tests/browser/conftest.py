@@ -1,0 +1,299 @@
+"""Browser tests: the dashboard in Debian's Chromium (Playwright), against the REAL local stack.
+
+The session starts `python -m infra.local` as a subprocess on free ports with a temporary state dir,
+waits for its stack.json, and stops it with SIGTERM (then SIGKILL) at the end. Without Chromium or
+Playwright the tests are skipped with the reason, except under CI=true, where they fail instead.
+"""
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+import uuid
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterator
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+SHOTS = ROOT / "test-artifacts" / "screenshots"
+CHROMIUM = os.environ.get("SITEGEN_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--no-first-run"]
+IN_CI = os.environ.get("CI", "").strip().lower() == "true"
+STACK_START_TIMEOUT_S = 90
+DESKTOP = {"width": 1280, "height": 800}
+PHONE = {"width": 390, "height": 844}
+
+
+def _unavailable(reason: str) -> None:
+    if IN_CI:
+        pytest.fail(f"{reason} (CI=true: the browser tests must run, not skip)", pytrace=False)
+    pytest.skip(reason)
+
+
+def _python() -> str:
+    venv = ROOT / ".venv" / "bin" / "python"
+    return str(venv) if venv.exists() else sys.executable
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+# ---------- the local stack ----------
+
+@dataclass
+class Stack:
+    info: dict[str, Any]
+    process: subprocess.Popen[bytes]
+    state_dir: Path
+    _engine: Any = field(default=None, repr=False)
+
+    @property
+    def url(self) -> str:
+        return str(self.info["api_url"])
+
+    @property
+    def token(self) -> str:
+        return str(self.info["token"])
+
+    def api(self, method: str, path: str, body: Any = None, expect: int | None = None) -> Any:
+        data = None if body is None else json.dumps(body).encode()
+        request = urllib.request.Request(self.url + path, data=data, method=method, headers={
+            "Authorization": f"Bearer {self.token}", "Content-Type": "application/json"})
+        try:
+            with urllib.request.urlopen(request, timeout=30) as response:
+                status, payload = response.status, response.read()
+        except urllib.error.HTTPError as err:
+            status, payload = err.code, err.read()
+        if expect is not None:
+            assert status == expect, f"{method} {path}: {status} {payload[:500]!r}"
+        return json.loads(payload) if payload else None
+
+    def create_order(self, name: str | None = None, **extra: Any) -> dict[str, Any]:
+        body = {
+            "business_name": name or f"Padaria Teste {uuid.uuid4().hex[:6]}", "segment": "bakery", "locale": "pt-BR",
+            "services": ["Pães artesanais", "Bolos sob encomenda"],
+            "contact": {"email": "contato@example.com", "phone": "+55 11 4000-1234", "city": "São Paulo"},
+            "brand": {"primary_color": "#8B4513", "secondary_color": "#F5DEB3"}, **extra,
+        }
+        return self.api("POST", "/orders", body, expect=201)  # type: ignore[no-any-return]
+
+    def wait_generation(self, generation_id: str, statuses: tuple[str, ...], timeout_s: float = 60) -> dict[str, Any]:
+        deadline = time.monotonic() + timeout_s
+        while True:
+            gen = self.api("GET", f"/generations/{generation_id}", expect=200)
+            if gen["status"] in statuses:
+                return gen  # type: ignore[no-any-return]
+            assert time.monotonic() < deadline, f"generation stayed {gen['status']}, wanted {statuses}"
+            time.sleep(0.3)
+
+    def wait_idle(self, timeout_s: float = 30) -> None:
+        """No phase message waiting or in flight: no worker is in the middle of a phase."""
+        deadline = time.monotonic() + timeout_s
+        while True:
+            q = self.api("GET", "/queue", expect=200)
+            if q["visible"] == 0 and q["in_flight"] == 0:
+                return
+            assert time.monotonic() < deadline, f"queue not idle: {q}"
+            time.sleep(0.3)
+
+    # The stack's own database (its URL is in stack.json): used only to route a task to nothing, the
+    # one deterministic way to make a phase fail permanently until the AI routing API exists.
+    def sql(self, statement: str, **params: Any) -> Any:
+        from sqlalchemy import create_engine, text
+
+        if self._engine is None:
+            self._engine = create_engine(self.info["database_url"], pool_size=1)
+        with self._engine.begin() as conn:
+            result = conn.execute(text(statement), params)
+            return result.fetchall() if result.returns_rows else None
+
+    def worker_pids(self) -> list[int]:
+        """The queue workers the supervisor started (its direct children running `infra.worker --role worker`)."""
+        pids = []
+        for entry in Path("/proc").iterdir():
+            if not entry.name.isdigit():
+                continue
+            try:
+                stat = (entry / "stat").read_text()
+                argv = (entry / "cmdline").read_bytes().split(b"\0")
+            except OSError:
+                continue
+            ppid = int(stat.rsplit(")", 1)[1].split()[1])
+            if ppid == self.process.pid and b"infra.worker" in argv and b"--role" in argv \
+                    and argv[argv.index(b"--role") + 1] == b"worker":
+                pids.append(int(entry.name))
+        return pids
+
+    @contextmanager
+    def workers_paused(self) -> Iterator[None]:
+        """SIGSTOP the stack's queue workers (SIGCONT on exit): generations stay queued meanwhile, so
+        the UI's queued state, Cancel and live updates can be seen deterministically (a whole
+        generation takes well under a second with the offline template provider)."""
+        self.wait_idle()
+        pids = self.worker_pids()
+        assert pids, "no worker process found under the stack supervisor"
+        for pid in pids:
+            os.kill(pid, signal.SIGSTOP)
+        try:
+            yield
+        finally:
+            for pid in pids:
+                try:
+                    os.kill(pid, signal.SIGCONT)
+                except ProcessLookupError:
+                    pass
+
+    def stop(self) -> None:
+        if self._engine is not None:
+            self._engine.dispose()
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def browser_available() -> None:
+    if not Path(CHROMIUM).exists():
+        _unavailable(f"Chromium not found at {CHROMIUM} (apt-get install chromium)")
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        _unavailable("the playwright package is not installed (pip install playwright==1.65.2)")
+
+
+@pytest.fixture(scope="session")
+def stack(browser_available: None, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    state = tmp_path_factory.mktemp("sitegen-browser-stack")
+    env = {k: v for k, v in os.environ.items() if k not in ("SITEGEN_FAULTS",)}
+    env["PYTHONUNBUFFERED"] = "1"
+    log_path = state / "supervisor.log"
+    argv = [_python(), "-m", "infra.local", "--port", str(_free_port()), "--site-port", str(_free_port()),
+            "--state-dir", str(state), "--schedule-interval", "2"]
+    with open(log_path, "wb") as log:
+        process = subprocess.Popen(argv, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+                                   start_new_session=True)
+    stack_file = state / "stack.json"
+    deadline = time.monotonic() + STACK_START_TIMEOUT_S
+    while not stack_file.exists():
+        if process.poll() is not None:
+            pytest.fail(f"the local stack exited with {process.returncode}:\n{log_path.read_text()[-3000:]}", pytrace=False)
+        if time.monotonic() > deadline:
+            Stack({}, process, state).stop()
+            pytest.fail(f"the local stack was not up within {STACK_START_TIMEOUT_S}s:\n{log_path.read_text()[-3000:]}",
+                        pytrace=False)
+        time.sleep(0.2)
+    time.sleep(0.1)  # written in one call, but let the writer close it
+    running = Stack(json.loads(stack_file.read_text()), process, state)
+    try:
+        yield running
+    finally:
+        running.stop()
+
+
+# ---------- the browser ----------
+
+@pytest.fixture(scope="session")
+def browser(browser_available: None) -> Iterator[Any]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+class PageProblems:
+    """Console errors that mean a broken page: CSP violations and uncaught exceptions."""
+
+    def __init__(self) -> None:
+        self.items: list[str] = []
+
+    def watch(self, page: Any) -> None:
+        def on_console(message: Any) -> None:
+            text = message.text
+            if "Content Security Policy" in text or "Refused to" in text:
+                self.items.append(f"console: {text}")
+
+        page.on("console", on_console)
+        page.on("pageerror", lambda err: self.items.append(f"pageerror: {err}"))
+
+
+def _context(browser: Any, viewport: dict[str, int], locale: str) -> Any:
+    context = browser.new_context(viewport=viewport, locale=locale, device_scale_factor=1,
+                                  is_mobile=viewport["width"] < 600, has_touch=viewport["width"] < 600)
+    context.set_default_timeout(20_000)
+    return context
+
+
+@pytest.fixture()
+def make_page(browser: Any, stack: Stack) -> Iterator[Any]:
+    """make_page(viewport=DESKTOP, locale="en-US") -> a fresh page (own context, own sessionStorage)."""
+    from playwright.sync_api import expect
+
+    expect.set_options(timeout=20_000)
+    contexts: list[Any] = []
+    problems = PageProblems()
+
+    def make(viewport: dict[str, int] = DESKTOP, locale: str = "en-US") -> Any:
+        context = _context(browser, viewport, locale)
+        contexts.append(context)
+        page = context.new_page()
+        problems.watch(page)
+        return page
+
+    yield make
+    for context in contexts:
+        context.close()
+    assert not problems.items, "\n".join(problems.items)
+
+
+@pytest.fixture()
+def page(make_page: Any) -> Any:
+    return make_page()
+
+
+def sign_in(page: Any, stack: Stack, route: str = "") -> None:
+    from playwright.sync_api import expect
+
+    page.goto(f"{stack.url}/{route}")
+    page.get_by_test_id("signin-token").fill(stack.token)
+    page.get_by_test_id("signin-submit").click()
+    expect(page.get_by_test_id("signin-form")).to_have_count(0)
+
+
+def screenshot(page: Any, name: str, full_page: bool = True) -> Path:
+    """Save test-artifacts/screenshots/<name>.png. A full page is taken by growing the viewport to the
+    page's height (Chromium paints cross-origin iframes, such as the preview, only inside the viewport)."""
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    path = SHOTS / f"{name}.png"
+    page.evaluate("window.scrollTo(0, 0)")
+    viewport = page.viewport_size
+    if full_page and viewport:
+        height = int(page.evaluate("document.documentElement.scrollHeight"))
+        if height > viewport["height"]:
+            page.set_viewport_size({"width": viewport["width"], "height": min(height, 6000)})
+            page.wait_for_timeout(400)
+    page.wait_for_timeout(150)  # let transitions settle
+    try:
+        page.screenshot(path=str(path), full_page=full_page)
+    finally:
+        if viewport:
+            page.set_viewport_size(viewport)
+    return path

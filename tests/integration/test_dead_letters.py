@@ -1,0 +1,71 @@
+"""Poison and malformed messages: dead-letter queue, a visible failed status, redrive."""
+from __future__ import annotations
+
+import json
+
+from infra.lambda_events import sqs_event
+from infra.queue_feeder import receive
+from tests.integration.test_generation_flow import create_and_generate
+from tests.support.stack import dead_letters, drain, logs
+
+
+def handle_dead_letters(client, aws) -> int:
+    url = aws.resources.dlq_url
+    arn = aws.sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    handled = 0
+    while messages := receive(aws.sqs, url, 0):
+        client.client.lambda_.invoke("on_dead_letter", sqs_event(messages, arn))  # never raises
+        aws.sqs.delete_message(QueueUrl=url, ReceiptHandle=messages[0]["ReceiptHandle"])
+        handled += 1
+    return handled
+
+
+
+def test_malformed_message_for_a_known_generation_fails_it_visibly(client, aws):
+    _, gen = create_and_generate(client)
+    receive(aws.sqs, aws.resources.queue_url, 0)  # the real message is in flight; a bad one arrives
+    aws.sqs.send_message(QueueUrl=aws.resources.queue_url,
+                         MessageBody=json.dumps({"generation_id": gen["id"], "phase": "bogus"}))
+    assert drain(client, aws) == 1
+    assert len(dead_letters(aws)) == 1
+    assert client.json("GET", "/queue")["dead_letter"] >= 1
+    assert handle_dead_letters(client, aws) == 1
+    failed = client.json("GET", f"/generations/{gen['id']}")
+    assert failed["status"] == "failed"
+    assert "malformed message" in failed["error"] and "phase" in failed["error"]
+    assert logs(client, gen["id"])[-1]["event"] == "generation_failed"
+    queue = client.json("GET", "/queue")
+    assert queue["dead_letter"] == 1  # kept in Postgres for redrive, even though the DLQ is empty
+
+
+def test_poison_message_reaches_the_dlq_by_redrive_policy_and_redrive_resumes(client, aws):
+    _, gen = create_and_generate(client)
+    url = aws.resources.queue_url
+    for _ in range(5):  # maxReceiveCount in infra/template.yaml: five deliveries that all die
+        [message] = receive(aws.sqs, url, 0)
+        aws.sqs.change_message_visibility(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"], VisibilityTimeout=0)
+    assert receive(aws.sqs, url, 0) == []  # SQS moved it to the dead-letter queue
+    assert handle_dead_letters(client, aws) == 1
+    failed = client.json("GET", f"/generations/{gen['id']}")
+    assert failed["status"] == "failed"
+    assert failed["error"] == "gave up after 5 deliveries of phase brief"
+
+    result = client.json("POST", "/queue/dead-letter/redrive")
+    assert result["resumed_generations"] == [gen["id"]] and result["redriven"] == 1
+    drain(client, aws)
+    assert client.json("GET", f"/generations/{gen['id']}")["status"] == "succeeded"
+    assert client.json("GET", "/queue")["dead_letter"] == 0
+    assert client.json("POST", "/queue/dead-letter/redrive")["redriven"] == 0
+
+
+def test_oldest_waiting_phase_age_is_reported(client, aws, deps):
+    from tests.support.stack import FakeClock
+
+    clock = FakeClock()
+    deps.clock = clock
+    create_and_generate(client)
+    clock.advance(90)
+    queue = client.json("GET", "/queue")
+    assert 85 <= queue["oldest_age_seconds"] <= 95
+    drain(client, aws)
+    assert client.json("GET", "/queue")["oldest_age_seconds"] is None
