@@ -9,7 +9,8 @@ from chalicelib import edge
 from chalicelib.auth import token_is_valid
 from chalicelib.bootstrap import get_deps
 from chalicelib.schemas import OrderCreate
-from chalicelib.services import dead_letters, generations, orders, status, sweeper, worker
+from chalicelib.ai.schemas import AIConfigCreate, AIConfigUpdate, RoutingUpdate
+from chalicelib.services import ai_configs, dead_letters, generations, orders, status, sweeper, worker
 
 app = Chalice(app_name="sitegen")
 app.api.cors = CORSConfig(allow_origin="*", allow_headers=["Authorization", "Idempotency-Key", "Content-Type"])
@@ -143,6 +144,64 @@ def queue() -> Response:
 @edge.endpoint
 def redrive_dead_letters() -> Response:
     return edge.ok(dead_letters.redrive(get_deps()))
+
+
+@app.route("/ai/configs", methods=["POST"], authorizer=bearer, content_types=BODY_TYPES)
+@edge.endpoint
+def create_ai_config() -> Response:
+    command = edge.parse_body(_req(), AIConfigCreate, get_deps().settings.max_body_bytes)
+    return edge.ok(ai_configs.create_config(get_deps(), command), 201)
+
+
+@app.route("/ai/configs", methods=["GET"], authorizer=bearer)
+@edge.endpoint
+def list_ai_configs() -> Response:
+    return edge.ok(ai_configs.list_configs(get_deps()))
+
+
+@app.route("/ai/configs/{config_id}", methods=["GET"], authorizer=bearer)
+@edge.endpoint
+def get_ai_config(config_id: str) -> Response:
+    return edge.ok(ai_configs.get_config(get_deps(), config_id))
+
+
+@app.route("/ai/configs/{config_id}", methods=["PATCH"], authorizer=bearer, content_types=BODY_TYPES)
+@edge.endpoint
+def update_ai_config(config_id: str) -> Response:
+    command = edge.parse_body(_req(), AIConfigUpdate, get_deps().settings.max_body_bytes)
+    return edge.ok(ai_configs.update_config(get_deps(), config_id, command))
+
+
+@app.route("/ai/configs/{config_id}", methods=["DELETE"], authorizer=bearer)
+@edge.endpoint
+def delete_ai_config(config_id: str) -> Response:
+    ai_configs.delete_config(get_deps(), config_id)
+    return Response(body="", status_code=204)
+
+
+@app.route("/ai/configs/{config_id}/test", methods=["POST"], authorizer=bearer, content_types=BODY_TYPES)
+@edge.endpoint
+def test_ai_config(config_id: str) -> Response:
+    return edge.ok(ai_configs.test_config(get_deps(), config_id))
+
+
+@app.route("/ai/routing", methods=["GET"], authorizer=bearer)
+@edge.endpoint
+def get_ai_routing() -> Response:
+    return edge.ok(ai_configs.get_routing(get_deps()))
+
+
+@app.route("/ai/routing", methods=["PUT"], authorizer=bearer, content_types=BODY_TYPES)
+@edge.endpoint
+def put_ai_routing() -> Response:
+    command = edge.parse_body(_req(), RoutingUpdate, get_deps().settings.max_body_bytes)
+    return edge.ok(ai_configs.put_routing(get_deps(), command))
+
+
+@app.route("/ai/doctor", methods=["GET"], authorizer=bearer)
+@edge.endpoint
+def ai_doctor() -> Response:
+    return edge.ok(ai_configs.doctor(get_deps()))
 
 
 @app.on_sqs_message(queue=QUEUE, batch_size=1)

@@ -12,7 +12,13 @@ from chalicelib.schemas import (
     QueuePublic, RedrivePublic,
 )
 
-MODELS = (ErrorPublic, GenerationList, GenerationPublic, HealthPublic, LogPage, OrderCreate, OrderList,
+from chalicelib.ai.schemas import (  # noqa: E402
+    AIConfigCreate, AIConfigList, AIConfigPublic, AIConfigUpdate, DoctorReport, RoutingPublic, RoutingUpdate,
+    TestResult,
+)
+
+MODELS = (AIConfigCreate, AIConfigList, AIConfigPublic, AIConfigUpdate, DoctorReport, RoutingPublic,
+          RoutingUpdate, TestResult,ErrorPublic, GenerationList, GenerationPublic, HealthPublic, LogPage, OrderCreate, OrderList,
           OrderPublic, QueuePublic, RedrivePublic)
 
 
@@ -87,9 +93,36 @@ PATHS: dict[str, dict[str, Any]] = {
 }
 
 
+CONFIG_ID = _param("config_id")
+PATHS.update({
+    "/ai/configs": {
+        "post": _op("Add an AI provider config (api_key is write-only)",
+                    {"201": _json(AIConfigPublic, "Created"), **_errors(400, 401, 409, 413, 422)}, body=AIConfigCreate),
+        "get": _op("AI configs (keys masked)", {"200": _json(AIConfigList, "All configs"), **_errors(401)}),
+    },
+    "/ai/configs/{config_id}": {
+        "get": _op("One AI config", {"200": _json(AIConfigPublic, "The config"), **_errors(401, 404)}, [CONFIG_ID]),
+        "patch": _op("Change an AI config", {"200": _json(AIConfigPublic, "Changed"),
+                                             **_errors(400, 401, 404, 409, 422)}, [CONFIG_ID], body=AIConfigUpdate),
+        "delete": _op("Delete an AI config (409 while routed)", {"204": {"description": "Deleted"},
+                                                                **_errors(401, 404, 409)}, [CONFIG_ID]),
+    },
+    "/ai/configs/{config_id}/test": {
+        "post": _op("One cheap call to the provider", {"200": _json(TestResult, "ok, latency_ms, error"),
+                                                       **_errors(401, 404)}, [CONFIG_ID])},
+    "/ai/routing": {
+        "get": _op("Task type -> config", {"200": _json(RoutingPublic, "Routes"), **_errors(401)}),
+        "put": _op("Set the routes", {"200": _json(RoutingPublic, "Routes"), **_errors(400, 401, 422)},
+                   body=RoutingUpdate),
+    },
+    "/ai/doctor": {"get": _op("Configuration findings", {"200": _json(DoctorReport, "Findings"), **_errors(401)})},
+})
+
+
 @lru_cache(maxsize=1)
 def document() -> str:
-    _, schemas = models_json_schema([(m, "validation" if m is OrderCreate else "serialization") for m in MODELS],
+    inputs = (OrderCreate, AIConfigCreate, AIConfigUpdate, RoutingUpdate)
+    _, schemas = models_json_schema([(m, "validation" if m in inputs else "serialization") for m in MODELS],
                                     ref_template="#/components/schemas/{model}")
     doc = {
         "openapi": "3.0.3",

@@ -161,3 +161,18 @@ def test_openapi_documents_every_route_and_nothing_else(client):
         for op in ops.values():
             for ref in json.dumps(op).split('"$ref": "')[1:]:
                 assert ref.split('"')[0].rsplit("/", 1)[-1] in doc["components"]["schemas"]
+
+
+def test_ai_routes_mask_keys_and_check_routing(client):
+    created = client.json("POST", "/ai/configs", {"name": "Coder", "provider": "openai", "model": "gpt-4o-mini",
+                                                  "api_key": "sk-test-SECRETKEY1234"}, expect=201)
+    assert created["has_api_key"] is True and "SECRETKEY" not in json.dumps(created)
+    listed = client.request("GET", "/ai/configs")
+    assert "SECRETKEY" not in listed.body.decode()
+    typo = client.json("POST", "/ai/configs", {"name": "x", "provider": "cloudflarre", "model": "m"}, expect=422)
+    assert "cloudflare" in json.dumps(typo)
+    routing = client.json("GET", "/ai/routing")
+    bad = {**routing, "routes": {**routing["routes"], "coding": str(uuid.uuid4())}}
+    assert client.json("PUT", "/ai/routing", bad, expect=400)["code"] == "validation_error"
+    assert isinstance(client.json("GET", "/ai/doctor")["findings"], list)
+    assert client.request("DELETE", f"/ai/configs/{created['id']}").status_code == 204
