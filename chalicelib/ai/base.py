@@ -25,6 +25,12 @@ class ResolvedConfig:
     params: dict[str, Any] = field(default_factory=dict)
 
 
+def resolved_from(row: Any) -> ResolvedConfig:
+    """From an `ai_configs` row (anything with its attributes)."""
+    return ResolvedConfig(row.id, row.name, row.provider, row.model, row.base_url, row.account_id,
+                          row.secret_ref, dict(row.params or {}))
+
+
 @dataclass(frozen=True)
 class AIRequest:
     phase: Phase

@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from chalicelib.ai.base import AIRequest, ResolvedConfig
+from chalicelib.ai.base import AIRequest, ResolvedConfig, resolved_from
 from chalicelib.ai.doctor import ConfigInfo, diagnose
 from chalicelib.ai.http import redact
 from chalicelib.ai.prompts import Ping, ping_messages
@@ -51,8 +51,7 @@ def to_public(row: AIConfig) -> AIConfigPublic:
 
 
 def to_resolved(row: AIConfig) -> ResolvedConfig:
-    return ResolvedConfig(row.id, row.name, row.provider, row.model, row.base_url, row.account_id,
-                          row.secret_ref, dict(row.params or {}))
+    return resolved_from(row)
 
 
 def _require_settings(provider: str, model: str | None, base_url: str | None, account_id: str | None) -> None:

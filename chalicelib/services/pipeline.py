@@ -18,7 +18,7 @@ from pydantic import BaseModel, ValidationError
 from sqlalchemy import delete, select, update
 from sqlalchemy.exc import DBAPIError
 
-from chalicelib.ai.base import ResolvedConfig
+from chalicelib.ai.base import ResolvedConfig, resolved_from
 from chalicelib.bootstrap import Deps
 from chalicelib.db.models import AIConfig, AIRoute, Generation, Order, OutboxMessage, PhaseRun
 from chalicelib.domain.commands import RunPhase
@@ -146,8 +146,7 @@ def _resolve(s: Any, phase: Phase) -> ResolvedConfig | None:
     for key in (task.value, "fallback"):
         config = rows[key][1] if key in rows else None
         if config is not None and config.enabled:
-            return ResolvedConfig(config.id, config.name, config.provider, config.model, config.base_url,
-                                  config.account_id, config.secret_ref, dict(config.params or {}))
+            return resolved_from(config)
     raise _NoRoute(f"no enabled AI config is routed for task {task.value!r} (nor a fallback)")
 
 
