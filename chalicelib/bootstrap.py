@@ -92,7 +92,8 @@ class Deps:
     def provider(self, config: Any) -> Any:
         from chalicelib.ai.registry import build_provider
 
-        return build_provider(config, lambda: self.secrets)  # the key store is built only if needed
+        # the key store is built only if needed; no call may outlast the stage's provider timeout
+        return build_provider(config, lambda: self.secrets, max_timeout_s=self.settings.provider_timeout_s)
 
 
 _deps: Deps | None = None

@@ -58,6 +58,27 @@ class OrderList(BaseModel):
 GenerationStatusName = Literal["queued", "running", "succeeded", "failed", "cancelled"]
 
 
+class PhaseUsagePublic(BaseModel):
+    """What one phase's AI call cost: who answered, tokens, latency and the estimated price."""
+    provider: str | None = None
+    model: str | None = None
+    config_id: str | None = None
+    tokens_in: int = 0
+    tokens_out: int = 0
+    latency_ms: float = 0.0
+    cost_usd: float | None = Field(default=None, description="null when the model has no known price")
+
+
+class UsageTotalsPublic(BaseModel):
+    """A generation's usage summed over its phases that have run."""
+    tokens_in: int = 0
+    tokens_out: int = 0
+    ai_latency_ms: float = 0.0
+    cost_usd: float = 0.0
+    cost_complete: bool = Field(default=True, description="false when some phase's model has no known price")
+    phases_counted: int = 0
+
+
 class PhasePublic(BaseModel):
     name: str
     status: Literal["pending", "running", "retrying", "succeeded", "failed"]
@@ -65,6 +86,7 @@ class PhasePublic(BaseModel):
     started_at: datetime | None
     finished_at: datetime | None
     error: str | None
+    usage: PhaseUsagePublic | None = None
 
 
 class GenerationPublic(BaseModel):
@@ -79,6 +101,7 @@ class GenerationPublic(BaseModel):
     created_at: datetime
     updated_at: datetime
     finished_at: datetime | None
+    usage: UsageTotalsPublic = Field(default_factory=UsageTotalsPublic)
 
 
 class GenerationList(BaseModel):

@@ -35,6 +35,11 @@ def run_worker(queue_env: str, function: str) -> None:
     sqs = boto3.client("sqs")
     queue_url = os.environ[queue_env]
     handler = app.handler_map[function]
+    if function == "run_phase":  # Lambda does this on a container's first message; here, at start
+        from chalicelib.bootstrap import get_deps
+        from chalicelib.services.worker import check_ai_configs_once
+
+        check_ai_configs_once(get_deps())
     while not _stop:
         poll_once(sqs, queue_url, handler, function, WORKER_TIMEOUT_S, wait_s=1)
 

@@ -51,8 +51,11 @@ def missing_settings(provider: str, model: str | None, base_url: str | None, acc
     return [name for name in spec.requires if not values[name]] if spec else []
 
 
-def build_provider(config: ResolvedConfig, secrets: Callable[[], SecretStore] | None = None) -> Provider:
-    """`secrets` is called (and the key fetched) only for a provider that uses a key."""
+def build_provider(config: ResolvedConfig, secrets: Callable[[], SecretStore] | None = None,
+                   max_timeout_s: float | None = None) -> Provider:
+    """`secrets` is called (and the key fetched) only for a provider that uses a key. A config's
+    `timeout_s` is clamped to `max_timeout_s` (the stage's provider timeout, which the start-up check
+    keeps below the function's timeout), so no config can outlast the Lambda that makes the call."""
     if config.provider == "template":
         from chalicelib.ai.template import TemplateProvider
 
@@ -71,7 +74,10 @@ def build_provider(config: ResolvedConfig, secrets: Callable[[], SecretStore] | 
         from chalicelib.ai.anthropic import AnthropicProvider as cls  # type: ignore[assignment]
     else:
         from chalicelib.ai.cloudflare import CloudflareProvider as cls  # type: ignore[assignment]
-    return cls(config, api_key)
+    provider = cls(config, api_key)
+    if max_timeout_s is not None:
+        provider.timeout_s = min(provider.timeout_s, max_timeout_s)
+    return provider
 
 
 def _api_key(config: ResolvedConfig, secrets: Callable[[], SecretStore] | None) -> str | None:

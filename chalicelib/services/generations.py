@@ -10,7 +10,7 @@ from chalicelib.bootstrap import Deps
 from chalicelib.db.models import Generation, IdempotencyRecord, Order, PhaseRun
 from chalicelib.domain.errors import Conflict, InvalidInput, NotFound
 from chalicelib.domain.phases import ACTIVE, PHASES, GenerationStatus, Phase, PhaseStatus
-from chalicelib.schemas import GenerationList, GenerationPublic, PhasePublic
+from chalicelib.schemas import GenerationList, GenerationPublic, PhasePublic, PhaseUsagePublic, UsageTotalsPublic
 from chalicelib.services import outbox
 from chalicelib.services.orders import parse_id
 from chalicelib.services.progress import ProgressLog
@@ -18,15 +18,28 @@ from chalicelib.services.progress import ProgressLog
 from chalicelib.db.models import OutboxMessage
 
 
+def _usage(run: PhaseRun) -> PhaseUsagePublic | None:
+    return PhaseUsagePublic.model_validate(run.usage) if run.usage else None
+
+
+def _totals(usages: list[PhaseUsagePublic]) -> UsageTotalsPublic:
+    known = [u.cost_usd for u in usages if u.cost_usd is not None]
+    return UsageTotalsPublic(
+        tokens_in=sum(u.tokens_in for u in usages), tokens_out=sum(u.tokens_out for u in usages),
+        ai_latency_ms=round(sum(u.latency_ms for u in usages), 2), cost_usd=round(sum(known), 6),
+        cost_complete=len(known) == len(usages), phases_counted=len(usages))
+
+
 def to_public(gen: Generation, runs: list[PhaseRun]) -> GenerationPublic:
     runs = sorted(runs, key=lambda r: r.position)
     done = sum(1 for r in runs if r.status == PhaseStatus.SUCCEEDED)
+    phases = [PhasePublic(name=r.phase, status=r.status, attempts=r.attempts, started_at=r.started_at,
+                          finished_at=r.finished_at, error=r.error, usage=_usage(r)) for r in runs]
     return GenerationPublic(
         id=str(gen.id), order_id=str(gen.order_id), status=gen.status, current_phase=gen.current_phase,
-        phases=[PhasePublic(name=r.phase, status=r.status, attempts=r.attempts, started_at=r.started_at,
-                            finished_at=r.finished_at, error=r.error) for r in runs],
-        progress=round(done / len(runs), 4) if runs else 0.0, error=gen.error, site_url=gen.site_url,
-        created_at=gen.created_at, updated_at=gen.updated_at, finished_at=gen.finished_at,
+        phases=phases, progress=round(done / len(runs), 4) if runs else 0.0, error=gen.error,
+        site_url=gen.site_url, created_at=gen.created_at, updated_at=gen.updated_at, finished_at=gen.finished_at,
+        usage=_totals([p.usage for p in phases if p.usage is not None]),
     )
 
 

@@ -10,8 +10,36 @@ from chalicelib.bootstrap import Deps
 from chalicelib.domain.commands import RunPhase
 from chalicelib.services.pipeline import UnknownGeneration, report, run_phase
 
+_checked_deps: int | None = None  # id() of the Deps whose AI configs this container has checked
+
+
+def check_ai_configs_once(deps: Deps) -> int:
+    """At a worker's start (a container's first message): log the config doctor's errors, so a typo
+    or a route to a disabled config is in the worker's log before it fails a phase. Never raises;
+    returns how many errors it logged."""
+    global _checked_deps
+    if _checked_deps == id(deps):
+        return 0
+    _checked_deps = id(deps)
+    from chalicelib.services.ai_configs import doctor
+
+    try:
+        errors = [f for f in doctor(deps).findings if f.severity == "error"]
+    except Exception as exc:  # the database may be down: the phase itself will say so
+        _log("warning", "AI config check skipped", error=type(exc).__name__)
+        return 0
+    for finding in errors:
+        _log("error", f"AI config problem: {finding.message}", code=finding.code,
+             config_id=finding.config_id, task=finding.task)
+    return len(errors)
+
+
+def _log(level: str, message: str, **fields: object) -> None:
+    print(json.dumps({"level": level, "message": message, **fields}), file=sys.stdout, flush=True)
+
 
 def handle_message(deps: Deps, body: str, remaining_ms: int) -> str:
+    check_ai_configs_once(deps)
     try:
         command = RunPhase.model_validate_json(body)
     except ValidationError as exc:
@@ -34,6 +62,5 @@ def _dead_letter(deps: Deps, body: str, reason: str) -> str:
     # Raises if the dead-letter queue is unreachable: the message then stays on the queue and the
     # redrive policy moves it after maxReceiveCount deliveries. Nothing is lost either way.
     deps.queue.send_dead_letter(body[:10_000], reason)
-    print(json.dumps({"level": "error", "message": "message sent to the dead-letter queue",
-                      "reason": reason, "body": body[:500]}), file=sys.stdout, flush=True)
+    _log("error", "message sent to the dead-letter queue", reason=reason, body=body[:500])
     return f"dead-lettered: {reason}"

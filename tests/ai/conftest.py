@@ -13,7 +13,7 @@ import pytest
 @dataclass
 class Scripted:
     status: int = 200
-    body: Any = None  # dict/list -> JSON; str/bytes -> sent as is
+    body: Any = None  # dict/list -> JSON; str/bytes -> sent as is; a callable gets the Recorded request
     headers: dict[str, str] = field(default_factory=dict)
     delay: float = 0.0
 
@@ -35,12 +35,13 @@ class FakeProvider:
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self) -> None:  # noqa: N802
                 raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-                fake.requests.append(Recorded(self.path, {k.lower(): v for k, v in self.headers.items()},
-                                              json.loads(raw) if raw else None))
+                recorded = Recorded(self.path, {k.lower(): v for k, v in self.headers.items()},
+                                    json.loads(raw) if raw else None)
+                fake.requests.append(recorded)
                 reply = fake.script.pop(0) if fake.script else Scripted(500, {"error": "no scripted reply"})
                 if reply.delay and fake.stopping.wait(reply.delay):
                     return
-                body = reply.body
+                body = reply.body(recorded) if callable(reply.body) else reply.body
                 data = body if isinstance(body, bytes) else (
                     body.encode() if isinstance(body, str) else json.dumps(body).encode())
                 self.send_response(reply.status)

@@ -12,7 +12,8 @@ from chalicelib.domain.errors import PhaseError, SitegenError
 from chalicelib.services import ai_configs as svc
 from tests.ai.conftest import FakeProvider, Scripted
 from tests.ai.helpers import ANTHROPIC_KEY, CLOUDFLARE_KEY, OPENAI_KEY, Store, brief_request, config, openai_reply
-from tests.ai.test_service import TEMPLATE_ID, restore_seed, routing
+from tests.ai.test_service import routing
+from tests.support.stack import TEMPLATE_ID, reset_database
 
 KEYS = (OPENAI_KEY, ANTHROPIC_KEY, CLOUDFLARE_KEY, "sk-rotated-SECRET-5555666677778888")
 
@@ -46,7 +47,6 @@ def echoing_errors(key: str) -> list[Scripted]:
 
 
 def test_keys_never_leak(deps: Any, fake: FakeProvider, capfd: pytest.CaptureFixture[str]) -> None:
-    restore_seed(deps)
     ev = Evidence()
     assert ev.leaks() == [] and Evidence().keep(OPENAI_KEY) and "sk-" in OPENAI_KEY  # the scanner sees raw keys
 
@@ -92,4 +92,4 @@ def test_keys_never_leak(deps: Any, fake: FakeProvider, capfd: pytest.CaptureFix
     assert any(ANTHROPIC_KEY in s for s in sent)
     assert len(ev.texts) > 30
     assert ev.leaks() == []
-    restore_seed(deps)
+    reset_database(deps)

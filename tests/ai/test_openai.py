@@ -104,6 +104,18 @@ def test_read_timeout_is_retryable_and_quick(fake: FakeProvider) -> None:
     assert "read timeout" in info.value.reason and time.monotonic() - started < 1.5
 
 
+def test_config_timeout_is_clamped_to_the_stage_provider_timeout(fake: FakeProvider) -> None:
+    fake.reply(Scripted(body=openai_reply(VALID_BRIEF), delay=3.0))
+    provider = build_provider(config("openai", fake.url, params={"timeout_s": 90}), lambda: Store(OPENAI_KEY),
+                              max_timeout_s=0.3)
+    assert provider.timeout_s == 0.3
+    with pytest.raises(RetryableError, match="read timeout"):
+        provider.generate(brief_request())
+    unclamped = build_provider(config("openai", fake.url, params={"timeout_s": 20}), lambda: Store(OPENAI_KEY),
+                               max_timeout_s=60)
+    assert unclamped.timeout_s == 20
+
+
 def test_connection_refused_is_retryable() -> None:
     server = FakeProvider()
     url = server.url

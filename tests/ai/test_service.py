@@ -11,25 +11,15 @@ from chalicelib.domain.errors import Conflict, InvalidInput, NotFound
 from chalicelib.services import ai_configs as svc
 from tests.ai.conftest import FakeProvider, Scripted
 from tests.ai.helpers import OPENAI_KEY, openai_reply
+from tests.support.stack import TEMPLATE_ID, reset_database
 
-TEMPLATE_ID = "00000000-0000-4000-8000-000000000001"
 TASKS = ("planning", "copywriting", "coding", "review")
-
-
-def restore_seed(deps: Any) -> None:
-    """tests/support.reset_database leaves AI tables alone: put them back as the migration seeded them."""
-    with deps.engine.begin() as conn:
-        conn.execute(text("UPDATE ai_routes SET config_id = CAST(:t AS uuid) WHERE task <> 'fallback'"), {"t": TEMPLATE_ID})
-        conn.execute(text("UPDATE ai_routes SET config_id = NULL WHERE task = 'fallback'"))
-        conn.execute(text("DELETE FROM ai_configs WHERE id <> CAST(:t AS uuid)"), {"t": TEMPLATE_ID})
-        conn.execute(text("UPDATE ai_configs SET enabled = true WHERE id = CAST(:t AS uuid)"), {"t": TEMPLATE_ID})
 
 
 @pytest.fixture()
 def ai(deps: Any) -> Iterator[Any]:
-    restore_seed(deps)
-    yield deps
-    restore_seed(deps)
+    yield deps  # `deps` starts from the migration's AI seed
+    reset_database(deps)  # the database outlives the test: leave the seed as it was
 
 
 def secret_value(deps: Any, ref: str) -> str:

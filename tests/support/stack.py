@@ -51,9 +51,19 @@ def make_deps(database_url: str, aws: AwsStack, token: str, **overrides: Any) ->
     return TestDeps(settings)
 
 
+TEMPLATE_ID = "00000000-0000-4000-8000-000000000001"  # the AI config migration 0001 seeds
+
+
 def reset_database(deps: Deps) -> None:
+    """Empty the work tables and put the AI tables back as the migration seeded them
+    (the template config, enabled, routed for every task; no fallback)."""
     with deps.engine.begin() as conn:
         conn.execute(text(f"TRUNCATE {TABLES} RESTART IDENTITY CASCADE"))
+        conn.execute(text("UPDATE ai_routes SET config_id = CAST(:t AS uuid) WHERE task <> 'fallback'"),
+                     {"t": TEMPLATE_ID})
+        conn.execute(text("UPDATE ai_routes SET config_id = NULL WHERE task = 'fallback'"))
+        conn.execute(text("DELETE FROM ai_configs WHERE id <> CAST(:t AS uuid)"), {"t": TEMPLATE_ID})
+        conn.execute(text("UPDATE ai_configs SET enabled = true WHERE id = CAST(:t AS uuid)"), {"t": TEMPLATE_ID})
 
 
 @dataclass
