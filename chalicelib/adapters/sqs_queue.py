@@ -21,12 +21,13 @@ class SqsPhaseQueue:
             DelaySeconds=max(0, min(_MAX_DELAY, int(delay_seconds))),
         )
 
-    def send_dead_letter(self, raw_body: str, reason: str) -> None:
+    def send_dead_letter(self, raw_body: str, reason: str, delay_seconds: int = 0) -> None:
         if not self._dlq_url:
             raise RuntimeError("no dead-letter queue configured")
         self._client.send_message(
             QueueUrl=self._dlq_url, MessageBody=raw_body or "<empty>",
             MessageAttributes={"reason": {"DataType": "String", "StringValue": reason[:1000]}},
+            DelaySeconds=max(0, min(_MAX_DELAY, int(delay_seconds))),
         )
 
     def _counts(self, url: str) -> dict[str, int]:

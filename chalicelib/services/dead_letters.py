@@ -2,7 +2,8 @@
 
 A dead letter is archived in Postgres (so the count and the bodies survive), its generation is
 marked failed with the reason, and a log line says so. The handler never raises: if Postgres is down
-it puts the message back on the dead-letter queue for a later attempt.
+it puts the message back on the dead-letter queue, delayed, for a later attempt (no hot loop of
+invocations while the database is away).
 """
 from __future__ import annotations
 
@@ -20,6 +21,8 @@ from chalicelib.domain.commands import RunPhase
 from chalicelib.domain.phases import ACTIVE, GenerationStatus
 from chalicelib.schemas import RedrivePublic
 from chalicelib.services.progress import ProgressLog
+
+PUT_BACK_DELAY_S = 300
 
 
 def _loose(body: str) -> tuple[uuid.UUID | None, str | None]:
@@ -52,8 +55,9 @@ def handle_dead_letter(deps: Deps, message_id: str, body: str, reason: str | Non
         return f"recorded: {reason}"
     except Exception as exc:  # never raise: keep the message on the dead-letter queue instead
         try:
-            deps.queue.send_dead_letter(body, reason)
-            _say("error", "dead letter not recorded; put back on the dead-letter queue", error=type(exc).__name__)
+            deps.queue.send_dead_letter(body, reason, delay_seconds=PUT_BACK_DELAY_S)
+            _say("error", "dead letter not recorded; put back on the dead-letter queue",
+                 error=type(exc).__name__, retry_in_s=PUT_BACK_DELAY_S)
         except Exception as again:
             _say("error", "dead letter could not be recorded or kept", error=type(again).__name__, body=body)
         return "kept on the dead-letter queue"

@@ -5,10 +5,12 @@ import json
 import sys
 
 from pydantic import ValidationError
+from sqlalchemy.exc import DBAPIError
 
 from chalicelib.bootstrap import Deps
 from chalicelib.domain.commands import RunPhase
 from chalicelib.services.pipeline import UnknownGeneration, report, run_phase
+from chalicelib.services.progress import ProgressLog
 
 _checked_deps: int | None = None  # id() of the Deps whose AI configs this container has checked
 
@@ -48,8 +50,20 @@ def handle_message(deps: Deps, body: str, remaining_ms: int) -> str:
         outcome = run_phase(deps, command, remaining_ms)
     except UnknownGeneration as exc:
         return _dead_letter(deps, body, str(exc))
+    except DBAPIError as exc:  # Postgres unreachable: nothing could be recorded there, so say it where users look
+        _database_unavailable(deps, command, exc)
+        raise  # the message comes back after the visibility timeout; a held lease has expired by then
     report(outcome, command)
     return outcome
+
+
+def _database_unavailable(deps: Deps, command: RunPhase, exc: DBAPIError) -> None:
+    reason = f"database unavailable ({type(exc.orig).__name__ if exc.orig else type(exc).__name__})"
+    _log("error", reason, generation_id=str(command.generation_id), phase=command.phase.value)
+    log = ProgressLog(deps.logs, str(command.generation_id))
+    log.info(f"Phase {command.phase}: {reason}; it will run again when the queue redelivers it",
+             phase=command.phase.value, level="error")
+    log.flush()
 
 
 def _first_error(exc: ValidationError) -> str:

@@ -147,16 +147,19 @@ class FakeClock:
         self.now += timedelta(seconds=seconds)
 
 
-def run_like_aws(api: Api, aws: AwsStack, deps: Any, clock: FakeClock, limit: int = 300) -> dict[str, int]:
+def run_like_aws(api: Api, aws: AwsStack, deps: Any, clock: FakeClock, limit: int = 300,
+                 on_crash: Any = None) -> dict[str, int]:
     """Deliver messages as Lambda's SQS event source would, crashes included: a delivery that dies
-    leaves its message on the queue; it comes back after the visibility timeout (by then the dead
-    invocation's lease has expired). When the queue is empty, run the scheduled sweeper once."""
+    (an injected fault, or any exception out of the handler: a Lambda error) leaves its message on the
+    queue; it comes back after the visibility timeout (by then the dead invocation's lease has
+    expired). `on_crash(exc)` runs after each, e.g. to bring a dependency back. When the queue is
+    empty, run the scheduled sweeper once. `errors` counts crashes that were not injected faults."""
     from infra.lambda_events import sqs_event
     from infra.queue_feeder import receive
     from chalicelib.faults import InjectedFault
     from chalicelib.services.sweeper import sweep
 
-    stats = {"deliveries": 0, "crashes": 0, "sweeps": 0}
+    stats = {"deliveries": 0, "crashes": 0, "errors": 0, "sweeps": 0}
     queue_url = aws.resources.queue_url
     arn = aws.sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
     while stats["deliveries"] < limit:
@@ -170,8 +173,11 @@ def run_like_aws(api: Api, aws: AwsStack, deps: Any, clock: FakeClock, limit: in
         stats["deliveries"] += 1
         try:
             api.client.lambda_.invoke("run_phase", sqs_event(messages, arn))
-        except InjectedFault:
+        except (InjectedFault, Exception) as exc:
             stats["crashes"] += 1
+            stats["errors"] += not isinstance(exc, InjectedFault)
+            if on_crash is not None:
+                on_crash(exc)
             clock.advance(721)  # the visibility timeout passes
             aws.sqs.change_message_visibility(QueueUrl=queue_url, ReceiptHandle=messages[0]["ReceiptHandle"],
                                               VisibilityTimeout=0)

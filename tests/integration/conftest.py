@@ -1,0 +1,29 @@
+"""Fixtures for the failure tests: a clock that can jump, and a count of stored phase outputs."""
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import text
+
+from infra.soak import COUNT_OUTPUT_WRITES, DROP_WRITE_COUNTER
+from tests.support.stack import FakeClock
+
+
+@pytest.fixture()
+def clock(deps):
+    deps.clock = FakeClock()
+    return deps.clock
+
+
+@pytest.fixture()
+def output_writes(deps):
+    """Count every time a phase's output is stored (a phase_run turning succeeded), by phase."""
+    with deps.engine.begin() as conn:
+        conn.execute(text(COUNT_OUTPUT_WRITES))
+
+    def counts():
+        with deps.engine.connect() as conn:
+            return dict(conn.execute(text("SELECT phase, count(*) FROM output_writes GROUP BY phase")).all())
+
+    yield counts
+    with deps.engine.begin() as conn:
+        conn.execute(text(DROP_WRITE_COUNTER))

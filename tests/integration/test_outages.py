@@ -1,0 +1,200 @@
+"""Dependencies going away mid-run: Postgres, S3 and the AI provider. Each either recovers when the
+dependency comes back, with every phase's effect applied once, or fails with the reason after the
+attempt cap; the user can see which in the generation and its log."""
+from __future__ import annotations
+
+from typing import Any, Iterator
+
+import boto3
+import pytest
+from botocore.config import Config
+from sqlalchemy import create_engine, make_url, text
+
+from chalicelib.adapters.s3_sites import S3SiteStore
+from chalicelib.ai.registry import build_provider
+from infra.local import free_port
+from tests.ai.conftest import FakeProvider, Scripted
+from tests.ai.helpers import openai_reply
+from tests.integration.test_generation_flow import create_and_generate
+from tests.integration.test_pipeline import ScriptedProvider, scripted  # noqa: F401 (fixture)
+from tests.support.stack import drain, logs, run_like_aws
+
+PHASES = ["brief", "sitemap", "content", "code", "review", "publish"]
+
+
+class Postgres:
+    """Takes the test database away for real: no new connections, every open one terminated."""
+
+    def __init__(self, database_url: str) -> None:
+        url = make_url(database_url)
+        self.name = url.database
+        self.admin = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
+
+    def down(self) -> None:
+        with self.admin.connect() as conn:
+            conn.execute(text(f'ALTER DATABASE "{self.name}" ALLOW_CONNECTIONS false'))
+            conn.execute(text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                              "WHERE datname = :d AND pid <> pg_backend_pid()"), {"d": self.name})
+
+    def up(self) -> None:
+        with self.admin.connect() as conn:
+            conn.execute(text(f'ALTER DATABASE "{self.name}" ALLOW_CONNECTIONS true'))
+
+
+@pytest.fixture()
+def postgres(database_url: str) -> Iterator[Postgres]:
+    pg = Postgres(database_url)
+    yield pg
+    pg.up()
+    pg.admin.dispose()
+
+
+def assert_each_phase_once(client: Any, gid: str, output_writes: Any) -> list[dict[str, Any]]:
+    lines = logs(client, gid)
+    events = [(line["event"], line["phase"]) for line in lines]
+    for p in PHASES:
+        assert events.count(("phase_succeeded", p)) == 1, (p, events)
+    assert output_writes() == {p: 1 for p in PHASES}
+    return lines
+
+
+@pytest.mark.parametrize("when", ["before_claim", "during_ai_call"])
+def test_postgres_down_then_back_the_generation_finishes(client, aws, deps, clock, output_writes, postgres,
+                                                         scripted, when):
+    _, gen = create_and_generate(client)
+    if when == "before_claim":
+        postgres.down()  # the first phase's delivery finds no database
+    else:
+        def go_down(request: Any, result: Any) -> Any:
+            postgres.down()  # mid-phase: the work is done, storing it fails
+            return result
+        scripted["code"] = [go_down]
+    crashes: list[str] = []
+
+    def back_up(exc: BaseException) -> None:
+        crashes.append(type(exc).__name__)
+        postgres.up()
+
+    stats = run_like_aws(client, aws, deps, clock, on_crash=back_up)
+
+    assert stats["crashes"] == 1 and crashes, (stats, crashes)
+    done = client.json("GET", f"/generations/{gen['id']}")
+    assert done["status"] == "succeeded", done
+    phase = "brief" if when == "before_claim" else "code"
+    attempts = {p["name"]: p["attempts"] for p in done["phases"]}
+    assert attempts[phase] == (1 if when == "before_claim" else 2)  # a claim that never committed is no attempt
+    lines = assert_each_phase_once(client, gen["id"], output_writes)
+    assert any(line["phase"] == phase and line["level"] == "error" and "database unavailable" in line["message"]
+               for line in lines), lines  # the outage was visible while it lasted
+
+
+def test_postgres_down_for_good_the_dead_letter_fails_it_with_the_reason(client, aws, deps, postgres):
+    """SQS gives up after maxReceiveCount deliveries; while Postgres is down the dead-letter handler
+    keeps the message (delayed, no hot loop); once it is back, the generation fails with the reason."""
+    from infra.lambda_events import sqs_event
+    from infra.queue_feeder import receive
+
+    _, gen = create_and_generate(client)
+    postgres.down()
+    queue, dlq = aws.resources.queue_url, aws.resources.dlq_url
+    for _ in range(5):  # five deliveries whose invocations die (maxReceiveCount in infra/template.yaml)
+        [message] = receive(aws.sqs, queue, 0)
+        aws.sqs.change_message_visibility(QueueUrl=queue, ReceiptHandle=message["ReceiptHandle"], VisibilityTimeout=0)
+    assert receive(aws.sqs, queue, 0) == []  # SQS moved it to the dead-letter queue
+    [dead] = receive(aws.sqs, dlq, 0)
+    arn = aws.sqs.get_queue_attributes(QueueUrl=dlq, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    client.client.lambda_.invoke("on_dead_letter", sqs_event([dead], arn))  # never raises
+    aws.sqs.delete_message(QueueUrl=dlq, ReceiptHandle=dead["ReceiptHandle"])
+    attrs = aws.sqs.get_queue_attributes(QueueUrl=dlq, AttributeNames=["All"])["Attributes"]
+    assert attrs["ApproximateNumberOfMessagesDelayed"] == "1"  # kept, delayed: no hot loop while it is down
+
+    postgres.up()
+    client.client.lambda_.invoke("on_dead_letter", sqs_event([dead], arn))  # the kept message, after its delay
+    failed = client.json("GET", f"/generations/{gen['id']}")
+    assert failed["status"] == "failed"
+    assert failed["error"] == "gave up after 5 deliveries of phase brief"
+    assert logs(client, gen["id"])[-1]["event"] == "generation_failed"
+
+
+class S3Outage:
+    """The site store, with S3 unreachable for the first `failures` publishes: real boto3 calls
+    to a port nobody listens on, then the real (moto) bucket."""
+
+    def __init__(self, real: S3SiteStore, bucket: str, failures: int) -> None:
+        dead = boto3.client("s3", region_name="us-east-1", endpoint_url=f"http://127.0.0.1:{free_port()}",
+                            config=Config(connect_timeout=0.5, retries={"max_attempts": 1}))
+        self.down, self.real, self.failures = S3SiteStore(dead, bucket, "http://unused"), real, failures
+
+    def publish(self, prefix: str, files: list[tuple[str, str, bytes]]) -> str:
+        if self.failures:
+            self.failures -= 1
+            return self.down.publish(prefix, files)
+        return self.real.publish(prefix, files)
+
+
+@pytest.mark.parametrize("failures, status", [(1, "succeeded"), (3, "failed")])
+def test_s3_down_publish_retries_then_recovers_or_fails_with_the_reason(client, aws, deps, failures, status):
+    deps.__dict__["sites"] = S3Outage(deps.sites, aws.resources.bucket, failures)
+    _, gen = create_and_generate(client)
+    drain(client, aws)  # raises if a delivery crashes: a retryable failure must be handled, not a crash
+    done = client.json("GET", f"/generations/{gen['id']}")
+    assert done["status"] == status, done
+    publish = done["phases"][-1]
+    assert publish["attempts"] == min(failures + 1, 3)
+    lines = logs(client, gen["id"])
+    retrying = [line for line in lines if line["event"] == "phase_retrying" and line["phase"] == "publish"]
+    assert len(retrying) == min(failures, 2) and "Could not connect to the endpoint URL" in retrying[0]["message"]
+    if status == "failed":
+        assert done["error"].startswith("phase publish failed after 3 attempt(s): EndpointConnectionError")
+        assert lines[-1]["event"] == "generation_failed"
+    else:
+        key = f"sites/{gen['id']}/index.html"
+        assert aws.s3.head_object(Bucket=aws.resources.bucket, Key=key)["ContentLength"] > 0
+
+
+@pytest.fixture()
+def provider_on_loopback(deps: Any) -> Iterator[FakeProvider]:
+    """Every AI call goes to an OpenAI-compatible server on loopback (scripted per test)."""
+    fake = FakeProvider()
+
+    def build(config: Any) -> Any:
+        from chalicelib.ai.base import ResolvedConfig
+
+        loopback = ResolvedConfig(config.id, "Loopback", "openai_compatible", "gpt-4o-mini", fake.url, None, None,
+                                  {"timeout_s": 0.5})
+        return build_provider(loopback)
+    deps.provider_override = build
+    yield fake
+    deps.provider_override = None
+    fake.stop()
+
+
+def test_ai_provider_429_500_and_timeout_then_recovers(client, aws, deps, clock, output_writes,
+                                                       provider_on_loopback):
+    from chalicelib.website import template_provider as tp
+    from chalicelib.domain.order import OrderData
+
+    order, gen = create_and_generate(client)
+    brief = tp.make_brief(OrderData(id=order["id"], business_name=order["business_name"], segment=order["segment"],
+                                    services=order["services"], locale=order["locale"]))
+    provider_on_loopback.reply(
+        Scripted(429, {"error": {"message": "rate limited"}}, {"Retry-After": "7"}),
+        Scripted(500, {"error": {"message": "upstream broke"}}),
+        Scripted(body=openai_reply(brief.model_dump()), delay=2.0),  # read timeout (0.5 s)
+    )
+    stats = run_like_aws(client, aws, deps, clock)
+    assert stats["errors"] == 0, stats
+    stuck = client.json("GET", f"/generations/{gen['id']}")
+    assert stuck["status"] == "failed" and stuck["phases"][0]["attempts"] == 3
+    assert "read timeout" in stuck["error"]
+    reasons = [line["message"] for line in logs(client, gen["id"]) if line["event"] == "phase_retrying"]
+    assert len(reasons) == 2 and "429" in reasons[0] and "retrying in 7s" in reasons[0]  # Retry-After honoured
+    assert "500" in reasons[1]
+
+    # The provider is back: Resend resumes at the failed phase and the generation finishes.
+    deps.provider_override = None  # the routed offline provider again
+    client.json("POST", f"/generations/{gen['id']}/retry", expect=202)
+    run_like_aws(client, aws, deps, clock)
+    done = client.json("GET", f"/generations/{gen['id']}")
+    assert done["status"] == "succeeded", done
+    assert_each_phase_once(client, gen["id"], output_writes)
