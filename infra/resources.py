@@ -17,15 +17,18 @@ class Resources:
     bucket: str
 
 
-def deploy(session: Any, stage: str = "local", endpoint_url: str | None = None) -> Resources:
-    """Create (or reuse) the stack and return what the app needs. Works against moto and AWS."""
+def deploy(session: Any, stage: str = "local", endpoint_url: str | None = None,
+           parameters: dict[str, str] | None = None) -> Resources:
+    """Create (or reuse) the stack and return what the app needs. Works against moto and AWS.
+    `parameters` overrides template parameters (e.g. shorter timeouts for the local stack)."""
     cfn = session.client("cloudformation", endpoint_url=endpoint_url)
     name = f"sitegen-{stage}"
     try:
         stack = cfn.describe_stacks(StackName=name)["Stacks"][0]
     except cfn.exceptions.ClientError:
         cfn.create_stack(StackName=name, TemplateBody=TEMPLATE.read_text(),
-                         Parameters=[{"ParameterKey": "Stage", "ParameterValue": stage}])
+                         Parameters=[{"ParameterKey": k, "ParameterValue": str(v)}
+                                     for k, v in {"Stage": stage, **(parameters or {})}.items()])
         cfn.get_waiter("stack_create_complete").wait(StackName=name, WaiterConfig={"Delay": 1, "MaxAttempts": 60})
         stack = cfn.describe_stacks(StackName=name)["Stacks"][0]
     out = {o["OutputKey"]: o["OutputValue"] for o in stack["Outputs"]}
