@@ -1,8 +1,13 @@
 """The whole stack on one machine: `python -m infra.local [--port 8000] [--state-dir .sitegen]`.
 
 PostgreSQL (DATABASE_URL, else embedded), moto in server mode with the resources from
-infra/template.yaml, `chalice local` for the HTTP routes, queue workers and the scheduler,
-all under this supervisor. Ctrl-C / SIGTERM stops every child.
+infra/template.yaml, `chalice local` for the HTTP routes, queue workers, the dead-letter worker and
+the scheduler, all under this supervisor. Ctrl-C / SIGTERM stops every child.
+
+`--workers N --chaos P`: each worker process dies (os._exit, no cleanup) at a random fault point
+with probability P per phase invocation; the supervisor starts another. `--worker-timeout S`
+plays the worker Lambda's timeout (default 120 s; 10 s under chaos so dead workers' messages come
+back quickly); the queue's visibility timeout is 6x that and the AI call timeout half of it.
 """
 from __future__ import annotations
 
@@ -60,10 +65,27 @@ class Supervisor:
         self.pg_server = None
         self.stopping = False
 
-    def spawn(self, name: str, argv: list[str]) -> None:
+    def spawn(self, name: str, argv: list[str], env: dict[str, str] | None = None) -> None:
         log = open(self.state / "logs" / f"{name}.log", "ab")
         self.children[name] = subprocess.Popen(
-            argv, cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+            argv, cwd=ROOT, env={**self.env, **(env or {})}, stdout=log, stderr=subprocess.STDOUT,
+            start_new_session=True)
+        self.write_pids()
+
+    def write_pids(self) -> None:
+        """pids.json: every process of the stack (a test kills them all with SIGKILL)."""
+        pids = {name: proc.pid for name, proc in self.children.items()}
+        pids["supervisor"] = os.getpid()
+        if self.pg_server is not None:
+            postmaster = self.state / "pg" / "postmaster.pid"
+            if postmaster.exists():
+                pids["postgres"] = int(postmaster.read_text().split()[0])
+        (self.state / "pids.json").write_text(json.dumps(pids, indent=2))
+
+    def timeouts(self) -> dict[str, str]:
+        worker_s = self.args.worker_timeout or (10 if self.args.chaos else 120)
+        return {"SITEGEN_WORKER_TIMEOUT_S": str(worker_s), "SITEGEN_VISIBILITY_TIMEOUT_S": str(6 * worker_s),
+                "SITEGEN_PROVIDER_TIMEOUT_S": str(max(1, min(60, worker_s // 2)))}
 
     def start(self) -> dict[str, str]:
         (self.state / "logs").mkdir(parents=True, exist_ok=True)
@@ -89,8 +111,11 @@ class Supervisor:
 
         from infra.resources import deploy
 
+        timeouts = self.timeouts()
         resources = deploy(boto3.Session(region_name="us-east-1", aws_access_key_id="local",
-                                         aws_secret_access_key="local"), "local", endpoint_url=aws_url)
+                                         aws_secret_access_key="local"), "local", endpoint_url=aws_url,
+                           parameters={"WorkerTimeoutSeconds": timeouts["SITEGEN_WORKER_TIMEOUT_S"],
+                                       "VisibilityTimeoutSeconds": timeouts["SITEGEN_VISIBILITY_TIMEOUT_S"]})
         token, generated = token_for(self.state)
         api_url = f"http://127.0.0.1:{self.args.port}"
         site_port = self.args.site_port or self.args.port + 1
@@ -100,20 +125,22 @@ class Supervisor:
             "SITEGEN_QUEUE_URL": resources.queue_url, "SITEGEN_DLQ_URL": resources.dlq_url,
             "SITEGEN_QUEUE_NAME": resources.queue_name, "SITEGEN_LOGS_TABLE": resources.logs_table,
             "SITEGEN_SITE_BUCKET": resources.bucket, "SITEGEN_SITE_BASE_URL": sites_url,
-            "SITEGEN_API_TOKEN": token, "SITEGEN_DB_POOL_SIZE": "4",
+            "SITEGEN_API_TOKEN": token, "SITEGEN_DB_POOL_SIZE": "4", **timeouts,
         }
         self.spawn("api", [str(Path(PY).parent / "chalice"), "local", "--host", "127.0.0.1", "--port", str(self.args.port),
                            "--stage", "local", "--no-autoreload"])
         self.spawn("sites", [PY, "-m", "infra.site_server", "--port", str(site_port)])
         for n in range(self.args.workers):
-            self.spawn(f"worker-{n}", self.worker_argv())
+            self.spawn_worker(f"worker-{n}")
+        self.spawn("dead-letters", [PY, "-m", "infra.worker", "--role", "dead-letters"])
         self.spawn("scheduler", [PY, "-m", "infra.worker", "--role", "scheduler",
                                  "--interval", str(self.args.schedule_interval)])
         wait_http(f"{api_url}/health")
         wait_http(f"{sites_url}/")
         info = {"api_url": api_url, "sites_url": sites_url, "aws_endpoint_url": aws_url, "region": "us-east-1",
                 "queue_url": resources.queue_url, "dlq_url": resources.dlq_url, "logs_table": resources.logs_table,
-                "bucket": resources.bucket, "token": token, "database_url": database_url}
+                "bucket": resources.bucket, "token": token, "database_url": database_url,
+                "workers": self.args.workers, "chaos": self.args.chaos, **timeouts}
         stack_file = self.state / "stack.json"
         stack_file.write_text(json.dumps(info, indent=2))
         stack_file.chmod(0o600)
@@ -122,8 +149,9 @@ class Supervisor:
         print(f"stack details: {stack_file}; logs: {self.state / 'logs'}", flush=True)
         return info
 
-    def worker_argv(self) -> list[str]:
-        return [PY, "-m", "infra.worker", "--role", "worker"]
+    def spawn_worker(self, name: str) -> None:
+        chaos = {"SITEGEN_FAULTS": f"chaos:{self.args.chaos}"} if self.args.chaos else {}
+        self.spawn(name, [PY, "-m", "infra.worker", "--role", "worker"], env=chaos)
 
     def watch(self) -> None:
         while not self.stopping:
@@ -133,7 +161,7 @@ class Supervisor:
                     continue
                 if name.startswith("worker-"):  # a worker may die (chaos, crash): start another
                     print(f"{name} exited with {code}; restarting", flush=True)
-                    self.spawn(name, self.worker_argv())
+                    self.spawn_worker(name)
                 else:
                     print(f"{name} exited with {code}; stopping the stack (see {self.state / 'logs'})", flush=True)
                     return
@@ -161,7 +189,15 @@ def main() -> None:
     parser.add_argument("--site-port", type=int, default=0, help="generated sites' origin (default: port + 1)")
     parser.add_argument("--workers", type=int, default=1)
     parser.add_argument("--schedule-interval", type=float, default=60.0)
+    parser.add_argument("--chaos", type=float, default=0.0, metavar="P",
+                        help="each worker dies at a random fault point with probability P per phase (0..1)")
+    parser.add_argument("--worker-timeout", type=int, default=0, metavar="S",
+                        help="the worker's timeout in seconds (default 120, or 10 with --chaos)")
     args = parser.parse_args()
+    if not 0 <= args.chaos < 1:
+        parser.error("--chaos must be at least 0 and below 1")
+    if args.worker_timeout and args.worker_timeout < 2:
+        parser.error("--worker-timeout must be at least 2 seconds")
     supervisor = Supervisor(args)
 
     def on_signal(signum: int, frame: object) -> None:

@@ -1,6 +1,7 @@
 """Soak the real local stack under chaos and check that nothing is lost, stuck or done twice.
 
   python -m infra.soak [--generations 200] [--workers 4] [--chaos 0.2] [--state-dir .sitegen-soak]
+                       [--worker-timeout S]
 
 Starts `python -m infra.local` on a fresh state dir (embedded PostgreSQL unless DATABASE_URL is
 set), counts in Postgres every time a phase's output is stored (a trigger), creates the orders and
@@ -70,12 +71,13 @@ class Api:
             after = page["next_cursor"]
 
 
-def start_stack(state: Path, workers: int, chaos: float, port: int) -> tuple[subprocess.Popen[bytes], dict[str, Any]]:
+def start_stack(state: Path, args: argparse.Namespace) -> tuple[subprocess.Popen[bytes], dict[str, Any]]:
     from infra.local import free_port
 
     state.mkdir(parents=True, exist_ok=True)
-    argv = [sys.executable, "-m", "infra.local", "--port", str(port or free_port()), "--site-port", str(free_port()),
-            "--state-dir", str(state), "--workers", str(workers), "--chaos", str(chaos), "--schedule-interval", "5"]
+    argv = [sys.executable, "-m", "infra.local", "--port", str(args.port or free_port()),
+            "--site-port", str(free_port()), "--state-dir", str(state), "--workers", str(args.workers),
+            "--chaos", str(args.chaos), "--worker-timeout", str(args.worker_timeout), "--schedule-interval", "5"]
     proc = subprocess.Popen(argv, stdout=open(state / "supervisor.log", "ab"), stderr=subprocess.STDOUT)
     stack_file = state / "stack.json"
     deadline = time.monotonic() + 180
@@ -89,7 +91,7 @@ def start_stack(state: Path, workers: int, chaos: float, port: int) -> tuple[sub
 def run(args: argparse.Namespace) -> dict[str, Any]:
     state = Path(args.state_dir).resolve()
     shutil.rmtree(state, ignore_errors=True)
-    proc, stack = start_stack(state, args.workers, args.chaos, args.port)
+    proc, stack = start_stack(state, args)
     try:
         engine = create_engine(stack["database_url"])
         with engine.begin() as conn:
@@ -112,6 +114,10 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                 break
             time.sleep(1)
         elapsed_s = time.monotonic() - started
+        # Messages of dead workers come back after the visibility timeout and are then no-ops: wait for them.
+        drain_deadline = time.monotonic() + int(stack["SITEGEN_VISIBILITY_TIMEOUT_S"]) + 30
+        while time.monotonic() < drain_deadline and queue_depth(api):
+            time.sleep(1)
         return check(api, engine, state, ids, created_s, elapsed_s, args)
     finally:
         proc.send_signal(signal.SIGTERM)
@@ -119,6 +125,11 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             proc.wait(timeout=30)
         except subprocess.TimeoutExpired:
             proc.kill()
+
+
+def queue_depth(api: Api) -> int:
+    queue = api.call("GET", "/queue")
+    return int(queue["visible"] + queue["in_flight"] + queue["delayed"])
 
 
 def check(api: Api, engine: Any, state: Path, ids: list[str], created_s: float, elapsed_s: float,
@@ -146,14 +157,13 @@ def check(api: Api, engine: Any, state: Path, ids: list[str], created_s: float, 
         outbox = conn.execute(text("SELECT count(*) FROM outbox")).scalar()
         reasons = Counter(r for (r,) in conn.execute(text("SELECT error FROM generations WHERE status = 'failed'")))
     duplicated += [f"{g}: output of {p} stored x{n}" for g, p, n in writes]
-    queue = api.call("GET", "/queue")
     deaths = sum(log.read_text(errors="replace").count("chaos: worker exits")
                  for log in (state / "logs").glob("worker-*.log"))
     result = {
         "generations": len(ids), "workers": args.workers, "chaos": args.chaos, "statuses": dict(statuses),
         "lost": lost, "stuck": stuck, "duplicated": duplicated, "unexplained_failures": unexplained,
         "failure_reasons": dict(reasons), "worker_deaths": deaths, "phase_attempts": dict(sorted(attempts.items())),
-        "outbox_left": outbox, "queue_left": queue["visible"] + queue["in_flight"] + queue["delayed"],
+        "outbox_left": outbox, "queue_left": queue_depth(api),
         "create_seconds": round(created_s, 1), "elapsed_seconds": round(elapsed_s, 1),
     }
     result["ok"] = not (lost or stuck or duplicated or unexplained or outbox or result["queue_left"])
@@ -167,6 +177,7 @@ def main() -> None:
     parser.add_argument("--chaos", type=float, default=0.2)
     parser.add_argument("--state-dir", default=".sitegen-soak")
     parser.add_argument("--port", type=int, default=0)
+    parser.add_argument("--worker-timeout", type=int, default=0, help="see infra.local (default 10 s under chaos)")
     parser.add_argument("--timeout", type=float, default=900, help="seconds to wait for every generation to end")
     args = parser.parse_args()
     result = run(args)

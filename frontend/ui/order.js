@@ -100,6 +100,8 @@ function stepper(gen) {
     const meta = [];
     if (p.attempts > 0) meta.push(tn('order.attempts', p.attempts));
     if (duration !== null) meta.push(fmtDuration(duration));
+    const tokens = p.usage ? p.usage.tokens_in + p.usage.tokens_out : 0;
+    if (tokens > 0) meta.push(t('order.tokens', { n: tokens.toLocaleString() }));
     let icon;
     if (p.status === 'succeeded') icon = '✓';
     else if (p.status === 'failed') icon = '!';
@@ -117,6 +119,14 @@ function stepper(gen) {
       h('span', { class: 'step-meta' }, meta.join(' · ') || '\u00a0'),
       p.error && p.status === 'retrying' ? h('span', { class: 'step-error' }, p.error) : null));
   }));
+}
+
+// AI usage totals: tokens and estimated cost, only when a real model was involved.
+function usageText(usage) {
+  const tokens = usage ? usage.tokens_in + usage.tokens_out : 0;
+  if (!tokens) return [];
+  const cost = usage.cost_complete ? t('order.cost', { cost: `US$ ${usage.cost_usd.toFixed(4)}` }) : t('order.costUnknown');
+  return [t('order.tokens', { n: tokens.toLocaleString() }), cost];
 }
 
 // ---- the view ----
@@ -256,8 +266,8 @@ export function mount(root, ctx, [rawId]) {
     logCard.hidden = false;
     genTitle.textContent = gens[0] && gens[0].id === gen.id ? t('order.generation') : t('order.generationOf', { date: fmtDateTime(gen.created_at) });
     const duration = genDuration(gen);
-    genMeta.textContent = [t('order.started', { date: fmtDateTime(gen.created_at) }), duration !== null ? t('order.took', { duration: fmtDuration(duration) }) : null]
-      .filter(Boolean).join(' · ');
+    genMeta.textContent = [t('order.started', { date: fmtDateTime(gen.created_at) }), duration !== null ? t('order.took', { duration: fmtDuration(duration) }) : null,
+      ...usageText(gen.usage)].filter(Boolean).join(' · ');
     if (genStatus.dataset.status !== gen.status) {
       genStatus.dataset.status = gen.status;
       replace(genStatus, h('span', { class: 'sr-only' }, t('order.statusLabel', { status: '' })), statusBadge(gen.status, 'gen-status'));
