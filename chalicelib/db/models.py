@@ -94,6 +94,7 @@ class OutboxMessage(Base):
     delay_seconds: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = _now_column()
     published_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    republish_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class AIConfig(Base):

@@ -21,7 +21,8 @@ def add(session: Session, generation_id: uuid.UUID, phase: Phase, delay_seconds:
     )
     session.execute(statement.on_conflict_do_update(
         index_elements=["generation_id", "phase"],
-        set_={"delay_seconds": delay_seconds, "created_at": statement.excluded.created_at, "published_at": None},
+        set_={"delay_seconds": delay_seconds, "created_at": statement.excluded.created_at, "published_at": None,
+              "republish_count": 0},
     ))
     return RunPhase(generation_id=generation_id, phase=phase)
 

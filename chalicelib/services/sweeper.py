@@ -12,11 +12,12 @@ from sqlalchemy import func, select, update
 from chalicelib.bootstrap import Deps
 from chalicelib.db.models import Generation, OutboxMessage, PhaseRun
 from chalicelib.domain.commands import RunPhase
-from chalicelib.domain.phases import ACTIVE, GenerationStatus, Phase, PhaseStatus
+from chalicelib.domain.phases import ACTIVE, PHASES, GenerationStatus, Phase, PhaseStatus
 from chalicelib.services import outbox
 from chalicelib.services.progress import ProgressLog
 
 ACTIVE_NAMES = [s.value for s in ACTIVE]
+MAX_DOUBLINGS = 4
 
 
 @dataclass
@@ -47,10 +48,14 @@ def sweep(deps: Deps, republish_after_s: int = 60, budget_s: int | None = None, 
         ).with_for_update(skip_locked=True).limit(limit)))
         for gen in late:
             gen.status, gen.finished_at, gen.updated_at = GenerationStatus.FAILED, now, now
-            gen.error = f"gave up: not finished within the time budget of {budget_s // 60} min (at phase {gen.current_phase})"
+            gen.error = f"gave up: not finished within the time budget of {budget_s // 60} min (at phase {gen.current_phase or PHASES[0].value})"
         report.timed_out = len(late)
-        # 3. Outbox rows not claimed in time (send lost, crash between commit and send, restart).
-        due = OutboxMessage.delay_seconds * timedelta(seconds=1) + timedelta(seconds=republish_after_s)
+        # 3. Outbox rows not claimed in time (send lost, crash between commit and send, restart). A row
+        # also lingers while its message waits in a backlog: each republish doubles the wait before the
+        # next (60 s, 2, 4, 8, then every 16 min), so a long queue is not flooded with duplicates.
+        backoff = func.power(2, func.least(OutboxMessage.republish_count, MAX_DOUBLINGS))
+        due = (OutboxMessage.delay_seconds * timedelta(seconds=1)
+               + backoff * timedelta(seconds=republish_after_s))
         rows = list(s.scalars(
             select(OutboxMessage).join(Generation, Generation.id == OutboxMessage.generation_id)
             .where(Generation.status.in_(ACTIVE_NAMES),
@@ -60,7 +65,8 @@ def sweep(deps: Deps, republish_after_s: int = 60, budget_s: int | None = None, 
         commands = [RunPhase(generation_id=r.generation_id, phase=Phase(r.phase)) for r in rows]
         commands += [RunPhase(generation_id=gid, phase=Phase(phase)) for gid, phase in expired]
         if rows:
-            s.execute(update(OutboxMessage).where(OutboxMessage.id.in_([r.id for r in rows])).values(published_at=now))
+            s.execute(update(OutboxMessage).where(OutboxMessage.id.in_([r.id for r in rows]))
+                      .values(published_at=now, republish_count=OutboxMessage.republish_count + 1))
         uow.commit()
     for gen in late:
         ProgressLog(deps.logs, str(gen.id)).lifecycle("generation_failed", now, gen.error or "", level="error",

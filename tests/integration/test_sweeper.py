@@ -1,0 +1,69 @@
+"""The scheduled sweeper: lost sends republished (backing off), expired leases re-enqueued, the
+time budget enforced, and what it did logged."""
+from __future__ import annotations
+
+from sqlalchemy import text
+
+from chalicelib.services.sweeper import sweep
+from tests.integration.test_generation_flow import create_and_generate
+from tests.support.stack import drain, logs
+
+
+def purge(aws) -> int:
+    """Lose whatever is on the queue (a send that never arrived)."""
+    from infra.queue_feeder import receive
+
+    lost = 0
+    while messages := receive(aws.sqs, aws.resources.queue_url, 0):
+        aws.sqs.delete_message(QueueUrl=aws.resources.queue_url, ReceiptHandle=messages[0]["ReceiptHandle"])
+        lost += 1
+    return lost
+
+
+def test_a_lost_send_is_republished_and_republishes_back_off(client, aws, deps, clock, capsys):
+    _, gen = create_and_generate(client)
+    assert purge(aws) == 1
+    assert sweep(deps).republished == 0  # too early: it may still be on its way
+    clock.advance(61)
+    assert sweep(deps).republished == 1
+    assert '"message": "sweeper", "republished": 1' in capsys.readouterr().out
+    assert purge(aws) == 1  # a backlog, not a loss: the row lingers, its message is still queued
+    clock.advance(61)
+    assert sweep(deps).republished == 0  # the second republish waits twice as long
+    clock.advance(60)
+    assert sweep(deps).republished == 1
+    clock.advance(121)
+    assert sweep(deps).republished == 0  # then four times
+    clock.advance(120)
+    assert sweep(deps).republished == 1
+    drain(client, aws)
+    assert client.json("GET", f"/generations/{gen['id']}")["status"] == "succeeded"
+    with deps.engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM outbox")).scalar() == 0
+
+
+def test_an_expired_lease_is_enqueued_again(client, aws, deps, clock):
+    _, gen = create_and_generate(client)
+    purge(aws)
+    with deps.engine.begin() as conn:  # the invocation that claimed brief died with it
+        conn.execute(text("DELETE FROM outbox"))
+        conn.execute(text("UPDATE phase_runs SET status='running', attempts=1, lease_token=gen_random_uuid(), "
+                          "lease_expires_at=:t WHERE generation_id=:g AND phase='brief'"),
+                     {"g": gen["id"], "t": clock.now})
+    clock.advance(1)
+    report = sweep(deps)
+    assert report.expired_leases == 1 and report.republished == 1
+    drain(client, aws)
+    done = client.json("GET", f"/generations/{gen['id']}")
+    assert done["status"] == "succeeded" and done["phases"][0]["attempts"] == 2
+
+
+def test_a_generation_over_its_time_budget_fails_with_the_reason(client, aws, deps, clock):
+    _, gen = create_and_generate(client)
+    purge(aws)
+    clock.advance(deps.settings.generation_budget_s + 1)
+    assert sweep(deps).timed_out == 1
+    failed = client.json("GET", f"/generations/{gen['id']}")
+    assert failed["status"] == "failed"
+    assert failed["error"] == "gave up: not finished within the time budget of 60 min (at phase brief)"
+    assert logs(client, gen["id"])[-1]["event"] == "generation_failed"
