@@ -50,6 +50,9 @@ class PhaseQueue(Protocol):
 
     def stats(self) -> QueueStats: ...
 
+    def depth(self) -> int:
+        """Messages on the generation queue: visible, in flight and delayed."""
+
 
 class SiteStore(Protocol):
     def publish(self, prefix: str, files: list[tuple[str, str, bytes]]) -> str:

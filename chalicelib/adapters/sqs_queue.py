@@ -40,6 +40,9 @@ class SqsPhaseQueue:
         )["Attributes"]
         return {k: int(v) for k, v in attrs.items()}
 
+    def depth(self) -> int:
+        return sum(self._counts(self._queue_url).values())
+
     def stats(self) -> QueueStats:
         main = self._counts(self._queue_url)
         dead = self._counts(self._dlq_url) if self._dlq_url else {}

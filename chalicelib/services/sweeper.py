@@ -25,12 +25,14 @@ class SweepReport:
     republished: int = 0
     expired_leases: int = 0
     timed_out: int = 0
+    backlog: int = 0  # messages on the queue when due rows were left alone (they are likely among them)
 
 
 def sweep(deps: Deps, republish_after_s: int = 60, budget_s: int | None = None, limit: int = 500) -> SweepReport:
     now = deps.clock()
     budget_s = budget_s or deps.settings.generation_budget_s
     report = SweepReport()
+    queued = _queue_depth(deps)  # before the transaction: no network wait while rows are locked
     with deps.uow() as uow:
         s = uow.session
         # 1. Phases whose lease expired while the generation is still active: claimable again.
@@ -51,17 +53,20 @@ def sweep(deps: Deps, republish_after_s: int = 60, budget_s: int | None = None, 
             gen.error = f"gave up: not finished within the time budget of {budget_s // 60} min (at phase {gen.current_phase or PHASES[0].value})"
         report.timed_out = len(late)
         # 3. Outbox rows not claimed in time (send lost, crash between commit and send, restart). A row
-        # also lingers while its message waits in a backlog: each republish doubles the wait before the
-        # next (60 s, 2, 4, 8, then every 16 min), so a long queue is not flooded with duplicates.
+        # also lingers while its message waits in a backlog, so: nothing is republished while the queue
+        # holds at least as many messages as there are rows waiting, and each republish doubles the
+        # wait before the next one (60 s, 2, 4, 8, then every 16 min).
         backoff = func.power(2, func.least(OutboxMessage.republish_count, MAX_DOUBLINGS))
         due = (OutboxMessage.delay_seconds * timedelta(seconds=1)
                + backoff * timedelta(seconds=republish_after_s))
+        active_rows = select(OutboxMessage).join(Generation, Generation.id == OutboxMessage.generation_id) \
+            .where(Generation.status.in_(ACTIVE_NAMES))
         rows = list(s.scalars(
-            select(OutboxMessage).join(Generation, Generation.id == OutboxMessage.generation_id)
-            .where(Generation.status.in_(ACTIVE_NAMES),
-                   func.coalesce(OutboxMessage.published_at, OutboxMessage.created_at) + due <= now)
+            active_rows.where(func.coalesce(OutboxMessage.published_at, OutboxMessage.created_at) + due <= now)
             .with_for_update(of=OutboxMessage, skip_locked=True).limit(limit)
         ))
+        if rows and queued >= s.scalar(select(func.count()).select_from(active_rows.subquery())):
+            report.backlog, rows = queued, []
         commands = [RunPhase(generation_id=r.generation_id, phase=Phase(r.phase)) for r in rows]
         commands += [RunPhase(generation_id=gid, phase=Phase(phase)) for gid, phase in expired]
         if rows:
@@ -75,6 +80,13 @@ def sweep(deps: Deps, republish_after_s: int = 60, budget_s: int | None = None, 
     if any(asdict(report).values()):
         print(json.dumps({"level": "info", "message": "sweeper", **asdict(report)}), file=sys.stdout, flush=True)
     return report
+
+
+def _queue_depth(deps: Deps) -> int:
+    try:
+        return deps.queue.depth()
+    except Exception:  # SQS unreachable: assume nothing is queued (the republish will say if it fails)
+        return 0
 
 
 def expire_all_leases(deps: Deps) -> int:

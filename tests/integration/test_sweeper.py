@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import text
 
 from chalicelib.services.sweeper import sweep
-from tests.integration.test_generation_flow import create_and_generate
+from tests.integration.test_generation_flow import ORDER, create_and_generate
 from tests.support.stack import drain, logs
 
 
@@ -27,11 +27,12 @@ def test_a_lost_send_is_republished_and_republishes_back_off(client, aws, deps, 
     clock.advance(61)
     assert sweep(deps).republished == 1
     assert '"message": "sweeper", "republished": 1' in capsys.readouterr().out
-    assert purge(aws) == 1  # a backlog, not a loss: the row lingers, its message is still queued
+    assert purge(aws) == 1  # lost again
     clock.advance(61)
     assert sweep(deps).republished == 0  # the second republish waits twice as long
     clock.advance(60)
     assert sweep(deps).republished == 1
+    assert purge(aws) == 1
     clock.advance(121)
     assert sweep(deps).republished == 0  # then four times
     clock.advance(120)
@@ -40,6 +41,20 @@ def test_a_lost_send_is_republished_and_republishes_back_off(client, aws, deps, 
     assert client.json("GET", f"/generations/{gen['id']}")["status"] == "succeeded"
     with deps.engine.connect() as conn:
         assert conn.execute(text("SELECT count(*) FROM outbox")).scalar() == 0
+
+
+def test_rows_waiting_behind_a_backlog_are_not_republished(client, aws, deps, clock, capsys):
+    _, first = create_and_generate(client)
+    clock.advance(61)
+    report = sweep(deps)  # its message is still on the queue: a backlog, nothing lost
+    assert report.republished == 0 and report.backlog == 1
+    assert '"backlog": 1' in capsys.readouterr().out
+    _, second = create_and_generate(client, {**ORDER, "business_name": "Second"})
+    purge(aws)  # both messages lost
+    clock.advance(61)
+    assert sweep(deps).republished == 2
+    drain(client, aws)
+    assert {client.json("GET", f"/generations/{g['id']}")["status"] for g in (first, second)} == {"succeeded"}
 
 
 def test_an_expired_lease_is_enqueued_again(client, aws, deps, clock):
