@@ -28,5 +28,24 @@ migrate: $(STAMP)
 	@test -n "$$DATABASE_URL" || (echo "set DATABASE_URL" >&2; exit 2)
 	$(PY) -m chalicelib.db.migrate
 
+# Deployment (docs/deployment.md). `make package STAGE=prod`: dist/<stage>/sam.yaml + deployment.zip.
+STAGE ?= dev
+DIST := dist/$(STAGE)
+.PHONY: package deploy
+
+package: $(STAMP)
+	$(PY) -m infra.package --stage $(STAGE) --out $(DIST)
+
+# Needs the aws CLI and credentials (cannot run on the CI machine). ARTIFACT_BUCKET: an existing S3 bucket
+# for the code and template; PARAMS: "DatabaseSecretArn=arn:... SubnetIds=subnet-a,subnet-b ..." (optional).
+deploy: package
+	@test -n "$(ARTIFACT_BUCKET)" || (echo "set ARTIFACT_BUCKET=<S3 bucket for code and template>" >&2; exit 2)
+	aws cloudformation package --template-file $(DIST)/sam.yaml --s3-bucket $(ARTIFACT_BUCKET) \
+		--s3-prefix sitegen/$(STAGE) --output-template-file $(DIST)/packaged.yaml
+	aws cloudformation deploy --template-file $(DIST)/packaged.yaml --stack-name sitegen-$(STAGE) \
+		--s3-bucket $(ARTIFACT_BUCKET) --s3-prefix sitegen/$(STAGE) --capabilities CAPABILITY_IAM CAPABILITY_AUTO_EXPAND \
+		--no-fail-on-empty-changeset $(if $(PARAMS),--parameter-overrides $(PARAMS))
+	aws cloudformation describe-stacks --stack-name sitegen-$(STAGE) --query "Stacks[0].Outputs" --output table
+
 clean:
 	rm -rf $(VENV) $(STATE_DIR) .pytest_cache

@@ -16,6 +16,9 @@ app = Chalice(app_name="sitegen")
 app.api.cors = CORSConfig(allow_origin="*", allow_headers=["Authorization", "Idempotency-Key", "Content-Type"])
 QUEUE = os.environ.get("SITEGEN_QUEUE_NAME", "sitegen-generation")
 DEAD_LETTER_QUEUE = os.environ.get("SITEGEN_DLQ_NAME", f"{QUEUE}-dlq")
+# Caps the worker's concurrent invocations, hence its Postgres connections (docs/deployment.md).
+# Read when `chalice package` loads the app, from the stage's environment in .chalice/config.json.
+WORKER_CONCURRENCY = int(os.environ.get("SITEGEN_WORKER_MAX_CONCURRENCY", "5"))
 # curl -d sends form-urlencoded by default; bodies are always parsed as JSON whatever the label.
 BODY_TYPES = ["application/json", "application/x-www-form-urlencoded", "text/plain"]
 
@@ -204,13 +207,13 @@ def ai_doctor() -> Response:
     return edge.ok(ai_configs.doctor(get_deps()))
 
 
-@app.on_sqs_message(queue=QUEUE, batch_size=1)
+@app.on_sqs_message(queue=QUEUE, batch_size=1, maximum_concurrency=WORKER_CONCURRENCY)
 def run_phase(event):  # type: ignore[no-untyped-def]
     for record in event:  # batch size 1: Chalice cannot report partial batch failures
         worker.handle_message(get_deps(), record.body, event.context.get_remaining_time_in_millis())
 
 
-@app.on_sqs_message(queue=DEAD_LETTER_QUEUE, batch_size=1)
+@app.on_sqs_message(queue=DEAD_LETTER_QUEUE, batch_size=1, maximum_concurrency=2)
 def on_dead_letter(event):  # type: ignore[no-untyped-def]
     for record in event:  # never raises: see chalicelib/services/dead_letters.py
         reason = (record.to_dict().get("messageAttributes", {}).get("reason") or {}).get("stringValue")

@@ -1,4 +1,5 @@
-"""Settings read once from the environment. No I/O here."""
+"""Settings read once from the environment. No I/O at import; on a deployed stage `get_settings` reads
+the token digests and the database URL from Secrets Manager once (chalicelib/adapters/stage_secrets.py)."""
 from __future__ import annotations
 
 import hashlib
@@ -43,8 +44,12 @@ def get_settings() -> Settings:
     env = os.environ.get
     hashes = {hash_token(t) for t in _list("SITEGEN_API_TOKENS") + _list("SITEGEN_API_TOKEN")}
     hashes |= {h.lower() for h in _list("SITEGEN_API_TOKEN_SHA256")}
+    from chalicelib.adapters import stage_secrets as secret  # reads only when an id is set
+
+    hashes |= secret.token_digests(secret.read(env("SITEGEN_API_TOKEN_SECRET_ID")))
     return Settings(
-        database_url=env("DATABASE_URL"),
+        database_url=env("DATABASE_URL") or secret.database_url(secret.read(env("SITEGEN_DATABASE_SECRET_ID")),
+                                                               env("SITEGEN_DATABASE_HOST")),
         queue_url=env("SITEGEN_QUEUE_URL"),
         dlq_url=env("SITEGEN_DLQ_URL"),
         logs_table=env("SITEGEN_LOGS_TABLE", "sitegen-logs"),

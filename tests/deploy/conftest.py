@@ -1,0 +1,34 @@
+"""The packaged template of each stage, made once per test session by the real `chalice package`."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from infra.package import package
+
+STAGES = ("dev", "prod")
+
+
+@pytest.fixture(scope="session")
+def packaged_paths(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """stage -> dist folder. The first run pip-downloads the Lambda wheels (~25 s); Chalice caches the
+    dependency zip in .chalice/deployments, so the second stage takes a few seconds."""
+    return {stage: package(stage, tmp_path_factory.mktemp(f"dist-{stage}")).parent for stage in STAGES}
+
+
+@pytest.fixture(scope="session")
+def templates(packaged_paths: dict[str, Path]) -> dict[str, dict[str, Any]]:
+    return {stage: yaml.safe_load((path / "sam.yaml").read_text()) for stage, path in packaged_paths.items()}
+
+
+@pytest.fixture(params=STAGES)
+def stage(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+@pytest.fixture()
+def template(templates: dict[str, dict[str, Any]], stage: str) -> dict[str, Any]:
+    return templates[stage]

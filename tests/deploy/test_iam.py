@@ -1,0 +1,102 @@
+"""IAM in the packaged template: one role and one policy per function, the policy kept in the repo
+(.chalice/policy-<function>.json), no `*` in any action, every resource named."""
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+from infra.resources import references
+from tests.deploy.test_template import FUNCTIONS, props, resources_of, role_of
+
+CHALICE = Path(__file__).resolve().parents[2] / ".chalice"
+VPC_ACCESS = {"Fn::If": ["HasVpc", [
+    {"Fn::Sub": "arn:${AWS::Partition}:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole"}],
+    {"Ref": "AWS::NoValue"}]}
+# A wildcard may only end an ARN whose service, region, account and name prefix are fixed:
+# log streams of one log group (`:*`), object keys under one prefix, secrets under one name prefix.
+NAMED_WILDCARD = re.compile(r"^arn:\$\{AWS::Partition\}:[a-z0-9-]+:[^*]*[^*:/]+(:\*|/\*)$|^\$\{[A-Za-z]+\.Arn\}/[a-z]+/\*$")
+
+
+def repo_policy(function: str) -> dict[str, Any]:
+    return json.loads((CHALICE / f"policy-{function}.json").read_text())
+
+
+def strings_in(value: Any) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, dict):
+        return [s for v in value.values() for s in strings_in(v)]
+    if isinstance(value, list):
+        return [s for v in value for s in strings_in(v)]
+    return []
+
+
+def test_config_uses_one_policy_file_per_function_and_no_generated_policy():
+    config = json.loads((CHALICE / "config.json").read_text())
+    assert config["autogen_policy"] is False
+    assert {name: c["iam_policy_file"] for name, c in config["lambda_functions"].items()} == {
+        name: f"policy-{name}.json" for name in FUNCTIONS.values()}
+    for stage in config["stages"].values():
+        assert "autogen_policy" not in stage and "iam_role_arn" not in stage
+
+
+def test_each_function_has_its_own_role_with_the_policy_from_the_repo(template):
+    roles = resources_of(template, "AWS::IAM::Role")
+    assert set(roles) == {role_of(name) for name in FUNCTIONS.values()}
+    assert not [r for r in template["Resources"].values() if r["Type"] in (
+        "AWS::IAM::Policy", "AWS::IAM::ManagedPolicy", "AWS::IAM::User", "AWS::IAM::Group")]
+    for logical, name in FUNCTIONS.items():
+        assert props(template, logical)["Role"] == {"Fn::GetAtt": [role_of(name), "Arn"]}
+        role = roles[role_of(name)]["Properties"]
+        assert role["AssumeRolePolicyDocument"]["Statement"] == [
+            {"Action": "sts:AssumeRole", "Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Sid": ""}]
+        [policy] = role["Policies"]
+        assert policy["PolicyDocument"] == repo_policy(name)
+        assert role.get("ManagedPolicyArns", VPC_ACCESS) == VPC_ACCESS  # only AWS's ENI policy, only in a VPC
+
+
+def test_no_wildcard_actions_and_every_resource_named(template):
+    known = set(template["Resources"]) | set(template["Parameters"])
+    for name in FUNCTIONS.values():
+        for statement in repo_policy(name)["Statement"]:
+            where = f"{name}: {statement.get('Sid')}"
+            assert set(statement) == {"Sid", "Effect", "Action", "Resource"}, where
+            assert statement["Effect"] == "Allow", where
+            assert statement["Action"] and all(re.fullmatch(r"[a-z0-9]+:[A-Za-z]+", a) for a in statement["Action"]), where
+            resource = statement["Resource"]
+            assert isinstance(resource, dict), f"{where}: a literal resource ({resource!r})"
+            assert references(resource) and references(resource) <= known, where
+            for text in strings_in(resource):
+                assert "*" not in text or NAMED_WILDCARD.match(text), f"{where}: {text}"
+
+
+def test_function_policies_grant_what_each_function_does_and_no_more():
+    """The shape of least privilege, by function (what each one calls is in chalicelib/adapters)."""
+    def grants(function: str) -> dict[str, set[str]]:
+        out: dict[str, set[str]] = {}
+        for s in repo_policy(function)["Statement"]:
+            for target in references(s["Resource"]) | {t for t in strings_in(s["Resource"]) if "/ai/" in t}:
+                out.setdefault(target if "/ai/" not in target else "ai-keys", set()).update(s["Action"])
+        return out
+
+    own_logs = {"logs:CreateLogStream", "logs:PutLogEvents"}
+    write_logs = {"dynamodb:PutItem", "dynamodb:BatchWriteItem"}
+    db = {"secretsmanager:GetSecretValue"}
+    assert grants("bearer") == {"ApiTokenSecret": {"secretsmanager:GetSecretValue"}, "Stage": own_logs}
+    worker = grants("run_phase")
+    assert worker["GenerationQueue"] == {"sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes",
+                                         "sqs:SendMessage"}
+    assert worker["DeadLetterQueue"] == {"sqs:SendMessage"}
+    assert worker["LogsTable"] == write_logs and worker["SiteBucket"] == {"s3:PutObject"}
+    assert worker["ai-keys"] == {"secretsmanager:GetSecretValue"}
+    dead = grants("on_dead_letter")
+    assert set(dead) == {"Stage", "DeadLetterQueue", "LogsTable", "DatabaseSecret", "DatabaseSecretArn"}
+    assert dead["DatabaseSecret"] == db and dead["LogsTable"] == write_logs
+    sweep = grants("sweep")
+    assert sweep["GenerationQueue"] == {"sqs:SendMessage"} and "DeadLetterQueue" not in sweep
+    api = grants("api_handler")
+    assert api["SiteBucket"] == {"s3:ListBucket"}  # health check only; the API never reads or writes sites
+    assert api["DeadLetterQueue"] == {"sqs:GetQueueAttributes"}
+    assert "ApiTokenSecret" not in api and "ApiTokenSecret" not in worker

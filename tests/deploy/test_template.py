@@ -1,0 +1,167 @@
+"""The packaged template: it parses, passes cfn-lint, and holds the resources and settings the system needs."""
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+from chalice.utils import to_cfn_resource_name
+
+from chalicelib.adapters.s3_sites import SITE_HEADERS_CSP
+from infra.package import function_setting
+
+FUNCTIONS = {"APIHandler": "api_handler", "Bearer": "bearer", "RunPhase": "run_phase",
+             "OnDeadLetter": "on_dead_letter", "Sweep": "sweep"}
+
+
+def role_of(function: str) -> str:
+    return to_cfn_resource_name(f"{function}_role")  # Chalice's name for the function's own role
+
+
+def resources_of(template: dict[str, Any], kind: str) -> dict[str, dict[str, Any]]:
+    return {name: r for name, r in template["Resources"].items() if r["Type"] == kind}
+
+
+def props(template: dict[str, Any], name: str) -> dict[str, Any]:
+    return template["Resources"][name]["Properties"]
+
+
+def test_it_parses_as_one_sam_template_without_yaml_aliases(packaged_paths, template, stage):
+    text = (packaged_paths[stage] / "sam.yaml").read_text()
+    assert "&id0" not in text and "*id0" not in text  # CloudFormation rejects YAML anchors
+    assert template["Transform"] == "AWS::Serverless-2016-10-31"
+    assert (packaged_paths[stage] / "deployment.zip").stat().st_size > 1_000_000
+    assert template["Parameters"]["Stage"]["Default"] == stage
+    assert template["Parameters"]["Stage"]["AllowedValues"] == [stage]
+
+
+def test_cfn_lint_finds_no_errors_or_warnings(packaged_paths, stage):
+    lint = Path(sys.executable).parent / "cfn-lint"
+    result = subprocess.run([str(lint), "--format", "parseable", "--", str(packaged_paths[stage] / "sam.yaml")],
+                            capture_output=True, text=True)
+    # Exit code: 2 = errors, 4 = warnings (informational findings, e.g. I3011, are not included).
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_the_api_and_every_function(template, stage):
+    assert props(template, "RestAPI")["StageName"] == "api"
+    functions = resources_of(template, "AWS::Serverless::Function")
+    assert set(functions) == set(FUNCTIONS)
+    for logical, name in FUNCTIONS.items():
+        p = functions[logical]["Properties"]
+        assert p["FunctionName"] == {"Fn::Sub": f"sitegen-${{Stage}}-{name}"}
+        assert p["Role"] == {"Fn::GetAtt": [role_of(name), "Arn"]}
+        assert p["Runtime"] == "python3.11"
+    globals_env = template["Globals"]["Function"]["Environment"]["Variables"]
+    assert globals_env["SITEGEN_QUEUE_URL"] == {"Ref": "GenerationQueue"}
+    assert globals_env["SITEGEN_LOGS_TABLE"] == {"Ref": "LogsTable"}
+    assert globals_env["SITEGEN_SITE_BUCKET"] == {"Ref": "SiteBucket"}
+    assert globals_env["SITEGEN_SITE_BASE_URL"] == {"Fn::Sub": "https://${SiteDistribution.DomainName}"}
+    assert globals_env["SITEGEN_SECRETS_PREFIX"] == {"Fn::Sub": "sitegen/${Stage}/ai/"}
+    # The authorizer alone gets the token digests, and never the database.
+    bearer_env = props(template, "Bearer")["Environment"]["Variables"]
+    assert bearer_env["SITEGEN_API_TOKEN_SECRET_ID"] == {"Ref": "ApiTokenSecret"}
+    assert bearer_env["SITEGEN_DATABASE_SECRET_ID"] == ""
+    for logical in set(FUNCTIONS) - {"Bearer"}:
+        assert "SITEGEN_API_TOKEN_SECRET_ID" not in props(template, logical).get("Environment", {}).get("Variables", {})
+
+
+def test_queue_redrive_and_visibility_derived_from_the_worker_timeout(template, stage):
+    queue, dlq = props(template, "GenerationQueue"), props(template, "DeadLetterQueue")
+    assert queue["RedrivePolicy"] == {"deadLetterTargetArn": {"Fn::GetAtt": ["DeadLetterQueue", "Arn"]},
+                                      "maxReceiveCount": {"Ref": "MaxReceiveCount"}}
+    assert queue["VisibilityTimeout"] == {"Ref": "VisibilityTimeoutSeconds"}
+    assert props(template, "RunPhase")["Timeout"] == {"Ref": "WorkerTimeoutSeconds"}
+    params = template["Parameters"]
+    worker_timeout = function_setting(stage, "run_phase", "lambda_timeout")
+    assert params["WorkerTimeoutSeconds"]["Default"] == worker_timeout
+    assert params["VisibilityTimeoutSeconds"]["Default"] == 6 * worker_timeout
+    assert dlq["MessageRetentionPeriod"] == 1209600 > queue["MessageRetentionPeriod"]
+    env = template["Globals"]["Function"]["Environment"]["Variables"]
+    assert env["SITEGEN_WORKER_TIMEOUT_S"] == {"Ref": "WorkerTimeoutSeconds"}  # checked at cold start
+    assert env["SITEGEN_VISIBILITY_TIMEOUT_S"] == {"Ref": "VisibilityTimeoutSeconds"}
+
+
+def test_event_sources_and_schedule(template):
+    [(_, worker)] = props(template, "RunPhase")["Events"].items()
+    assert worker["Type"] == "SQS"
+    assert worker["Properties"]["Queue"] == {
+        "Fn::Sub": "arn:${AWS::Partition}:sqs:${AWS::Region}:${AWS::AccountId}:${GenerationQueue.QueueName}"}
+    assert worker["Properties"]["BatchSize"] == 1
+    [(_, dead)] = props(template, "OnDeadLetter")["Events"].items()
+    assert dead["Properties"]["Queue"] == {
+        "Fn::Sub": "arn:${AWS::Partition}:sqs:${AWS::Region}:${AWS::AccountId}:${DeadLetterQueue.QueueName}"}
+    assert dead["Properties"]["ScalingConfig"] == {"MaximumConcurrency": 2}
+    [(_, schedule)] = props(template, "Sweep")["Events"].items()
+    assert schedule == {"Type": "Schedule", "Properties": {"Schedule": "rate(1 minute)"}}
+
+
+def test_logs_table_on_demand_with_ttl_and_point_in_time_recovery(template):
+    table = props(template, "LogsTable")
+    assert table["BillingMode"] == "PAY_PER_REQUEST"
+    assert table["TimeToLiveSpecification"] == {"AttributeName": "expires_at", "Enabled": True}
+    assert table["PointInTimeRecoverySpecification"] == {"PointInTimeRecoveryEnabled": True}
+
+
+def test_site_bucket_is_private_encrypted_and_served_by_cloudfront(template):
+    bucket = props(template, "SiteBucket")
+    assert bucket["BucketEncryption"]["ServerSideEncryptionConfiguration"][0]["ServerSideEncryptionByDefault"]
+    assert set(bucket["PublicAccessBlockConfiguration"].values()) == {True}
+    assert len(bucket["PublicAccessBlockConfiguration"]) == 4
+    allow, deny = props(template, "SiteBucketPolicy")["PolicyDocument"]["Statement"]
+    assert allow["Principal"] == {"Service": "cloudfront.amazonaws.com"} and allow["Action"] == "s3:GetObject"
+    assert "${SiteDistribution}" in allow["Condition"]["StringEquals"]["AWS:SourceArn"]["Fn::Sub"]
+    assert deny["Effect"] == "Deny" and deny["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+    config = props(template, "SiteDistribution")["DistributionConfig"]
+    assert config["Origins"][0]["OriginAccessControlId"] == {"Fn::GetAtt": ["SiteOriginAccessControl", "Id"]}
+    assert config["DefaultCacheBehavior"]["ViewerProtocolPolicy"] == "redirect-to-https"
+    headers = props(template, "SiteHeaders")["ResponseHeadersPolicyConfig"]["SecurityHeadersConfig"]
+    # Production serves sites with the same Content-Security-Policy as the local site server.
+    assert headers["ContentSecurityPolicy"]["ContentSecurityPolicy"] == SITE_HEADERS_CSP
+
+
+def test_secrets_hold_placeholders_only(template):
+    secrets = resources_of(template, "AWS::SecretsManager::Secret")
+    assert set(secrets) == {"ApiTokenSecret", "DatabaseSecret"}
+    assert secrets["DatabaseSecret"]["Condition"] == "CreateDatabaseSecret"
+    assert {s["Properties"]["SecretString"] for s in secrets.values()} == {"unset"}
+    assert props(template, "ApiTokenSecret")["Name"] == {"Fn::Sub": "sitegen/${Stage}/api-token-sha256"}
+
+
+def test_alarms_on_dead_letters_queue_age_and_worker_errors(template):
+    alarms = {(p["Namespace"], p["MetricName"], str(p["Dimensions"][0]["Value"])): p
+              for p in (r["Properties"] for r in resources_of(template, "AWS::CloudWatch::Alarm").values())}
+    dlq_name = "{'Fn::GetAtt': ['DeadLetterQueue', 'QueueName']}"
+    queue_name = "{'Fn::GetAtt': ['GenerationQueue', 'QueueName']}"
+    worker = "{'Fn::Sub': 'sitegen-${Stage}-run_phase'}"
+    for key in [("AWS/SQS", "ApproximateNumberOfMessagesVisible", dlq_name),
+                ("AWS/SQS", "ApproximateAgeOfOldestMessage", queue_name),
+                ("AWS/Lambda", "Errors", worker), ("AWS/Lambda", "Throttles", worker)]:
+        assert key in alarms, key
+    for alarm in alarms.values():
+        assert alarm["AlarmActions"] == [{"Ref": "AlarmTopic"}]
+        assert alarm["TreatMissingData"] == "notBreaching"
+
+
+def test_every_function_has_a_log_group_with_retention(template, stage):
+    groups = {r["Properties"]["LogGroupName"]["Fn::Sub"]: r["Properties"]["RetentionInDays"]
+              for r in resources_of(template, "AWS::Logs::LogGroup").values()}
+    retention = function_setting(stage, "run_phase", "log_retention_in_days")
+    assert retention in (14, 90)
+    assert groups == {f"/aws/lambda/${{{logical}}}": retention for logical in FUNCTIONS}
+
+
+def test_parameters_for_database_and_vpc(template):
+    params = template["Parameters"]
+    for name in ("DatabaseSecretArn", "DatabaseHost", "SubnetIds", "SecurityGroupIds"):
+        assert params[name]["Default"] == ""
+    assert params["SubnetIds"]["Type"] == "CommaDelimitedList"
+    vpc = template["Globals"]["Function"]["VpcConfig"]["Fn::If"]
+    assert vpc[0] == "HasVpc" and vpc[1] == {"SubnetIds": {"Ref": "SubnetIds"},
+                                              "SecurityGroupIds": {"Ref": "SecurityGroupIds"}}
+    assert vpc[2] == {"Ref": "AWS::NoValue"}
+    env = template["Globals"]["Function"]["Environment"]["Variables"]
+    assert env["SITEGEN_DATABASE_SECRET_ID"] == {
+        "Fn::If": ["CreateDatabaseSecret", {"Ref": "DatabaseSecret"}, {"Ref": "DatabaseSecretArn"}]}
+    assert env["SITEGEN_DATABASE_HOST"] == {"Ref": "DatabaseHost"}
