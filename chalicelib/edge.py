@@ -46,8 +46,14 @@ def parse_body(request: Any, model: type[M], max_bytes: int) -> M:
         data = json.loads(raw or b"null")
     except (ValueError, UnicodeDecodeError) as exc:
         raise ApiError(400, "invalid_json", f"request body is not valid JSON: {exc}") from None
+    except RecursionError:  # e.g. a thousand nested [
+        raise ApiError(400, "invalid_json", "request body is nested too deeply") from None
     if not isinstance(data, dict):
         raise ApiError(400, "invalid_json", "request body must be a JSON object")
+    nul = _nul_field(data)
+    if nul is not None:  # Postgres text and jsonb cannot hold U+0000
+        raise ApiError(422, "validation_error", "request body is invalid",
+                       [{"field": nul, "message": "must not contain the NUL character (\\u0000)"}])
     try:
         return model.model_validate(data)
     except ValidationError as exc:
@@ -55,11 +61,30 @@ def parse_body(request: Any, model: type[M], max_bytes: int) -> M:
         raise ApiError(422, "validation_error", "request body is invalid", details) from None
 
 
+def _nul_field(data: Any) -> str | None:
+    """The dotted path of the first key or string value holding a NUL character, else None.
+    Iterative: the body may be nested almost as deep as the JSON parser allows."""
+    stack: list[tuple[tuple[Any, ...], Any]] = [((), data)]
+    while stack:
+        path, value = stack.pop()
+        if isinstance(value, str) and "\x00" in value:
+            return ".".join(str(p) for p in path)
+        if isinstance(value, dict):
+            for key, item in value.items():
+                if "\x00" in key:
+                    return ".".join(str(p) for p in (*path, key))
+                stack.append(((*path, key), item))
+        elif isinstance(value, list):
+            stack.extend(((*path, i), item) for i, item in enumerate(value))
+    return None
+
+
 def int_param(request: Any, name: str, default: int, low: int, high: int) -> int:
     raw = (request.query_params or {}).get(name)
     if raw is None or raw == "":
         return default
-    if not raw.isdigit() or not low <= int(raw) <= high:
+    # isascii: "²".isdigit() is true but int("²") fails; the length bound keeps int() cheap
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > 9 or not low <= int(raw) <= high:
         raise ApiError(400, "validation_error", f"{name} must be an integer from {low} to {high}",
                        [{"field": name, "message": "out of range"}])
     return int(raw)

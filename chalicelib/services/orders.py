@@ -66,7 +66,8 @@ def get_order(deps: Deps, order_id: str) -> OrderPublic:
 def list_orders(deps: Deps, limit: int, cursor: str | None) -> OrderList:
     query = select(Order).order_by(Order.seq.desc()).limit(limit + 1)
     if cursor:
-        if not cursor.isdigit():
+        # ascii: "²".isdigit() is true but int("²") fails; seq is a bigint
+        if not (cursor.isascii() and cursor.isdigit()) or len(cursor) > 19 or int(cursor) >= 2**63:
             raise InvalidInput("cursor is not valid", field="cursor")
         query = query.where(Order.seq < int(cursor))
     with deps.uow() as uow:
