@@ -27,6 +27,13 @@ def add(session: Session, generation_id: uuid.UUID, phase: Phase, delay_seconds:
     return RunPhase(generation_id=generation_id, phase=phase)
 
 
+def add_if_missing(session: Session, generation_id: uuid.UUID, phase: Phase) -> None:
+    """A row for the sweeper's rule to republish when due; an existing row keeps its schedule."""
+    session.execute(insert(OutboxMessage).values(
+        generation_id=generation_id, phase=phase.value, delay_seconds=0, published_at=None,
+    ).on_conflict_do_nothing(index_elements=["generation_id", "phase"]))
+
+
 def send(deps: Deps, command: RunPhase, delay_seconds: int = 0) -> bool:
     """Send after commit. False (and a warning) when SQS refused; the sweeper will retry."""
     try:

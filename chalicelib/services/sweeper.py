@@ -35,14 +35,16 @@ def sweep(deps: Deps, republish_after_s: int = 60, budget_s: int | None = None, 
     queued = _queue_depth(deps)  # before the transaction: no network wait while rows are locked
     with deps.uow() as uow:
         s = uow.session
-        # 1. Phases whose lease expired while the generation is still active: claimable again.
+        # 1. Phases whose lease expired while the generation is still active: claimable again. SQS brings
+        # the dead invocation's message back after the visibility timeout; in case it does not (a local
+        # restart), an outbox row is added, republished by the rule below when due.
         expired = s.execute(
             select(PhaseRun.generation_id, PhaseRun.phase).join(Generation, Generation.id == PhaseRun.generation_id)
             .where(PhaseRun.status == PhaseStatus.RUNNING, PhaseRun.lease_expires_at < now,
                    Generation.status.in_(ACTIVE_NAMES)).limit(limit)
         ).all()
         for gid, phase in expired:
-            outbox.add(s, gid, Phase(phase))
+            outbox.add_if_missing(s, gid, Phase(phase))
         report.expired_leases = len(expired)
         # 2. Generations over the total time budget.
         late = list(s.scalars(select(Generation).where(
@@ -68,7 +70,6 @@ def sweep(deps: Deps, republish_after_s: int = 60, budget_s: int | None = None, 
         if rows and queued >= s.scalar(select(func.count()).select_from(active_rows.subquery())):
             report.backlog, rows = queued, []
         commands = [RunPhase(generation_id=r.generation_id, phase=Phase(r.phase)) for r in rows]
-        commands += [RunPhase(generation_id=gid, phase=Phase(phase)) for gid, phase in expired]
         if rows:
             s.execute(update(OutboxMessage).where(OutboxMessage.id.in_([r.id for r in rows]))
                       .values(published_at=now, republish_count=OutboxMessage.republish_count + 1))
