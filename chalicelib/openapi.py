@@ -103,7 +103,7 @@ PATHS.update({
     "/ai/configs/{config_id}": {
         "get": _op("One AI config", {"200": _json(AIConfigPublic, "The config"), **_errors(401, 404)}, [CONFIG_ID]),
         "patch": _op("Change an AI config", {"200": _json(AIConfigPublic, "Changed"),
-                                             **_errors(400, 401, 404, 409, 422)}, [CONFIG_ID], body=AIConfigUpdate),
+                                             **_errors(400, 401, 404, 409, 413, 422)}, [CONFIG_ID], body=AIConfigUpdate),
         "delete": _op("Delete an AI config (409 while routed)", {"204": {"description": "Deleted"},
                                                                 **_errors(401, 404, 409)}, [CONFIG_ID]),
     },
@@ -112,7 +112,7 @@ PATHS.update({
                                                        **_errors(401, 404)}, [CONFIG_ID])},
     "/ai/routing": {
         "get": _op("Task type -> config", {"200": _json(RoutingPublic, "Routes"), **_errors(401)}),
-        "put": _op("Set the routes", {"200": _json(RoutingPublic, "Routes"), **_errors(400, 401, 422)},
+        "put": _op("Set the routes", {"200": _json(RoutingPublic, "Routes"), **_errors(400, 401, 413, 422)},
                    body=RoutingUpdate),
     },
     "/ai/doctor": {"get": _op("Configuration findings", {"200": _json(DoctorReport, "Findings"), **_errors(401)})},
@@ -125,7 +125,7 @@ def document() -> str:
     _, schemas = models_json_schema([(m, "validation" if m in inputs else "serialization") for m in MODELS],
                                     ref_template="#/components/schemas/{model}")
     doc = {
-        "openapi": "3.0.3",
+        "openapi": "3.1.0",  # pydantic emits JSON Schema 2020-12 (`{"type": "null"}`): 3.1, not 3.0
         "info": {"title": "sitegen API", "version": "1.0.0",
                  "description": "Generate small-business websites in phases; follow progress and logs."},
         "paths": PATHS,

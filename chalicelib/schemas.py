@@ -18,7 +18,7 @@ class OrderCreate(BaseModel):
     services: list[str] = Field(default_factory=list, max_length=20)
     contact: Contact = Field(default_factory=Contact)
     brand: Brand = Field(default_factory=Brand)
-    locale: str = "pt-BR"
+    locale: str = Field(default="pt-BR", json_schema_extra={"enum": list(LOCALES)})  # checked by _locale
     external_ref: str | None = Field(default=None, min_length=1, max_length=100)
 
     @field_validator("services")

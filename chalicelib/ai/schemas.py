@@ -32,7 +32,8 @@ class AIConfigCreate(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, hide_input_in_errors=True)
 
     name: str = Field(min_length=1, max_length=100)
-    provider: str = Field(min_length=1, max_length=40)
+    # documented as an enum so clients (and the fuzz test) know the names; the validator takes any case
+    provider: str = Field(min_length=1, max_length=40, json_schema_extra={"enum": list(KNOWN_PROVIDERS)})
     model: str | None = Field(default=None, min_length=1, max_length=200)
     base_url: str | None = Field(default=None, max_length=500, pattern=URL_PATTERN)
     account_id: str | None = Field(default=None, min_length=1, max_length=100, pattern=ACCOUNT_PATTERN)
