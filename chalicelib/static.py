@@ -1,4 +1,4 @@
-"""Serve the dashboard's static files (frontend/) from the API origin in the local stack and dev."""
+"""Serve the dashboard's static files (chalicelib/frontend/, so `chalice package` ships them) from the API origin."""
 from __future__ import annotations
 
 import re
@@ -6,7 +6,7 @@ from pathlib import Path
 
 from chalice import Response
 
-FRONTEND = Path(__file__).resolve().parents[1] / "frontend"
+FRONTEND = Path(__file__).resolve().parent / "frontend"
 TYPES = {".html": "text/html; charset=utf-8", ".js": "text/javascript; charset=utf-8",
          ".css": "text/css; charset=utf-8", ".svg": "image/svg+xml", ".json": "application/json"}
 SAFE = re.compile(r"^(ui/)?[A-Za-z0-9_-][A-Za-z0-9_.-]*$")
