@@ -1,7 +1,7 @@
 """Browser tests: the dashboard in Debian's Chromium (Playwright), against the REAL local stack.
 
-The session starts `python -m infra.local` as a subprocess on free ports with a temporary state dir,
-waits for its stack.json, and stops it with SIGTERM (then SIGKILL) at the end. Without Chromium or
+The session starts `python -m infra.local` (tests/support/local_stack.py) on free ports with a
+temporary state dir, and stops it at the end. Without Chromium or
 Playwright the tests are skipped with the reason, except under CI=true, where they fail instead.
 """
 from __future__ import annotations
@@ -9,12 +9,7 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
-import subprocess
-import sys
 import time
-import urllib.error
-import urllib.request
 import uuid
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -22,6 +17,8 @@ from pathlib import Path
 from typing import Any, Iterator
 
 import pytest
+
+from tests.support.local_stack import LocalStack
 
 ROOT = Path(__file__).resolve().parents[2]
 SHOTS = ROOT / "test-artifacts" / "screenshots"
@@ -40,24 +37,12 @@ def _unavailable(reason: str) -> None:
     pytest.skip(reason)
 
 
-def _python() -> str:
-    venv = ROOT / ".venv" / "bin" / "python"
-    return str(venv) if venv.exists() else sys.executable
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 # ---------- the local stack ----------
 
 @dataclass
-class Stack:
-    info: dict[str, Any]
-    process: subprocess.Popen[bytes]
-    state_dir: Path
+class Stack(LocalStack):
+    """The real local stack (tests/support/local_stack.py), plus what the dashboard tests need."""
+
     _engine: Any = field(default=None, repr=False)
 
     @property
@@ -69,17 +54,7 @@ class Stack:
         return str(self.info["token"])
 
     def api(self, method: str, path: str, body: Any = None, expect: int | None = None) -> Any:
-        data = None if body is None else json.dumps(body).encode()
-        request = urllib.request.Request(self.url + path, data=data, method=method, headers={
-            "Authorization": f"Bearer {self.token}", "Content-Type": "application/json"})
-        try:
-            with urllib.request.urlopen(request, timeout=30) as response:
-                status, payload = response.status, response.read()
-        except urllib.error.HTTPError as err:
-            status, payload = err.code, err.read()
-        if expect is not None:
-            assert status == expect, f"{method} {path}: {status} {payload[:500]!r}"
-        return json.loads(payload) if payload else None
+        return self.call(method, path, body, expect=expect)
 
     def create_order(self, name: str | None = None, **extra: Any) -> dict[str, Any]:
         body = {
@@ -91,13 +66,7 @@ class Stack:
         return self.api("POST", "/orders", body, expect=201)  # type: ignore[no-any-return]
 
     def wait_generation(self, generation_id: str, statuses: tuple[str, ...], timeout_s: float = 60) -> dict[str, Any]:
-        deadline = time.monotonic() + timeout_s
-        while True:
-            gen = self.api("GET", f"/generations/{generation_id}", expect=200)
-            if gen["status"] in statuses:
-                return gen  # type: ignore[no-any-return]
-            assert time.monotonic() < deadline, f"generation stayed {gen['status']}, wanted {statuses}"
-            time.sleep(0.3)
+        return self.wait_for(generation_id, statuses, timeout_s)
 
     def wait_idle(self, timeout_s: float = 30) -> None:
         """No phase message waiting or in flight: no worker is in the middle of a phase."""
@@ -110,7 +79,7 @@ class Stack:
             time.sleep(0.3)
 
     # The stack's own database (its URL is in stack.json): used only to route a task to nothing, the
-    # one deterministic way to make a phase fail permanently until the AI routing API exists.
+    # one deterministic way to make a phase fail permanently.
     def sql(self, statement: str, **params: Any) -> Any:
         from sqlalchemy import create_engine, text
 
@@ -121,21 +90,9 @@ class Stack:
             return result.fetchall() if result.returns_rows else None
 
     def worker_pids(self) -> list[int]:
-        """The queue workers the supervisor started (its direct children running `infra.worker --role worker`)."""
-        pids = []
-        for entry in Path("/proc").iterdir():
-            if not entry.name.isdigit():
-                continue
-            try:
-                stat = (entry / "stat").read_text()
-                argv = (entry / "cmdline").read_bytes().split(b"\0")
-            except OSError:
-                continue
-            ppid = int(stat.rsplit(")", 1)[1].split()[1])
-            if ppid == self.process.pid and b"infra.worker" in argv and b"--role" in argv \
-                    and argv[argv.index(b"--role") + 1] == b"worker":
-                pids.append(int(entry.name))
-        return pids
+        """The queue workers the supervisor started (pids.json lists every process of the stack)."""
+        pids = json.loads((self.state_dir / "pids.json").read_text())
+        return [pid for name, pid in pids.items() if name.startswith("worker-")]
 
     @contextmanager
     def workers_paused(self) -> Iterator[None]:
@@ -156,16 +113,10 @@ class Stack:
                 except ProcessLookupError:
                     pass
 
-    def stop(self) -> None:
+    def stop(self, sig: int = signal.SIGTERM) -> None:
         if self._engine is not None:
             self._engine.dispose()
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.process.pid, signal.SIGKILL)
-                self.process.wait(timeout=10)
+        super().stop(sig)
 
 
 @pytest.fixture(scope="session")
@@ -181,26 +132,8 @@ def browser_available() -> None:
 @pytest.fixture(scope="session")
 def stack(browser_available: None, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     state = tmp_path_factory.mktemp("sitegen-browser-stack")
-    env = {k: v for k, v in os.environ.items() if k not in ("SITEGEN_FAULTS",)}
-    env["PYTHONUNBUFFERED"] = "1"
-    log_path = state / "supervisor.log"
-    argv = [_python(), "-m", "infra.local", "--port", str(_free_port()), "--site-port", str(_free_port()),
-            "--state-dir", str(state), "--schedule-interval", "2"]
-    with open(log_path, "wb") as log:
-        process = subprocess.Popen(argv, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-                                   start_new_session=True)
-    stack_file = state / "stack.json"
-    deadline = time.monotonic() + STACK_START_TIMEOUT_S
-    while not stack_file.exists():
-        if process.poll() is not None:
-            pytest.fail(f"the local stack exited with {process.returncode}:\n{log_path.read_text()[-3000:]}", pytrace=False)
-        if time.monotonic() > deadline:
-            Stack({}, process, state).stop()
-            pytest.fail(f"the local stack was not up within {STACK_START_TIMEOUT_S}s:\n{log_path.read_text()[-3000:]}",
-                        pytrace=False)
-        time.sleep(0.2)
-    time.sleep(0.1)  # written in one call, but let the writer close it
-    running = Stack(json.loads(stack_file.read_text()), process, state)
+    running = Stack(state, ["--schedule-interval", "2"])
+    running.start(timeout_s=STACK_START_TIMEOUT_S)
     try:
         yield running
     finally:

@@ -34,8 +34,8 @@ class LocalStack:
                 "--state-dir", str(self.state_dir), *self.extra_args]
         self.state_dir.mkdir(parents=True, exist_ok=True)
         out = open(self.state_dir / "supervisor.log", "ab")
-        env = {**os.environ, **self.env}
-        env.pop("AWS_ENDPOINT_URL", None)
+        env = {k: v for k, v in os.environ.items() if k not in ("AWS_ENDPOINT_URL", "SITEGEN_FAULTS")}
+        env.update(self.env)
         self.proc = subprocess.Popen(argv, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT, env=env,
                                      start_new_session=True)
         deadline = time.monotonic() + timeout_s
