@@ -47,5 +47,10 @@ deploy: package
 		--no-fail-on-empty-changeset $(if $(PARAMS),--parameter-overrides $(PARAMS))
 	aws cloudformation describe-stacks --stack-name sitegen-$(STAGE) --query "Stacks[0].Outputs" --output table
 
+# Benchmarks and the performance budget (docs/benchmarks.md): quick (under 3 minutes), or FULL=1.
+.PHONY: bench
+bench: $(STAMP)
+	$(PY) -m bench $(if $(FULL),--full,)
+
 clean:
 	rm -rf $(VENV) $(STATE_DIR) .pytest_cache

@@ -1,16 +1,34 @@
 """sitegen's edges: HTTP routes, the queue handler and the schedule. Each is a few lines."""
 from __future__ import annotations
 
+import importlib
 import os
+from typing import Any
 
 from chalice import AuthResponse, Chalice, CORSConfig, Rate, Response
 
 from chalicelib import edge
 from chalicelib.auth import token_is_valid
 from chalicelib.bootstrap import get_deps
-from chalicelib.schemas import OrderCreate
-from chalicelib.ai.schemas import AIConfigCreate, AIConfigUpdate, RoutingUpdate
-from chalicelib.services import ai_configs, dead_letters, generations, orders, status, sweeper, worker
+
+
+class _Lazy:
+    """A module imported on first use, so that each function loads only what its own paths need: the
+    API never loads the phase pipeline and the site builder, the worker never loads the request
+    schemas, and `import app` costs little more than importing chalice (docs/benchmarks.md)."""
+
+    def __init__(self, name: str) -> None:
+        self._name = name
+
+    def __getattr__(self, attr: str) -> Any:
+        return getattr(importlib.import_module(self._name), attr)
+
+
+schemas, ai_schemas = _Lazy("chalicelib.schemas"), _Lazy("chalicelib.ai.schemas")
+ai_configs, dead_letters = _Lazy("chalicelib.services.ai_configs"), _Lazy("chalicelib.services.dead_letters")
+generations, orders = _Lazy("chalicelib.services.generations"), _Lazy("chalicelib.services.orders")
+status, sweeper = _Lazy("chalicelib.services.status"), _Lazy("chalicelib.services.sweeper")
+worker = _Lazy("chalicelib.services.worker")
 
 app = Chalice(app_name="sitegen")
 app.api.cors = CORSConfig(allow_origin="*", allow_headers=["Authorization", "Idempotency-Key", "Content-Type"])
@@ -82,7 +100,7 @@ def dashboard_asset(name: str) -> Response:
 @app.route("/orders", methods=["POST"], authorizer=bearer, content_types=BODY_TYPES)
 @edge.endpoint
 def create_order() -> Response:
-    command = edge.parse_body(_req(), OrderCreate, get_deps().settings.max_body_bytes)
+    command = edge.parse_body(_req(), schemas.OrderCreate, get_deps().settings.max_body_bytes)
     return edge.ok(orders.create_order(get_deps(), command), 201)
 
 
@@ -152,7 +170,7 @@ def redrive_dead_letters() -> Response:
 @app.route("/ai/configs", methods=["POST"], authorizer=bearer, content_types=BODY_TYPES)
 @edge.endpoint
 def create_ai_config() -> Response:
-    command = edge.parse_body(_req(), AIConfigCreate, get_deps().settings.max_body_bytes)
+    command = edge.parse_body(_req(), ai_schemas.AIConfigCreate, get_deps().settings.max_body_bytes)
     return edge.ok(ai_configs.create_config(get_deps(), command), 201)
 
 
@@ -171,7 +189,7 @@ def get_ai_config(config_id: str) -> Response:
 @app.route("/ai/configs/{config_id}", methods=["PATCH"], authorizer=bearer, content_types=BODY_TYPES)
 @edge.endpoint
 def update_ai_config(config_id: str) -> Response:
-    command = edge.parse_body(_req(), AIConfigUpdate, get_deps().settings.max_body_bytes)
+    command = edge.parse_body(_req(), ai_schemas.AIConfigUpdate, get_deps().settings.max_body_bytes)
     return edge.ok(ai_configs.update_config(get_deps(), config_id, command))
 
 
@@ -197,7 +215,7 @@ def get_ai_routing() -> Response:
 @app.route("/ai/routing", methods=["PUT"], authorizer=bearer, content_types=BODY_TYPES)
 @edge.endpoint
 def put_ai_routing() -> Response:
-    command = edge.parse_body(_req(), RoutingUpdate, get_deps().settings.max_body_bytes)
+    command = edge.parse_body(_req(), ai_schemas.RoutingUpdate, get_deps().settings.max_body_bytes)
     return edge.ok(ai_configs.put_routing(get_deps(), command))
 
 
