@@ -7,7 +7,7 @@ from bench.phases import MAX_SQS_SENDS, MAX_STATEMENTS, MAX_TRANSACTIONS
 
 MAX_IMPORT_RATIO = 1.3
 MAX_WORKER_RSS_MB = 200
-MAX_POLL_TIME_RATIO = 1.2
+MAX_POLL_TIME_RATIO = 1.2  # the fastest poll of each size
 MAX_FIRST_LINE_P95_S = 1.0
 
 
@@ -26,20 +26,22 @@ def budget(r: dict[str, Any]) -> list[dict[str, Any]]:
             _row("SQL statements per phase (max)", worst("statements"), f"<= {MAX_STATEMENTS}",
                  worst("statements") <= MAX_STATEMENTS),
             _row("SQS sends per phase (max)", worst("sqs_sends"), f"<= {MAX_SQS_SENDS}", worst("sqs_sends") <= MAX_SQS_SENDS),
-            _row("free-text log lines written outside a batch", worst("ddb_single_puts_free_text"), "0",
+            _row("free-text log lines written outside a batch", worst("ddb_single_puts_free_text"), "= 0",
                  worst("ddb_single_puts_free_text") == 0, "PutItem only for lifecycle lines (conditional)"),
-            _row("a statement repeated within one phase (N+1)", worst("repeated_sql"), "0", worst("repeated_sql") == 0),
+            _row("a statement repeated within one phase (N+1)", worst("repeated_sql"), "= 0", worst("repeated_sql") == 0),
             _row("list routes: statements with few vs many rows",
-                 ", ".join(f"{k} {v['few']}/{v['many']}" for k, v in r["phases"]["n_plus_one"].items()), "equal",
-                 all(v["no_n_plus_one"] for v in r["phases"]["n_plus_one"].values())),
+                 f"{sum(v['no_n_plus_one'] for v in r['phases']['n_plus_one'].values())} of "
+                 f"{len(r['phases']['n_plus_one'])} equal", "all equal",
+                 all(v["no_n_plus_one"] for v in r["phases"]["n_plus_one"].values()),
+                 ", ".join(f"{k} {v['few']}/{v['many']}" for k, v in r["phases"]["n_plus_one"].items())),
         ]
     if "coldstart" in r:
         c = r["coldstart"]
         rows += [
             _row("import app / import of its dependencies alone", c["ratio"], f"<= {MAX_IMPORT_RATIO}",
-                 c["ratio"] <= MAX_IMPORT_RATIO, f"{c['import_app_ms']} ms / {c['import_deps_ms']} ms (min of runs)"),
-            _row("network or database I/O at import", len(c["io_at_import"]), "0", not c["io_at_import"]),
-            _row("heavy modules imported by `import app`", len(c["should_be_lazy_but_imported"]), "0",
+                 c["ratio"] <= MAX_IMPORT_RATIO, f"CPU {c['import_app_ms']} ms / {c['import_deps_ms']} ms (fastest of {c['runs']})"),
+            _row("network or database I/O at import", len(c["io_at_import"]), "= 0", not c["io_at_import"]),
+            _row("heavy modules imported by `import app`", len(c["should_be_lazy_but_imported"]), "= 0",
                  not c["should_be_lazy_but_imported"], ", ".join(sorted({m.split(".")[0] if not m.startswith("chalicelib")
                                                                          else m for m in c["should_be_lazy_but_imported"]}))),
         ]
@@ -76,8 +78,16 @@ def _table(headers: list[str], rows: list[list[Any]]) -> str:
     cells = [[str(h) for h in headers]] + [["" if c is None else str(c) for c in row] for row in rows]
     widths = [max(len(row[i]) for row in cells) for i in range(len(headers))]
 
+    def numeric(c: str) -> bool:
+        try:
+            float(c.replace(",", ""))
+            return True
+        except ValueError:
+            return False
+
     def line(row: list[str]) -> str:
-        return "  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(row, widths))).rstrip()
+        return "  ".join(c.rjust(w) if i and numeric(c) else c.ljust(w)
+                         for i, (c, w) in enumerate(zip(row, widths))).rstrip()
 
     rule = "  ".join("-" * w for w in widths)
     return "\n".join([line(cells[0]), rule, *(line(r) for r in cells[1:])])
@@ -121,14 +131,16 @@ def render(r: dict[str, Any]) -> str:
     if "coldstart" in r:
         c = r["coldstart"]
         fi = c["first_invocation"]
-        parts += ["", f"2. Cold start (fastest of {c['runs']} fresh processes each, run in turn)",
-                  _table(["", "ms", "ratio", "peak RSS MB"], [
-                      ["import of app's dependencies alone", c["import_deps_ms"], "", ""],
-                      ["import app", c["import_app_ms"], c["ratio"], ""],
-                      [f"dependencies of import + first invocation", fi["deps_of_invocation_import_ms"], "",
-                       fi["deps_maxrss_mb"]],
+        w = c["wall"]
+        parts += ["", f"2. Cold start: CPU ms, the fastest of {c['runs']} fresh processes each, run in turn "
+                      "(wall ms beside it)",
+                  _table(["", "CPU ms", "wall ms", "ratio", "peak RSS MB"], [
+                      ["import of app's dependencies alone", c["import_deps_ms"], w["import_deps_ms"], "", ""],
+                      ["import app", c["import_app_ms"], w["import_app_ms"], c["ratio"], ""],
+                      ["import of the dependencies of import + first invocation", fi["deps_of_invocation_import_ms"],
+                       fi["deps_of_invocation_import_wall_ms"], "", fi["deps_maxrss_mb"]],
                       [f"import app + first invocation ({fi['route']} -> {fi['status']})", fi["import_plus_first_ms"],
-                       fi["ratio"], fi["maxrss_mb"]],
+                       fi["import_plus_first_wall_ms"], fi["ratio"], fi["maxrss_mb"]],
                   ]),
                   f"   I/O at import: {len(c['io_at_import'])} connections; modules loaded by `import app`: "
                   f"{c['modules_at_import']['total']} ({c['modules_at_import']['third_party']} third-party, "
@@ -157,11 +169,13 @@ def render(r: dict[str, Any]) -> str:
             for kind in ("last_10", "nothing_new"):
                 p = size[kind]
                 rows.append([f"{size['lines']} lines, {kind.replace('_', ' ')}", p["returned"], p["ddb_calls"],
-                             p["items_read"], p["items_scanned"], p["rru"], p["statements"], p["median_ms"],
-                             p["median_ms_outside_aws"]])
+                             p["items_read"], p["items_scanned"], p["rru"], p["statements"], p["min_ms"],
+                             p["min_ms_outside_aws"], p["min_ms_in_aws_call"]])
         parts += ["", f"4. Log polling: GET /generations/{{id}}/logs?after=<cursor>&limit={lp['page_limit']}",
                   _table(["generation with", "returned", "DDB calls", "items read", "scanned", "RRU", "SQL",
-                          "ms", "ms outside DDB"], rows)]
+                          "ms", "ms outside DDB", "ms in moto"], rows),
+                  "   ms: the fastest of the repeats; moto's Query filters every item of the partition in Python, "
+                  "DynamoDB reads only the key range"]
     if "cost" in r:
         co = r["cost"]
         n = co["counts_per_generation"]
