@@ -98,13 +98,18 @@ def start_generation(deps: Deps, order_id: str, idempotency_key: str | None) -> 
     return public
 
 
+def _locked(session, gid: uuid.UUID) -> Generation:  # type: ignore[no-untyped-def]
+    gen = session.get(Generation, gid, with_for_update=True)
+    if gen is None:
+        raise NotFound(f"generation {str(gid)!r} not found")
+    return gen  # type: ignore[no-any-return]
+
+
 def retry_generation(deps: Deps, generation_id: str) -> GenerationPublic:
     gid = parse_id(generation_id, "generation")
     with deps.uow() as uow:
         s = uow.session
-        gen = s.get(Generation, gid, with_for_update=True)
-        if gen is None:
-            raise NotFound(f"generation {generation_id!r} not found")
+        gen = _locked(s, gid)
         if gen.status not in (GenerationStatus.FAILED, GenerationStatus.CANCELLED):
             raise Conflict(f"only a failed or cancelled generation can be resent (this one is {gen.status})")
         runs = sorted(_runs(s, [gid])[gid], key=lambda r: r.position)
@@ -135,9 +140,7 @@ def cancel_generation(deps: Deps, generation_id: str) -> GenerationPublic:
     gid = parse_id(generation_id, "generation")
     with deps.uow() as uow:
         s = uow.session
-        gen = s.get(Generation, gid, with_for_update=True)
-        if gen is None:
-            raise NotFound(f"generation {generation_id!r} not found")
+        gen = _locked(s, gid)
         if gen.status not in ACTIVE:
             raise Conflict(f"generation already finished ({gen.status})")
         now = deps.clock()
