@@ -12,7 +12,7 @@ from typing import Any, Callable, TypeVar
 
 from chalice import Response
 from pydantic import BaseModel, ValidationError
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
 from chalicelib.domain.errors import Conflict, InvalidInput, NotFound, SitegenError
 
@@ -108,13 +108,27 @@ def endpoint(view: Callable[..., Response]) -> Callable[..., Response]:
             extra = {k: v for k, v in exc.details.items() if k != "field"}
             return error(STATUS.get(type(exc), 400), exc.code, exc.message, details, **extra)
         except Exception as exc:
-            if isinstance(exc, DBAPIError) or type(exc).__module__.startswith(("pg8000", "botocore", "urllib3")):
+            if _unavailable(exc):  # an outage: worth retrying. A database error from a bug is a 500.
                 _report(exc)
                 return error(503, "dependency_unavailable", "a backing service is unavailable; try again shortly")
             _report(exc)
             return error(500, "internal_error", "internal error; it has been logged")
 
     return wrapper
+
+
+# SQLSTATE classes that mean "the server is not there for you right now": connection exceptions,
+# insufficient resources, operator intervention (shutdown, cannot connect now), system errors.
+OUTAGE_SQLSTATES = ("08", "53", "57P", "58")
+
+
+def _unavailable(exc: Exception) -> bool:
+    if isinstance(exc, DBAPIError):
+        detail = exc.orig.args[0] if exc.orig is not None and exc.orig.args else None
+        code = str(detail.get("C", "")) if isinstance(detail, dict) else ""
+        return (isinstance(exc, (OperationalError, InterfaceError)) or exc.connection_invalidated
+                or code.startswith(OUTAGE_SQLSTATES))
+    return type(exc).__module__.startswith(("pg8000", "botocore", "urllib3"))
 
 
 def _report(exc: BaseException) -> None:

@@ -146,7 +146,9 @@ class Supervisor:
         stack_file.write_text(json.dumps(info, indent=2))
         stack_file.chmod(0o600)
         print(f"sitegen is up: {api_url}  (open {api_url}/ for the dashboard)", flush=True)
-        print(f"token{' (generated)' if generated else ''}: {token}", flush=True)
+        # The token itself is never printed (logs keep console output): say where it is.
+        where = f"{self.state / 'token'} (generated)" if generated else "SITEGEN_API_TOKEN"
+        print(f"API token: in {where}; also in {stack_file}", flush=True)
         print(f"stack details: {stack_file}; logs: {self.state / 'logs'}", flush=True)
         return info
 

@@ -3,6 +3,7 @@ dependency comes back, with every phase's effect applied once, or fails with the
 attempt cap; the user can see which in the generation and its log."""
 from __future__ import annotations
 
+import json
 from typing import Any, Iterator
 
 import boto3
@@ -178,7 +179,7 @@ def test_ai_provider_429_500_and_timeout_then_recovers(client, aws, deps, clock,
     brief = tp.make_brief(OrderData(id=order["id"], business_name=order["business_name"], segment=order["segment"],
                                     services=order["services"], locale=order["locale"]))
     provider_on_loopback.reply(
-        Scripted(429, {"error": {"message": "rate limited"}}, {"Retry-After": "7"}),
+        Scripted(429, {"error": {"message": "rate limited"}}, {"Retry-After": "2"}),
         Scripted(500, {"error": {"message": "upstream broke"}}),
         Scripted(body=openai_reply(brief.model_dump()), delay=2.0),  # read timeout (0.5 s)
     )
@@ -188,7 +189,7 @@ def test_ai_provider_429_500_and_timeout_then_recovers(client, aws, deps, clock,
     assert stuck["status"] == "failed" and stuck["phases"][0]["attempts"] == 3
     assert "read timeout" in stuck["error"]
     reasons = [line["message"] for line in logs(client, gen["id"]) if line["event"] == "phase_retrying"]
-    assert len(reasons) == 2 and "429" in reasons[0] and "retrying in 7s" in reasons[0]  # Retry-After honoured
+    assert len(reasons) == 2 and "429" in reasons[0] and "retrying in 2s" in reasons[0]  # Retry-After honoured
     assert "500" in reasons[1]
 
     # The provider is back: Resend resumes at the failed phase and the generation finishes.
@@ -198,3 +199,27 @@ def test_ai_provider_429_500_and_timeout_then_recovers(client, aws, deps, clock,
     done = client.json("GET", f"/generations/{gen['id']}")
     assert done["status"] == "succeeded", done
     assert_each_phase_once(client, gen["id"], output_writes)
+
+
+def test_api_answers_503_while_postgres_is_down_and_500_for_a_database_bug(client, deps, postgres):
+    postgres.down()
+    down = client.request("GET", "/orders")
+    assert down.status_code == 503, down.body
+    assert json.loads(down.body)["code"] == "dependency_unavailable"  # an outage: the client may retry
+    postgres.up()
+    assert client.request("GET", "/orders").status_code == 200  # back: the pool reconnects by itself
+
+    with deps.engine.begin() as conn:  # a bug, not an outage: retrying would not help
+        conn.execute(text("""
+            CREATE FUNCTION broken_insert() RETURNS trigger AS $$
+            BEGIN RAISE EXCEPTION 'column mix-up (injected)'; END $$ LANGUAGE plpgsql;
+            CREATE TRIGGER broken_insert BEFORE INSERT ON orders FOR EACH ROW EXECUTE FUNCTION broken_insert();
+        """))
+    try:
+        bug = client.request("POST", "/orders", {"business_name": "Bug", "segment": "bakery"})
+    finally:
+        with deps.engine.begin() as conn:
+            conn.execute(text("DROP TRIGGER broken_insert ON orders; DROP FUNCTION broken_insert();"))
+    assert bug.status_code == 500, bug.body
+    body = json.loads(bug.body)
+    assert body["code"] == "internal_error" and "mix-up" not in body["message"]  # no internals in the answer
