@@ -29,6 +29,13 @@ def test_small_soak_under_chaos_loses_nothing(tmp_path):
 
 def test_kill_9_of_the_whole_stack_mid_run_then_restart_finishes_everything_once(tmp_path):
     stack = LocalStack(tmp_path / "stack", ["--worker-timeout", "3", "--schedule-interval", "1"]).start()
+    try:
+        kill_9_then_restart(stack)
+    finally:
+        stack.stop()  # also when an assertion failed: no process of the restarted stack is left behind
+
+
+def kill_9_then_restart(stack: LocalStack) -> None:
     engine = create_engine(stack.info["database_url"])
     with engine.begin() as conn:
         conn.execute(text(COUNT_OUTPUT_WRITES))
@@ -66,4 +73,3 @@ def test_kill_9_of_the_whole_stack_mid_run_then_restart_finishes_everything_once
     # The trigger was installed before any generation started: every phase of every generation, once.
     assert {(g, p) for g, p, _ in writes} == {(g, p) for g in ids for p in PHASES}
     assert outbox == 0
-    stack.stop()
