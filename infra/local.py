@@ -104,7 +104,7 @@ class Supervisor:
                     "AWS_DEFAULT_REGION": "us-east-1", "AWS_REGION": "us-east-1", "PYTHONUNBUFFERED": "1"}
         base_env.pop("AWS_PROFILE", None)
         self.env = base_env
-        self.spawn("moto", [PY, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(moto_port)])
+        self.spawn("moto", [PY, "-m", "infra.moto_server", "-H", "127.0.0.1", "-p", str(moto_port)])
         wait_http(f"{aws_url}/moto-api/")
 
         import boto3
