@@ -59,9 +59,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", type=Path, help="where to write the results (default bench/results/<mode>.json)")
     parser.add_argument("--skip", action="append", default=[], choices=["phases", "logpoll", "e2e", "coldstart"],
                         help="leave a section out (repeatable)")
+    parser.add_argument("--workers", type=int, help="queue workers of the local stack (default: the mode's)")
+    parser.add_argument("--generations", type=int, help="generations end to end (default: the mode's)")
     args = parser.parse_args(argv)
     mode = "full" if args.full else "smoke" if args.smoke else "quick"
-    cfg = MODES[mode]
+    cfg = {**MODES[mode], "e2e": dict(MODES[mode]["e2e"])}
+    if args.workers is not None:
+        cfg["e2e"]["workers"] = args.workers
+    if args.generations is not None:
+        cfg["e2e"]["n"] = args.generations
     out = args.json or ROOT / "bench" / "results" / ("latest.json" if mode == "quick" else f"{mode}.json")
 
     from bench import coldstart, cost, e2e, logpoll, phases

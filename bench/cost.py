@@ -21,6 +21,8 @@ PRICES: dict[str, tuple[float, str]] = {
     "s3_put": (0.005 / 1000, "S3 Standard PUT/COPY/POST/LIST ($0.005 per 1,000)"),
     "s3_get": (0.0004 / 1000, "S3 Standard GET ($0.0004 per 1,000)"),
     "logs_gb": (0.50, "CloudWatch Logs ingestion, per GB"),
+    "s3_gb_month": (0.023, "S3 Standard storage, per GB-month (first 50 TB)"),
+    "ddb_gb_month": (0.25, "DynamoDB Standard table storage, per GB-month"),
     "sfn_transition": (0.025 / 1000, "Step Functions Standard, per state transition ($0.025 per 1,000)"),
 }
 LAMBDA_REPORT_BYTES = 330  # START, END and REPORT lines Lambda writes per invocation (approximate)
@@ -57,8 +59,12 @@ def per_generation(phases: dict[str, Any], e2e: dict[str, Any] | None, memory_mb
         # every message: sent once, received once and deleted once by Lambda's event source mapping
         "sqs_requests": round(sends * 3, 1),
         "ddb_wru": wru, "ddb_rru": round(logs_polls * rru_per_poll, 2),
-        "s3_puts": total["s3_puts"], "log_bytes": round(log_bytes),
+        "s3_puts": total["s3_puts"], "site_bytes": total.get("s3_bytes", 0), "log_bytes": round(log_bytes),
+        "log_line_bytes": total["ddb_bytes_written"] + start["ddb_bytes_written"]["mean"],
         "sfn_transitions": worker_invocations,  # one Task state per phase, in a Standard state machine
+        "poll_pair_gb_s": round((api_rows["GET /generations/{id}"]["wall_ms"]["mean"]
+                                 + api_rows["GET /generations/{id}/logs"]["wall_ms"]["mean"]) / 1000 * gb, 6),
+        "rru_per_poll": rru_per_poll,
     }
 
 
@@ -85,13 +91,19 @@ def price(counts: dict[str, Any]) -> dict[str, Any]:
             "SQS (send + receive + delete per phase)": round(orchestration_sqs * 1000, 4),
             "Step Functions Standard (one transition per phase)": round(sfn * 1000, 4),
         },
+        "storage_per_1000_sites_per_month_usd": {
+            "S3 (the published site)": round(counts["site_bytes"] * 1000 / 1e9 * _price("s3_gb_month"), 6),
+            "DynamoDB (log lines, until their 30-day TTL)": round(
+                counts["log_line_bytes"] * 1000 / 1e9 * _price("ddb_gb_month"), 6),
+        },
         "sensitivity_per_1000_sites_usd": {
             "each extra 100 ms per worker invocation": round(
                 counts["worker_invocations"] * 0.1 * gb * _price("lambda_gb_s") * 1000, 4),
             "each second a worker waits for an AI provider, per AI phase (4 of 6)": round(
                 4 * 1.0 * gb * _price("lambda_gb_s") * 1000, 4),
-            "each minute a user watches the dashboard (2 API requests a second)": round(
-                120 * (_price("api_request") + _price("lambda_request") + 0.5 * _price("ddb_rru")) * 1000, 4),
+            "each minute a user watches the dashboard (a status and a log poll a second)": round(
+                60 * (2 * (_price("api_request") + _price("lambda_request")) + counts["rru_per_poll"] * _price("ddb_rru")
+                      + counts["poll_pair_gb_s"] * _price("lambda_gb_s")) * 1000, 4),
         },
         "prices": {k: {"usd": v, "what": what} for k, (v, what) in PRICES.items()},
         "prices_date": PRICES_DATE,

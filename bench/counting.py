@@ -31,6 +31,7 @@ class Window:
     aws: Counter = field(default_factory=Counter)  # "service.Operation" -> calls
     ddb_items_written: int = 0
     ddb_wru: int = 0  # write request units (1 per KB of item, rounded up, per item)
+    ddb_bytes_written: int = 0
     ddb_items_read: int = 0  # Count of a Query/GetItem answer
     ddb_items_scanned: int = 0  # ScannedCount: what DynamoDB read (and bills) before any filter
     ddb_rru: float = 0.0  # read request units, eventually consistent: 0.5 per 4 KB read, rounded up per call
@@ -63,6 +64,7 @@ class Window:
             "rollbacks": self.rollbacks, "checkouts": self.checkouts, "round_trips": self.round_trips,
             "aws_calls": dict(sorted(self.aws.items())), "aws_total": sum(self.aws.values()),
             "sqs_sends": self.sqs_sends, "ddb_items_written": self.ddb_items_written, "ddb_wru": self.ddb_wru,
+            "ddb_bytes_written": self.ddb_bytes_written,
             "ddb_batch_lines": self.ddb_batch_lines, "ddb_single_puts": self.ddb_single_puts,
             "ddb_single_puts_free_text": self.ddb_single_puts_free_text,
             "ddb_items_read": self.ddb_items_read, "ddb_items_scanned": self.ddb_items_scanned,
@@ -92,6 +94,17 @@ def _value_size(value: dict[str, Any]) -> int:
 def item_size(item: dict[str, Any]) -> int:
     """DynamoDB's item size: attribute names plus values (close enough for billing units)."""
     return sum(len(name.encode()) + _value_size(value) for name, value in item.items())
+
+
+def _body_size(body: Any) -> int:
+    """botocore has already wrapped a bytes Body in a BytesIO by the time the hook sees it."""
+    if isinstance(body, str):
+        return len(body.encode())
+    if isinstance(body, (bytes, bytearray)):
+        return len(body)
+    if hasattr(body, "getbuffer"):
+        return body.getbuffer().nbytes
+    return 0
 
 
 class Meter:
@@ -171,11 +184,10 @@ class Meter:
                     w.sqs_sends += 1
                 if service == "s3" and op in ("PutObject", "CopyObject", "CreateMultipartUpload"):
                     w.s3_puts += 1
-                    body = api_params.get("Body") or b""
-                    w.s3_bytes += len(body.encode() if isinstance(body, str) else body) \
-                        if isinstance(body, (str, bytes, bytearray)) else 0
+                    w.s3_bytes += _body_size(api_params.get("Body"))
                 if service == "dynamodb" and op == "PutItem":
                     size = item_size(api_params.get("Item", {}))
+                    w.ddb_bytes_written += size
                     w.ddb_single_puts += 1
                     w.ddb_single_puts_free_text += "event" not in api_params.get("Item", {})
                     w.ddb_items_written += 1
@@ -184,6 +196,7 @@ class Meter:
                     for requests in api_params.get("RequestItems", {}).values():
                         for r in requests:
                             item = r.get("PutRequest", {}).get("Item", {})
+                            w.ddb_bytes_written += item_size(item)
                             w.ddb_items_written += 1
                             w.ddb_batch_lines += 1
                             w.ddb_wru += max(1, math.ceil(item_size(item) / 1024))

@@ -112,6 +112,9 @@ def in_process_stack(database_url: str) -> Iterator[Stack]:
     from chalicelib import bootstrap
     from tests.support.stack import make_aws, make_deps, reset_database
 
+    from infra.moto_server import patch
+
+    patch()  # the local stack's moto: a DynamoDB Query reads only its partition (infra/moto_server.py)
     with mock_aws():
         aws = make_aws()
         deps = make_deps(database_url, aws, TOKEN)

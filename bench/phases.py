@@ -25,8 +25,9 @@ MAX_STATEMENTS = 10
 MAX_TRANSACTIONS = 2
 MAX_SQS_SENDS = 1
 METRICS = ("statements", "transactions", "round_trips", "checkouts", "aws_total", "sqs_sends", "ddb_single_puts",
-           "ddb_single_puts_free_text", "ddb_batch_lines", "ddb_items_written", "ddb_wru", "ddb_items_read", "ddb_rru", "s3_puts", "s3_bytes",
-           "cpu_ms", "cpu_ms_own", "cpu_ms_aws_calls", "cpu_ms_ai", "wall_ms", "stdout_bytes", "repeated_sql")
+           "ddb_single_puts_free_text", "ddb_batch_lines", "ddb_items_written", "ddb_wru", "ddb_bytes_written",
+           "ddb_items_read", "ddb_rru", "s3_puts", "s3_bytes", "cpu_ms", "cpu_ms_own", "cpu_ms_aws_calls", "cpu_ms_ai",
+           "wall_ms", "stdout_bytes", "repeated_sql")
 
 
 def _run_generation(stack: Stack) -> tuple[str, dict[str, Window], dict[str, Window]]:

@@ -186,6 +186,8 @@ def render(r: dict[str, Any]) -> str:
                   _table(["item", "USD / 1,000 sites"], rows),
                   "   orchestration alone: " + "; ".join(f"{k}: ${v:.4f}" for k, v in
                                                       co["orchestration_per_1000_sites_usd"].items()),
+                  "   storage a month: " + "; ".join(f"{k}: ${v:.6f}" for k, v in
+                                                  co["storage_per_1000_sites_per_month_usd"].items()),
                   "   sensitivity: " + "; ".join(f"{k}: +${v:.4f}" for k, v in co["sensitivity_per_1000_sites_usd"].items())]
     if r.get("budget"):
         rows = [[b["what"], b["measured"], b["budget"], "met" if b["met"] else "MISSED", b["note"]] for b in r["budget"]]
