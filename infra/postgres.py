@@ -1,25 +1,35 @@
 """A PostgreSQL server for local runs and tests: DATABASE_URL when given, else an embedded one."""
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
 
-def _clear_stale_pid_file(data_dir: Path) -> None:
-    """After a kill -9, postmaster.pid names a dead process and pgserver would try to reuse a server
-    that is gone. PostgreSQL recovers from its WAL on start once the stale file is out of the way."""
-    pid_file = data_dir / "postmaster.pid"
-    try:
-        pid = int(pid_file.read_text().split()[0])
-    except (OSError, ValueError, IndexError):
-        return
+def _alive(pid: int) -> bool:
     import psutil  # pgserver's own dependency
 
     try:
-        alive = psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+        return bool(psutil.Process(pid).status() != psutil.STATUS_ZOMBIE)
     except psutil.NoSuchProcess:
-        alive = False
-    if not alive:
+        return False
+
+
+def _clear_stale_state(data_dir: Path) -> None:
+    """After a kill -9: postmaster.pid names a dead server, which pgserver would try to reuse, and
+    .handle_pids.json still lists the dead process as a user of the server, so the next owner's clean
+    exit would leave PostgreSQL running. Drop both; PostgreSQL recovers from its WAL on start."""
+    handles = data_dir / ".handle_pids.json"
+    try:
+        pids = json.loads(handles.read_text())
+        handles.write_text(json.dumps([pid for pid in pids if _alive(int(pid))]))
+    except (OSError, ValueError, TypeError):
+        pass
+    try:
+        pid = int((data_dir / "postmaster.pid").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return
+    if not _alive(pid):
         for name in ("postmaster.pid", ".s.PGSQL.5432", ".s.PGSQL.5432.lock"):
             (data_dir / name).unlink(missing_ok=True)
 
@@ -29,7 +39,7 @@ def embedded(data_dir: Path) -> tuple[str, Any]:
     import pgserver  # only the local stack and tests need it
 
     data_dir.mkdir(parents=True, exist_ok=True)
-    _clear_stale_pid_file(data_dir)
+    _clear_stale_state(data_dir)
     server = pgserver.get_server(str(data_dir), cleanup_mode="stop")
     return f"postgresql+pg8000://postgres@/postgres?unix_sock={data_dir}/.s.PGSQL.5432", server
 

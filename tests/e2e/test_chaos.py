@@ -7,6 +7,8 @@ import os
 import signal
 import time
 
+import psutil
+
 from sqlalchemy import create_engine, text
 
 from infra.soak import COUNT_OUTPUT_WRITES, run
@@ -33,6 +35,9 @@ def test_kill_9_of_the_whole_stack_mid_run_then_restart_finishes_everything_once
         kill_9_then_restart(stack)
     finally:
         stack.stop()  # also when an assertion failed: no process of the restarted stack is left behind
+    left = [p.pid for p in psutil.process_iter(["cmdline"])
+            if str(stack.state_dir / "pg") in " ".join(p.info["cmdline"] or [])]
+    assert left == [], f"PostgreSQL outlived the stack: {left}"  # the killed supervisor's handle was pruned
 
 
 def kill_9_then_restart(stack: LocalStack) -> None:
