@@ -16,6 +16,7 @@ many whole generations, and its RSS when idle before the first one.
 from __future__ import annotations
 
 import json
+import shutil
 import statistics
 import tempfile
 import threading
@@ -140,6 +141,7 @@ def run(n: int = 50, workers: int = 2, concurrency: int = 10, poll_s: float = FR
             keep_stack(stack)
     finally:
         stack.stop()
+        shutil.rmtree(state, ignore_errors=True)  # the embedded PostgreSQL's data (~40 MB) and the logs
 
     def stats(key: str) -> dict[str, float]:
         values = [r[key] for r in results if r[key] is not None]

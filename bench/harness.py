@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import shutil
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,18 +31,21 @@ def database() -> Iterator[str]:
     from infra.postgres import create_database
 
     admin = os.environ.get("BENCH_DATABASE_URL") or os.environ.get("TEST_DATABASE_URL")
-    server = None
+    server, data_dir = None, None
     if not admin:
         from infra.postgres import embedded
 
-        admin, server = embedded(Path(tempfile.mkdtemp(prefix="sitegen-bench-pg-")))
+        data_dir = Path(tempfile.mkdtemp(prefix="sitegen-bench-pg-"))
+        admin, server = embedded(data_dir)
     url = create_database(admin, f"sitegen_bench_{os.getpid()}")
     upgrade(url)
     try:
         yield url
     finally:
         if server is not None:
-            server.cleanup()
+            server.cleanup()  # stops the server
+        if data_dir is not None:
+            shutil.rmtree(data_dir, ignore_errors=True)
 
 
 @dataclass
