@@ -123,10 +123,13 @@ OUTAGE_SQLSTATES = ("08", "53", "57P", "58")
 
 
 def _unavailable(exc: Exception) -> bool:
+    if isinstance(exc, (ConnectionError, TimeoutError)):  # e.g. a socket reset under the driver
+        return True
     if isinstance(exc, DBAPIError):
         detail = exc.orig.args[0] if exc.orig is not None and exc.orig.args else None
         code = str(detail.get("C", "")) if isinstance(detail, dict) else ""
         return (isinstance(exc, (OperationalError, InterfaceError)) or exc.connection_invalidated
+                or exc.statement is None  # failed while connecting (e.g. "not accepting connections")
                 or code.startswith(OUTAGE_SQLSTATES))
     return type(exc).__module__.startswith(("pg8000", "botocore", "urllib3"))
 
