@@ -1,51 +1,157 @@
 """moto in server mode (`python -m infra.moto_server -H 127.0.0.1 -p PORT`, same options as
-`python -m moto.server`), with one change: a DynamoDB Query on a table's own key reads only that
-partition, as DynamoDB does.
+`python -m moto.server`), with one change: a DynamoDB Query on a table's own key reads only what
+DynamoDB would read, a range of its partition's sort keys.
 
-moto answers every base-table Query by sorting every item of the table (`Table.all_items`), so each
-log poll costs O(all log lines ever written): with 500 generations' lines in the table a poll took
-~75 ms of moto's CPU, ten dashboards polling once a second saturated a core, and the local stack's
-throughput fell from ~110 to ~30 generations a minute (docs/benchmarks.md). The log table never
-shrinks locally either (moto does not expire items by TTL). With this patch a poll costs what the
-generation's own lines cost, whatever else the table holds. Scans, index queries and everything else
-are moto's own.
+moto answers every base-table Query by sorting every item of the table (`Table.all_items`) and
+comparing each one with the key condition, so each log poll cost O(all log lines ever written): with
+500 generations' lines in the table a poll took ~75 ms of moto's CPU, ten dashboards polling once a
+second saturated a core, and the local stack's throughput fell from ~110 to ~30 generations a minute
+(docs/benchmarks.md). The log table never shrinks locally either (moto does not expire items by TTL).
+
+Here each queried partition keeps its sort keys in a sorted list (updated on every put and delete),
+and a Query hands moto only the items its key condition selects (found by bisection), cut to the
+page it can return. moto still applies the condition, ExclusiveStartKey, Limit, the 1 MB page,
+filters and projections itself, so the results are moto's own (tests/unit/test_moto_server.py runs
+the same queries through both). Scans, index queries and everything else are moto's unchanged.
 """
 from __future__ import annotations
 
+import bisect
 import inspect
 import threading
+from dataclasses import dataclass, field
 from typing import Any
 
 from moto.dynamodb.models.table import Table
 
-_partition = threading.local()  # the moto server handles requests on several threads
+_lock = threading.Lock()  # the moto server handles requests on several threads
+_request = threading.local()
 _query = Table.query
 _all_items = Table.all_items
-_index_name = list(inspect.signature(_query).parameters).index("index_name")
+_put_item = Table.put_item
+_delete_item = Table.delete_item
+_QUERY_ARGS = [n for n, p in inspect.signature(_query).parameters.items() if p.kind is not p.VAR_KEYWORD][1:]
+_OPERATORS = {"=": "EQ", ">": "GT", ">=": "GE", "<": "LT", "<=": "LE"}  # moto passes either spelling
+
+
+@dataclass
+class _SortedKeys:
+    """One partition's sort keys, ascending: their values (what moto compares) and moto's keys."""
+
+    values: list[Any] = field(default_factory=list)
+    keys: list[Any] = field(default_factory=list)
+
+    def add(self, key: Any) -> None:
+        i = bisect.bisect_left(self.values, key.cast_value)
+        if i == len(self.values) or self.values[i] != key.cast_value:
+            self.values.insert(i, key.cast_value)
+            self.keys.insert(i, key)
+
+    def remove(self, key: Any) -> None:
+        i = bisect.bisect_left(self.values, key.cast_value)
+        if i < len(self.values) and self.values[i] == key.cast_value:
+            del self.values[i], self.keys[i]
+
+    def span(self, comparison: str | None, operands: list[Any]) -> tuple[int, int]:
+        """Positions [lo, hi) of the keys a key condition can select (a superset for begins_with)."""
+        v = [o.cast_value for o in operands]
+        comparison = _OPERATORS.get(comparison or "", (comparison or "").upper())
+        left, right = bisect.bisect_left, bisect.bisect_right
+        spans = {
+            "EQ": lambda: (left(self.values, v[0]), right(self.values, v[0])),
+            "GT": lambda: (right(self.values, v[0]), len(self.values)),
+            "GE": lambda: (left(self.values, v[0]), len(self.values)),
+            "LT": lambda: (0, left(self.values, v[0])),
+            "LE": lambda: (0, right(self.values, v[0])),
+            "BETWEEN": lambda: (left(self.values, v[0]), right(self.values, v[1])),
+            "BEGINS_WITH": lambda: (left(self.values, v[0]), len(self.values)),
+        }
+        return spans[comparison]() if comparison in spans else (0, len(self.values))
+
+
+def _exact(comparison: str | None) -> bool:
+    """Whether span() is exactly what the condition selects (begins_with's is a superset)."""
+    return (comparison or "").upper() != "BEGINS_WITH"
+
+
+def _sorted_keys(table: Table, hash_key: Any) -> _SortedKeys:
+    partitions: dict[Any, _SortedKeys] = table.__dict__.setdefault("_sitegen_sorted_keys", {})
+    if hash_key not in partitions:
+        found = _SortedKeys()
+        for key in sorted(table.items.get(hash_key, {}), key=lambda k: k.cast_value):
+            found.values.append(key.cast_value)
+            found.keys.append(key)
+        partitions[hash_key] = found
+    return partitions[hash_key]
+
+
+def _selected_items(table: Table, q: dict[str, Any]) -> list[Any]:
+    """The items of q's partition that q's key condition selects, ascending, cut to one page, with
+    the next item on each side: moto checks its page limits on every item it walks, matching or
+    not, so the neighbours keep its LastEvaluatedKey exactly as it would be."""
+    partition = table.items.get(q["hash_key"], {})
+    with _lock:
+        keys = _sorted_keys(table, q["hash_key"])
+        lo, hi = keys.span(q["range_comparison"], q["range_objs"] or [])
+        start, stop = max(lo - 1, 0), min(hi + 1, len(keys.keys))
+        if q["exclusive_start_key"] is None and q["limit"] and _exact(q["range_comparison"]):
+            if q["scan_index_forward"] is False:
+                start = max(start, hi - q["limit"] - 1)
+            else:
+                stop = min(stop, lo + q["limit"] + 1)
+        selected = keys.keys[start:stop]
+    return [partition[k] for k in selected if k in partition]
 
 
 def _partition_items(self: Table) -> list[Any]:
-    table, items = getattr(_partition, "value", (None, None))
-    if table is self:
-        return sorted(items.values(), key=lambda item: item.range_key)
+    q = getattr(_request, "query", None)
+    if q is not None and q["table"] is self:
+        return _selected_items(self, q)
     return _all_items(self)
 
 
 def _partition_query(self: Table, *args: Any, **kwargs: Any) -> Any:
-    index_name = kwargs.get("index_name", args[_index_name - 1] if len(args) >= _index_name else None)
-    hash_key = kwargs.get("hash_key", args[0] if args else None)
-    if index_name or hash_key is None or not self.range_key_attr:
+    q = dict(zip(_QUERY_ARGS, args), **kwargs)
+    query_filter = set(kwargs) - set(_QUERY_ARGS)  # QueryFilter conditions arrive as keyword arguments
+    one_sort_key = len(q.get("range_key_conditions") or []) <= 1
+    simple = not q.get("index_name") and not query_filter and one_sort_key
+    if not simple or q.get("hash_key") is None or not self.range_key_attr:
         return _query(self, *args, **kwargs)
-    _partition.value = (self, self.items.get(hash_key, {}))
+    q.setdefault("range_comparison", None)
+    q.setdefault("range_objs", [])
+    q.setdefault("limit", None)
+    q.setdefault("exclusive_start_key", None)
+    q.setdefault("scan_index_forward", True)
+    _request.query = dict(q, table=self)
     try:
         return _query(self, *args, **kwargs)
     finally:
-        _partition.value = (None, None)
+        _request.query = None
+
+
+def _put_item_keeping_order(self: Table, *args: Any, **kwargs: Any) -> Any:
+    item = _put_item(self, *args, **kwargs)
+    partitions = self.__dict__.get("_sitegen_sorted_keys")
+    if partitions and item.range_key is not None and item.hash_key in partitions:
+        with _lock:
+            partitions[item.hash_key].add(item.range_key)
+    return item
+
+
+def _delete_item_keeping_order(self: Table, hash_key: Any, range_key: Any = None) -> Any:
+    item = _delete_item(self, hash_key, range_key)
+    partitions = self.__dict__.get("_sitegen_sorted_keys")
+    if partitions and item is not None and range_key is not None and hash_key in partitions:
+        with _lock:
+            partitions[hash_key].remove(range_key)
+    return item
 
 
 def patch() -> None:
     Table.query = _partition_query  # type: ignore[method-assign]
     Table.all_items = _partition_items  # type: ignore[method-assign]
+    Table.put_item = _put_item_keeping_order  # type: ignore[method-assign]
+    Table.delete_item = _delete_item_keeping_order  # type: ignore[method-assign]
 
 
 if __name__ == "__main__":

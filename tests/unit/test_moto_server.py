@@ -1,0 +1,160 @@
+"""infra/moto_server.py answers every Query exactly as moto does, while reading only what DynamoDB
+would read: the same queries run through moto's own Table methods and through the patched ones, on
+the same data, before and after puts, overwrites and deletes made with the patch on."""
+from __future__ import annotations
+
+from typing import Any, Iterator
+
+import boto3
+import pytest
+from moto import mock_aws
+from moto.dynamodb.models.table import Table
+
+from infra import moto_server
+
+PATCHED = ("query", "all_items", "put_item", "delete_item")
+ORIGINAL = {name: getattr(Table, name) for name in PATCHED}
+
+
+def use_moto_as_is() -> None:
+    for name, method in ORIGINAL.items():
+        setattr(Table, name, method)
+
+
+@pytest.fixture()
+def db() -> Iterator[Any]:
+    with mock_aws():
+        client = boto3.client("dynamodb", region_name="us-east-1")
+        for name, sort_type in (("logs", "S"), ("numbers", "N")):
+            client.create_table(
+                TableName=name,
+                KeySchema=[{"AttributeName": "g", "KeyType": "HASH"}, {"AttributeName": "c", "KeyType": "RANGE"}],
+                AttributeDefinitions=[{"AttributeName": "g", "AttributeType": "S"},
+                                      {"AttributeName": "c", "AttributeType": sort_type}],
+                BillingMode="PAY_PER_REQUEST",
+            )
+        try:
+            yield client
+        finally:
+            use_moto_as_is()
+
+
+def put(client: Any, table: str, g: str, c: str | int, **attrs: str) -> None:
+    sort = {"N": str(c)} if table == "numbers" else {"S": c}
+    item = {"g": {"S": g}, "c": sort, **{k: {"S": v} for k, v in attrs.items()}}
+    client.put_item(TableName=table, Item=item)
+
+
+def fill(client: Any) -> None:
+    for i in range(60):
+        put(client, "logs", "gen-a", f"{i:06d}", level="info" if i % 3 else "error")
+        put(client, "logs", "gen-b", f"{i:06d}")
+        put(client, "numbers", "n", i * 7 - 100)
+    for c in ("ab", "abc", "abd", "ac", "b"):
+        put(client, "logs", "gen-p", c)
+
+
+def v(s: str) -> dict[str, str]:
+    return {"S": s}
+
+
+def queries() -> list[dict[str, Any]]:
+    key = "g = :g"
+    cases: list[dict[str, Any]] = []
+    for forward in (True, False):
+        for limit in (None, 1, 10, 200):
+            page = {"ScanIndexForward": forward, **({"Limit": limit} if limit else {})}
+            cases += [
+                {"KeyConditionExpression": key, "ExpressionAttributeValues": {":g": v("gen-a")}, **page},
+                {"KeyConditionExpression": f"{key} AND c > :a",
+                 "ExpressionAttributeValues": {":g": v("gen-a"), ":a": v("000049")}, **page},
+                {"KeyConditionExpression": f"{key} AND c >= :a",
+                 "ExpressionAttributeValues": {":g": v("gen-a"), ":a": v("000049")}, **page},
+                {"KeyConditionExpression": f"{key} AND c < :a",
+                 "ExpressionAttributeValues": {":g": v("gen-a"), ":a": v("000012")}, **page},
+                {"KeyConditionExpression": f"{key} AND c <= :a",
+                 "ExpressionAttributeValues": {":g": v("gen-a"), ":a": v("000012x")}, **page},
+                {"KeyConditionExpression": f"{key} AND c = :a",
+                 "ExpressionAttributeValues": {":g": v("gen-a"), ":a": v("000030")}, **page},
+                {"KeyConditionExpression": f"{key} AND c BETWEEN :a AND :b",
+                 "ExpressionAttributeValues": {":g": v("gen-a"), ":a": v("000010"), ":b": v("000020")}, **page},
+                {"KeyConditionExpression": f"{key} AND begins_with(c, :a)",
+                 "ExpressionAttributeValues": {":g": v("gen-p"), ":a": v("ab")}, **page},
+                {"KeyConditionExpression": f"{key} AND c > :a",
+                 "ExpressionAttributeValues": {":g": v("gen-a"), ":a": v("999999")}, **page},
+                {"KeyConditionExpression": key, "ExpressionAttributeValues": {":g": v("nobody")}, **page},
+                {"KeyConditionExpression": f"{key} AND c > :a", "FilterExpression": "#l = :l",
+                 "ExpressionAttributeNames": {"#l": "level"},
+                 "ExpressionAttributeValues": {":g": v("gen-a"), ":a": v("000005"), ":l": v("error")}, **page},
+                {"KeyConditions": {"g": {"ComparisonOperator": "EQ", "AttributeValueList": [v("gen-a")]},
+                                   "c": {"ComparisonOperator": "GT", "AttributeValueList": [v("000040")]}}, **page},
+                {"KeyConditionExpression": f"{key} AND c > :a", "Select": "COUNT",
+                 "ExpressionAttributeValues": {":g": v("gen-b"), ":a": v("000001")}, **page},
+            ]
+            cases.append({"TableName": "numbers", "KeyConditionExpression": f"{key} AND c > :a",
+                          "ExpressionAttributeValues": {":g": v("n"), ":a": {"N": "-8"}}, **page})
+    return cases
+
+
+def run_all(client: Any) -> list[Any]:
+    """Every query's pages, following LastEvaluatedKey to the end."""
+    answers = []
+    for query in queries():
+        query = {"TableName": "logs", **query}
+        pages = []
+        while True:
+            page = client.query(**query)
+            pages.append({k: page.get(k) for k in ("Items", "Count", "ScannedCount", "LastEvaluatedKey")})
+            if "LastEvaluatedKey" not in page or len(pages) > 100:
+                break
+            query["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        answers.append(pages)
+    return answers
+
+
+def change(client: Any) -> None:
+    for i in range(60, 90):
+        put(client, "logs", "gen-a", f"{i:06d}")
+    put(client, "logs", "gen-a", "000030", level="overwritten")
+    for c in ("000012", "000049", "000050", "000089"):
+        client.delete_item(TableName="logs", Key={"g": v("gen-a"), "c": v(c)})
+    client.delete_item(TableName="logs", Key={"g": v("gen-p"), "c": v("abc")})
+    put(client, "logs", "gen-p", "aba")
+    client.delete_item(TableName="numbers", Key={"g": v("n"), "c": {"N": "-2"}})
+    put(client, "numbers", "n", -1)
+
+
+def test_the_patched_query_answers_as_moto_does(db: Any) -> None:
+    fill(db)
+    before = run_all(db)
+    moto_server.patch()
+    assert run_all(db) == before
+    change(db)  # with the patch on: its sorted keys follow puts and deletes
+    after = run_all(db)
+    use_moto_as_is()
+    assert run_all(db) == after
+    assert after != before
+
+
+def test_a_query_hands_moto_only_the_page_it_can_return(db: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    for i in range(2_000):
+        put(db, "logs", "big", f"{i:06d}")
+    put(db, "logs", "small", "000001")
+    moto_server.patch()
+    seen: list[int] = []
+    selected = moto_server._selected_items
+
+    def counting(table: Table, q: dict[str, Any]) -> list[Any]:
+        items = selected(table, q)
+        seen.append(len(items))
+        return items
+
+    monkeypatch.setattr(moto_server, "_selected_items", counting)
+    last10 = db.query(TableName="logs", KeyConditionExpression="g = :g AND c > :a", Limit=200,
+                      ExpressionAttributeValues={":g": v("big"), ":a": v("001989")})
+    first = db.query(TableName="logs", KeyConditionExpression="g = :g", Limit=25,
+                     ExpressionAttributeValues={":g": v("big")})
+    assert [i["c"]["S"] for i in last10["Items"]] == [f"{i:06d}" for i in range(1990, 2000)]
+    assert [i["c"]["S"] for i in first["Items"]] == [f"{i:06d}" for i in range(25)]
+    assert "LastEvaluatedKey" in first and "LastEvaluatedKey" not in last10
+    assert seen == [11, 26]  # of 2,001 items in the table: the page and the next item
