@@ -25,9 +25,9 @@ MODES: dict[str, dict[str, Any]] = {
     # the test suite's run: every section, tiny
     "smoke": {"phase_generations": 1, "log_sizes": (100, 2000), "poll_repeats": 3,
               "e2e": {"n": 2, "workers": 1, "concurrency": 2}, "cold_runs": 1},
-    "quick": {"phase_generations": 10, "log_sizes": (1000, 20000), "poll_repeats": 8,
+    "quick": {"phase_generations": 10, "log_sizes": (1000, 20000), "poll_repeats": 50,
               "e2e": {"n": 50, "workers": 2, "concurrency": 10}, "cold_runs": 5},
-    "full": {"phase_generations": 50, "log_sizes": (1000, 20000), "poll_repeats": 20,
+    "full": {"phase_generations": 50, "log_sizes": (1000, 20000), "poll_repeats": 200,
              "e2e": {"n": 500, "workers": 2, "concurrency": 10}, "cold_runs": 15},
 }
 
