@@ -40,9 +40,9 @@ def per_generation(phases: dict[str, Any], e2e: dict[str, Any] | None, memory_mb
     worker_invocations = len(phase_rows)
     worker_s = sum(p["wall_ms"]["mean"] for p in phase_rows.values()) / 1000
     # the dashboard's polls while a user watches (measured on the local stack), else one of each
-    polls = e2e["api_requests_per_generation_watching"] if e2e else 2.0
-    status_polls = logs_polls = polls / 2
-    api_requests = 2 + polls  # POST /orders, POST /orders/{id}/generations, then the polls
+    status_polls = e2e.get("status_polls_per_generation_watching", 1.0) if e2e else 1.0
+    logs_polls = e2e.get("log_polls_per_generation_watching", 1.0) if e2e else 1.0
+    api_requests = 2 + status_polls + logs_polls  # POST /orders, POST /orders/{id}/generations, the polls
     api_s = (api_rows["POST /orders"]["wall_ms"]["mean"] + api_rows["POST /orders/{id}/generations"]["wall_ms"]["mean"]
              + status_polls * api_rows["GET /generations/{id}"]["wall_ms"]["mean"]
              + logs_polls * api_rows["GET /generations/{id}/logs"]["wall_ms"]["mean"]) / 1000
@@ -62,10 +62,23 @@ def per_generation(phases: dict[str, Any], e2e: dict[str, Any] | None, memory_mb
         "s3_puts": total["s3_puts"], "site_bytes": total.get("s3_bytes", 0), "log_bytes": round(log_bytes),
         "log_line_bytes": total["ddb_bytes_written"] + start["ddb_bytes_written"]["mean"],
         "sfn_transitions": worker_invocations,  # one Task state per phase, in a Standard state machine
-        "poll_pair_gb_s": round((api_rows["GET /generations/{id}"]["wall_ms"]["mean"]
-                                 + api_rows["GET /generations/{id}/logs"]["wall_ms"]["mean"]) / 1000 * gb, 6),
+        "status_poll_gb_s": round(api_rows["GET /generations/{id}"]["wall_ms"]["mean"] / 1000 * gb, 6),
+        "log_poll_gb_s": round(api_rows["GET /generations/{id}/logs"]["wall_ms"]["mean"] / 1000 * gb, 6),
         "rru_per_poll": rru_per_poll,
     }
+
+
+GENERATION_EVERY = 30  # frontend/ui/order.js: the generation is fetched at least every 30 polls
+WATCHING_QUIET = "each minute a user watches the dashboard while nothing changes (a log poll a second)"
+WATCHING_BUSY = "each minute a user watches while the generation changes every second (a log and a status poll)"
+
+
+def _watching(counts: dict[str, Any], status_polls: float) -> float:
+    """USD for a minute of the dashboard's polling: 60 log polls, and the generation when it moved."""
+    requests = 60 + status_polls
+    return (requests * (_price("api_request") + _price("lambda_request"))
+            + 60 * (counts["rru_per_poll"] * _price("ddb_rru") + counts["log_poll_gb_s"] * _price("lambda_gb_s"))
+            + status_polls * counts["status_poll_gb_s"] * _price("lambda_gb_s"))
 
 
 def price(counts: dict[str, Any]) -> dict[str, Any]:
@@ -101,9 +114,8 @@ def price(counts: dict[str, Any]) -> dict[str, Any]:
                 counts["worker_invocations"] * 0.1 * gb * _price("lambda_gb_s") * 1000, 4),
             "each second a worker waits for an AI provider, per AI phase (4 of 6)": round(
                 4 * 1.0 * gb * _price("lambda_gb_s") * 1000, 4),
-            "each minute a user watches the dashboard (a status and a log poll a second)": round(
-                60 * (2 * (_price("api_request") + _price("lambda_request")) + counts["rru_per_poll"] * _price("ddb_rru")
-                      + counts["poll_pair_gb_s"] * _price("lambda_gb_s")) * 1000, 4),
+            WATCHING_QUIET: round(_watching(counts, status_polls=60 / GENERATION_EVERY) * 1000, 4),
+            WATCHING_BUSY: round(_watching(counts, status_polls=60) * 1000, 4),
         },
         "prices": {k: {"usd": v, "what": what} for k, (v, what) in PRICES.items()},
         "prices_date": PRICES_DATE,

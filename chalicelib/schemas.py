@@ -120,6 +120,11 @@ class LogLinePublic(BaseModel):
 class LogPage(BaseModel):
     items: list[LogLinePublic]
     next_cursor: str
+    # The generation's status and version (its updated_at, which every change of it or of its phases
+    # moves), read by the same lookup that checks it exists: a watcher polls the logs alone and fetches
+    # the generation only when this differs from the one it has.
+    generation_status: GenerationStatusName
+    generation_updated_at: datetime
 
 
 class QueuePublic(BaseModel):

@@ -55,8 +55,11 @@ def log_page(deps: Deps, generation_id: str, after: str | None, limit: int) -> L
     if after is not None and (len(after) > 200 or not after.isprintable()):
         raise InvalidInput("after is not a valid cursor", field="after")
     with deps.uow() as uow:
-        if uow.session.scalar(select(Generation.id).where(Generation.id == gid)) is None:
-            raise NotFound(f"generation {generation_id!r} not found")
+        gen = uow.session.execute(
+            select(Generation.status, Generation.updated_at).where(Generation.id == gid)).one_or_none()
+    if gen is None:
+        raise NotFound(f"generation {generation_id!r} not found")
     lines = deps.logs.page(str(gid), after or None, limit)
     items = [LogLinePublic(**line.public()) for line in lines]
-    return LogPage(items=items, next_cursor=items[-1].cursor if items else (after or "0"))
+    return LogPage(items=items, next_cursor=items[-1].cursor if items else (after or "0"),
+                   generation_status=gen.status, generation_updated_at=gen.updated_at)

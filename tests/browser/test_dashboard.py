@@ -215,6 +215,26 @@ def test_generate_streams_logs_advances_the_stepper_and_previews_the_site(page: 
     page.locator(".log-card").screenshot(path=str(SHOTS / "order-logs.png"))
 
 
+def test_while_nothing_changes_the_page_polls_only_the_log_and_still_sees_a_change_made_elsewhere(
+        page: Any, stack: Stack) -> None:
+    order = stack.create_order()
+    open_order(page, stack, order["id"])
+    with stack.workers_paused():
+        page.get_by_test_id("btn-generate").click()
+        expect()(page.get_by_test_id("gen-status")).to_have_attribute("data-status", "queued")
+        gen = stack.api("GET", f"/orders/{order['id']}/generations", expect=200)["items"][0]
+        polled: list[str] = []
+        page.on("request", lambda r: polled.append(r.url) if f"/generations/{gen['id']}" in r.url else None)
+        page.wait_for_timeout(3500)
+        log_polls = [u for u in polled if f"/generations/{gen['id']}/logs" in u]
+        assert len(log_polls) >= 3, polled
+        assert len(polled) == len(log_polls), f"fetched the unchanged generation: {polled}"
+        # Cancelled from another tab: the next log page carries the new version, the page fetches it.
+        stack.api("POST", f"/generations/{gen['id']}/cancel", expect=202)
+        expect()(page.get_by_test_id("gen-status")).to_have_attribute("data-status", "cancelled", timeout=5_000)
+    expect()(page.get_by_test_id("btn-resend")).to_be_enabled()
+
+
 def test_cancel_then_resend_resumes_to_success(page: Any, stack: Stack) -> None:
     order = stack.create_order(f"Oficina Boa {uuid.uuid4().hex[:6]}")
     open_order(page, stack, order["id"])

@@ -7,6 +7,7 @@ import uuid
 import pytest
 
 from tests.integration.test_generation_flow import ORDER
+from tests.support import stack as support
 
 BAD_BODIES = [
     ({}, "business_name"),
@@ -139,6 +140,18 @@ def test_log_cursor_is_always_usable(client):
     empty = client.json("GET", f"/generations/{gen['id']}/logs?after={page['next_cursor']}")
     assert empty["items"] == [] and empty["next_cursor"] == page["next_cursor"]
     assert client.json("GET", f"/generations/{gen['id']}/logs?limit=0", expect=400)["code"] == "validation_error"
+
+
+def test_a_log_page_carries_the_generations_status_and_version(client, aws):
+    order = client.json("POST", "/orders", ORDER, expect=201)
+    gen = client.json("POST", f"/orders/{order['id']}/generations", expect=202)
+    page = client.json("GET", f"/generations/{gen['id']}/logs")
+    assert (page["generation_status"], page["generation_updated_at"]) == ("queued", gen["updated_at"])
+    assert support.deliver_one(client, aws) == 1  # one phase runs: the generation changes, so does its version
+    now = client.json("GET", f"/generations/{gen['id']}")
+    page = client.json("GET", f"/generations/{gen['id']}/logs?after={page['next_cursor']}")
+    assert (page["generation_status"], page["generation_updated_at"]) == (now["status"], now["updated_at"])
+    assert now["updated_at"] != gen["updated_at"] and now["phases"][0]["status"] == "succeeded"
 
 
 def test_queue_counts(client):

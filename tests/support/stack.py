@@ -93,17 +93,21 @@ class Api:
         return json.loads(response.body)
 
 
-def drain(api: Api, aws: AwsStack, limit: int = 200) -> int:
-    """Deliver queued messages to the SQS handler through the Chalice test client until the queue
-    is empty. Returns how many deliveries were made."""
+def deliver_one(api: Api, aws: AwsStack) -> int:
+    """Deliver the next queued message, if any, to the SQS handler through the Chalice test client."""
     from infra.queue_feeder import poll_once
 
     def handler(event: dict[str, Any], context: Any) -> Any:
         return api.client.lambda_.invoke("run_phase", event)
 
+    return poll_once(aws.sqs, aws.resources.queue_url, handler, "run_phase", 30, wait_s=0)
+
+
+def drain(api: Api, aws: AwsStack, limit: int = 200) -> int:
+    """Deliver queued messages until the queue is empty. Returns how many deliveries were made."""
     deliveries = 0
     while deliveries < limit:
-        handled = poll_once(aws.sqs, aws.resources.queue_url, handler, "run_phase", 30, wait_s=0)
+        handled = deliver_one(api, aws)
         if not handled:
             return deliveries
         deliveries += handled

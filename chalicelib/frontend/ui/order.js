@@ -11,6 +11,9 @@ const POLL_MS = 1000;
 const LOG_PAGE = 200;
 const MAX_LOG_LINES = 3000;
 const IDLE_REFRESH_MS = 10_000;
+// A poll asks for the log lines only; their page carries the generation's version (updated_at), and the
+// generation itself is fetched when that moved, or after this many polls at most (a safety net).
+const GENERATION_EVERY = 30;
 
 const ms = (iso) => (iso ? Date.parse(iso) : NaN);
 
@@ -341,6 +344,7 @@ export function mount(root, ctx, [rawId]) {
 
   function setGeneration(gen) {
     upsert(gen);
+    if (watcher && watcher.id === gen.id) watcher.gen = gen;
     if (gen.id === selectedId) renderGeneration(gen);
     renderHistory();
     renderActions();
@@ -353,31 +357,40 @@ export function mount(root, ctx, [rawId]) {
     if (previous) previous.stop();
     const w = {
       id: genId, cursor: keepLogs && previous && previous.id === genId ? previous.cursor : null, timer: null, stopped: false, failures: 0,
+      gen: gens.find((g) => g.id === genId) || null, // what we know of it; fetched again when its version moves
       stop() { this.stopped = true; window.clearTimeout(this.timer); },
     };
     if (!w.cursor) logs.reset();
     watcher = w;
 
+    // Returns the last page read (null once stopped): it says the generation's status and version.
     async function pullLogs() {
+      let pageOfLogs = null;
       for (let i = 0; i < 25; i += 1) {
         const q = new URLSearchParams({ limit: String(LOG_PAGE) });
         if (w.cursor) q.set('after', w.cursor);
-        const pageOfLogs = await api(`/generations/${encodeURIComponent(genId)}/logs?${q}`);
-        if (w.stopped) return;
+        pageOfLogs = await api(`/generations/${encodeURIComponent(genId)}/logs?${q}`);
+        if (w.stopped) return null;
         if (pageOfLogs.next_cursor) w.cursor = pageOfLogs.next_cursor;
         logs.add(pageOfLogs.items || []);
-        if ((pageOfLogs.items || []).length < LOG_PAGE) return;
+        if ((pageOfLogs.items || []).length < LOG_PAGE) break;
       }
+      return pageOfLogs;
     }
 
     async function tick() {
       if (w.stopped || !alive) return;
       try {
-        const gen = await api(`/generations/${encodeURIComponent(genId)}`);
+        const page = await pullLogs();
         if (w.stopped) return;
-        setGeneration(gen);
-        await pullLogs();
-        if (w.stopped) return;
+        w.polls = (w.polls || 0) + 1;
+        if (!w.gen || page.generation_updated_at !== w.gen.updated_at || w.polls >= GENERATION_EVERY) {
+          w.gen = await api(`/generations/${encodeURIComponent(genId)}`);
+          w.polls = 0;
+          if (w.stopped) return;
+        }
+        const gen = w.gen;
+        setGeneration(gen); // also when unchanged: a running phase's duration goes on
         w.failures = 0;
         offline.hidden = true;
         if (ACTIVE.has(gen.status)) {
