@@ -356,7 +356,7 @@ export function mount(root, ctx, [rawId]) {
     const previous = watcher;
     if (previous) previous.stop();
     const w = {
-      id: genId, cursor: keepLogs && previous && previous.id === genId ? previous.cursor : null, timer: null, stopped: false, failures: 0,
+      id: genId, cursor: keepLogs && previous && previous.id === genId ? previous.cursor : null, timer: null, stopped: false, failures: 0, polls: 0,
       gen: gens.find((g) => g.id === genId) || null, // what we know of it; fetched again when its version moves
       stop() { this.stopped = true; window.clearTimeout(this.timer); },
     };
@@ -383,7 +383,7 @@ export function mount(root, ctx, [rawId]) {
       try {
         const page = await pullLogs();
         if (w.stopped) return;
-        w.polls = (w.polls || 0) + 1;
+        w.polls += 1;
         if (!w.gen || page.generation_updated_at !== w.gen.updated_at || w.polls >= GENERATION_EVERY) {
           w.gen = await api(`/generations/${encodeURIComponent(genId)}`);
           w.polls = 0;
