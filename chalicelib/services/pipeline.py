@@ -109,8 +109,14 @@ def _claim(deps: Deps, command: RunPhase, remaining_ms: int) -> Claim | AlreadyD
             nxt = next_phase(command.phase)
             pending = nxt is not None and s.scalar(select(OutboxMessage.id).where(
                 OutboxMessage.generation_id == gen.id, OutboxMessage.phase == nxt.value)) is not None
-            return AlreadyDone(run.finished_at, gen.status, gen.site_url,
+            done = AlreadyDone(run.finished_at, gen.status, gen.site_url,
                                RunPhase(generation_id=gen.id, phase=nxt) if pending and nxt else None)
+            # a row for this phase is stale (a sweep that raced the claim): republished, it would only
+            # come back here, as long as the generation runs
+            s.execute(delete(OutboxMessage).where(
+                OutboxMessage.generation_id == gen.id, OutboxMessage.phase == command.phase.value))
+            uow.commit()
+            return done
         if gen.status not in ACTIVE:
             return f"skipped: generation is {gen.status}"
         if run.status == PhaseStatus.FAILED:

@@ -1,5 +1,6 @@
 """Runs every minute: republish outbox rows nobody claimed, re-enqueue phases whose lease expired,
-fail generations over their total time budget. Logs what it did."""
+fail generations over their total time budget, drop the outbox rows of generations that ended. Logs
+what it did."""
 from __future__ import annotations
 
 import json
@@ -7,7 +8,7 @@ import sys
 from dataclasses import asdict, dataclass
 from datetime import timedelta
 
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 
 from chalicelib.bootstrap import Deps
 from chalicelib.db.models import Generation, OutboxMessage, PhaseRun
@@ -26,6 +27,7 @@ class SweepReport:
     expired_leases: int = 0
     timed_out: int = 0
     backlog: int = 0  # messages on the queue when due rows were left alone (they are likely among them)
+    cleared: int = 0  # outbox rows of generations that had ended (cancelled or failed with a phase pending)
 
 
 def sweep(deps: Deps, republish_after_s: int = 60, budget_s: int | None = None, limit: int = 500) -> SweepReport:
@@ -70,6 +72,10 @@ def sweep(deps: Deps, republish_after_s: int = 60, budget_s: int | None = None, 
         if rows and queued >= s.scalar(select(func.count()).select_from(active_rows.subquery())):
             report.backlog, rows = queued, []
         commands = [RunPhase(generation_id=r.generation_id, phase=Phase(r.phase)) for r in rows]
+        # 4. Rows of generations that ended: no phase of theirs will run again (a claim skips them), so
+        # nothing else would ever remove them.
+        ended = select(Generation.id).where(Generation.status.not_in(ACTIVE_NAMES))
+        report.cleared = s.execute(delete(OutboxMessage).where(OutboxMessage.generation_id.in_(ended))).rowcount or 0
         if rows:
             s.execute(update(OutboxMessage).where(OutboxMessage.id.in_([r.id for r in rows]))
                       .values(published_at=now, republish_count=OutboxMessage.republish_count + 1))

@@ -2,6 +2,8 @@
 time budget enforced, and what it did logged."""
 from __future__ import annotations
 
+import uuid
+
 from sqlalchemy import text
 
 from chalicelib.services.sweeper import sweep
@@ -84,3 +86,44 @@ def test_a_generation_over_its_time_budget_fails_with_the_reason(client, aws, de
     assert failed["status"] == "failed"
     assert failed["error"] == "gave up: not finished within the time budget of 60 min (at phase brief)"
     assert logs(client, gen["id"])[-1]["event"] == "generation_failed"
+
+
+def outbox_rows(deps) -> list[tuple[str, str]]:
+    with deps.engine.connect() as conn:
+        return [(str(g), p) for g, p in conn.execute(text("SELECT generation_id, phase FROM outbox"))]
+
+
+def test_the_outbox_rows_of_a_generation_that_ended_are_cleared(client, aws, deps, capsys):
+    from chalicelib.domain.phases import Phase
+    from chalicelib.services import outbox
+
+    _, gen = create_and_generate(client)
+    drain(client, aws)
+    with deps.uow() as uow:  # a sweep that raced review's claim left a row; then the generation ended
+        outbox.add_if_missing(uow.session, uuid.UUID(gen["id"]), Phase.REVIEW)
+        uow.commit()
+    assert sweep(deps).cleared == 1  # no claim takes a row of an ended generation: nothing else would
+    assert '"cleared": 1' in capsys.readouterr().out
+    assert outbox_rows(deps) == []
+    assert client.json("GET", f"/generations/{gen['id']}")["status"] == "succeeded"
+
+
+def test_a_stale_row_for_a_finished_phase_goes_with_its_duplicate_delivery(client, aws, deps):
+    import json
+
+    from chalicelib.domain.commands import RunPhase
+    from chalicelib.domain.phases import Phase
+    from chalicelib.services import outbox
+    from tests.support.stack import deliver_one
+
+    _, gen = create_and_generate(client)
+    assert deliver_one(client, aws) == 1  # brief succeeded; sitemap's row and message wait
+    with deps.uow() as uow:  # a sweep that raced brief's claim left a row for brief
+        outbox.add_if_missing(uow.session, uuid.UUID(gen["id"]), Phase.BRIEF)
+        uow.commit()
+    body = RunPhase(generation_id=uuid.UUID(gen["id"]), phase=Phase.BRIEF).body()
+    aws.sqs.send_message(QueueUrl=aws.resources.queue_url, MessageBody=json.dumps(body))  # its republish
+    drain(client, aws)
+    done = client.json("GET", f"/generations/{gen['id']}")
+    assert done["status"] == "succeeded" and done["phases"][0]["attempts"] == 1
+    assert outbox_rows(deps) == []
