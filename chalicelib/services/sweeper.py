@@ -39,11 +39,14 @@ def sweep(deps: Deps, republish_after_s: int = 60, budget_s: int | None = None, 
         s = uow.session
         # 1. Phases whose lease expired while the generation is still active: claimable again. SQS brings
         # the dead invocation's message back after the visibility timeout; in case it does not (a local
-        # restart), an outbox row is added, republished by the rule below when due.
+        # restart), an outbox row is added, republished by the rule below when due. The runs are locked
+        # (skipping those a claim holds), so a claim that commits meanwhile takes its run out of the
+        # result and one that comes after deletes the row.
         expired = s.execute(
             select(PhaseRun.generation_id, PhaseRun.phase).join(Generation, Generation.id == PhaseRun.generation_id)
             .where(PhaseRun.status == PhaseStatus.RUNNING, PhaseRun.lease_expires_at < now,
                    Generation.status.in_(ACTIVE_NAMES)).limit(limit)
+            .with_for_update(of=PhaseRun, skip_locked=True)
         ).all()
         for gid, phase in expired:
             outbox.add_if_missing(s, gid, Phase(phase))
