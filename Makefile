@@ -15,12 +15,20 @@ $(STAMP): requirements.txt requirements-dev.txt
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 	touch $(STAMP)
 
-setup: $(STAMP)
+# AWS's SAM transform, for tests/deploy only: its own virtualenv, as it pins an older pydantic than ours.
+SAM_VENV := .venv-sam
+SAM_STAMP := $(SAM_VENV)/.installed
+$(SAM_STAMP): requirements-sam.txt
+	test -x $(SAM_VENV)/bin/python || $(PYTHON) -m venv $(SAM_VENV)
+	$(SAM_VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-sam.txt
+	touch $(SAM_STAMP)
+
+setup: $(STAMP) $(SAM_STAMP)
 
 run: $(STAMP)
 	$(PY) -m infra.local --port $(PORT) --state-dir $(STATE_DIR)
 
-test: $(STAMP)
+test: $(STAMP) $(SAM_STAMP)
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 # Apply database migrations to DATABASE_URL (a deployed stage's database, for example).
@@ -53,4 +61,4 @@ bench: $(STAMP)
 	$(PY) -m bench $(if $(FULL),--full,)
 
 clean:
-	rm -rf $(VENV) $(STATE_DIR) .pytest_cache
+	rm -rf $(VENV) $(SAM_VENV) $(STATE_DIR) .pytest_cache
