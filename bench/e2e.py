@@ -26,11 +26,11 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from bench.cost import GENERATION_EVERY  # frontend/ui/order.js GENERATION_EVERY
 from bench.harness import ORDER
 
 FRONTEND_POLL_S = 1.0  # frontend/ui/order.js POLL_MS
 LOG_PAGE = 200  # frontend/ui/order.js LOG_PAGE
-GENERATION_EVERY = 30  # frontend/ui/order.js GENERATION_EVERY
 
 
 def _ts(value: str) -> float:

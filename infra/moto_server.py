@@ -32,6 +32,8 @@ _put_item = Table.put_item
 _delete_item = Table.delete_item
 _QUERY_ARGS = [n for n, p in inspect.signature(_query).parameters.items() if p.kind is not p.VAR_KEYWORD][1:]
 _OPERATORS = {"=": "EQ", ">": "GT", ">=": "GE", "<": "LT", "<=": "LE"}  # moto passes either spelling
+_QUERY_DEFAULTS = {"range_comparison": None, "range_objs": [], "limit": None, "exclusive_start_key": None,
+                   "scan_index_forward": True}
 
 
 @dataclass
@@ -52,8 +54,9 @@ class _SortedKeys:
         if i < len(self.values) and self.values[i] == key.cast_value:
             del self.values[i], self.keys[i]
 
-    def span(self, comparison: str | None, operands: list[Any]) -> tuple[int, int]:
-        """Positions [lo, hi) of the keys a key condition can select (a superset for begins_with)."""
+    def span(self, comparison: str | None, operands: list[Any]) -> tuple[int, int, bool]:
+        """Positions [lo, hi) of the keys a key condition can select, and whether that is exactly what
+        it selects (begins_with's span is a superset: every key from the prefix on)."""
         v = [o.cast_value for o in operands]
         comparison = _OPERATORS.get(comparison or "", (comparison or "").upper())
         left, right = bisect.bisect_left, bisect.bisect_right
@@ -66,12 +69,8 @@ class _SortedKeys:
             "BETWEEN": lambda: (left(self.values, v[0]), right(self.values, v[1])),
             "BEGINS_WITH": lambda: (left(self.values, v[0]), len(self.values)),
         }
-        return spans[comparison]() if comparison in spans else (0, len(self.values))
-
-
-def _exact(comparison: str | None) -> bool:
-    """Whether span() is exactly what the condition selects (begins_with's is a superset)."""
-    return (comparison or "").upper() != "BEGINS_WITH"
+        lo, hi = spans[comparison]() if comparison in spans else (0, len(self.values))
+        return lo, hi, comparison != "BEGINS_WITH"
 
 
 def _sorted_keys(table: Table, hash_key: Any) -> _SortedKeys:
@@ -92,9 +91,9 @@ def _selected_items(table: Table, q: dict[str, Any]) -> list[Any]:
     partition = table.items.get(q["hash_key"], {})
     with _lock:
         keys = _sorted_keys(table, q["hash_key"])
-        lo, hi = keys.span(q["range_comparison"], q["range_objs"] or [])
+        lo, hi, exact = keys.span(q["range_comparison"], q["range_objs"] or [])
         start, stop = max(lo - 1, 0), min(hi + 1, len(keys.keys))
-        if q["exclusive_start_key"] is None and q["limit"] and _exact(q["range_comparison"]):
+        if q["exclusive_start_key"] is None and q["limit"] and exact:
             if q["scan_index_forward"] is False:
                 start = max(start, hi - q["limit"] - 1)
             else:
@@ -111,17 +110,12 @@ def _partition_items(self: Table) -> list[Any]:
 
 
 def _partition_query(self: Table, *args: Any, **kwargs: Any) -> Any:
-    q = dict(zip(_QUERY_ARGS, args), **kwargs)
+    q = {**_QUERY_DEFAULTS, **dict(zip(_QUERY_ARGS, args)), **kwargs}
     query_filter = set(kwargs) - set(_QUERY_ARGS)  # QueryFilter conditions arrive as keyword arguments
     one_sort_key = len(q.get("range_key_conditions") or []) <= 1
     simple = not q.get("index_name") and not query_filter and one_sort_key
     if not simple or q.get("hash_key") is None or not self.range_key_attr:
         return _query(self, *args, **kwargs)
-    q.setdefault("range_comparison", None)
-    q.setdefault("range_objs", [])
-    q.setdefault("limit", None)
-    q.setdefault("exclusive_start_key", None)
-    q.setdefault("scan_index_forward", True)
     _request.query = dict(q, table=self)
     try:
         return _query(self, *args, **kwargs)

@@ -27,7 +27,7 @@ class SweepReport:
     expired_leases: int = 0
     timed_out: int = 0
     backlog: int = 0  # messages on the queue when due rows were left alone (they are likely among them)
-    cleared: int = 0  # outbox rows of generations that had ended (cancelled or failed with a phase pending)
+    cleared: int = 0  # outbox rows left behind by generations that had ended
 
 
 def sweep(deps: Deps, republish_after_s: int = 60, budget_s: int | None = None, limit: int = 500) -> SweepReport:
