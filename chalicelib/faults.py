@@ -2,7 +2,8 @@
 
 SITEGEN_FAULTS is a comma-separated list of:
   after_claim               crash (InjectedFault) at that point, every time
-  after_claim@sitemap       ... only while running that phase
+  after_claim@sitemap       ... only while running that phase (during_log_write@generation_failed:
+                            only while writing that generation line)
   once:after_claim@sitemap  ... only the first time (per process)
   exit:after_claim          the process dies there (os._exit, no cleanup)
   chaos:0.2                 each phase invocation dies (os._exit) with probability 0.2, at a random point

@@ -10,7 +10,7 @@ API and the database:
   lost        a generation the API cannot show, or without a terminal status at the deadline
   stuck       a generation still queued/running at the deadline
   duplicated  a phase whose output was stored more than once, or a phase_succeeded log line twice
-  unexplained a failed generation without a reason, or without a phase_failed/generation_failed line
+  unexplained a failed generation without a reason, or without exactly one generation_failed line
 and that the outbox and the queue are empty. Prints a table, writes `<state-dir>/soak.json`, and
 exits 1 when any check fails.
 """
@@ -149,7 +149,8 @@ def check(api: Api, engine: Any, state: Path, ids: list[str], created_s: float, 
             continue
         events = Counter((line["event"], line["phase"]) for line in api.logs(gid) if line["event"])
         duplicated += [f"{gid}: {e} {p} x{n}" for (e, p), n in events.items() if e == "phase_succeeded" and n > 1]
-        if gen["status"] == "failed" and (not gen["error"] or not events[("generation_failed", None)]):
+        if gen["status"] == "failed" and (not gen["error"] or sum(n for (e, _), n in events.items()
+                                                                  if e == "generation_failed") != 1):
             unexplained.append(gid)
     with engine.connect() as conn:
         writes = conn.execute(text("SELECT generation_id, phase, count(*) FROM output_writes "

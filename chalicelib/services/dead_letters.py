@@ -38,7 +38,7 @@ def handle_dead_letter(deps: Deps, message_id: str, body: str, reason: str | Non
     reason = reason or f"gave up after {deps.settings.max_receive_count} deliveries of phase {phase}"
     try:
         now = deps.clock()
-        failed = None
+        failed_at = None
         with deps.uow() as uow:
             s = uow.session
             s.execute(insert(DeadLetter).values(message_id=message_id, body=body, reason=reason[:2000],
@@ -46,11 +46,12 @@ def handle_dead_letter(deps: Deps, message_id: str, body: str, reason: str | Non
             gen = s.get(Generation, gid, with_for_update=True) if gid else None
             if gen is not None and gen.status in ACTIVE:
                 gen.status, gen.finished_at, gen.updated_at = GenerationStatus.FAILED, now, now
-                gen.error = failed = reason
+                gen.error = reason
+            if gen is not None and gen.status == GenerationStatus.FAILED and gen.error == reason:
+                failed_at = gen.finished_at  # also when this dead letter comes back: its line may be missing
             uow.commit()
-        if failed and gid:
-            ProgressLog(deps.logs, str(gid)).lifecycle("generation_failed", now, failed, level="error",
-                                                       phase=phase, key="dead_letter")
+        if failed_at is not None:
+            ProgressLog(deps.logs, str(gid)).generation_failed(failed_at, reason)
         _say("error", "dead letter recorded", reason=reason, generation_id=str(gid) if gid else None)
         return f"recorded: {reason}"
     except Exception as exc:  # never raise: keep the message on the dead-letter queue instead

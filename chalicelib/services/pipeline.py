@@ -48,6 +48,17 @@ class AlreadyDone:
 
 
 @dataclass(frozen=True)
+class Failure:
+    """A phase that failed for good, as stored. A duplicate delivery repeats its lines idempotently,
+    in case the invocation that failed it died between its commit and its log write."""
+
+    phase_failed_at: datetime
+    reason: str
+    generation_failed_at: datetime | None  # set when the generation failed (not when it was cancelled)
+    generation_error: str | None
+
+
+@dataclass(frozen=True)
 class Claim:
     run_id: int
     token: uuid.UUID
@@ -68,6 +79,9 @@ def run_phase(deps: Deps, command: RunPhase, remaining_ms: int) -> str:
     if isinstance(claim, AlreadyDone):
         _announce(deps, ProgressLog(deps.logs, str(command.generation_id)), command, claim)
         return "skipped: phase already succeeded (duplicate delivery)"
+    if isinstance(claim, Failure):
+        _announce_failure(ProgressLog(deps.logs, str(command.generation_id)), command, claim)
+        return "skipped: phase already failed (duplicate delivery)"
     fault("after_claim", command.phase.value)
     gid, phase = str(command.generation_id), command.phase
     log = ProgressLog(deps.logs, gid)
@@ -91,7 +105,7 @@ def run_phase(deps: Deps, command: RunPhase, remaining_ms: int) -> str:
         return _fail(deps, command, claim, _classify(exc), log)
 
 
-def _claim(deps: Deps, command: RunPhase, remaining_ms: int) -> Claim | AlreadyDone | str:
+def _claim(deps: Deps, command: RunPhase, remaining_ms: int) -> Claim | AlreadyDone | Failure | str:
     now = deps.clock()
     lease = timedelta(milliseconds=max(5_000, remaining_ms - 1_000))
     with deps.uow() as uow:
@@ -117,10 +131,11 @@ def _claim(deps: Deps, command: RunPhase, remaining_ms: int) -> Claim | AlreadyD
                 OutboxMessage.generation_id == gen.id, OutboxMessage.phase == command.phase.value))
             uow.commit()
             return done
+        failure = _failure(gen, run)
+        if failure is not None:
+            return failure
         if gen.status not in ACTIVE:
             return f"skipped: generation is {gen.status}"
-        if run.status == PhaseStatus.FAILED:
-            return "skipped: phase already failed (duplicate delivery)"
         if run.status == PhaseStatus.RUNNING and run.lease_expires_at and run.lease_expires_at > now:
             return f"skipped: phase is running elsewhere until {run.lease_expires_at.isoformat()}"
         earlier = PHASES[: PHASES.index(command.phase)]
@@ -244,17 +259,29 @@ def _fail(deps: Deps, command: RunPhase, claim: Claim, error: PhaseError, log: P
         gen.updated_at = now
         attempts = run.attempts
         uow.commit()
-        gen_status, gen_error = gen.status, gen.error
+        failure = _failure(gen, run)
     if retry_delay is not None:
         log.lifecycle("phase_retrying", now, f"Phase {command.phase} attempt {attempts} failed: {reason}; "
                       f"retrying in {retry_delay}s", phase=command.phase.value, level="warning", key=str(attempts))
         outbox.send(deps, follow_up, delay_seconds=retry_delay)
         return f"retrying in {retry_delay}s: {reason}"
-    log.lifecycle("phase_failed", now, f"Phase {command.phase} failed: {reason}",
-                  phase=command.phase.value, level="error")
-    if gen_status == GenerationStatus.FAILED:
-        log.lifecycle("generation_failed", now, gen_error or reason, level="error")
+    assert failure is not None
+    _announce_failure(log, command, failure)
     return f"failed: {reason}"
+
+
+def _failure(gen: Generation, run: PhaseRun) -> Failure | None:
+    if run.status != PhaseStatus.FAILED or run.finished_at is None:
+        return None
+    failed = gen.status == GenerationStatus.FAILED and gen.finished_at is not None
+    return Failure(run.finished_at, run.error or "", gen.finished_at if failed else None, gen.error)
+
+
+def _announce_failure(log: ProgressLog, command: RunPhase, failure: Failure) -> None:
+    log.lifecycle("phase_failed", failure.phase_failed_at, f"Phase {command.phase} failed: {failure.reason}",
+                  phase=command.phase.value, level="error")
+    if failure.generation_failed_at is not None:
+        log.generation_failed(failure.generation_failed_at, failure.generation_error or failure.reason)
 
 
 def _backoff(base: int, attempts: int, retry_after: float | None) -> int:

@@ -39,14 +39,21 @@ class ProgressLog:
         self._buffer: list[LogLine] = []
 
     def lifecycle(self, event: str, at: datetime, message: str, *, phase: str | None = None,
-                  level: str = "info", key: str = "") -> None:
+                  level: str = "info", key: str = "") -> bool:
+        """Write the line unless it is there already. True when this call wrote it."""
         tag = _RANK.get(event, "4") + ".".join(part for part in (event, phase, key) if part)
         line = self._line(cursor_for(at, tag), at, level, phase, event, message)
-        fault("during_log_write", phase)
+        fault("during_log_write", phase or event)  # generation lines: @generation_failed targets one
         try:
-            self._store.put_once(line)
+            return self._store.put_once(line)
         except Exception as exc:  # the log store must never take a phase down
             _fallback([line], exc)
+            return False
+
+    def generation_failed(self, at: datetime, reason: str) -> bool:
+        """The one line that says a generation failed, whoever failed it. Its key comes from the
+        failure's time stored in Postgres only, so anyone can write it again if it went missing."""
+        return self.lifecycle("generation_failed", at, reason, level="error")
 
     def info(self, message: str, *, phase: str | None = None, level: str = "info") -> None:
         now = datetime.now(timezone.utc)

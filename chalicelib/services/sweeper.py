@@ -1,12 +1,12 @@
 """Runs every minute: republish outbox rows nobody claimed, re-enqueue phases whose lease expired,
-fail generations over their total time budget, drop the outbox rows of generations that ended. Logs
-what it did."""
+fail generations over their total time budget, drop the outbox rows of generations that ended, write
+again the failure lines of lately failed generations that are missing. Logs what it did."""
 from __future__ import annotations
 
 import json
 import sys
 from dataclasses import asdict, dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import delete, func, select, update
 
@@ -28,9 +28,11 @@ class SweepReport:
     timed_out: int = 0
     backlog: int = 0  # messages on the queue when due rows were left alone (they are likely among them)
     cleared: int = 0  # outbox rows left behind by generations that had ended
+    restored: int = 0  # generation_failed lines that were missing (whoever failed it died before writing)
 
 
-def sweep(deps: Deps, republish_after_s: int = 60, budget_s: int | None = None, limit: int = 500) -> SweepReport:
+def sweep(deps: Deps, republish_after_s: int = 60, budget_s: int | None = None, limit: int = 500,
+          restore_window_s: int = 600) -> SweepReport:
     now = deps.clock()
     budget_s = budget_s or deps.settings.generation_budget_s
     report = SweepReport()
@@ -84,12 +86,21 @@ def sweep(deps: Deps, republish_after_s: int = 60, budget_s: int | None = None, 
                       .values(published_at=now, republish_count=OutboxMessage.republish_count + 1))
         uow.commit()
     for gen in late:
-        ProgressLog(deps.logs, str(gen.id)).lifecycle("generation_failed", now, gen.error or "", level="error",
-                                                      key="budget")
+        ProgressLog(deps.logs, str(gen.id)).generation_failed(now, gen.error or "")
+    report.restored = _restore_failure_lines(deps, now - timedelta(seconds=restore_window_s))
     report.republished = sum(outbox.send(deps, c) for c in commands)
     if any(asdict(report).values()):
         print(json.dumps({"level": "info", "message": "sweeper", **asdict(report)}), file=sys.stdout, flush=True)
     return report
+
+
+def _restore_failure_lines(deps: Deps, since: datetime) -> int:
+    """5. Every generation that failed lately gets its generation_failed line written again, once:
+    the line's key comes from Postgres alone, so an existing line refuses the write (a conditional put)."""
+    with deps.uow() as uow:
+        failed = uow.session.execute(select(Generation.id, Generation.finished_at, Generation.error).where(
+            Generation.status == GenerationStatus.FAILED, Generation.finished_at >= since)).all()
+    return sum(ProgressLog(deps.logs, str(gid)).generation_failed(at, error or "") for gid, at, error in failed)
 
 
 def _queue_depth(deps: Deps) -> int:

@@ -24,7 +24,7 @@ def test_small_soak_under_chaos_loses_nothing(tmp_path):
                                     state_dir=str(tmp_path / "soak")))
     assert result["worker_deaths"] > 0, result  # the chaos really happened
     assert result["statuses"].get("succeeded", 0) + result["statuses"].get("failed", 0) == 12, result
-    assert (result["lost"], result["stuck"], result["duplicated"], result["unexplained_failures"]) == ([], [], [], [])
+    assert (result["lost"], result["stuck"], result["duplicated"], result["unexplained_failures"]) == ([], [], [], []), result
     assert result["outbox_left"] == 0 and result["queue_left"] == 0, result
     assert result["ok"] is True
 

@@ -69,3 +69,36 @@ def test_oldest_waiting_phase_age_is_reported(client, aws, deps):
     assert 85 <= queue["oldest_age_seconds"] <= 95
     drain(client, aws)
     assert client.json("GET", "/queue")["oldest_age_seconds"] is None
+
+
+def test_a_dead_letter_handler_that_dies_before_its_line_writes_it_when_the_letter_comes_back(
+        client, aws, monkeypatch):
+    from chalicelib import faults
+    from chalicelib.faults import InjectedFault
+
+    _, gen = create_and_generate(client)
+    url = aws.resources.queue_url
+    for _ in range(5):
+        [message] = receive(aws.sqs, url, 0)
+        aws.sqs.change_message_visibility(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"], VisibilityTimeout=0)
+    assert receive(aws.sqs, url, 0) == []  # SQS moved it to the dead-letter queue
+    monkeypatch.setenv("SITEGEN_FAULTS", "once:during_log_write@generation_failed")
+    faults._fired.clear()
+    dlq = aws.resources.dlq_url
+    arn = aws.sqs.get_queue_attributes(QueueUrl=dlq, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    [letter] = receive(aws.sqs, dlq, 0)
+    try:
+        client.client.lambda_.invoke("on_dead_letter", sqs_event([letter], arn))
+    except InjectedFault:
+        pass  # the invocation died after its commit: the letter stays on the dead-letter queue
+    else:
+        raise AssertionError("the fault did not fire")
+    assert client.json("GET", f"/generations/{gen['id']}")["status"] == "failed"
+    assert [line["event"] for line in logs(client, gen["id"])].count("generation_failed") == 0
+    aws.sqs.change_message_visibility(QueueUrl=dlq, ReceiptHandle=letter["ReceiptHandle"], VisibilityTimeout=0)
+    assert handle_dead_letters(client, aws) == 1  # it comes back
+    assert handle_dead_letters(client, aws) == 0
+    lines = logs(client, gen["id"])
+    assert [line["event"] for line in lines].count("generation_failed") == 1
+    assert lines[-1]["message"] == "gave up after 5 deliveries of phase brief"
+    assert client.json("GET", "/queue")["dead_letter"] == 1  # archived once

@@ -240,3 +240,29 @@ def test_malformed_messages_go_to_the_dead_letter_queue(client, aws, capsys, bod
     assert dead["MessageAttributes"]["reason"]["StringValue"]
     assert "dead-letter queue" in capsys.readouterr().out
     assert client.json("GET", f"/generations/{gen['id']}") == before  # nothing stored is lost
+
+
+def failure_events(client, gid):
+    return [(line["event"], line["phase"]) for line in logs(client, gid)
+            if line["event"] in ("phase_failed", "generation_failed")]
+
+
+def test_a_worker_that_dies_after_recording_a_failure_leaves_its_lines_to_the_redelivery(
+        client, aws, deps, clock, scripted, monkeypatch):
+    """Postgres says failed, the invocation dies before the log line: its message comes back and the
+    duplicate writes the missing lines, once (the soak caught a failed generation without its line)."""
+    from chalicelib import faults
+    from tests.support.stack import run_like_aws
+
+    monkeypatch.setenv("SITEGEN_FAULTS", "once:during_log_write@generation_failed")
+    faults._fired.clear()
+    scripted["sitemap"] = [PermanentError("the provider refused the schema")]
+    _, gen = create_and_generate(client)
+    stats = run_like_aws(client, aws, deps, clock)
+    assert stats["crashes"] == 1 and stats["errors"] == 0, stats  # died writing generation_failed
+    failed = client.json("GET", f"/generations/{gen['id']}")
+    assert failed["status"] == "failed" and "the provider refused the schema" in failed["error"]
+    assert failure_events(client, gen["id"]) == [("phase_failed", "sitemap"), ("generation_failed", None)]
+    [line] = [x for x in logs(client, gen["id"]) if x["event"] == "generation_failed"]
+    assert line["message"] == failed["error"] and line["level"] == "error"
+    assert phase_rows(deps, gen["id"])["sitemap"][:2] == ("failed", 1)  # the duplicate ran nothing

@@ -127,3 +127,31 @@ def test_a_stale_row_for_a_finished_phase_goes_with_its_duplicate_delivery(clien
     done = client.json("GET", f"/generations/{gen['id']}")
     assert done["status"] == "succeeded" and done["phases"][0]["attempts"] == 1
     assert outbox_rows(deps) == []
+
+
+def test_a_failure_line_lost_with_its_writer_is_written_again_once(client, aws, deps, clock, monkeypatch, capsys):
+    """The sweep that failed a generation dies before its log line: the next sweep writes it; later
+    sweeps find it there (a conditional put keyed by the failure's time in Postgres)."""
+    import pytest
+
+    from chalicelib import faults
+    from chalicelib.faults import InjectedFault
+
+    _, gen = create_and_generate(client)
+    purge(aws)
+    clock.advance(deps.settings.generation_budget_s + 1)
+    monkeypatch.setenv("SITEGEN_FAULTS", "once:during_log_write@generation_failed")
+    faults._fired.clear()
+    with pytest.raises(InjectedFault):
+        sweep(deps)
+    failed = client.json("GET", f"/generations/{gen['id']}")
+    assert failed["status"] == "failed"
+    assert [line["event"] for line in logs(client, gen["id"])].count("generation_failed") == 0
+    assert sweep(deps).restored == 1
+    assert '"restored": 1' in capsys.readouterr().out
+    assert sweep(deps).restored == 0
+    clock.advance(601)
+    assert sweep(deps).restored == 0  # out of the window: not even looked at
+    lines = logs(client, gen["id"])
+    assert [line["event"] for line in lines].count("generation_failed") == 1
+    assert lines[-1]["message"] == failed["error"]
