@@ -2,8 +2,8 @@
 
 SITEGEN_FAULTS is a comma-separated list of:
   after_claim               crash (InjectedFault) at that point, every time
-  after_claim@sitemap       ... only while running that phase (during_log_write@generation_failed:
-                            only while writing that generation line)
+  after_claim@sitemap       ... only while running that phase (log writes also match by event:
+                            during_log_write@generation_failed)
   once:after_claim@sitemap  ... only the first time (per process)
   exit:after_claim          the process dies there (os._exit, no cleanup)
   chaos:0.2                 each phase invocation dies (os._exit) with probability 0.2, at a random point
@@ -26,7 +26,7 @@ class InjectedFault(BaseException):
     pass
 
 
-def fault(point: str, phase: str | None = None) -> None:
+def fault(point: str, *targets: str | None) -> None:
     spec = os.environ.get("SITEGEN_FAULTS")
     if not spec:
         return
@@ -38,7 +38,7 @@ def fault(point: str, phase: str | None = None) -> None:
                 os._exit(70)
             continue
         name, _, only_phase = target.partition("@")
-        if name != point or (only_phase and only_phase != phase):
+        if name != point or (only_phase and only_phase not in targets):
             continue
         if mode == "once":
             if item in _fired:
@@ -46,4 +46,4 @@ def fault(point: str, phase: str | None = None) -> None:
             _fired.add(item)
         if mode == "exit":
             os._exit(70)
-        raise InjectedFault(f"injected fault at {point}" + (f" in phase {phase}" if phase else ""))
+        raise InjectedFault(f"injected fault at {point}" + (f" ({only_phase})" if only_phase else ""))

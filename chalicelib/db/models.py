@@ -77,6 +77,7 @@ class PhaseRun(Base):
     lease_token: Mapped[uuid.UUID | None] = mapped_column(Uuid)
     lease_expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     usage: Mapped[dict[str, Any] | None]
+    failed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))  # the last failed attempt
 
 
 class OutboxMessage(Base):

@@ -118,7 +118,7 @@ def retry_generation(deps: Deps, generation_id: str) -> GenerationPublic:
             raise Conflict("every phase already succeeded; start a new generation instead")
         for run in runs[first.position:]:
             run.status, run.attempts, run.error = PhaseStatus.PENDING, 0, None
-            run.lease_token = run.lease_expires_at = run.finished_at = None
+            run.lease_token = run.lease_expires_at = run.finished_at = run.failed_at = None
         now = deps.clock()
         gen.status, gen.error, gen.finished_at = GenerationStatus.QUEUED, None, None
         gen.current_phase, gen.updated_at = first.phase, now

@@ -68,6 +68,7 @@ class Claim:
     outputs: dict[str, BaseModel]
     config: ResolvedConfig | None
     config_error: str | None
+    last_failure: tuple[datetime, str] | None  # an earlier attempt's failure, whose line may be missing
 
 
 def run_phase(deps: Deps, command: RunPhase, remaining_ms: int) -> str:
@@ -85,6 +86,8 @@ def run_phase(deps: Deps, command: RunPhase, remaining_ms: int) -> str:
     fault("after_claim", command.phase.value)
     gid, phase = str(command.generation_id), command.phase
     log = ProgressLog(deps.logs, gid)
+    if claim.last_failure is not None:
+        _announce_retry(log, phase, *claim.last_failure)
     log.lifecycle("phase_started", claim.started_at, f"Phase {phase} started (attempt {claim.attempt})",
                   phase=phase.value, key=str(claim.attempt))
     try:
@@ -151,7 +154,9 @@ def _claim(deps: Deps, command: RunPhase, remaining_ms: int) -> Claim | AlreadyD
         s.execute(delete(OutboxMessage).where(
             OutboxMessage.generation_id == gen.id, OutboxMessage.phase == command.phase.value))
         outputs = {p.value: OUTPUT_OF[p].model_validate(runs[p.value].output) for p in earlier}
-        claim = Claim(run.id, run.lease_token, run.attempts, now, to_data(order), outputs, config, config_error)
+        last_failure = (run.failed_at, run.error) if run.failed_at and run.error else None
+        claim = Claim(run.id, run.lease_token, run.attempts, now, to_data(order), outputs, config, config_error,
+                      last_failure)
         uow.commit()
     return claim
 
@@ -245,7 +250,7 @@ def _fail(deps: Deps, command: RunPhase, claim: Claim, error: PhaseError, log: P
         run = s.get(PhaseRun, claim.run_id, with_for_update=True)
         if run is None or run.lease_token != claim.token:
             return "discarded: lease was taken over by another delivery"
-        run.error, run.lease_token, run.lease_expires_at = reason, None, None
+        run.error, run.failed_at, run.lease_token, run.lease_expires_at = reason, now, None, None
         will_retry = error.retryable and run.attempts < deps.settings.max_attempts and gen.status in ACTIVE
         if will_retry:
             retry_delay = _backoff(deps.settings.retry_base_seconds, run.attempts, error.retry_after)
@@ -261,13 +266,20 @@ def _fail(deps: Deps, command: RunPhase, claim: Claim, error: PhaseError, log: P
         uow.commit()
         failure = _failure(gen, run)
     if retry_delay is not None:
-        log.lifecycle("phase_retrying", now, f"Phase {command.phase} attempt {attempts} failed: {reason}; "
-                      f"retrying in {retry_delay}s", phase=command.phase.value, level="warning", key=str(attempts))
+        _announce_retry(log, command.phase, now, reason, f"attempt {attempts}", f"retrying in {retry_delay}s")
         outbox.send(deps, follow_up, delay_seconds=retry_delay)
         return f"retrying in {retry_delay}s: {reason}"
     assert failure is not None
     _announce_failure(log, command, failure)
     return f"failed: {reason}"
+
+
+def _announce_retry(log: ProgressLog, phase: Phase, at: datetime, reason: str, attempt: str = "an attempt",
+                    then: str = "retried") -> None:
+    """Keyed by the failure's time stored in Postgres (phase_runs.failed_at): the next claim writes it
+    again, in case the invocation that failed died before writing it."""
+    log.lifecycle("phase_retrying", at, f"Phase {phase} {attempt} failed: {reason}; {then}",
+                  phase=phase.value, level="warning")
 
 
 def _failure(gen: Generation, run: PhaseRun) -> Failure | None:

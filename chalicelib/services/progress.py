@@ -43,7 +43,7 @@ class ProgressLog:
         """Write the line unless it is there already. True when this call wrote it."""
         tag = _RANK.get(event, "4") + ".".join(part for part in (event, phase, key) if part)
         line = self._line(cursor_for(at, tag), at, level, phase, event, message)
-        fault("during_log_write", phase or event)  # generation lines: @generation_failed targets one
+        fault("during_log_write", phase, event)
         try:
             return self._store.put_once(line)
         except Exception as exc:  # the log store must never take a phase down

@@ -247,22 +247,38 @@ def failure_events(client, gid):
             if line["event"] in ("phase_failed", "generation_failed")]
 
 
+def generate_dying_once_writing(line_event, client, aws, deps, clock, monkeypatch):
+    """Run a generation as Lambda would, the process dying once as it writes that log line."""
+    from chalicelib import faults
+    from tests.support.stack import run_like_aws
+
+    monkeypatch.setenv("SITEGEN_FAULTS", f"once:during_log_write@{line_event}")
+    faults._fired.clear()
+    _, gen = create_and_generate(client)
+    stats = run_like_aws(client, aws, deps, clock)
+    assert stats["crashes"] == 1 and stats["errors"] == 0, stats  # it died there, and nothing else failed
+    return client.json("GET", f"/generations/{gen['id']}")
+
+
 def test_a_worker_that_dies_after_recording_a_failure_leaves_its_lines_to_the_redelivery(
         client, aws, deps, clock, scripted, monkeypatch):
     """Postgres says failed, the invocation dies before the log line: its message comes back and the
     duplicate writes the missing lines, once (the soak caught a failed generation without its line)."""
-    from chalicelib import faults
-    from tests.support.stack import run_like_aws
-
-    monkeypatch.setenv("SITEGEN_FAULTS", "once:during_log_write@generation_failed")
-    faults._fired.clear()
     scripted["sitemap"] = [PermanentError("the provider refused the schema")]
-    _, gen = create_and_generate(client)
-    stats = run_like_aws(client, aws, deps, clock)
-    assert stats["crashes"] == 1 and stats["errors"] == 0, stats  # died writing generation_failed
-    failed = client.json("GET", f"/generations/{gen['id']}")
+    failed = generate_dying_once_writing("generation_failed", client, aws, deps, clock, monkeypatch)
     assert failed["status"] == "failed" and "the provider refused the schema" in failed["error"]
-    assert failure_events(client, gen["id"]) == [("phase_failed", "sitemap"), ("generation_failed", None)]
-    [line] = [x for x in logs(client, gen["id"]) if x["event"] == "generation_failed"]
+    assert failure_events(client, failed["id"]) == [("phase_failed", "sitemap"), ("generation_failed", None)]
+    [line] = [x for x in logs(client, failed["id"]) if x["event"] == "generation_failed"]
     assert line["message"] == failed["error"] and line["level"] == "error"
-    assert phase_rows(deps, gen["id"])["sitemap"][:2] == ("failed", 1)  # the duplicate ran nothing
+    assert phase_rows(deps, failed["id"])["sitemap"][:2] == ("failed", 1)  # the duplicate ran nothing
+
+
+def test_a_worker_that_dies_before_its_retry_line_leaves_it_to_the_next_attempt(
+        client, aws, deps, clock, scripted, monkeypatch):
+    scripted["content"] = [RetryableError("provider said 503")]
+    done = generate_dying_once_writing("phase_retrying", client, aws, deps, clock, monkeypatch)
+    assert done["status"] == "succeeded" and done["phases"][2]["attempts"] == 2
+    content = [(line["event"], line["message"]) for line in logs(client, done["id"])
+               if line["phase"] == "content" and line["event"]]
+    assert [event for event, _ in content] == ["phase_started", "phase_retrying", "phase_started", "phase_succeeded"]
+    assert "provider said 503" in content[1][1] and content[1][1].endswith("retried")  # written by attempt 2

@@ -1,0 +1,20 @@
+"""phase_runs: when the last attempt failed, so a lost phase_retrying line can be written again
+
+Revision ID: 0004
+Revises: 0003
+"""
+from alembic import op
+import sqlalchemy as sa
+
+revision = "0004"
+down_revision = "0003"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    op.add_column("phase_runs", sa.Column("failed_at", sa.DateTime(timezone=True), nullable=True))
+
+
+def downgrade() -> None:
+    op.drop_column("phase_runs", "failed_at")
