@@ -50,8 +50,9 @@ class PhaseQueue(Protocol):
 
     def stats(self) -> QueueStats: ...
 
-    def depth(self) -> int:
-        """Messages on the generation queue: visible, in flight and delayed."""
+    def waiting(self) -> int:
+        """Messages on the generation queue not delivered yet: visible and delayed (not those in flight,
+        whose outbox rows a claim has mostly deleted already)."""
 
 
 class SiteStore(Protocol):

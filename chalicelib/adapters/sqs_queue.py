@@ -40,8 +40,9 @@ class SqsPhaseQueue:
         )["Attributes"]
         return {k: int(v) for k, v in attrs.items()}
 
-    def depth(self) -> int:
-        return sum(self._counts(self._queue_url).values())
+    def waiting(self) -> int:
+        counts = self._counts(self._queue_url)
+        return counts.get("ApproximateNumberOfMessages", 0) + counts.get("ApproximateNumberOfMessagesDelayed", 0)
 
     def stats(self) -> QueueStats:
         main = self._counts(self._queue_url)

@@ -46,6 +46,8 @@ class Generation(Base):
             postgresql_where=text("status IN ('queued', 'running')"),
         ),
         Index("ix_generations_active", "status", postgresql_where=text("status IN ('queued', 'running')")),
+        Index("ix_generations_failure_unlogged", "finished_at",
+              postgresql_where=text("status = 'failed' AND failure_logged_at IS NULL")),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
@@ -58,6 +60,8 @@ class Generation(Base):
     created_at: Mapped[datetime] = _now_column()
     updated_at: Mapped[datetime] = _now_column()
     finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    budget_from: Mapped[datetime] = _now_column()  # the total time budget counts from here (a resend resets it)
+    failure_logged_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))  # its line is written
 
 
 class PhaseRun(Base):
@@ -77,7 +81,8 @@ class PhaseRun(Base):
     lease_token: Mapped[uuid.UUID | None] = mapped_column(Uuid)
     lease_expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     usage: Mapped[dict[str, Any] | None]
-    failed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))  # the last failed attempt
+    failed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))  # the last failed attempt:
+    failed_attempt: Mapped[int | None] = mapped_column(Integer)  # when, and which
 
 
 class OutboxMessage(Base):

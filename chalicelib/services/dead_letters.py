@@ -12,7 +12,7 @@ import sys
 import uuid
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.dialects.postgresql import insert
 
 from chalicelib.bootstrap import Deps
@@ -41,10 +41,13 @@ def handle_dead_letter(deps: Deps, message_id: str, body: str, reason: str | Non
         failed_at = None
         with deps.uow() as uow:
             s = uow.session
-            s.execute(insert(DeadLetter).values(message_id=message_id, body=body, reason=reason[:2000],
-                                                generation_id=gid, phase=phase).on_conflict_do_nothing())
+            first_time = s.scalar(insert(DeadLetter).values(
+                message_id=message_id, body=body, reason=reason[:2000], generation_id=gid, phase=phase,
+            ).on_conflict_do_nothing().returning(DeadLetter.message_id)) is not None
             gen = s.get(Generation, gid, with_for_update=True) if gid else None
-            if gen is not None and gen.status in ACTIVE:
+            # The same dead letter again (its handler died after the commit) must not fail a generation
+            # that was resent since.
+            if gen is not None and gen.status in ACTIVE and first_time:
                 gen.status, gen.finished_at, gen.updated_at = GenerationStatus.FAILED, now, now
                 gen.error = reason
             if gen is not None and gen.status == GenerationStatus.FAILED and gen.error == reason:
@@ -65,7 +68,9 @@ def handle_dead_letter(deps: Deps, message_id: str, body: str, reason: str | Non
 
 
 def redrive(deps: Deps) -> RedrivePublic:
-    """Send archived dead letters back. A generation the dead letter had failed is resumed (Resend)."""
+    """Send archived dead letters back. A generation the dead letter had failed is resumed (Resend).
+    A letter that cannot be handled now (the database or SQS failing) is kept for the next redrive."""
+    from chalicelib.domain.errors import Conflict
     from chalicelib.services.generations import retry_generation
 
     with deps.uow() as uow:
@@ -73,27 +78,39 @@ def redrive(deps: Deps) -> RedrivePublic:
                                         .with_for_update(skip_locked=True).limit(500)))
         now = deps.clock()
         for row in rows:
-            row.redriven_at = now
+            row.redriven_at = now  # claimed: a concurrent redrive skips them
         uow.commit()
-    resumed, sent, skipped = set(), 0, 0
+    resumed: set[uuid.UUID] = set()
+    sent = skipped = 0
+    kept: list[int] = []
     for row in rows:
         try:
             command = RunPhase.model_validate_json(row.body)
         except ValueError:
             skipped += 1  # malformed: sending it back would only bring it here again
             continue
+        try:
+            with deps.uow() as uow:
+                status = uow.session.scalar(select(Generation.status).where(Generation.id == command.generation_id))
+            if status == GenerationStatus.FAILED and command.generation_id not in resumed:
+                retry_generation(deps, str(command.generation_id))
+                resumed.add(command.generation_id)
+            elif status in [s.value for s in ACTIVE]:
+                deps.queue.send(command.body())
+                sent += 1
+            else:
+                skipped += 1
+        except Conflict:
+            skipped += 1  # the order has moved on: another generation of it is active
+        except Exception as exc:  # noqa: BLE001 - kept for the next redrive, said in the log and the answer
+            _say("error", "dead letter not redriven; kept", error=type(exc).__name__, dead_letter_id=row.id)
+            kept.append(row.id)
+    if kept:
         with deps.uow() as uow:
-            status = uow.session.scalar(select(Generation.status).where(Generation.id == command.generation_id))
-        if status == GenerationStatus.FAILED and command.generation_id not in resumed:
-            retry_generation(deps, str(command.generation_id))
-            resumed.add(command.generation_id)
-        elif status in [s.value for s in ACTIVE]:
-            deps.queue.send(command.body())
-            sent += 1
-        else:
-            skipped += 1
-    return RedrivePublic(redriven=len(rows) - skipped, resumed_generations=sorted(str(g) for g in resumed),
-                         sent=sent, skipped=skipped)
+            uow.session.execute(update(DeadLetter).where(DeadLetter.id.in_(kept)).values(redriven_at=None))
+            uow.commit()
+    return RedrivePublic(redriven=len(rows) - skipped - len(kept), resumed_generations=sorted(str(g) for g in resumed),
+                         sent=sent, skipped=skipped, kept=len(kept))
 
 
 def pending_count(deps: Deps) -> int:

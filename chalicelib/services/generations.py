@@ -118,16 +118,18 @@ def retry_generation(deps: Deps, generation_id: str) -> GenerationPublic:
             raise Conflict("every phase already succeeded; start a new generation instead")
         for run in runs[first.position:]:
             run.status, run.attempts, run.error = PhaseStatus.PENDING, 0, None
-            run.lease_token = run.lease_expires_at = run.finished_at = run.failed_at = None
+            run.lease_token = run.lease_expires_at = run.finished_at = run.failed_at = run.failed_attempt = None
         now = deps.clock()
         gen.status, gen.error, gen.finished_at = GenerationStatus.QUEUED, None, None
-        gen.current_phase, gen.updated_at = first.phase, now
-        command = outbox.add(s, gid, Phase(first.phase))
+        gen.current_phase, gen.updated_at, gen.budget_from, gen.failure_logged_at = first.phase, now, now, None
+        order_id = gen.order_id
         try:
-            s.flush()
+            s.flush()  # the one-active-generation-per-order index speaks here
         except IntegrityError:
+            s.rollback()
             raise Conflict("this order already has an active generation",
-                           active_generation_id=_active_id(deps, gen.order_id)) from None
+                           active_generation_id=_active_id(deps, order_id)) from None
+        command = outbox.add(s, gid, Phase(first.phase))
         public = to_public(gen, runs)
         uow.commit()
     ProgressLog(deps.logs, str(gid)).lifecycle(

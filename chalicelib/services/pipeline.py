@@ -68,7 +68,7 @@ class Claim:
     outputs: dict[str, BaseModel]
     config: ResolvedConfig | None
     config_error: str | None
-    last_failure: tuple[datetime, str] | None  # an earlier attempt's failure, whose line may be missing
+    last_failure: tuple[datetime, int, str] | None  # an earlier attempt's failure, whose line may be missing
 
 
 def run_phase(deps: Deps, command: RunPhase, remaining_ms: int) -> str:
@@ -154,7 +154,8 @@ def _claim(deps: Deps, command: RunPhase, remaining_ms: int) -> Claim | AlreadyD
         s.execute(delete(OutboxMessage).where(
             OutboxMessage.generation_id == gen.id, OutboxMessage.phase == command.phase.value))
         outputs = {p.value: OUTPUT_OF[p].model_validate(runs[p.value].output) for p in earlier}
-        last_failure = (run.failed_at, run.error) if run.failed_at and run.error else None
+        last_failure = (run.failed_at, run.failed_attempt, run.error) \
+            if run.failed_at and run.failed_attempt and run.error else None
         claim = Claim(run.id, run.lease_token, run.attempts, now, to_data(order), outputs, config, config_error,
                       last_failure)
         uow.commit()
@@ -214,8 +215,8 @@ def _complete(deps: Deps, command: RunPhase, claim: Claim, output: BaseModel, us
         if not updated:
             return "discarded: lease was taken over by another delivery"
         nxt = next_phase(command.phase)
-        if gen.status == GenerationStatus.CANCELLED:
-            pass
+        if gen.status not in ACTIVE:
+            pass  # cancelled, or failed meanwhile (time budget, dead letter): the output is kept, nothing else
         elif nxt is not None:
             follow_up = outbox.add(s, gen.id, nxt)
         else:
@@ -250,7 +251,8 @@ def _fail(deps: Deps, command: RunPhase, claim: Claim, error: PhaseError, log: P
         run = s.get(PhaseRun, claim.run_id, with_for_update=True)
         if run is None or run.lease_token != claim.token:
             return "discarded: lease was taken over by another delivery"
-        run.error, run.failed_at, run.lease_token, run.lease_expires_at = reason, now, None, None
+        run.error, run.failed_at, run.failed_attempt = reason, now, run.attempts
+        run.lease_token, run.lease_expires_at = None, None
         will_retry = error.retryable and run.attempts < deps.settings.max_attempts and gen.status in ACTIVE
         if will_retry:
             retry_delay = _backoff(deps.settings.retry_base_seconds, run.attempts, error.retry_after)
@@ -266,7 +268,7 @@ def _fail(deps: Deps, command: RunPhase, claim: Claim, error: PhaseError, log: P
         uow.commit()
         failure = _failure(gen, run)
     if retry_delay is not None:
-        _announce_retry(log, command.phase, now, reason, f"attempt {attempts}", f"retrying in {retry_delay}s")
+        _announce_retry(log, command.phase, now, attempts, reason, f"retrying in {retry_delay}s")
         outbox.send(deps, follow_up, delay_seconds=retry_delay)
         return f"retrying in {retry_delay}s: {reason}"
     assert failure is not None
@@ -274,12 +276,12 @@ def _fail(deps: Deps, command: RunPhase, claim: Claim, error: PhaseError, log: P
     return f"failed: {reason}"
 
 
-def _announce_retry(log: ProgressLog, phase: Phase, at: datetime, reason: str, attempt: str = "an attempt",
+def _announce_retry(log: ProgressLog, phase: Phase, at: datetime, attempt: int, reason: str,
                     then: str = "retried") -> None:
-    """Keyed by the failure's time stored in Postgres (phase_runs.failed_at): the next claim writes it
-    again, in case the invocation that failed died before writing it."""
-    log.lifecycle("phase_retrying", at, f"Phase {phase} {attempt} failed: {reason}; {then}",
-                  phase=phase.value, level="warning")
+    """Keyed by the failure's time and attempt stored in Postgres (phase_runs.failed_at, failed_attempt):
+    the next claim writes it again, in case the invocation that failed died before writing it."""
+    log.lifecycle("phase_retrying", at, f"Phase {phase} attempt {attempt} failed: {reason}; {then}",
+                  phase=phase.value, level="warning", key=str(attempt))
 
 
 def _failure(gen: Generation, run: PhaseRun) -> Failure | None:

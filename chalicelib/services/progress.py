@@ -39,8 +39,9 @@ class ProgressLog:
         self._buffer: list[LogLine] = []
 
     def lifecycle(self, event: str, at: datetime, message: str, *, phase: str | None = None,
-                  level: str = "info", key: str = "") -> bool:
-        """Write the line unless it is there already. True when this call wrote it."""
+                  level: str = "info", key: str = "") -> bool | None:
+        """Write the line unless it is there already: True when this call wrote it, False when it was
+        there, None when the store failed (the line went to stdout)."""
         tag = _RANK.get(event, "4") + ".".join(part for part in (event, phase, key) if part)
         line = self._line(cursor_for(at, tag), at, level, phase, event, message)
         fault("during_log_write", phase, event)
@@ -48,9 +49,9 @@ class ProgressLog:
             return self._store.put_once(line)
         except Exception as exc:  # the log store must never take a phase down
             _fallback([line], exc)
-            return False
+            return None
 
-    def generation_failed(self, at: datetime, reason: str) -> bool:
+    def generation_failed(self, at: datetime, reason: str) -> bool | None:
         """The one line that says a generation failed, whoever failed it. Its key comes from the
         failure's time stored in Postgres only, so anyone can write it again if it went missing."""
         return self.lifecycle("generation_failed", at, reason, level="error")

@@ -1,12 +1,12 @@
 """Runs every minute: republish outbox rows nobody claimed, re-enqueue phases whose lease expired,
 fail generations over their total time budget, drop the outbox rows of generations that ended, write
-again the failure lines of lately failed generations that are missing. Logs what it did."""
+the failure lines that are missing. Logs what it did."""
 from __future__ import annotations
 
 import json
 import sys
 from dataclasses import asdict, dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from sqlalchemy import delete, func, select, update
 
@@ -28,15 +28,14 @@ class SweepReport:
     timed_out: int = 0
     backlog: int = 0  # messages on the queue when due rows were left alone (they are likely among them)
     cleared: int = 0  # outbox rows left behind by generations that had ended
-    restored: int = 0  # generation_failed lines that were missing (whoever failed it died before writing)
+    restored: int = 0  # generation_failed lines that were missing (whoever failed it died or the store was down)
 
 
-def sweep(deps: Deps, republish_after_s: int = 60, budget_s: int | None = None, limit: int = 500,
-          restore_window_s: int = 600) -> SweepReport:
+def sweep(deps: Deps, republish_after_s: int = 60, budget_s: int | None = None, limit: int = 500) -> SweepReport:
     now = deps.clock()
     budget_s = budget_s or deps.settings.generation_budget_s
     report = SweepReport()
-    queued = _queue_depth(deps)  # before the transaction: no network wait while rows are locked
+    queued = _waiting(deps)  # before the transaction: no network wait while rows are locked
     with deps.uow() as uow:
         s = uow.session
         # 1. Phases whose lease expired while the generation is still active: claimable again. SQS brings
@@ -48,14 +47,14 @@ def sweep(deps: Deps, republish_after_s: int = 60, budget_s: int | None = None, 
             select(PhaseRun.generation_id, PhaseRun.phase).join(Generation, Generation.id == PhaseRun.generation_id)
             .where(PhaseRun.status == PhaseStatus.RUNNING, PhaseRun.lease_expires_at < now,
                    Generation.status.in_(ACTIVE_NAMES)).limit(limit)
-            .with_for_update(of=PhaseRun, skip_locked=True)
+            .with_for_update(of=[PhaseRun, Generation], skip_locked=True)  # a claim locks the generation first
         ).all()
         for gid, phase in expired:
             outbox.add_if_missing(s, gid, Phase(phase))
         report.expired_leases = len(expired)
         # 2. Generations over the total time budget.
         late = list(s.scalars(select(Generation).where(
-            Generation.status.in_(ACTIVE_NAMES), Generation.created_at < now - timedelta(seconds=budget_s)
+            Generation.status.in_(ACTIVE_NAMES), Generation.budget_from < now - timedelta(seconds=budget_s)
         ).with_for_update(skip_locked=True).limit(limit)))
         for gen in late:
             gen.status, gen.finished_at, gen.updated_at = GenerationStatus.FAILED, now, now
@@ -85,27 +84,43 @@ def sweep(deps: Deps, republish_after_s: int = 60, budget_s: int | None = None, 
             s.execute(update(OutboxMessage).where(OutboxMessage.id.in_([r.id for r in rows]))
                       .values(published_at=now, republish_count=OutboxMessage.republish_count + 1))
         uow.commit()
+    report.republished = sum(outbox.send(deps, c) for c in commands)  # first: log lines may be slow
     for gen in late:
-        ProgressLog(deps.logs, str(gen.id)).generation_failed(now, gen.error or "")
-    report.restored = _restore_failure_lines(deps, now - timedelta(seconds=restore_window_s))
-    report.republished = sum(outbox.send(deps, c) for c in commands)
+        if ProgressLog(deps.logs, str(gen.id)).generation_failed(now, gen.error or "") is None:
+            break  # the log store is down: rule 5 writes them when it is back
+    report.restored = _write_missing_failure_lines(deps, limit)
     if any(asdict(report).values()):
         print(json.dumps({"level": "info", "message": "sweeper", **asdict(report)}), file=sys.stdout, flush=True)
     return report
 
 
-def _restore_failure_lines(deps: Deps, since: datetime) -> int:
-    """5. Every generation that failed lately gets its generation_failed line written again, once:
-    the line's key comes from Postgres alone, so an existing line refuses the write (a conditional put)."""
+def _write_missing_failure_lines(deps: Deps, limit: int) -> int:
+    """5. A failed generation's line is written by whoever failed it, after its commit; a crash or a log
+    store outage there loses it. Until a sweep has seen the line in the store, it writes it again
+    (a conditional put keyed by the failure's time: an existing line refuses it). Returns how many
+    were missing."""
     with deps.uow() as uow:
         failed = uow.session.execute(select(Generation.id, Generation.finished_at, Generation.error).where(
-            Generation.status == GenerationStatus.FAILED, Generation.finished_at >= since)).all()
-    return sum(ProgressLog(deps.logs, str(gid)).generation_failed(at, error or "") for gid, at, error in failed)
+            Generation.status == GenerationStatus.FAILED, Generation.failure_logged_at.is_(None),
+            Generation.finished_at.is_not(None)).order_by(Generation.finished_at).limit(limit)).all()
+    written, seen = 0, []
+    for gid, at, error in failed:
+        result = ProgressLog(deps.logs, str(gid)).generation_failed(at, error or "")
+        if result is None:
+            break  # the store is down: one timeout per sweep, not one per generation
+        written += result
+        seen.append(gid)
+    if seen:
+        with deps.uow() as uow:
+            uow.session.execute(update(Generation).where(Generation.id.in_(seen))
+                                .values(failure_logged_at=deps.clock()))
+            uow.commit()
+    return written
 
 
-def _queue_depth(deps: Deps) -> int:
+def _waiting(deps: Deps) -> int:
     try:
-        return deps.queue.depth()
+        return deps.queue.waiting()
     except Exception:  # SQS unreachable: assume nothing is queued (the republish will say if it fails)
         return 0
 

@@ -1,9 +1,11 @@
-"""Fixtures for the failure tests: a clock that can jump, and a count of stored phase outputs."""
+"""Fixtures for the failure tests: a clock that can jump, a count of stored phase outputs, and the
+offline AI provider with scripted failures."""
 from __future__ import annotations
 
 import pytest
 from sqlalchemy import text
 
+from chalicelib.ai.template import TemplateProvider
 from infra.soak import COUNT_OUTPUT_WRITES, DROP_WRITE_COUNTER
 from tests.support.stack import FakeClock
 
@@ -27,3 +29,27 @@ def output_writes(deps):
     yield counts
     with deps.engine.begin() as conn:
         conn.execute(text(DROP_WRITE_COUNTER))
+
+
+class ScriptedProvider(TemplateProvider):
+    """The real offline provider, with scripted failures or edits for chosen phases."""
+
+    script: dict[str, list] = {}
+
+    def generate(self, request):
+        actions = self.script.get(request.phase.value)
+        if actions:
+            action = actions.pop(0)
+            if isinstance(action, Exception):
+                raise action
+            if callable(action):
+                return action(request, super().generate(request))
+        return super().generate(request)
+
+
+@pytest.fixture()
+def scripted(deps):
+    ScriptedProvider.script = {}
+    deps.provider_override = ScriptedProvider
+    yield ScriptedProvider.script
+    deps.provider_override = None

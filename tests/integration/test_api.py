@@ -130,6 +130,11 @@ def test_retry_and_cancel_conflicts(client):
     cancelled = client.json("POST", f"/generations/{gen['id']}/cancel", expect=202)
     assert cancelled["status"] == "cancelled"
     assert client.json("POST", f"/generations/{gen['id']}/cancel", expect=409)["code"] == "conflict"
+    newer = client.json("POST", f"/orders/{order['id']}/generations", expect=202)
+    # resending the old one while a newer one runs: the one-active-per-order index answers, not a 500
+    conflict = client.json("POST", f"/generations/{gen['id']}/retry", expect=409)
+    assert conflict["code"] == "conflict" and newer["id"] in json.dumps(conflict)
+    assert client.json("GET", f"/generations/{gen['id']}")["status"] == "cancelled"
 
 
 def test_log_cursor_is_always_usable(client):

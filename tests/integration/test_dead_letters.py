@@ -9,6 +9,17 @@ from tests.integration.test_generation_flow import create_and_generate
 from tests.support.stack import dead_letters, drain, logs
 
 
+def poisoned(client, aws, order=None):
+    """A generation whose first message dies five times in a row: SQS moves it to the dead-letter queue."""
+    _, gen = create_and_generate(client, order) if order else create_and_generate(client)
+    url = aws.resources.queue_url
+    for _ in range(5):  # maxReceiveCount in infra/template.yaml
+        [message] = receive(aws.sqs, url, 0)
+        aws.sqs.change_message_visibility(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"], VisibilityTimeout=0)
+    assert receive(aws.sqs, url, 0) == []  # SQS moved it to the dead-letter queue
+    return gen
+
+
 def handle_dead_letters(client, aws) -> int:
     url = aws.resources.dlq_url
     arn = aws.sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
@@ -76,12 +87,7 @@ def test_a_dead_letter_handler_that_dies_before_its_line_writes_it_when_the_lett
     from chalicelib import faults
     from chalicelib.faults import InjectedFault
 
-    _, gen = create_and_generate(client)
-    url = aws.resources.queue_url
-    for _ in range(5):
-        [message] = receive(aws.sqs, url, 0)
-        aws.sqs.change_message_visibility(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"], VisibilityTimeout=0)
-    assert receive(aws.sqs, url, 0) == []  # SQS moved it to the dead-letter queue
+    gen = poisoned(client, aws)
     monkeypatch.setenv("SITEGEN_FAULTS", "once:during_log_write@generation_failed")
     faults._fired.clear()
     dlq = aws.resources.dlq_url
@@ -102,3 +108,47 @@ def test_a_dead_letter_handler_that_dies_before_its_line_writes_it_when_the_lett
     assert [line["event"] for line in lines].count("generation_failed") == 1
     assert lines[-1]["message"] == "gave up after 5 deliveries of phase brief"
     assert client.json("GET", "/queue")["dead_letter"] == 1  # archived once
+
+
+def test_a_dead_letter_delivered_again_after_a_resend_leaves_the_generation_alone(client, aws):
+    gen = poisoned(client, aws)
+    dlq = aws.resources.dlq_url
+    arn = aws.sqs.get_queue_attributes(QueueUrl=dlq, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    [letter] = receive(aws.sqs, dlq, 0)
+    client.client.lambda_.invoke("on_dead_letter", sqs_event([letter], arn))  # its delete is lost
+    assert client.json("GET", f"/generations/{gen['id']}")["status"] == "failed"
+    client.json("POST", f"/generations/{gen['id']}/retry", expect=202)  # the user resends it
+    client.client.lambda_.invoke("on_dead_letter", sqs_event([letter], arn))  # the same letter again
+    assert client.json("GET", f"/generations/{gen['id']}")["status"] == "queued"
+    drain(client, aws)
+    assert client.json("GET", f"/generations/{gen['id']}")["status"] == "succeeded"
+
+
+def test_redrive_goes_on_past_a_letter_it_cannot_resend_and_keeps_those_it_cannot_send(client, aws, deps,
+                                                                                      monkeypatch):
+    import boto3
+    from botocore.config import Config
+
+    from chalicelib.adapters.sqs_queue import SqsPhaseQueue
+    from infra.local import free_port
+    from tests.integration.test_generation_flow import ORDER
+
+    moved_on = poisoned(client, aws)
+    other = poisoned(client, aws, {**ORDER, "business_name": "Second Customer"})
+    resent = poisoned(client, aws, {**ORDER, "business_name": "Third Customer"})
+    assert handle_dead_letters(client, aws) == 3
+    client.json("POST", f"/orders/{moved_on['order_id']}/generations", expect=202)  # a newer generation runs
+    client.json("POST", f"/generations/{resent['id']}/retry", expect=202)  # active again: its letter is sent
+
+    dead = boto3.client("sqs", region_name="us-east-1", endpoint_url=f"http://127.0.0.1:{free_port()}",
+                        config=Config(connect_timeout=0.5, retries={"max_attempts": 1}))
+    with monkeypatch.context() as outage:  # SQS unreachable during the redrive
+        outage.setitem(deps.__dict__, "queue", SqsPhaseQueue(dead, aws.resources.queue_url, aws.resources.dlq_url))
+        result = client.json("POST", "/queue/dead-letter/redrive")
+    assert result["resumed_generations"] == [other["id"]]  # resumed; its send waits in the outbox
+    assert (result["skipped"], result["kept"], result["sent"], result["redriven"]) == (1, 1, 0, 1), result
+    assert client.json("GET", "/queue")["dead_letter"] == 1  # the kept one is still pending
+
+    again = client.json("POST", "/queue/dead-letter/redrive")
+    assert (again["sent"], again["kept"], again["redriven"]) == (1, 0, 1), again
+    assert client.json("GET", "/queue")["dead_letter"] == 0

@@ -17,7 +17,6 @@ from infra.local import free_port
 from tests.ai.conftest import FakeProvider, Scripted
 from tests.ai.helpers import openai_reply
 from tests.integration.test_generation_flow import create_and_generate
-from tests.integration.test_pipeline import ScriptedProvider, scripted  # noqa: F401 (fixture)
 from tests.support.stack import drain, logs, run_like_aws
 
 PHASES = ["brief", "sitemap", "content", "code", "review", "publish"]

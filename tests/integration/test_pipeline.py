@@ -7,7 +7,6 @@ import uuid
 import pytest
 from sqlalchemy import select, text
 
-from chalicelib.ai.template import TemplateProvider
 from chalicelib.db.models import PhaseRun
 from chalicelib.domain.errors import PermanentError, RetryableError
 from chalicelib.phases.schemas import SiteFiles
@@ -16,30 +15,6 @@ from tests.integration.test_generation_flow import ORDER, create_and_generate
 from tests.support.stack import dead_letters, drain, logs
 
 PHASES = ["brief", "sitemap", "content", "code", "review", "publish"]
-
-
-class ScriptedProvider(TemplateProvider):
-    """The real offline provider, with scripted failures or edits for chosen phases."""
-
-    script: dict[str, list] = {}
-
-    def generate(self, request):
-        actions = self.script.get(request.phase.value)
-        if actions:
-            action = actions.pop(0)
-            if isinstance(action, Exception):
-                raise action
-            if callable(action):
-                return action(request, super().generate(request))
-        return super().generate(request)
-
-
-@pytest.fixture()
-def scripted(deps):
-    ScriptedProvider.script = {}
-    deps.provider_override = ScriptedProvider
-    yield ScriptedProvider.script
-    deps.provider_override = None
 
 
 def phase_rows(deps, gid):
