@@ -108,6 +108,10 @@ def endpoint(view: Callable[..., Response]) -> Callable[..., Response]:
             extra = {k: v for k, v in exc.details.items() if k != "field"}
             return error(STATUS.get(type(exc), 400), exc.code, exc.message, details, **extra)
         except Exception as exc:
+            if _sqlstate(exc).startswith("23"):  # a constraint another request's change made true meanwhile
+                _report(exc)
+                return error(409, "conflict", "another request changed the same data meanwhile; read it again "
+                             "and retry")
             if _unavailable(exc):  # an outage: worth retrying. A database error from a bug is a 500.
                 _report(exc)
                 return error(503, "dependency_unavailable", "a backing service is unavailable; try again shortly")
@@ -122,12 +126,19 @@ def endpoint(view: Callable[..., Response]) -> Callable[..., Response]:
 OUTAGE_SQLSTATES = ("08", "53", "57P", "58")
 
 
+def _sqlstate(exc: Exception) -> str:
+    """The server's SQLSTATE of a database error (pg8000 puts the server's fields in a dict), or ""."""
+    if not isinstance(exc, DBAPIError):
+        return ""
+    detail = exc.orig.args[0] if exc.orig is not None and exc.orig.args else None
+    return str(detail.get("C", "")) if isinstance(detail, dict) else ""
+
+
 def _unavailable(exc: Exception) -> bool:
     if isinstance(exc, (ConnectionError, TimeoutError)):  # e.g. a socket reset under the driver
         return True
     if isinstance(exc, DBAPIError):
-        detail = exc.orig.args[0] if exc.orig is not None and exc.orig.args else None
-        code = str(detail.get("C", "")) if isinstance(detail, dict) else ""
+        code = _sqlstate(exc)
         return (isinstance(exc, (OperationalError, InterfaceError)) or exc.connection_invalidated
                 or exc.statement is None  # failed while connecting (e.g. "not accepting connections")
                 or code.startswith(OUTAGE_SQLSTATES))

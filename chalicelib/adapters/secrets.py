@@ -1,4 +1,5 @@
-"""AI provider API keys in AWS Secrets Manager, one secret per config: `{prefix}{config_id}`.
+"""AI provider API keys in AWS Secrets Manager: `{prefix}{config_id}`, and `{prefix}{config_id}-{n}`
+for each key a change sets (the config points at the new one only when the change commits).
 
 Postgres keeps only the returned ref (the secret's name) and the key's last characters.
 Removing a key schedules the secret for deletion (7-day recovery window, unreadable meanwhile);
@@ -25,17 +26,22 @@ class SecretsManagerStore:
     def ref_for(self, config_id: str) -> str:
         return f"{self._prefix}{config_id}"
 
-    def put(self, config_id: str, api_key: str) -> str:
-        """Create or overwrite the config's secret (restoring it if it was scheduled for deletion)."""
-        ref = self.ref_for(str(config_id))
+    def put(self, name: str, api_key: str) -> str:
+        """Create or overwrite the secret `{prefix}{name}` (restoring it if it was scheduled for deletion)."""
+        ref = self.ref_for(name)
         try:
             info = self._client.describe_secret(SecretId=ref)
         except ClientError as exc:
             if _code(exc) != "ResourceNotFoundException":
                 raise
-            self._client.create_secret(Name=ref, SecretString=api_key,
-                                       Description="sitegen AI provider API key (managed by sitegen)")
-            return ref
+            try:
+                self._client.create_secret(Name=ref, SecretString=api_key,
+                                           Description="sitegen AI provider API key (managed by sitegen)")
+                return ref
+            except ClientError as again:  # created meanwhile by a concurrent request: overwrite it
+                if _code(again) != "ResourceExistsException":
+                    raise
+                info = {}
         if info.get("DeletedDate"):
             self._client.restore_secret(SecretId=ref)
         self._client.put_secret_value(SecretId=ref, SecretString=api_key)

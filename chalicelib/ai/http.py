@@ -99,6 +99,9 @@ def post_json(url: str, headers: dict[str, str], body: dict[str, Any], connect_t
         raise RetryableError(f"no response from {host} within {read_timeout:g}s (read timeout)") from None
     except urllib3.exceptions.HTTPError as exc:
         raise RetryableError(f"connection to {host} failed ({type(exc).__name__})") from None
+    except ValueError:  # e.g. a header value with a line break; its text would carry the key
+        raise PermanentError(f"the request to {host} could not be sent: a header value is invalid "
+                             "(check the API key for spaces or line breaks)") from None
     response_headers = {k.lower(): v for k, v in response.headers.items()}
     raw = response.data
     try:

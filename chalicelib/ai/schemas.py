@@ -2,9 +2,10 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+import re
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, SecretStr, field_validator
 
 from chalicelib.ai.doctor import Finding
 from chalicelib.ai.registry import KNOWN_PROVIDERS, unknown_provider_message
@@ -28,6 +29,22 @@ def _provider(value: str) -> str:
     return name
 
 
+_KEY_CHARS = re.compile(r"[\x21-\x7e]+")
+
+
+def _clean_key(value: Any) -> Any:
+    """Pasted keys often carry a line break: trimmed. Anything else that is not a printable ASCII
+    character would break the request header (and land in an error message): refused, unechoed."""
+    if isinstance(value, str):
+        value = value.strip()
+        if not _KEY_CHARS.fullmatch(value):
+            raise ValueError("must be printable ASCII characters without spaces or line breaks")
+    return value
+
+
+ApiKey = Annotated[SecretStr, BeforeValidator(_clean_key)]
+
+
 class AIConfigCreate(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, hide_input_in_errors=True)
 
@@ -37,7 +54,7 @@ class AIConfigCreate(BaseModel):
     model: str | None = Field(default=None, min_length=1, max_length=200)
     base_url: str | None = Field(default=None, max_length=500, pattern=URL_PATTERN)
     account_id: str | None = Field(default=None, min_length=1, max_length=100, pattern=ACCOUNT_PATTERN)
-    api_key: SecretStr | None = Field(default=None, min_length=1, max_length=4096)
+    api_key: ApiKey | None = Field(default=None, min_length=1, max_length=4096)
     enabled: bool = True
     params: AIParams = Field(default_factory=AIParams)
 
@@ -58,7 +75,7 @@ class AIConfigUpdate(BaseModel):
     model: str | None = Field(default=None, min_length=1, max_length=200)
     base_url: str | None = Field(default=None, max_length=500, pattern=URL_PATTERN)
     account_id: str | None = Field(default=None, min_length=1, max_length=100, pattern=ACCOUNT_PATTERN)
-    api_key: SecretStr | None = Field(default=None, min_length=1, max_length=4096)
+    api_key: ApiKey | None = Field(default=None, min_length=1, max_length=4096)
     enabled: bool | None = None
     params: AIParams | None = None
 

@@ -132,35 +132,41 @@ def update_config(deps: Deps, config_id: str, command: AIConfigUpdate) -> AIConf
         _require_settings(**merged)
         if "name" in changes and _name_taken(uow.session, changes["name"], row.id):
             raise Conflict(f"an AI config named {changes['name']!r} already exists")
-        if "provider" in changes and needs_key(merged["provider"]) and not (row.secret_ref or command.api_key):
+        will_have_key = command.api_key is not None if "api_key" in sent else bool(row.secret_ref)
+        if needs_key(merged["provider"]) and not will_have_key:
             raise InvalidInput(f"provider {merged['provider']!r} needs an api_key", field="api_key")
-        cid, old_ref = row.id, row.secret_ref
+        cid = row.id
     key = command.api_key.get_secret_value() if command.api_key else None
-    new_ref = old_ref
-    if "api_key" in sent:  # the store first: a failure here changes nothing, and a retry is safe
-        if key is not None:
-            new_ref = deps.secrets.put(str(cid), key)
-        elif old_ref:
-            deps.secrets.delete(old_ref)
-            new_ref = None
-    with deps.uow() as uow:
-        row = _load(uow.session, config_id, lock=True)
-        for field, value in changes.items():
-            setattr(row, field, value)
-        if command.params is not None:
-            params = dict(row.params or {})
-            for name in command.params.model_fields_set:
-                params[name] = getattr(command.params, name)
-            row.params = {k: v for k, v in params.items() if v is not None}  # null removes a parameter
-        if "api_key" in sent:
-            row.secret_ref, row.api_key_last4 = new_ref, _last_chars(key) if key else None
-        row.updated_at = deps.clock()
-        try:
-            uow.session.flush()
-        except IntegrityError:
-            raise Conflict(f"an AI config named {changes.get('name')!r} already exists") from None
-        uow.commit()
-        return to_public(row)
+    # A new key goes to a new secret; the config points at it only when the change commits, and the
+    # old secret is forgotten only after that: a change that fails leaves the stored key as it was.
+    new_ref = deps.secrets.put(f"{cid}-{uuid.uuid4().hex[:12]}", key) if key is not None else None
+    try:
+        with deps.uow() as uow:
+            row = _load(uow.session, config_id, lock=True)
+            old_ref = row.secret_ref
+            for field, value in changes.items():
+                setattr(row, field, value)
+            if command.params is not None:
+                params = dict(row.params or {})
+                for name in command.params.model_fields_set:
+                    params[name] = getattr(command.params, name)
+                row.params = {k: v for k, v in params.items() if v is not None}  # null removes a parameter
+            if "api_key" in sent:
+                row.secret_ref, row.api_key_last4 = new_ref, _last_chars(key) if key else None
+            row.updated_at = deps.clock()
+            try:
+                uow.session.flush()
+            except IntegrityError:
+                raise Conflict(f"an AI config named {changes.get('name')!r} already exists") from None
+            uow.commit()
+            public = to_public(row)
+    except Exception:
+        if new_ref:
+            _forget(deps, new_ref)
+        raise
+    if "api_key" in sent and old_ref and old_ref != new_ref:
+        _forget(deps, old_ref)
+    return public
 
 
 def delete_config(deps: Deps, config_id: str) -> None:
@@ -204,7 +210,9 @@ def put_routing(deps: Deps, command: RoutingUpdate) -> RoutingPublic:
             raise InvalidInput(f"{raw!r} is not an AI config id", field=fields[task]) from None
     with deps.uow() as uow:
         s = uow.session
-        configs = {c.id: c for c in s.scalars(select(AIConfig).where(AIConfig.id.in_([i for i in ids.values() if i])))}
+        # FOR SHARE: a config being routed to cannot be deleted or disabled until this commits
+        configs = {c.id: c for c in s.scalars(select(AIConfig).where(AIConfig.id.in_([i for i in ids.values() if i]))
+                                              .with_for_update(read=True))}
         current = {r.task: r for r in s.scalars(select(AIRoute).with_for_update())}
         for task, cid in ids.items():
             changed = task not in current or current[task].config_id != cid

@@ -69,25 +69,24 @@ def handle_dead_letter(deps: Deps, message_id: str, body: str, reason: str | Non
 
 def redrive(deps: Deps) -> RedrivePublic:
     """Send archived dead letters back. A generation the dead letter had failed is resumed (Resend).
-    A letter that cannot be handled now (the database or SQS failing) is kept for the next redrive."""
+    A letter is marked redriven only once it was handled: one that cannot be handled now (the
+    database or SQS failing), or a redrive that dies midway, leaves it for the next redrive. Two
+    redrives at once may both send a letter: a duplicate delivery is a no-op."""
     from chalicelib.domain.errors import Conflict
     from chalicelib.services.generations import retry_generation
 
     with deps.uow() as uow:
-        rows = list(uow.session.scalars(select(DeadLetter).where(DeadLetter.redriven_at.is_(None))
-                                        .with_for_update(skip_locked=True).limit(500)))
-        now = deps.clock()
-        for row in rows:
-            row.redriven_at = now  # claimed: a concurrent redrive skips them
-        uow.commit()
+        rows = [(r.id, r.body) for r in uow.session.scalars(
+            select(DeadLetter).where(DeadLetter.redriven_at.is_(None)).order_by(DeadLetter.id).limit(500))]
     resumed: set[uuid.UUID] = set()
-    sent = skipped = 0
-    kept: list[int] = []
-    for row in rows:
+    sent = skipped = kept = 0
+    handled: list[int] = []
+    for row_id, body in rows:
         try:
-            command = RunPhase.model_validate_json(row.body)
+            command = RunPhase.model_validate_json(body)
         except ValueError:
             skipped += 1  # malformed: sending it back would only bring it here again
+            handled.append(row_id)
             continue
         try:
             with deps.uow() as uow:
@@ -103,14 +102,16 @@ def redrive(deps: Deps) -> RedrivePublic:
         except Conflict:
             skipped += 1  # the order has moved on: another generation of it is active
         except Exception as exc:  # noqa: BLE001 - kept for the next redrive, said in the log and the answer
-            _say("error", "dead letter not redriven; kept", error=type(exc).__name__, dead_letter_id=row.id)
-            kept.append(row.id)
-    if kept:
+            _say("error", "dead letter not redriven; kept", error=type(exc).__name__, dead_letter_id=row_id)
+            kept += 1
+            continue
+        handled.append(row_id)
+    if handled:
         with deps.uow() as uow:
-            uow.session.execute(update(DeadLetter).where(DeadLetter.id.in_(kept)).values(redriven_at=None))
+            uow.session.execute(update(DeadLetter).where(DeadLetter.id.in_(handled)).values(redriven_at=deps.clock()))
             uow.commit()
-    return RedrivePublic(redriven=len(rows) - skipped - len(kept), resumed_generations=sorted(str(g) for g in resumed),
-                         sent=sent, skipped=skipped, kept=len(kept))
+    return RedrivePublic(redriven=len(handled) - skipped, resumed_generations=sorted(str(g) for g in resumed),
+                         sent=sent, skipped=skipped, kept=kept)
 
 
 def pending_count(deps: Deps) -> int:

@@ -189,7 +189,9 @@ def _classify(exc: Exception) -> PhaseError:
     if isinstance(exc, ValidationError):
         return RetryableError(f"output failed validation: {exc.error_count()} error(s), first: "
                               f"{exc.errors()[0]['loc']}: {exc.errors()[0]['msg']}")
-    return RetryableError(f"{type(exc).__name__}: {str(exc)[:300]}")
+    from chalicelib.ai.http import redact  # only on this path: keeps urllib3 out of the import
+
+    return RetryableError(redact(f"{type(exc).__name__}: {str(exc)[:300]}"))
 
 
 def _db_message(exc: DBAPIError) -> str:

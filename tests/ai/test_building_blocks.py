@@ -201,3 +201,22 @@ def test_update_distinguishes_null_from_absent() -> None:
 def test_template_provider_still_builds_a_brief() -> None:
     result = build_provider(config("template", None, model="template-v1"), None).generate(brief_request(ORDER))
     assert isinstance(result.output, Brief) and Phase.BRIEF in TASK_OF
+
+
+def test_a_pasted_key_is_trimmed_and_a_key_that_would_break_the_header_is_refused_unechoed() -> None:
+    created = AIConfigCreate(name="o", provider="openai", model="m", api_key="  sk-proj-abcdef123456\r\n")
+    assert created.api_key is not None and created.api_key.get_secret_value() == "sk-proj-abcdef123456"
+    for bad in ("sk-proj abcdef123456", "sk-proj-abc\ndef123456", "sk-proj-ab\u00e9cdef123456", "   "):
+        with pytest.raises(ValidationError) as info:
+            AIConfigUpdate(api_key=bad)
+        assert "line breaks" in str(info.value) and (not bad.strip() or bad.strip() not in str(info.value))
+
+
+def test_a_header_value_the_http_layer_refuses_is_a_permanent_error_without_the_key() -> None:
+    from chalicelib.ai.http import post_json
+
+    key = "sk-proj-abcdef123456\nX"  # a stored key from before keys were checked
+    with pytest.raises(PermanentError) as info:
+        post_json("http://127.0.0.1:9/v1/chat/completions", {"Authorization": f"Bearer {key}"}, {"x": 1},
+                  connect_timeout=0.2, read_timeout=0.2)
+    assert "header value is invalid" in info.value.reason and "abcdef" not in info.value.reason

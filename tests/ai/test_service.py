@@ -1,6 +1,7 @@
 """The AI config service against the real Postgres and moto Secrets Manager (the `deps` fixture)."""
 from __future__ import annotations
 
+import time
 from typing import Any, Iterator
 
 import pytest
@@ -73,20 +74,64 @@ def test_duplicate_name_is_a_conflict_and_stores_no_secret(ai: Any) -> None:
     assert len(secrets) == 1
 
 
+def stored_ref(deps: Any, config_id: str) -> str | None:
+    with deps.engine.connect() as conn:
+        return conn.execute(text("SELECT secret_ref FROM ai_configs WHERE id = CAST(:i AS uuid)"),
+                            {"i": config_id}).scalar()
+
+
+def readable(deps: Any, ref: str) -> bool:
+    try:
+        deps.secrets.get(ref)
+        return True
+    except KeyError:  # missing, or scheduled for deletion
+        return False
+
+
 def test_update_rotates_and_removes_the_key(ai: Any) -> None:
     created = svc.create_config(ai, openai_config())
-    ref = f"sitegen/ai/{created.id}"
+    first = stored_ref(ai, created.id)
     rotated = svc.update_config(ai, created.id, AIConfigUpdate(api_key="sk-rotated-key-00001111"))
-    assert rotated.api_key_hint == "\u20261111" and secret_value(ai, ref) == "sk-rotated-key-00001111"
+    second = stored_ref(ai, created.id)
+    assert second != first and second.startswith(f"sitegen/ai/{created.id}-")  # a new secret per key
+    assert rotated.api_key_hint == "\u20261111" and secret_value(ai, second) == "sk-rotated-key-00001111"
+    assert not readable(ai, first)  # the old key is forgotten once the change committed
     assert rotated.updated_at >= created.updated_at
 
-    removed = svc.update_config(ai, created.id, AIConfigUpdate.model_validate({"api_key": None}))
-    assert removed.has_api_key is False and removed.api_key_hint is None
-    with pytest.raises(KeyError):
-        ai.secrets.get(ref)  # scheduled for deletion: unreadable
+    with pytest.raises(InvalidInput, match="needs an api_key"):  # openai cannot work without one
+        svc.update_config(ai, created.id, AIConfigUpdate.model_validate({"api_key": None}))
+    assert stored_ref(ai, created.id) == second and readable(ai, second)
 
-    again = svc.update_config(ai, created.id, AIConfigUpdate(api_key="sk-third-key-22223333"))
-    assert again.has_api_key and secret_value(ai, ref) == "sk-third-key-22223333"
+    local = svc.create_config(ai, AIConfigCreate(name="vLLM", provider="openai_compatible", model="llama3",
+                                                 base_url="http://127.0.0.1:8000/v1", api_key="local-key-1234"))
+    ref = stored_ref(ai, local.id)
+    removed = svc.update_config(ai, local.id, AIConfigUpdate.model_validate({"api_key": None}))
+    assert removed.has_api_key is False and removed.api_key_hint is None and not readable(ai, ref)
+    again = svc.update_config(ai, local.id, AIConfigUpdate(api_key="local-key-5678"))
+    assert again.has_api_key and secret_value(ai, stored_ref(ai, local.id)) == "local-key-5678"
+
+
+def test_a_key_change_that_fails_leaves_the_stored_key_as_it_was(ai: Any) -> None:
+    """The database refuses the change (a real error, raised by a trigger) after the new key was stored:
+    the config keeps its key, the new secret is forgotten."""
+    created = svc.create_config(ai, openai_config())
+    ref = stored_ref(ai, created.id)
+    with ai.engine.begin() as conn:
+        conn.execute(text("""
+            CREATE FUNCTION refuse_config_change() RETURNS trigger AS $$
+            BEGIN RAISE EXCEPTION 'disk quota exceeded (injected)'; END $$ LANGUAGE plpgsql;
+            CREATE TRIGGER refuse_config_change BEFORE UPDATE ON ai_configs
+              FOR EACH ROW EXECUTE FUNCTION refuse_config_change();"""))
+    try:
+        with pytest.raises(Exception, match="disk quota exceeded"):
+            svc.update_config(ai, created.id, AIConfigUpdate(api_key="sk-never-stored-99998888"))
+    finally:
+        with ai.engine.begin() as conn:
+            conn.execute(text("DROP TRIGGER refuse_config_change ON ai_configs; DROP FUNCTION refuse_config_change();"))
+    assert stored_ref(ai, created.id) == ref and secret_value(ai, ref) == OPENAI_KEY
+    assert svc.get_config(ai, created.id).api_key_hint == "\u2026WXYZ"
+    live = [x["Name"] for x in ai.client("secretsmanager").list_secrets()["SecretList"] if not x.get("DeletedDate")]
+    assert live == [ref]  # the new key's secret did not outlive the failed change
 
 
 def test_update_fields_and_params(ai: Any) -> None:
@@ -168,7 +213,8 @@ def test_config_test_makes_one_cheap_call(ai: Any, fake: FakeProvider) -> None:
 def test_config_test_of_the_template_and_of_an_incomplete_config(ai: Any) -> None:
     assert svc.test_config(ai, TEMPLATE_ID).ok
     created = svc.create_config(ai, openai_config())
-    svc.update_config(ai, created.id, AIConfigUpdate.model_validate({"api_key": None}))
+    with ai.engine.begin() as conn:  # a row from before the API refused keyless openai configs
+        conn.execute(text("UPDATE ai_configs SET secret_ref = NULL WHERE id = CAST(:i AS uuid)"), {"i": created.id})
     result = svc.test_config(ai, created.id)
     assert not result.ok and "has no API key" in (result.error or "")
 
@@ -191,3 +237,39 @@ def test_doctor_reports_the_old_mistakes_from_the_database(ai: Any) -> None:
     assert any(f.code == "unused_config" and f.config_id == gpt.id for f in findings)
     unknown = next(f for f in findings if f.code == "unknown_provider")
     assert "Did you mean 'cloudflare'?" in unknown.message
+
+
+def test_routing_to_a_config_that_is_being_deleted_is_a_4xx_not_a_database_error(ai: Any) -> None:
+    """PUT /ai/routing while DELETE /ai/configs/X is between its lock and its commit."""
+    import threading
+
+    from sqlalchemy import create_engine
+
+    doomed = svc.create_config(ai, openai_config(name="Doomed"))
+    other = create_engine(ai.engine.url)  # the other request's connections: not from the app's small pool
+    deleting = other.connect()
+    deleting.begin()
+    deleting.execute(text("SELECT 1 FROM ai_configs WHERE id = CAST(:i AS uuid) FOR UPDATE"), {"i": doomed.id})
+    outcome: list[BaseException | object] = []
+
+    def route() -> None:
+        try:
+            outcome.append(svc.put_routing(ai, routing(coding=doomed.id)))
+        except BaseException as exc:  # noqa: BLE001 - recorded for the assertion
+            outcome.append(exc)
+
+    router = threading.Thread(target=route, daemon=True)
+    router.start()
+    deadline = time.monotonic() + 20
+    with other.connect() as watch:  # wait until the routing request waits on the delete's lock
+        while time.monotonic() < deadline and not watch.execute(text(
+                "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+                "AND datname = current_database()")).scalar():
+            time.sleep(0.05)
+    deleting.execute(text("DELETE FROM ai_configs WHERE id = CAST(:i AS uuid)"), {"i": doomed.id})
+    deleting.commit()
+    deleting.close()
+    router.join(timeout=20)
+    other.dispose()
+    assert len(outcome) == 1 and isinstance(outcome[0], (InvalidInput, Conflict)), outcome
+    assert svc.get_routing(ai).routes.coding == TEMPLATE_ID

@@ -3,6 +3,8 @@ dependency comes back, with every phase's effect applied once, or fails with the
 attempt cap; the user can see which in the generation and its log."""
 from __future__ import annotations
 
+import contextlib
+
 import json
 from typing import Any, Iterator
 
@@ -200,6 +202,21 @@ def test_ai_provider_429_500_and_timeout_then_recovers(client, aws, deps, clock,
     assert_each_phase_once(client, gen["id"], output_writes)
 
 
+@contextlib.contextmanager
+def orders_insert_raises(deps: Any, statement: str) -> Iterator[None]:
+    """Every INSERT into orders fails in Postgres itself (a trigger running `statement`)."""
+    with deps.engine.begin() as conn:
+        conn.execute(text(f"""
+            CREATE FUNCTION failing_insert() RETURNS trigger AS $$ BEGIN {statement}; END $$ LANGUAGE plpgsql;
+            CREATE TRIGGER failing_insert BEFORE INSERT ON orders FOR EACH ROW EXECUTE FUNCTION failing_insert();
+        """))
+    try:
+        yield
+    finally:
+        with deps.engine.begin() as conn:
+            conn.execute(text("DROP TRIGGER failing_insert ON orders; DROP FUNCTION failing_insert();"))
+
+
 def test_api_answers_503_while_postgres_is_down_and_500_for_a_database_bug(client, deps, postgres):
     postgres.down()
     down = client.request("GET", "/orders")
@@ -208,17 +225,19 @@ def test_api_answers_503_while_postgres_is_down_and_500_for_a_database_bug(clien
     postgres.up()
     assert client.request("GET", "/orders").status_code == 200  # back: the pool reconnects by itself
 
-    with deps.engine.begin() as conn:  # a bug, not an outage: retrying would not help
-        conn.execute(text("""
-            CREATE FUNCTION broken_insert() RETURNS trigger AS $$
-            BEGIN RAISE EXCEPTION 'column mix-up (injected)'; END $$ LANGUAGE plpgsql;
-            CREATE TRIGGER broken_insert BEFORE INSERT ON orders FOR EACH ROW EXECUTE FUNCTION broken_insert();
-        """))
-    try:
+    with orders_insert_raises(deps, "RAISE EXCEPTION 'column mix-up (injected)'"):  # a bug, not an outage
         bug = client.request("POST", "/orders", {"business_name": "Bug", "segment": "bakery"})
-    finally:
-        with deps.engine.begin() as conn:
-            conn.execute(text("DROP TRIGGER broken_insert ON orders; DROP FUNCTION broken_insert();"))
     assert bug.status_code == 500, bug.body
     body = json.loads(bug.body)
     assert body["code"] == "internal_error" and "mix-up" not in body["message"]  # no internals in the answer
+
+
+def test_a_constraint_a_concurrent_change_broke_is_a_409_not_a_500(client, deps):
+    """Races the services do not foresee (e.g. a row deleted between a read and a write) end in a
+    constraint violation at commit: the client gets a 409 to retry on, never a 500."""
+    with orders_insert_raises(deps, "RAISE EXCEPTION 'insert violates foreign key (injected)' "
+                                    "USING ERRCODE = 'foreign_key_violation'"):
+        raced = client.request("POST", "/orders", {"business_name": "Raced", "segment": "bakery"})
+    assert raced.status_code == 409, raced.body
+    body = json.loads(raced.body)
+    assert body["code"] == "conflict" and "foreign key" not in body["message"]
