@@ -28,7 +28,7 @@ class SweepReport:
     timed_out: int = 0
     backlog: int = 0  # messages on the queue when due rows were left alone (they are likely among them)
     cleared: int = 0  # outbox rows left behind by generations that had ended
-    restored: int = 0  # generation_failed lines that were missing (whoever failed it died or the store was down)
+    failure_lines: int = 0  # generation_failed lines this sweep wrote: its own, and those that went missing
 
 
 def sweep(deps: Deps, republish_after_s: int = 60, budget_s: int | None = None, limit: int = 500) -> SweepReport:
@@ -85,20 +85,17 @@ def sweep(deps: Deps, republish_after_s: int = 60, budget_s: int | None = None, 
                       .values(published_at=now, republish_count=OutboxMessage.republish_count + 1))
         uow.commit()
     report.republished = sum(outbox.send(deps, c) for c in commands)  # first: log lines may be slow
-    for gen in late:
-        if ProgressLog(deps.logs, str(gen.id)).generation_failed(now, gen.error or "") is None:
-            break  # the log store is down: rule 5 writes them when it is back
-    report.restored = _write_missing_failure_lines(deps, limit)
+    report.failure_lines = _write_missing_failure_lines(deps, limit)  # the budget's failures among them
     if any(asdict(report).values()):
         print(json.dumps({"level": "info", "message": "sweeper", **asdict(report)}), file=sys.stdout, flush=True)
     return report
 
 
 def _write_missing_failure_lines(deps: Deps, limit: int) -> int:
-    """5. A failed generation's line is written by whoever failed it, after its commit; a crash or a log
-    store outage there loses it. Until a sweep has seen the line in the store, it writes it again
-    (a conditional put keyed by the failure's time: an existing line refuses it). Returns how many
-    were missing."""
+    """5. A failed generation's line is written by whoever failed it (this sweep, for the budget), after
+    its commit; a crash or a log store outage there loses it. Until a sweep has seen the line in the
+    store, it writes it (a conditional put keyed by the failure's time: an existing line refuses it).
+    Returns how many it wrote."""
     with deps.uow() as uow:
         failed = uow.session.execute(select(Generation.id, Generation.finished_at, Generation.error).where(
             Generation.status == GenerationStatus.FAILED, Generation.failure_logged_at.is_(None),

@@ -147,9 +147,9 @@ def test_a_failure_line_lost_with_its_writer_is_written_again_once(client, aws, 
     failed = client.json("GET", f"/generations/{gen['id']}")
     assert failed["status"] == "failed"
     assert [line["event"] for line in logs(client, gen["id"])].count("generation_failed") == 0
-    assert sweep(deps).restored == 1
-    assert '"restored": 1' in capsys.readouterr().out
-    assert sweep(deps).restored == 0
+    assert sweep(deps).failure_lines == 1
+    assert '"failure_lines": 1' in capsys.readouterr().out
+    assert sweep(deps).failure_lines == 0
     with deps.engine.connect() as conn:  # seen in the store: later sweeps do not look at it again
         assert conn.execute(text("SELECT failure_logged_at IS NOT NULL FROM generations WHERE id = :g"),
                             {"g": gen["id"]}).scalar() is True
@@ -170,12 +170,12 @@ def test_failure_lines_lost_in_a_long_log_store_outage_are_written_when_it_is_ba
     with monkeypatch.context() as outage:  # the real adapter, its table unreachable
         outage.setitem(deps.__dict__, "logs", DynamoLogStore(deps.client("dynamodb"), "no-such-table", 1))
         drain(client, aws)
-        assert sweep(deps).restored == 0  # still down: nothing marked as written
+        assert sweep(deps).failure_lines == 0  # still down: nothing marked as written
     failed = client.json("GET", f"/generations/{gen['id']}")
     assert failed["status"] == "failed"
     assert "generation_failed" not in [line["event"] for line in logs(client, gen["id"])]
     clock.advance(3600)
-    assert sweep(deps).restored == 1
+    assert sweep(deps).failure_lines == 1
     [line] = [x for x in logs(client, gen["id"]) if x["event"] == "generation_failed"]
     assert line["message"] == failed["error"]
 
