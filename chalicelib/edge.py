@@ -14,6 +14,7 @@ from chalice import Response
 from pydantic import BaseModel, ValidationError
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
+from chalicelib.db.errors import sqlstate
 from chalicelib.domain.errors import Conflict, InvalidInput, NotFound, SitegenError
 
 M = TypeVar("M", bound=BaseModel)
@@ -108,7 +109,7 @@ def endpoint(view: Callable[..., Response]) -> Callable[..., Response]:
             extra = {k: v for k, v in exc.details.items() if k != "field"}
             return error(STATUS.get(type(exc), 400), exc.code, exc.message, details, **extra)
         except Exception as exc:
-            if _sqlstate(exc).startswith("23"):  # a constraint another request's change made true meanwhile
+            if sqlstate(exc).startswith("23"):  # a constraint another request's change made true meanwhile
                 _report(exc)
                 return error(409, "conflict", "another request changed the same data meanwhile; read it again "
                              "and retry")
@@ -126,19 +127,11 @@ def endpoint(view: Callable[..., Response]) -> Callable[..., Response]:
 OUTAGE_SQLSTATES = ("08", "53", "57P", "58")
 
 
-def _sqlstate(exc: Exception) -> str:
-    """The server's SQLSTATE of a database error (pg8000 puts the server's fields in a dict), or ""."""
-    if not isinstance(exc, DBAPIError):
-        return ""
-    detail = exc.orig.args[0] if exc.orig is not None and exc.orig.args else None
-    return str(detail.get("C", "")) if isinstance(detail, dict) else ""
-
-
 def _unavailable(exc: Exception) -> bool:
     if isinstance(exc, (ConnectionError, TimeoutError)):  # e.g. a socket reset under the driver
         return True
     if isinstance(exc, DBAPIError):
-        code = _sqlstate(exc)
+        code = sqlstate(exc)
         return (isinstance(exc, (OperationalError, InterfaceError)) or exc.connection_invalidated
                 or exc.statement is None  # failed while connecting (e.g. "not accepting connections")
                 or code.startswith(OUTAGE_SQLSTATES))

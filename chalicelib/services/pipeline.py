@@ -20,6 +20,7 @@ from sqlalchemy.exc import DBAPIError
 
 from chalicelib.ai.base import ResolvedConfig, resolved_from
 from chalicelib.bootstrap import Deps
+from chalicelib.db.errors import server_detail
 from chalicelib.db.models import AIConfig, AIRoute, Generation, Order, OutboxMessage, PhaseRun
 from chalicelib.domain.commands import RunPhase
 from chalicelib.domain.errors import PermanentError, PhaseError, RetryableError
@@ -195,10 +196,8 @@ def _classify(exc: Exception) -> PhaseError:
 
 
 def _db_message(exc: DBAPIError) -> str:
-    detail = exc.orig.args[0] if exc.orig is not None and exc.orig.args else exc.orig
-    if isinstance(detail, dict):  # pg8000 reports the server's fields: M is the message
-        return str(detail.get("M", ""))[:300]
-    return str(detail)[:300]
+    detail = server_detail(exc)
+    return str(detail.get("M", "") if isinstance(detail, dict) else detail)[:300]
 
 
 def _complete(deps: Deps, command: RunPhase, claim: Claim, output: BaseModel, usage: dict[str, Any],
