@@ -38,6 +38,10 @@ class AIRequest:
     order: OrderData
     inputs: dict[str, BaseModel]
     schema: type[BaseModel]
+    part: str | None = None  # one page's slug (or "styles") when the phase runs one part per page
+    findings: tuple[str, ...] = ()  # a repair round: the review's errors in `previous`, to be fixed
+    previous: BaseModel | None = None  # the answer those findings are about
+    instructions: str | None = None  # the user's wishes for a regenerated page: data, never rules
 
 
 @dataclass(frozen=True)

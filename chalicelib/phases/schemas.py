@@ -72,3 +72,31 @@ class Publication(BaseModel):
     site_url: str
     prefix: str
     files: int
+
+
+# --- per-page parts (content and code run one part per page, plus the stylesheet for code) ---------
+STYLES_PART = "styles"  # the code phase's part that writes styles.css; every other part is a page slug
+
+
+class PageCopy(BaseModel):
+    """A content part's answer: the copy of one page."""
+
+    page: PageContent
+    call_to_action: str = Field(max_length=120)
+
+
+class PageMarkup(BaseModel):
+    """A code part's answer for one page: what goes inside its <main>. sitegen wraps it in the shared
+    shell (head, header and nav, footer), so every page gets the same nav and correct meta."""
+
+    slug: str = Field(pattern=r"^[a-z0-9-]+$", max_length=60)
+    main_html: str = Field(min_length=1, max_length=20_000)
+
+
+class Stylesheet(BaseModel):
+    """The code phase's styles part: the whole styles.css."""
+
+    css: str = Field(min_length=1, max_length=20_000)
+
+
+PART_OUTPUTS: dict[str, type[BaseModel]] = {"content": PageCopy, "code": PageMarkup}

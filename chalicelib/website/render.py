@@ -118,10 +118,16 @@ def contact_block(site: Site) -> str:
     return '<section class="section">\n<div class="container contact-grid">\n' + "\n".join(cards) + "\n</div>\n</section>"
 
 
-def page_html(site: Site, page: PageContent, path: str) -> str:
+def page_main(site: Site, page: PageContent, path: str) -> str:
+    """What goes inside the page's <main>: the part of a page a model writes (the code phase's part)."""
     parts = [hero(site, page, path)] + [section_html(section) for section in page.sections]
     parts.append(contact_block(site) if path == site.contact_path else band(site))
-    return document(site, path, page.title, page.meta_description, "\n".join(parts))
+    return "\n".join(parts)
+
+
+def page_html(site: Site, page: PageContent, path: str, main: str | None = None) -> str:
+    """The whole HTML file: the shared shell (head, header and nav, footer) around the page's main."""
+    return document(site, path, page.title, page.meta_description, page_main(site, page, path) if main is None else main)
 
 
 def page_paths(pages: list[PageContent]) -> list[tuple[PageContent, str]]:
@@ -137,15 +143,8 @@ def page_paths(pages: list[PageContent]) -> list[tuple[PageContent, str]]:
     ]
 
 
-def render_site(
-    order: OrderData, brief: Brief, sitemap: Sitemap, content: Content, *, base_url: str | None = None
-) -> SiteFiles:
-    """All the files of the static site.
-
-    ``base_url`` (e.g. "https://www.example.com/") makes sitemap.xml, robots.txt, og:url and the JSON-LD
-    url absolute. When it is None every reference stays relative: sitemap.xml lists relative paths and
-    robots.txt points to "sitemap.xml" -- fine for previews, but pass the public URL when publishing.
-    """
+def site_of(order: OrderData, brief: Brief, sitemap: Sitemap, content: Content, base_url: str | None = None) -> Site:
+    """What every page shares: names, nav (sitemap order), contact page, JSON-LD."""
     pages = page_paths(content.pages)
     labels = {plan.slug: plan.nav_label for plan in sitemap.pages}
     nav = [(path, labels.get(page.slug) or clip(page.title, 40)) for page, path in pages]
@@ -153,7 +152,7 @@ def render_site(
     name = brief.business_name
     home = next(page for page, path in pages if path == "index.html")
     description = order.description or home.meta_description
-    site = Site(
+    return Site(
         order=order,
         copy=strings(order.locale),
         name=name,
@@ -164,11 +163,49 @@ def render_site(
         json_ld=json_ld_script(local_business(order, name, " ".join(description.split()), base_url)),
         base_url=base_url,
     )
-    files = [SiteFile(path=path, content_type=HTML, body=page_html(site, page, path)) for page, path in pages]
+
+
+def path_of(content: Content, slug: str) -> str:
+    """The file a page's slug becomes ("index" is index.html)."""
+    return next(path for page, path in page_paths(content.pages) if page.slug == slug)
+
+
+def main_of(order: OrderData, brief: Brief, sitemap: Sitemap, content: Content, slug: str) -> str:
+    """The template's <main> for one page (what the offline provider answers for that page's code part)."""
+    site = site_of(order, brief, sitemap, content)
+    page, path = next((page, path) for page, path in page_paths(content.pages) if page.slug == slug)
+    return page_main(site, page, path)
+
+
+def assemble_site(
+    order: OrderData, brief: Brief, sitemap: Sitemap, content: Content, mains: dict[str, str], css: str,
+    *, base_url: str | None = None,
+) -> SiteFiles:
+    """The code phase's fan-in: each page's main (by slug) in the shared shell, the stylesheet, and the
+    files sitegen writes itself (favicon, sitemap.xml, robots.txt)."""
+    site = site_of(order, brief, sitemap, content, base_url)
+    pages = page_paths(content.pages)
+    files = [SiteFile(path=path, content_type=HTML, body=page_html(site, page, path, mains[page.slug]))
+             for page, path in pages]
     files += [
-        SiteFile(path="styles.css", content_type="text/css; charset=utf-8", body=stylesheet(order.brand)),
-        SiteFile(path="favicon.svg", content_type="image/svg+xml", body=favicon_svg(order.brand.primary_color, name)),
+        SiteFile(path="styles.css", content_type="text/css; charset=utf-8", body=css),
+        SiteFile(path="favicon.svg", content_type="image/svg+xml",
+                 body=favicon_svg(order.brand.primary_color, brief.business_name)),
         SiteFile(path="sitemap.xml", content_type="application/xml", body=sitemap_xml([p for _, p in pages], base_url)),
         SiteFile(path="robots.txt", content_type="text/plain; charset=utf-8", body=robots_txt(base_url)),
     ]
     return SiteFiles(files=files)
+
+
+def render_site(
+    order: OrderData, brief: Brief, sitemap: Sitemap, content: Content, *, base_url: str | None = None
+) -> SiteFiles:
+    """All the files of the static site, as the offline template writes them.
+
+    ``base_url`` (e.g. "https://www.example.com/") makes sitemap.xml, robots.txt, og:url and the JSON-LD
+    url absolute. When it is None every reference stays relative: sitemap.xml lists relative paths and
+    robots.txt points to "sitemap.xml" -- fine for previews, but pass the public URL when publishing.
+    """
+    site = site_of(order, brief, sitemap, content, base_url)
+    mains = {page.slug: page_main(site, page, path) for page, path in page_paths(content.pages)}
+    return assemble_site(order, brief, sitemap, content, mains, stylesheet(order.brand), base_url=base_url)

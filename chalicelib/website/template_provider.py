@@ -8,15 +8,19 @@ from __future__ import annotations
 import html
 
 from chalicelib.domain.order import OrderData
-from chalicelib.phases.schemas import Brief, Content, PagePlan, Review, ReviewFinding, SiteFiles, Sitemap
+from chalicelib.phases.schemas import (
+    Brief, Content, PageCopy, PageMarkup, PagePlan, Review, ReviewFinding, SiteFiles, Sitemap, Stylesheet,
+)
 from chalicelib.website.checks import check_site
 from chalicelib.website.content_pages import page_content
 from chalicelib.website.copy import PAGE_KINDS
 from chalicelib.website.facts import facts_of
-from chalicelib.website.render import render_site
+from chalicelib.website.render import main_of, render_site
+from chalicelib.website.styles import stylesheet
 from chalicelib.website.text import clip, first_sentence, squash
 
-__all__ = ["make_brief", "make_sitemap", "make_content", "make_site", "make_review_notes"]
+__all__ = ["make_brief", "make_sitemap", "make_content", "make_site", "make_review_notes", "make_page_copy",
+           "make_page_markup", "make_stylesheet"]
 
 
 def make_brief(order: OrderData) -> Brief:
@@ -66,6 +70,27 @@ def make_content(order: OrderData, brief: Brief, sitemap: Sitemap) -> Content:
     f = facts_of(order, name=brief.business_name)
     pages = [page_content(f, brief, plan) for plan in sitemap.pages]
     return Content(pages=pages, call_to_action=clip(str(f.copy["cta"]), 120))
+
+
+def make_page_copy(order: OrderData, brief: Brief, sitemap: Sitemap, slug: str) -> PageCopy:
+    """One content part: the copy of the sitemap's page `slug`."""
+    f = facts_of(order, name=brief.business_name)
+    plan = next((p for p in sitemap.pages if p.slug == slug), None)
+    if plan is None:
+        raise ValueError(f"the sitemap has no page {slug!r}")
+    return PageCopy(page=page_content(f, brief, plan), call_to_action=clip(str(f.copy["cta"]), 120))
+
+
+def make_page_markup(order: OrderData, brief: Brief, sitemap: Sitemap, content: Content, slug: str) -> PageMarkup:
+    """One code part: what goes inside the page's <main>."""
+    if all(p.slug != slug for p in content.pages):
+        raise ValueError(f"the content has no page {slug!r}")
+    return PageMarkup(slug=slug, main_html=main_of(order, brief, sitemap, content, slug))
+
+
+def make_stylesheet(order: OrderData) -> Stylesheet:
+    """The code phase's styles part."""
+    return Stylesheet(css=stylesheet(order.brand))
 
 
 def make_site(
