@@ -1,4 +1,5 @@
 # sitegen: `make run` starts the whole local stack, `make test` runs every test. Both set up first.
+# `make run MODEL_SIM=1`: every AI task on the model simulator (a hosted model's speed), see README.
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
@@ -6,6 +7,7 @@ STAMP := $(VENV)/.installed
 PORT ?= 8000
 STATE_DIR ?= .sitegen
 PYTEST_ARGS ?=
+MODEL_SIM ?=
 
 .PHONY: setup run test migrate clean
 
@@ -26,7 +28,7 @@ $(SAM_STAMP): requirements-sam.txt
 setup: $(STAMP) $(SAM_STAMP)
 
 run: $(STAMP)
-	$(PY) -m infra.local --port $(PORT) --state-dir $(STATE_DIR)
+	$(PY) -m infra.local --port $(PORT) --state-dir $(STATE_DIR) $(if $(MODEL_SIM),--model-sim,)
 
 test: $(STAMP) $(SAM_STAMP)
 	$(PY) -m pytest $(PYTEST_ARGS)

@@ -8,6 +8,9 @@ the scheduler, all under this supervisor. Ctrl-C / SIGTERM stops every child.
 with probability P per phase invocation; the supervisor starts another. `--worker-timeout S`
 plays the worker Lambda's timeout (default 120 s; 10 s under chaos so dead workers' messages come
 back quickly); the queue's visibility timeout is 6x that and the AI call timeout half of it.
+
+`--model-sim [--sim-ttft S] [--sim-tps N]`: the model simulator (infra/model_sim.py) as a child, with an
+AI config for it created through the API and every task routed to it.
 """
 from __future__ import annotations
 
@@ -126,6 +129,7 @@ class Supervisor:
             "SITEGEN_QUEUE_NAME": resources.queue_name, "SITEGEN_LOGS_TABLE": resources.logs_table,
             "SITEGEN_SITE_BUCKET": resources.bucket, "SITEGEN_SITE_BASE_URL": sites_url,
             "SITEGEN_API_TOKEN": token, "SITEGEN_DB_POOL_SIZE": "4", **timeouts,
+            "SITEGEN_AI_ALLOW_PRIVATE_NETWORKS": "1",  # AI configs may point at loopback (the model simulator)
         }
         # chalice local, minus its echo of the Authorization header on unknown routes (infra/chalice_local.py)
         self.spawn("api", [PY, "-m", "infra.chalice_local", "--host", "127.0.0.1", "--port", str(self.args.port),
@@ -138,10 +142,11 @@ class Supervisor:
                                  "--interval", str(self.args.schedule_interval)])
         wait_http(f"{api_url}/health")
         wait_http(f"{sites_url}/")
+        sim = self.start_model_sim(api_url, token) if getattr(self.args, "model_sim", False) else {}
         info = {"api_url": api_url, "sites_url": sites_url, "aws_endpoint_url": aws_url, "region": "us-east-1",
                 "queue_url": resources.queue_url, "dlq_url": resources.dlq_url, "logs_table": resources.logs_table,
                 "bucket": resources.bucket, "token": token, "database_url": database_url,
-                "workers": self.args.workers, "chaos": self.args.chaos, **timeouts}
+                "workers": self.args.workers, "chaos": self.args.chaos, **timeouts, **sim}
         stack_file = self.state / "stack.json"
         stack_file.write_text(json.dumps(info, indent=2))
         stack_file.chmod(0o600)
@@ -151,6 +156,20 @@ class Supervisor:
         print(f"API token: in {where}; also in {stack_file}", flush=True)
         print(f"stack details: {stack_file}; logs: {self.state / 'logs'}", flush=True)
         return info
+
+    def start_model_sim(self, api_url: str, token: str) -> dict[str, str]:
+        """--model-sim: the model simulator as a child, and every task routed to it through the API."""
+        from infra.sim_setup import api_caller, route_to_sim
+
+        port, ttft, tps = free_port(), self.args.sim_ttft, self.args.sim_tps
+        sim_url, sim_log = f"http://127.0.0.1:{port}", self.state / "logs" / "model-sim.jsonl"
+        self.spawn("model-sim", [PY, "-m", "infra.model_sim", "--port", str(port), "--ttft", str(ttft),
+                                 "--tps", str(tps), "--log", str(sim_log)])
+        wait_http(f"{sim_url}/_sim/health")
+        config_id = route_to_sim(api_caller(api_url, token), sim_url, tps)
+        print(f"model simulator: {sim_url} ({ttft:g} s to first token, {tps:g} tokens/s), every task routed to it; "
+              f"timings in {sim_log}", flush=True)
+        return {"model_sim_url": sim_url, "model_sim_log": str(sim_log), "model_sim_config_id": config_id}
 
     def spawn_worker(self, name: str) -> None:
         chaos = {"SITEGEN_FAULTS": f"chaos:{self.args.chaos}"} if self.args.chaos else {}
@@ -186,6 +205,8 @@ class Supervisor:
 
 
 def main() -> None:
+    from infra.model_sim import DEFAULT_TPS, DEFAULT_TTFT
+
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--port", type=int, default=8000)
     parser.add_argument("--state-dir", default=".sitegen")
@@ -196,7 +217,15 @@ def main() -> None:
                         help="each worker dies at a random fault point with probability P per phase (0..1)")
     parser.add_argument("--worker-timeout", type=int, default=0, metavar="S",
                         help="the worker's timeout in seconds (default 120, or 10 with --chaos)")
+    parser.add_argument("--model-sim", action="store_true",
+                        help="start the model simulator (infra/model_sim.py) and route every AI task to it")
+    parser.add_argument("--sim-ttft", type=float, default=DEFAULT_TTFT, metavar="S",
+                        help=f"the simulator's time to first token (default {DEFAULT_TTFT} s)")
+    parser.add_argument("--sim-tps", type=float, default=DEFAULT_TPS, metavar="N",
+                        help=f"the simulator's output tokens a second (default {DEFAULT_TPS:g})")
     args = parser.parse_args()
+    if args.sim_ttft < 0 or args.sim_tps <= 0:
+        parser.error("--sim-ttft must be at least 0 and --sim-tps above 0")
     if not 0 <= args.chaos < 1:
         parser.error("--chaos must be at least 0 and below 1")
     if args.worker_timeout and args.worker_timeout < 2:
