@@ -105,6 +105,8 @@ function stepper(gen) {
     if (duration !== null) meta.push(fmtDuration(duration));
     const tokens = p.usage ? p.usage.tokens_in + p.usage.tokens_out : 0;
     if (tokens > 0) meta.push(t('order.tokens', { n: tokens.toLocaleString() }));
+    const parts = p.parts || [];
+    if (parts.length) meta.unshift(t('order.partsDone', { done: p.parts_done, total: parts.length }));
     let icon;
     if (p.status === 'succeeded') icon = '✓';
     else if (p.status === 'failed') icon = '!';
@@ -120,7 +122,24 @@ function stepper(gen) {
       h('span', { class: 'step-name' }, t(`phase.${p.name}`)),
       h('span', { class: 'step-status', testid: 'step-status' }, t(`phaseStatus.${p.status}`)),
       h('span', { class: 'step-meta' }, meta.join(' · ') || '\u00a0'),
-      p.error && p.status === 'retrying' ? h('span', { class: 'step-error' }, p.error) : null));
+      p.error && p.status === 'retrying' ? h('span', { class: 'step-error' }, p.error) : null,
+      parts.length && p.status !== 'succeeded' && p.status !== 'pending' ? partList(parts) : null));
+  }));
+}
+
+// The parts of a per-page phase (content, code) while it runs or after it failed: one line a page.
+function partList(parts) {
+  const icons = { succeeded: '✓', failed: '!', retrying: '↻', running: '…', pending: '·' };
+  return h('ul', { class: 'step-parts', testid: 'step-parts' }, parts.map((part) => {
+    const meta = [t(`phaseStatus.${part.status}`)];
+    if (part.attempts > 1) meta.push(tn('order.attempts', part.attempts));
+    if (part.repairs > 0) meta.push(t('order.repairs', { n: part.repairs }));
+    if (part.reused) meta.push(t('order.reused'));
+    return h('li', { class: ['step-part', `step-${part.status}`], testid: `part-${part.name}`, 'data-status': part.status },
+      h('span', { 'aria-hidden': 'true' }, icons[part.status] || '·'), ' ',
+      h('span', { class: 'part-name' }, part.name), ' ',
+      h('span', { class: 'step-meta' }, meta.join(' · ')),
+      part.error && part.status !== 'succeeded' ? h('span', { class: 'step-error' }, part.error) : null);
   }));
 }
 
@@ -259,7 +278,9 @@ export function mount(root, ctx, [rawId]) {
       },
       h('span', { class: 'history-when' }, fmtDateTime(g.created_at, true)),
       statusBadge(g.status),
-      h('span', { class: 'history-meta' }, [i === 0 ? t('order.latest') : null, duration !== null ? fmtDuration(duration) : null].filter(Boolean).join(' · ') || '\u00a0')));
+      h('span', { class: 'history-meta' }, [i === 0 ? t('order.latest') : null,
+        g.regenerated_page ? t('order.regenOf', { page: g.regenerated_page }) : null,
+        duration !== null ? fmtDuration(duration) : null].filter(Boolean).join(' · ') || '\u00a0')));
     }));
   }
 
@@ -307,7 +328,38 @@ export function mount(root, ctx, [rawId]) {
         h('p', { class: 'callout-hint' }, t('order.cancelledHint'))));
     } else if (gen.status === 'succeeded' && /^https?:\/\//i.test(gen.site_url || '')) {
       replace(previewSlot, preview(gen.site_url));
+      const pages = pagesOf(gen);
+      if (pages.length) replace(outcomeSlot, regenerateForm(gen, pages));
     }
+  }
+
+  // Regenerate one page: its copy and code are written again (optionally with the customer's wishes);
+  // the other pages are reused; the whole site is reviewed and published as a new generation.
+  function pagesOf(gen) {
+    const code = gen.phases.find((p) => p.name === 'code');
+    return code ? code.parts.map((p) => p.name).filter((name) => name !== 'styles.css') : [];
+  }
+
+  function regenerateForm(gen, pages) {
+    const wishes = h('textarea', {
+      id: 'regen-wishes', maxlength: '500', rows: '2', class: 'input', testid: 'regen-wishes',
+      placeholder: t('order.regenWishesHint'),
+    });
+    const buttons = pages.map((slug) => h('button', {
+      type: 'button', class: 'btn', testid: `regen-${slug}`,
+      onclick: () => act(async () => {
+        const body = wishes.value.trim() ? { instructions: wishes.value.trim() } : {};
+        const next = await api(`/generations/${encodeURIComponent(gen.id)}/pages/${encodeURIComponent(slug)}/regenerate`,
+          { method: 'POST', body });
+        upsert(next);
+        select(next.id);
+        say(t('order.regenQueued', { page: slug }), 'info');
+      }),
+    }, t('order.regenPage', { page: slug })));
+    return h('section', { class: 'regen', testid: 'regen', 'aria-labelledby': 'regen-title' },
+      h('h3', { id: 'regen-title', class: 'callout-title' }, t('order.regenTitle')),
+      h('label', { for: 'regen-wishes' }, t('order.regenWishes')), wishes,
+      h('div', { class: 'regen-pages' }, buttons));
   }
 
   function preview(url) {
