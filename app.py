@@ -27,6 +27,7 @@ class _Lazy:
 schemas, ai_schemas = _Lazy("chalicelib.schemas"), _Lazy("chalicelib.ai.schemas")
 ai_configs, dead_letters = _Lazy("chalicelib.services.ai_configs"), _Lazy("chalicelib.services.dead_letters")
 generations, orders = _Lazy("chalicelib.services.generations"), _Lazy("chalicelib.services.orders")
+regenerate = _Lazy("chalicelib.services.regenerate")
 status, sweeper = _Lazy("chalicelib.services.status"), _Lazy("chalicelib.services.sweeper")
 worker = _Lazy("chalicelib.services.worker")
 
@@ -147,6 +148,15 @@ def generation_logs(generation_id: str) -> Response:
 @edge.endpoint
 def retry_generation(generation_id: str) -> Response:
     return edge.ok(generations.retry_generation(get_deps(), generation_id), 202)
+
+
+@app.route("/generations/{generation_id}/pages/{slug}/regenerate", methods=["POST"], authorizer=bearer,
+           content_types=BODY_TYPES)
+@edge.endpoint
+def regenerate_page(generation_id: str, slug: str) -> Response:
+    body = edge.parse_body(_req(), schemas.PageRegenerate, get_deps().settings.max_body_bytes) \
+        if _req().raw_body else schemas.PageRegenerate()
+    return edge.ok(regenerate.regenerate_page(get_deps(), generation_id, slug, body.instructions), 202)
 
 
 @app.route("/generations/{generation_id}/cancel", methods=["POST"], authorizer=bearer, content_types=BODY_TYPES)

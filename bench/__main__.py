@@ -24,11 +24,14 @@ ROOT = Path(__file__).resolve().parents[1]
 MODES: dict[str, dict[str, Any]] = {
     # the test suite's run: every section, tiny
     "smoke": {"phase_generations": 1, "log_sizes": (100, 2000), "poll_repeats": 3,
-              "e2e": {"n": 2, "workers": 1, "concurrency": 2}, "cold_runs": 1},
+              "e2e": {"n": 2, "workers": 1, "concurrency": 2}, "cold_runs": 1,
+              "realistic": {"generations": 1, "workers": 4, "ttft": 0.01, "tps": 20_000}},  # fast: checks it runs
     "quick": {"phase_generations": 10, "log_sizes": (1000, 20000), "poll_repeats": 50,
-              "e2e": {"n": 50, "workers": 2, "concurrency": 10}, "cold_runs": 5},
+              "e2e": {"n": 50, "workers": 2, "concurrency": 10}, "cold_runs": 5,
+              "realistic": {"generations": 3, "workers": 4, "ttft": 0.6, "tps": 70.0}},
     "full": {"phase_generations": 50, "log_sizes": (1000, 20000), "poll_repeats": 200,
-             "e2e": {"n": 500, "workers": 2, "concurrency": 10}, "cold_runs": 15},
+             "e2e": {"n": 500, "workers": 2, "concurrency": 10}, "cold_runs": 15,
+             "realistic": {"generations": 5, "workers": 4, "ttft": 0.6, "tps": 70.0}},
 }
 
 
@@ -57,7 +60,7 @@ def main(argv: list[str] | None = None) -> int:
     size.add_argument("--full", action="store_true", help="500 generations end to end, more repeats")
     size.add_argument("--smoke", action="store_true", help="a tiny run of everything (the test suite's)")
     parser.add_argument("--json", type=Path, help="where to write the results (default bench/results/<mode>.json)")
-    parser.add_argument("--skip", action="append", default=[], choices=["phases", "logpoll", "e2e", "coldstart"],
+    parser.add_argument("--skip", action="append", default=[], choices=["phases", "logpoll", "e2e", "coldstart", "realistic"],
                         help="leave a section out (repeatable)")
     parser.add_argument("--workers", type=int, help="queue workers of the local stack (default: the mode's)")
     parser.add_argument("--generations", type=int, help="generations end to end (default: the mode's)")
@@ -70,7 +73,7 @@ def main(argv: list[str] | None = None) -> int:
         cfg["e2e"]["n"] = args.generations
     out = args.json or ROOT / "bench" / "results" / ("latest.json" if mode == "quick" else f"{mode}.json")
 
-    from bench import coldstart, cost, e2e, logpoll, phases
+    from bench import coldstart, cost, e2e, logpoll, phases, realistic
     from bench.harness import database, in_process_stack
 
     started = time.perf_counter()
@@ -108,6 +111,9 @@ def main(argv: list[str] | None = None) -> int:
         results["e2e"] = timed("e2e", lambda: e2e.run(keep_stack=keep, **cfg["e2e"]))
     elif "coldstart" not in args.skip:
         results["coldstart"] = timed("coldstart", lambda: coldstart.run(cfg["cold_runs"]))
+
+    if "realistic" not in args.skip:
+        results["realistic"] = timed("realistic", lambda: realistic.run(**cfg["realistic"]))
 
     if "phases" in results:
         results["cost"] = cost.run(results["phases"], results.get("e2e"))

@@ -54,6 +54,16 @@ def budget(r: dict[str, Any]) -> list[dict[str, Any]]:
             _row("first visible log line p95 (s), polling every 1 s", e["first_line_visible"]["p95_s"],
                  f"< {MAX_FIRST_LINE_P95_S}", e["first_line_visible"]["p95_s"] < MAX_FIRST_LINE_P95_S),
         ]
+    if "realistic" in r:
+        x = r["realistic"]
+        rows += [
+            _row("real-model speed: time to succeeded / critical path (max)", x["ratio_max"],
+                 f"<= {x['budget']['ratio']}", x["ratio_max"] is not None and x["ratio_max"] <= x["budget"]["ratio"],
+                 f"median {x['ratio_median']}, {x['generations']} generations"),
+            _row("real-model speed: time to succeeded (s, max)", x["seconds_max"], f"<= {x['budget']['seconds']:g}",
+                 x["seconds_max"] <= x["budget"]["seconds"],
+                 f"one call per phase: ~{x['one_call_per_phase_estimate_s']} s"),
+        ]
     if "logpoll" in r:
         lp = r["logpoll"]
         sizes = sorted(lp["sizes"].values(), key=lambda s: s["lines"])
@@ -189,6 +199,15 @@ def render(r: dict[str, Any]) -> str:
                   "   storage a month: " + "; ".join(f"{k}: ${v:.6f}" for k, v in
                                                   co["storage_per_1000_sites_per_month_usd"].items()),
                   "   sensitivity: " + "; ".join(f"{k}: +${v:.4f}" for k, v in co["sensitivity_per_1000_sites_usd"].items())]
+    if "realistic" in r:
+        x = r["realistic"]
+        rows = [[n + 1, run["seconds"], run["critical_path_s"], run["ratio"], run["model_calls"], run["tokens_out"],
+                 " ".join(f"{k} {v}" for k, v in run["steps_s"].items())] for n, run in enumerate(x["runs"])]
+        parts += ["", f"6. Real-model speed: the standard order, model simulator at {x['sim_ttft_s']} s + "
+                      f"{x['sim_tokens_per_s']:g} tokens/s, {x['workers']} workers",
+                  _table(["run", "to succeeded (s)", "critical path (s)", "ratio", "model calls", "tokens out",
+                          "steps (s)"], rows),
+                  f"   one call per phase at the same pace (estimate): {x['one_call_per_phase_estimate_s']} s"]
     if r.get("budget"):
         rows = [[b["what"], b["measured"], b["budget"], "met" if b["met"] else "MISSED", b["note"]] for b in r["budget"]]
         parts += ["", "Budget", _table(["", "measured", "budget", "", "note"], rows)]

@@ -9,7 +9,7 @@ from pydantic.json_schema import models_json_schema
 
 from chalicelib.schemas import (
     ErrorPublic, GenerationList, GenerationPublic, HealthPublic, LogPage, OrderCreate, OrderList, OrderPublic,
-    QueuePublic, RedrivePublic,
+    PageRegenerate, QueuePublic, RedrivePublic,
 )
 
 from chalicelib.ai.schemas import (  # noqa: E402
@@ -18,8 +18,8 @@ from chalicelib.ai.schemas import (  # noqa: E402
 )
 
 MODELS = (AIConfigCreate, AIConfigList, AIConfigPublic, AIConfigUpdate, DoctorReport, RoutingPublic,
-          RoutingUpdate, TestResult,ErrorPublic, GenerationList, GenerationPublic, HealthPublic, LogPage, OrderCreate, OrderList,
-          OrderPublic, QueuePublic, RedrivePublic)
+          RoutingUpdate, TestResult, ErrorPublic, GenerationList, GenerationPublic, HealthPublic, LogPage, OrderCreate,
+          OrderList, OrderPublic, PageRegenerate, QueuePublic, RedrivePublic)
 
 
 def _ref(model: type) -> dict[str, str]:
@@ -82,6 +82,11 @@ PATHS: dict[str, dict[str, Any]] = {
     "/generations/{generation_id}/retry": {
         "post": _op("Resend: resume at the first phase that did not succeed",
                     {"202": _json(GenerationPublic, "Queued again"), **_errors(401, 404, 409)}, [GEN_ID])},
+    "/generations/{generation_id}/pages/{slug}/regenerate": {
+        "post": _op("Regenerate one page (optional instructions); the other pages are reused, the whole site "
+                    "is reviewed and published as a new generation",
+                    {"202": _json(GenerationPublic, "Queued"), **_errors(400, 401, 404, 409, 413, 422)},
+                    [GEN_ID, _param("slug")], body=PageRegenerate)},
     "/generations/{generation_id}/cancel": {
         "post": _op("Cancel: no further phase starts", {"202": _json(GenerationPublic, "Cancelled"),
                                                         **_errors(401, 404, 409)}, [GEN_ID])},
@@ -121,7 +126,7 @@ PATHS.update({
 
 @lru_cache(maxsize=1)
 def document() -> str:
-    inputs = (OrderCreate, AIConfigCreate, AIConfigUpdate, RoutingUpdate)
+    inputs = (OrderCreate, AIConfigCreate, AIConfigUpdate, RoutingUpdate, PageRegenerate)
     _, schemas = models_json_schema([(m, "validation" if m in inputs else "serialization") for m in MODELS],
                                     ref_template="#/components/schemas/{model}")
     doc = {

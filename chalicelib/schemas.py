@@ -67,6 +67,20 @@ class PhaseUsagePublic(BaseModel):
     tokens_out: int = 0
     latency_ms: float = 0.0
     cost_usd: float | None = Field(default=None, description="null when the model has no known price")
+    calls: int | None = Field(default=None, description="model calls, repairs included")
+
+
+class PartPublic(BaseModel):
+    """One part of a per-page phase (content, code): a page's slug, or styles.css."""
+    name: str
+    status: Literal["pending", "running", "retrying", "succeeded", "failed"]
+    attempts: int
+    repairs: int = Field(default=0, description="review rounds the page needed before it passed")
+    reused: bool = Field(default=False, description="copied from the regenerated generation, not run again")
+    started_at: datetime | None
+    finished_at: datetime | None
+    error: str | None
+    usage: PhaseUsagePublic | None = None
 
 
 class UsageTotalsPublic(BaseModel):
@@ -87,6 +101,8 @@ class PhasePublic(BaseModel):
     finished_at: datetime | None
     error: str | None
     usage: PhaseUsagePublic | None = None
+    parts: list[PartPublic] = Field(default_factory=list, description="content and code: one per page (+ styles.css)")
+    parts_done: int = 0
 
 
 class GenerationPublic(BaseModel):
@@ -102,6 +118,8 @@ class GenerationPublic(BaseModel):
     updated_at: datetime
     finished_at: datetime | None
     usage: UsageTotalsPublic = Field(default_factory=UsageTotalsPublic)
+    source_generation_id: str | None = Field(default=None, description="a page regeneration: the generation it reuses")
+    regenerated_page: str | None = None
 
 
 class GenerationList(BaseModel):
@@ -154,3 +172,12 @@ class RedrivePublic(BaseModel):
     sent: int
     skipped: int
     kept: int  # could not be handled now (database or SQS failing): left for the next redrive
+
+
+class PageRegenerate(BaseModel):
+    """POST /generations/{id}/pages/{slug}/regenerate: optional wishes for the new version of the page."""
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    instructions: str | None = Field(
+        default=None, max_length=500,
+        description="free text for the model, passed as data (it cannot override the rules)")

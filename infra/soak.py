@@ -43,11 +43,22 @@ BEGIN
   END IF;
   RETURN NEW;
 END $$ LANGUAGE plpgsql;
+CREATE OR REPLACE FUNCTION count_part_output_write() RETURNS trigger AS $$
+BEGIN
+  IF NEW.status = 'succeeded' AND OLD.status <> 'succeeded' THEN
+    INSERT INTO output_writes VALUES (NEW.generation_id, NEW.phase || '/' || NEW.part);
+  END IF;
+  RETURN NEW;
+END $$ LANGUAGE plpgsql;
 DROP TRIGGER IF EXISTS count_output_write ON phase_runs;
 CREATE TRIGGER count_output_write AFTER UPDATE ON phase_runs
   FOR EACH ROW EXECUTE FUNCTION count_output_write();
+DROP TRIGGER IF EXISTS count_part_output_write ON part_runs;
+CREATE TRIGGER count_part_output_write AFTER UPDATE ON part_runs
+  FOR EACH ROW EXECUTE FUNCTION count_part_output_write();
 """
-DROP_WRITE_COUNTER = "DROP TRIGGER count_output_write ON phase_runs; DROP TABLE output_writes;"
+DROP_WRITE_COUNTER = ("DROP TRIGGER count_output_write ON phase_runs; DROP TRIGGER count_part_output_write ON part_runs; "
+                      "DROP TABLE output_writes;")
 
 
 class Api:

@@ -21,6 +21,15 @@ class SqsPhaseQueue:
             DelaySeconds=max(0, min(_MAX_DELAY, int(delay_seconds))),
         )
 
+    def send_many(self, bodies: list[dict[str, Any]]) -> None:
+        """One SendMessageBatch per 10 messages (a fan-out's parts). Raises if any entry failed."""
+        for start in range(0, len(bodies), 10):
+            entries = [{"Id": str(n), "MessageBody": json.dumps(body, separators=(",", ":"))}
+                       for n, body in enumerate(bodies[start:start + 10])]
+            failed = self._client.send_message_batch(QueueUrl=self._queue_url, Entries=entries).get("Failed")
+            if failed:
+                raise RuntimeError(f"{len(failed)} of {len(entries)} messages were not sent ({failed[0].get('Code')})")
+
     def send_dead_letter(self, raw_body: str, reason: str, delay_seconds: int = 0) -> None:
         if not self._dlq_url:
             raise RuntimeError("no dead-letter queue configured")

@@ -22,7 +22,7 @@ DEFAULT_TIMEOUT_S = 60.0
 MAX_TIMEOUT_S = 110.0  # the worker function times out at 120 s
 BUDGET_S = 105.0  # both calls (answer + repair) must fit in one invocation
 MIN_REPAIR_S = 10.0
-DEFAULT_MAX_TOKENS = 8192
+DEFAULT_MAX_TOKENS = 4096  # per call: one page or the stylesheet (tests/unit/test_part_sizes.py)
 
 
 class InvalidOutput(Exception):

@@ -51,6 +51,8 @@ class CloudflareProvider(ChatProvider):
         response = result.get("response")
         content: Any = response if isinstance(response, (dict, list)) else ("" if response is None else str(response))
         usage = result.get("usage") or {}
+        if isinstance(content, str) and int(usage.get("completion_tokens") or 0) >= self.max_tokens:
+            raise self.cut_off("completion_tokens reached it")  # Workers AI has no finish reason to read
         text = content if isinstance(content, str) else json.dumps(content, ensure_ascii=False)
         return Reply(content=content, tokens_in=int(usage.get("prompt_tokens") or 0),
                      tokens_out=int(usage.get("completion_tokens") or 0),

@@ -62,11 +62,15 @@ class Generation(Base):
     finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     budget_from: Mapped[datetime] = _now_column()  # the total time budget counts from here (a resend resets it)
     failure_logged_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))  # its line is written
+    # a page regeneration: the generation whose other pages it reuses, the page, the customer's wishes
+    source_generation_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+    regenerated_page: Mapped[str | None] = mapped_column(String(60))
+    instructions: Mapped[str | None] = mapped_column(Text)
 
 
-class PhaseRun(Base):
-    __tablename__ = "phase_runs"
-    __table_args__ = (UniqueConstraint("generation_id", "phase"),)
+class RunState:
+    """What a phase run and a part run both carry: status, attempts, times, output, the lease of the
+    invocation that holds it, usage, and the last failed attempt (when, and which)."""
 
     id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
     generation_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("generations.id"))
@@ -81,8 +85,25 @@ class PhaseRun(Base):
     lease_token: Mapped[uuid.UUID | None] = mapped_column(Uuid)
     lease_expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     usage: Mapped[dict[str, Any] | None]
-    failed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))  # the last failed attempt:
-    failed_attempt: Mapped[int | None] = mapped_column(Integer)  # when, and which
+    failed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    failed_attempt: Mapped[int | None] = mapped_column(Integer)
+
+
+class PhaseRun(RunState, Base):
+    __tablename__ = "phase_runs"
+    __table_args__ = (UniqueConstraint("generation_id", "phase"),)
+
+
+class PartRun(RunState, Base):
+    """One part of a phase that runs per page (content, code): its own claim, lease, attempts, output.
+    The phase run stays `running` while its parts run, and succeeds with the parts' joined output."""
+
+    __tablename__ = "part_runs"
+    __table_args__ = (UniqueConstraint("generation_id", "phase", "part"),)
+
+    part: Mapped[str] = mapped_column(String(60))  # a page's slug, or "styles.css"
+    repairs: Mapped[int] = mapped_column(Integer, default=0, server_default="0")  # review rounds it took
+    reused: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))  # copied, not run
 
 
 class OutboxMessage(Base):
@@ -92,11 +113,12 @@ class OutboxMessage(Base):
     """
 
     __tablename__ = "outbox"
-    __table_args__ = (UniqueConstraint("generation_id", "phase"),)
+    __table_args__ = (UniqueConstraint("generation_id", "phase", "part"),)
 
     id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
     generation_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("generations.id"))
     phase: Mapped[str] = mapped_column(String(20))
+    part: Mapped[str] = mapped_column(String(60), default="", server_default="")  # "" for the whole phase
     delay_seconds: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = _now_column()
     published_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import uuid
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from chalicelib.domain.phases import Phase
 
@@ -15,6 +15,14 @@ class RunPhase(BaseModel):
 
     generation_id: uuid.UUID
     phase: Phase
+    part: str | None = Field(default=None, min_length=1, max_length=60, pattern=r"^[a-z0-9][a-z0-9.-]*$")  # a page slug, or "styles.css"
 
     def body(self) -> dict[str, str]:
-        return {"generation_id": str(self.generation_id), "phase": self.phase.value}
+        body = {"generation_id": str(self.generation_id), "phase": self.phase.value}
+        if self.part is not None:
+            body["part"] = self.part
+        return body
+
+    def label(self) -> str:
+        """"content" or "content/about": for log lines and reasons."""
+        return self.phase.value if self.part is None else f"{self.phase.value}/{self.part}"

@@ -75,7 +75,7 @@ class Publication(BaseModel):
 
 
 # --- per-page parts (content and code run one part per page, plus the stylesheet for code) ---------
-STYLES_PART = "styles"  # the code phase's part that writes styles.css; every other part is a page slug
+STYLES_PART = "styles.css"  # the code phase's stylesheet part; every other part is a page slug (no dots)
 
 
 class PageCopy(BaseModel):
@@ -90,13 +90,13 @@ class PageMarkup(BaseModel):
     shell (head, header and nav, footer), so every page gets the same nav and correct meta."""
 
     slug: str = Field(pattern=r"^[a-z0-9-]+$", max_length=60)
-    main_html: str = Field(min_length=1, max_length=20_000)
+    main_html: str = Field(min_length=1, max_length=12_000)  # with the JSON around it, under 4,096 tokens
 
 
 class Stylesheet(BaseModel):
     """The code phase's styles part: the whole styles.css."""
 
-    css: str = Field(min_length=1, max_length=20_000)
+    css: str = Field(min_length=1, max_length=12_000)
 
 
 PART_OUTPUTS: dict[str, type[BaseModel]] = {"content": PageCopy, "code": PageMarkup}

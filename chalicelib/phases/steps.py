@@ -63,23 +63,6 @@ def sitemap(ctx: PhaseContext) -> tuple[BaseModel, dict[str, Any]]:
     return output, usage
 
 
-def content(ctx: PhaseContext) -> tuple[BaseModel, dict[str, Any]]:
-    ctx.say("Writing the copy for every page")
-    output, usage = ctx.ask_ai()
-    sections = sum(len(p.sections) for p in output.pages)  # type: ignore[attr-defined]
-    ctx.say(f"Wrote {len(output.pages)} pages with {sections} sections")  # type: ignore[attr-defined]
-    return output, usage
-
-
-def code(ctx: PhaseContext) -> tuple[BaseModel, dict[str, Any]]:
-    ctx.say("Building HTML, CSS, sitemap.xml and robots.txt")
-    output, usage = ctx.ask_ai()
-    files: SiteFiles = output  # type: ignore[assignment]
-    size = sum(len(f.body.encode()) for f in files.files)
-    ctx.say(f"Built {len(files.files)} files ({size / 1024:.1f} KiB)")
-    return output, usage
-
-
 def review(ctx: PhaseContext) -> tuple[BaseModel, dict[str, Any]]:
     from chalicelib.website.checks import check_site
 
@@ -108,7 +91,5 @@ def publish(ctx: PhaseContext) -> tuple[BaseModel, dict[str, Any]]:
     return Publication(site_url=url, prefix=prefix, files=len(files.files)), {}
 
 
-STEPS: dict[Phase, Step] = {
-    Phase.BRIEF: brief, Phase.SITEMAP: sitemap, Phase.CONTENT: content,
-    Phase.CODE: code, Phase.REVIEW: review, Phase.PUBLISH: publish,
-}
+# content and code run one part per page: chalicelib/phases/part_steps.py
+STEPS: dict[Phase, Step] = {Phase.BRIEF: brief, Phase.SITEMAP: sitemap, Phase.REVIEW: review, Phase.PUBLISH: publish}

@@ -25,17 +25,20 @@ from chalicelib.services.progress import ProgressLog
 PUT_BACK_DELAY_S = 300
 
 
-def _loose(body: str) -> tuple[uuid.UUID | None, str | None]:
+def _loose(body: str) -> tuple[uuid.UUID | None, str | None, str | None]:
+    """(generation, phase, part) of a body, as far as they can be read."""
     try:
         data = json.loads(body)
-        return uuid.UUID(str(data["generation_id"])), str(data.get("phase"))[:20]
+        part = data.get("part")
+        return uuid.UUID(str(data["generation_id"])), str(data.get("phase"))[:20], str(part)[:60] if part else None
     except (ValueError, KeyError, TypeError, AttributeError):
-        return None, None
+        return None, None, None
 
 
 def handle_dead_letter(deps: Deps, message_id: str, body: str, reason: str | None) -> str:
-    gid, phase = _loose(body)
-    reason = reason or f"gave up after {deps.settings.max_receive_count} deliveries of phase {phase}"
+    gid, phase, part = _loose(body)
+    what = f"phase {phase}" + (f" (part {part})" if part else "")
+    reason = reason or f"gave up after {deps.settings.max_receive_count} deliveries of {what}"
     try:
         now = deps.clock()
         failed_at = None

@@ -3,14 +3,16 @@ from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 
 from chalicelib.bootstrap import Deps
-from chalicelib.db.models import Generation, IdempotencyRecord, Order, PhaseRun
+from chalicelib.db.models import Generation, IdempotencyRecord, Order, PartRun, PhaseRun
 from chalicelib.domain.errors import Conflict, InvalidInput, NotFound
 from chalicelib.domain.phases import ACTIVE, PHASES, GenerationStatus, Phase, PhaseStatus
-from chalicelib.schemas import GenerationList, GenerationPublic, PhasePublic, PhaseUsagePublic, UsageTotalsPublic
+from chalicelib.schemas import (
+    GenerationList, GenerationPublic, PartPublic, PhasePublic, PhaseUsagePublic, UsageTotalsPublic,
+)
 from chalicelib.services import outbox
 from chalicelib.services.orders import parse_id
 from chalicelib.services.progress import ProgressLog
@@ -18,8 +20,25 @@ from chalicelib.services.progress import ProgressLog
 from chalicelib.db.models import OutboxMessage
 
 
-def _usage(run: PhaseRun) -> PhaseUsagePublic | None:
+def _usage(run: PhaseRun | PartRun) -> PhaseUsagePublic | None:
     return PhaseUsagePublic.model_validate(run.usage) if run.usage else None
+
+
+def _phase(run: PhaseRun, parts: list[PartRun]) -> PhasePublic:
+    shown = [PartPublic(name=p.part, status=p.status, attempts=p.attempts, repairs=p.repairs, reused=p.reused,
+                        started_at=p.started_at, finished_at=p.finished_at, error=p.error, usage=_usage(p))
+             for p in sorted(parts, key=lambda p: p.position)]
+    usage = _usage(run)
+    if usage is None and any(p.usage for p in shown):  # a running per-page phase: what its parts cost so far
+        from chalicelib.phases.part_steps import add_usage
+
+        total: dict = {}
+        for p in parts:
+            total = add_usage(total, {k: v for k, v in (p.usage or {}).items() if k != "repairs"})
+        usage = PhaseUsagePublic.model_validate(total)
+    return PhasePublic(name=run.phase, status=run.status, attempts=run.attempts, started_at=run.started_at,
+                       finished_at=run.finished_at, error=run.error, usage=usage, parts=shown,
+                       parts_done=sum(1 for p in parts if p.status == PhaseStatus.SUCCEEDED))
 
 
 def _totals(usages: list[PhaseUsagePublic]) -> UsageTotalsPublic:
@@ -30,25 +49,35 @@ def _totals(usages: list[PhaseUsagePublic]) -> UsageTotalsPublic:
         cost_complete=len(known) == len(usages), phases_counted=len(usages))
 
 
-def to_public(gen: Generation, runs: list[PhaseRun]) -> GenerationPublic:
+def to_public(gen: Generation, runs: list[PhaseRun], parts: list[PartRun] | None = None) -> GenerationPublic:
     runs = sorted(runs, key=lambda r: r.position)
-    done = sum(1 for r in runs if r.status == PhaseStatus.SUCCEEDED)
-    phases = [PhasePublic(name=r.phase, status=r.status, attempts=r.attempts, started_at=r.started_at,
-                          finished_at=r.finished_at, error=r.error, usage=_usage(r)) for r in runs]
+    phases = [_phase(r, [p for p in parts or [] if p.phase == r.phase]) for r in runs]
+    done = sum(1.0 if p.status == PhaseStatus.SUCCEEDED else p.parts_done / len(p.parts) if p.parts else 0.0
+               for p in phases)  # a running per-page phase counts its finished parts
     return GenerationPublic(
         id=str(gen.id), order_id=str(gen.order_id), status=gen.status, current_phase=gen.current_phase,
         phases=phases, progress=round(done / len(runs), 4) if runs else 0.0, error=gen.error,
         site_url=gen.site_url, created_at=gen.created_at, updated_at=gen.updated_at, finished_at=gen.finished_at,
         usage=_totals([p.usage for p in phases if p.usage is not None]),
+        source_generation_id=str(gen.source_generation_id) if gen.source_generation_id else None,
+        regenerated_page=gen.regenerated_page,
     )
 
 
-def _runs(session, generation_ids: list[uuid.UUID]) -> dict[uuid.UUID, list[PhaseRun]]:  # type: ignore[no-untyped-def]
-    result: dict[uuid.UUID, list[PhaseRun]] = {gid: [] for gid in generation_ids}
+def _by_generation(session, model, generation_ids):  # type: ignore[no-untyped-def]
+    result: dict[uuid.UUID, list] = {gid: [] for gid in generation_ids}
     if generation_ids:
-        for run in session.scalars(select(PhaseRun).where(PhaseRun.generation_id.in_(generation_ids))):
-            result[run.generation_id].append(run)
+        for row in session.scalars(select(model).where(model.generation_id.in_(generation_ids))):
+            result[row.generation_id].append(row)
     return result
+
+
+def _runs(session, generation_ids: list[uuid.UUID]) -> dict[uuid.UUID, list[PhaseRun]]:  # type: ignore[no-untyped-def]
+    return _by_generation(session, PhaseRun, generation_ids)  # type: ignore[no-any-return]
+
+
+def _parts(session, generation_ids: list[uuid.UUID]) -> dict[uuid.UUID, list[PartRun]]:  # type: ignore[no-untyped-def]
+    return _by_generation(session, PartRun, generation_ids)  # type: ignore[no-any-return]
 
 
 def _active_id(deps: Deps, order_id: uuid.UUID) -> str | None:
@@ -119,6 +148,12 @@ def retry_generation(deps: Deps, generation_id: str) -> GenerationPublic:
         for run in runs[first.position:]:
             run.status, run.attempts, run.error = PhaseStatus.PENDING, 0, None
             run.lease_token = run.lease_expires_at = run.finished_at = run.failed_at = run.failed_attempt = None
+        # a per-page phase's pages that succeeded are kept: only the others run again
+        s.execute(update(PartRun).where(
+            PartRun.generation_id == gid, PartRun.phase.in_([r.phase for r in runs[first.position:]]),
+            PartRun.status != PhaseStatus.SUCCEEDED,
+        ).values(status=PhaseStatus.PENDING, attempts=0, error=None, lease_token=None, lease_expires_at=None,
+                 finished_at=None, failed_at=None, failed_attempt=None))
         now = deps.clock()
         gen.status, gen.error, gen.finished_at = GenerationStatus.QUEUED, None, None
         gen.current_phase, gen.updated_at, gen.budget_from, gen.failure_logged_at = first.phase, now, now, None
@@ -149,8 +184,11 @@ def cancel_generation(deps: Deps, generation_id: str) -> GenerationPublic:
         gen.status, gen.finished_at, gen.updated_at = GenerationStatus.CANCELLED, now, now
         gen.error = "cancelled by user"
         s.execute(delete(OutboxMessage).where(OutboxMessage.generation_id == gid))
-        runs = _runs(s, [gid])[gid]
-        public = to_public(gen, runs)
+        # a per-page phase that fanned out stops where it is: a part already running finishes, no other
+        # starts, and the phase shows pending again (a Resend fans out what is left)
+        s.execute(update(PhaseRun).where(PhaseRun.generation_id == gid, PhaseRun.status == PhaseStatus.RUNNING,
+                                         PhaseRun.lease_expires_at.is_(None)).values(status=PhaseStatus.PENDING))
+        public = to_public(gen, _runs(s, [gid])[gid], _parts(s, [gid])[gid])
         uow.commit()
     ProgressLog(deps.logs, str(gid)).lifecycle(
         "generation_cancelled", now, "Cancelled: no further phase will start", level="warning")
@@ -163,7 +201,7 @@ def get_generation(deps: Deps, generation_id: str) -> GenerationPublic:
         gen = uow.session.get(Generation, gid)
         if gen is None:
             raise NotFound(f"generation {generation_id!r} not found")
-        return to_public(gen, _runs(uow.session, [gid])[gid])
+        return to_public(gen, _runs(uow.session, [gid])[gid], _parts(uow.session, [gid])[gid])
 
 
 def list_generations(deps: Deps, order_id: str) -> GenerationList:
@@ -173,5 +211,6 @@ def list_generations(deps: Deps, order_id: str) -> GenerationList:
         if s.get(Order, oid) is None:
             raise NotFound(f"order {order_id!r} not found")
         gens = list(s.scalars(select(Generation).where(Generation.order_id == oid).order_by(Generation.seq.desc())))
-        runs = _runs(s, [g.id for g in gens])
-        return GenerationList(items=[to_public(g, runs[g.id]) for g in gens])
+        ids = [g.id for g in gens]
+        runs, parts = _runs(s, ids), _parts(s, ids)
+        return GenerationList(items=[to_public(g, runs[g.id], parts[g.id]) for g in gens])

@@ -308,4 +308,5 @@ def _backoff(base: int, attempts: int, retry_after: float | None) -> int:
 
 def report(outcome: str, command: RunPhase) -> None:
     print(json.dumps({"level": "info", "generation_id": str(command.generation_id),
-                      "phase": command.phase.value, "outcome": outcome}), file=sys.stdout, flush=True)
+                      "phase": command.phase.value, "part": command.part, "outcome": outcome}),
+          file=sys.stdout, flush=True)

@@ -8,11 +8,10 @@ import sys
 from dataclasses import asdict, dataclass
 from datetime import timedelta
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, func, select, tuple_, update
 
 from chalicelib.bootstrap import Deps
-from chalicelib.db.models import Generation, OutboxMessage, PhaseRun
-from chalicelib.domain.commands import RunPhase
+from chalicelib.db.models import Generation, OutboxMessage, PartRun, PhaseRun
 from chalicelib.domain.phases import ACTIVE, PHASES, GenerationStatus, Phase, PhaseStatus
 from chalicelib.services import outbox
 from chalicelib.services.progress import ProgressLog
@@ -51,7 +50,16 @@ def sweep(deps: Deps, republish_after_s: int = 60, budget_s: int | None = None, 
         ).all()
         for gid, phase in expired:
             outbox.add_if_missing(s, gid, Phase(phase))
-        report.expired_leases = len(expired)
+        expired_parts = s.execute(
+            select(PartRun.generation_id, PartRun.phase, PartRun.part)
+            .join(Generation, Generation.id == PartRun.generation_id)
+            .where(PartRun.status == PhaseStatus.RUNNING, PartRun.lease_expires_at < now,
+                   Generation.status.in_(ACTIVE_NAMES)).limit(limit)
+            .with_for_update(of=[PartRun, Generation], skip_locked=True)
+        ).all()
+        for gid, phase, part in expired_parts:
+            outbox.add_if_missing(s, gid, Phase(phase), part)
+        report.expired_leases = len(expired) + len(expired_parts)
         # 2. Generations over the total time budget.
         late = list(s.scalars(select(Generation).where(
             Generation.status.in_(ACTIVE_NAMES), Generation.budget_from < now - timedelta(seconds=budget_s)
@@ -75,7 +83,7 @@ def sweep(deps: Deps, republish_after_s: int = 60, budget_s: int | None = None, 
         ))
         if rows and queued >= s.scalar(select(func.count()).select_from(active_rows.subquery())):
             report.backlog, rows = queued, []
-        commands = [RunPhase(generation_id=r.generation_id, phase=Phase(r.phase)) for r in rows]
+        commands = [outbox.row_command(r) for r in rows]
         # 4. Rows of generations that ended: no phase of theirs will run again (a claim skips them), so
         # nothing else would ever remove them.
         ended = select(Generation.id).where(Generation.status.not_in(ACTIVE_NAMES))
@@ -126,10 +134,12 @@ def expire_all_leases(deps: Deps) -> int:
     """After a whole local stack restart no worker survives: every lease is void."""
     now = deps.clock()
     with deps.uow() as uow:
-        result = uow.session.execute(
-            update(PhaseRun).where(PhaseRun.status == PhaseStatus.RUNNING).values(lease_expires_at=now))
+        result = uow.session.execute(update(PhaseRun).where(
+            PhaseRun.status == PhaseStatus.RUNNING, PhaseRun.lease_expires_at.is_not(None)).values(lease_expires_at=now))
+        parts = uow.session.execute(
+            update(PartRun).where(PartRun.status == PhaseStatus.RUNNING).values(lease_expires_at=now))
         uow.commit()
-        return result.rowcount or 0
+        return (result.rowcount or 0) + (parts.rowcount or 0)
 
 
 def resume_in_flight(deps: Deps) -> SweepReport:
@@ -143,8 +153,16 @@ def resume_in_flight(deps: Deps) -> SweepReport:
         first: dict = {}
         for run in runs:
             if run.status != PhaseStatus.SUCCEEDED:
-                first.setdefault(run.generation_id, run.phase)
-        for gid, phase in first.items():
-            outbox.add(s, gid, Phase(phase))
+                first.setdefault(run.generation_id, run)
+        fanned_out = [(gid, run.phase) for gid, run in first.items() if run.status == PhaseStatus.RUNNING
+                      and run.lease_expires_at is None]  # a per-page phase: its unfinished parts go again
+        parts = s.execute(select(PartRun.generation_id, PartRun.phase, PartRun.part).where(
+            tuple_(PartRun.generation_id, PartRun.phase).in_(fanned_out),
+            PartRun.status != PhaseStatus.SUCCEEDED)).all() if fanned_out else []
+        for gid, phase, part in parts:
+            outbox.add(s, gid, Phase(phase), part=part)
+        for gid, run in first.items():
+            if (gid, run.phase) not in fanned_out:
+                outbox.add(s, gid, Phase(run.phase))
         uow.commit()
     return sweep(deps, republish_after_s=-10**6)

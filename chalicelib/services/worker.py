@@ -9,7 +9,8 @@ from sqlalchemy.exc import DBAPIError
 
 from chalicelib.bootstrap import Deps
 from chalicelib.domain.commands import RunPhase
-from chalicelib.services.pipeline import UnknownGeneration, report, run_phase
+from chalicelib.services.parts import dispatch
+from chalicelib.services.pipeline import UnknownGeneration, report
 from chalicelib.services.progress import ProgressLog
 
 _checked_deps: int | None = None  # id() of the Deps whose AI configs this container has checked
@@ -47,7 +48,7 @@ def handle_message(deps: Deps, body: str, remaining_ms: int) -> str:
     except ValidationError as exc:
         return _dead_letter(deps, body, f"malformed message: {_first_error(exc)}")
     try:
-        outcome = run_phase(deps, command, remaining_ms)
+        outcome = dispatch(deps, command, remaining_ms)
     except UnknownGeneration as exc:
         return _dead_letter(deps, body, str(exc))
     except DBAPIError as exc:  # Postgres unreachable: nothing could be recorded there, so say it where users look
@@ -59,9 +60,9 @@ def handle_message(deps: Deps, body: str, remaining_ms: int) -> str:
 
 def _database_unavailable(deps: Deps, command: RunPhase, exc: DBAPIError) -> None:
     reason = f"database unavailable ({type(exc.orig).__name__ if exc.orig else type(exc).__name__})"
-    _log("error", reason, generation_id=str(command.generation_id), phase=command.phase.value)
+    _log("error", reason, generation_id=str(command.generation_id), phase=command.label())
     log = ProgressLog(deps.logs, str(command.generation_id))
-    log.info(f"Phase {command.phase}: {reason}; it will run again when the queue redelivers it",
+    log.info(f"Phase {command.label()}: {reason}; it will run again when the queue redelivers it",
              phase=command.phase.value, level="error")
     log.flush()
 

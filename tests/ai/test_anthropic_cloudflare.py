@@ -85,7 +85,7 @@ def test_anthropic_bad_key_is_permanent_and_redacted(fake: FakeProvider) -> None
 
 def test_anthropic_max_tokens_stop_is_permanent(fake: FakeProvider) -> None:
     fake.reply(Scripted(body=anthropic_reply({"business_name": "x"}, stop="max_tokens")))
-    with pytest.raises(PermanentError, match=r"cut off at max_tokens=8192 \(stop_reason 'max_tokens'\)"):
+    with pytest.raises(PermanentError, match=r"cut off at max_tokens=4096 \(stop_reason 'max_tokens'\)"):
         anthropic(fake).generate(brief_request())
 
 
@@ -104,7 +104,7 @@ def test_cloudflare_request_shape_and_object_response(fake: FakeProvider) -> Non
     assert request.path == f"/client/v4/accounts/acc0123/ai/run/{CF_MODEL}"
     assert request.headers["authorization"] == f"Bearer {CLOUDFLARE_KEY}"
     body = request.json
-    assert "model" not in body and body["temperature"] == 0.2 and body["max_tokens"] == 8192
+    assert "model" not in body and body["temperature"] == 0.2 and body["max_tokens"] == 4096
     assert [m["role"] for m in body["messages"]] == ["system", "user"]
     fmt = body["response_format"]
     assert fmt["type"] == "json_schema" and fmt["json_schema"]["type"] == "object"

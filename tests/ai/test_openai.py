@@ -60,7 +60,7 @@ def test_no_temperature_unless_configured(fake: FakeProvider) -> None:
     fake.reply(Scripted(body=openai_reply(VALID_BRIEF)))
     openai(fake).generate(brief_request())
     assert "temperature" not in fake.requests[0].json
-    assert fake.requests[0].json["max_completion_tokens"] == 8192
+    assert fake.requests[0].json["max_completion_tokens"] == 4096
 
 
 def test_429_with_retry_after_seconds(fake: FakeProvider) -> None:
@@ -191,7 +191,7 @@ def test_openai_compatible_without_key_sends_no_auth(fake: FakeProvider) -> None
     result = build_provider(cfg, lambda: store).generate(brief_request())
     request = fake.requests[0]
     assert request.path == "/v1/chat/completions" and "authorization" not in request.headers
-    assert request.json["model"] == "llama3.1:8b" and request.json["max_tokens"] == 8192
+    assert request.json["model"] == "llama3.1:8b" and request.json["max_tokens"] == 4096
     assert "max_completion_tokens" not in request.json and request.json["response_format"]["type"] == "json_schema"
     assert store.reads == 0 and result.usage["provider"] == "openai_compatible" and result.usage["cost_usd"] is None
 

@@ -8,9 +8,8 @@ from typing import Any
 
 from sqlalchemy import text
 
-from chalicelib.domain.order import OrderData
-from chalicelib.phases.schemas import Brief, Content, Sitemap
-from chalicelib.website import template_provider as tp
+from chalicelib.ai.prompts import parse_data
+from chalicelib.ai.template import answer_data
 from tests.ai.conftest import FakeProvider, Scripted
 from tests.ai.helpers import openai_reply
 from tests.support.stack import TEMPLATE_ID, drain, logs
@@ -20,21 +19,16 @@ ORDER = {"business_name": "Oficina Dois Irmãos", "segment": "auto repair", "loc
          "services": ["Troca de óleo", "Freios"], "contact": {"email": "oi@doisirmaos.com.br", "city": "Campinas"}}
 
 
+CALLS = 5  # code: styles.css and one part per page (4)
+USAGE = (840, 1820)  # what the fake reports per call
+
+
 def coder(deps: Any, generation_id: str) -> Any:
-    """Plays a coding model: writes the site from the phases already stored, as a model would from
-    its prompt, and answers in the Chat Completions wire format with a usage block."""
+    """Plays a coding model: answers each part's request from its prompt's data block, as the template
+    writes it, in the Chat Completions wire format with a usage block."""
     def answer(request: Any) -> dict[str, Any]:
-        with deps.engine.connect() as conn:
-            outputs = dict(conn.execute(text(
-                "SELECT phase, output FROM phase_runs WHERE generation_id = CAST(:g AS uuid) AND output IS NOT NULL"),
-                {"g": generation_id}).all())
-            order = conn.execute(text(
-                "SELECT o.* FROM orders o JOIN generations g ON g.order_id = o.id WHERE g.id = CAST(:g AS uuid)"),
-                {"g": generation_id}).mappings().one()
-        data = OrderData(id=str(order["id"]), business_name=order["business_name"], segment=order["segment"],
-                         services=order["services"], locale=order["locale"])
-        site = tp.make_site(data, Brief(**outputs["brief"]), Sitemap(**outputs["sitemap"]), Content(**outputs["content"]))
-        return openai_reply(site.model_dump(mode="json"), usage=(4200, 9100))
+        user = next(m["content"] for m in reversed(request.json["messages"]) if m["role"] == "user")
+        return openai_reply(answer_data(parse_data(user)), usage=USAGE)
     return answer
 
 
@@ -47,7 +41,7 @@ def generate_with_coding_on(config_body: dict[str, Any], client: Any, aws: Any, 
     client.json("PUT", "/ai/routing", routing)
     order = client.json("POST", "/orders", ORDER, expect=201)
     gen = client.json("POST", f"/orders/{order['id']}/generations", expect=202)
-    fake.reply(Scripted(body=coder(deps, gen["id"])))
+    fake.reply(*[Scripted(body=coder(deps, gen["id"])) for _ in range(CALLS)])
     drain(client, aws)
     return config, client.json("GET", f"/generations/{gen['id']}")
 
@@ -59,7 +53,7 @@ def test_coding_routed_to_an_openai_compatible_server(client: Any, aws: Any, dep
         client, aws, deps, fake)
     gen = done
     assert done["status"] == "succeeded", done
-    assert len(fake.requests) == 1  # only the coding phase left the template provider
+    assert len(fake.requests) == CALLS  # only the coding phase's parts left the template provider
     sent = fake.requests[0]
     assert sent.path == "/v1/chat/completions"
     assert sent.headers["authorization"] == f"Bearer {KEY}"
@@ -72,12 +66,13 @@ def test_coding_routed_to_an_openai_compatible_server(client: Any, aws: Any, dep
     by_phase = {p["name"]: p["usage"] for p in done["phases"]}
     assert by_phase["code"]["provider"] == "openai_compatible"
     assert by_phase["code"]["config_id"] == config["id"]
-    assert (by_phase["code"]["tokens_in"], by_phase["code"]["tokens_out"]) == (4200, 9100)
+    assert (by_phase["code"]["tokens_in"], by_phase["code"]["tokens_out"]) == (CALLS * USAGE[0], CALLS * USAGE[1])
+    assert all(p["usage"]["tokens_out"] == USAGE[1] for p in done["phases"][3]["parts"])  # the sum adds up
     assert by_phase["code"]["cost_usd"] is None  # a self-hosted model has no list price: unknown, not free
     assert by_phase["brief"]["provider"] == "template" and by_phase["brief"]["config_id"] == TEMPLATE_ID
     assert by_phase["content"]["cost_usd"] == 0.0
     totals = done["usage"]
-    assert totals["tokens_in"] == 4200 and totals["tokens_out"] == 9100
+    assert totals["tokens_in"] == CALLS * USAGE[0] and totals["tokens_out"] == CALLS * USAGE[1]
     assert totals["cost_complete"] is False
     assert totals["phases_counted"] == sum(1 for u in by_phase.values() if u is not None) >= 5
     assert totals["ai_latency_ms"] >= by_phase["code"]["latency_ms"] > 0
@@ -94,7 +89,7 @@ def test_usage_totals_count_priced_models(client: Any, aws: Any, deps: Any, fake
                                        "base_url": fake.url, "api_key": KEY}, client, aws, deps, fake)
     assert done["status"] == "succeeded", done
     # gpt-4o-mini: $0.15 in / $0.60 out per 1M tokens
-    expected = round(4200 * 0.15 / 1e6 + 9100 * 0.60 / 1e6, 6)
+    expected = round(CALLS * (USAGE[0] * 0.15 / 1e6 + USAGE[1] * 0.60 / 1e6), 6)
     assert done["usage"]["cost_usd"] == expected and done["usage"]["cost_complete"] is True
 
 

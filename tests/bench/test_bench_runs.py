@@ -17,7 +17,8 @@ from typing import Any
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-PHASES = ["brief", "sitemap", "content", "code", "review", "publish"]
+# a per-page phase's fan-out runs under its name, each of its parts as "<phase> part"
+PHASES = ["brief", "sitemap", "content", "content part", "code", "code part", "review", "publish"]
 
 
 @pytest.fixture(scope="module")

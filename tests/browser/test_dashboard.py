@@ -339,6 +339,26 @@ def test_history_lists_generations_and_shows_an_older_one(page: Any, stack: Stac
     expect()(page.locator("[data-testid=log-line][data-event=generation_succeeded]")).to_have_count(1)
 
 
+def test_regenerate_one_page_from_the_dashboard_reuses_the_others(page: Any, stack: Stack) -> None:
+    order = stack.create_order()
+    first = stack.api("POST", f"/orders/{order['id']}/generations", expect=202)
+    stack.wait_generation(first["id"], ("succeeded",))
+    open_order(page, stack, order["id"])
+    regen = page.get_by_test_id("regen")
+    expect()(regen).to_be_visible()
+    expect()(page.locator("[data-testid^=regen-]").filter(has_text="sobre")).to_have_count(1)
+    page.get_by_test_id("regen-wishes").fill("Mention the sourdough")
+    page.get_by_test_id("regen-sobre").click()
+    expect()(page.get_by_test_id("history-item")).to_have_count(2)
+    expect()(page.get_by_test_id("gen-status")).to_have_attribute("data-status", "succeeded", timeout=45_000)
+    expect()(page.get_by_test_id("history-item").first).to_contain_text("sobre")
+    latest = stack.api("GET", f"/orders/{order['id']}/generations", expect=200)["items"][0]
+    assert latest["source_generation_id"] == first["id"] and latest["regenerated_page"] == "sobre"
+    reused = {p["name"] for ph in latest["phases"] for p in ph["parts"] if p["reused"]}
+    assert reused == {"index", "servicos", "contato", "styles.css"}
+    expect()(page.get_by_test_id("step-parts")).to_have_count(0)  # parts show while a phase runs or failed
+
+
 def test_a_generation_started_elsewhere_shows_up_on_an_open_order_page(page: Any, stack: Stack) -> None:
     order = stack.create_order()
     open_order(page, stack, order["id"])

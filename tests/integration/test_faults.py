@@ -1,4 +1,5 @@
-"""Every fault point x every phase: the generation still ends `succeeded`, each phase's effect once."""
+"""Every fault point x every phase (and a part of each per-page phase): the generation still ends
+`succeeded`, each phase's and each part's effect once."""
 from __future__ import annotations
 
 import pytest
@@ -6,13 +7,16 @@ from sqlalchemy import text
 
 from chalicelib.faults import POINTS
 from tests.integration.test_generation_flow import create_and_generate
-from tests.support.stack import logs, run_like_aws
+from tests.support.stack import PHASES, each_output_once, logs, run_like_aws
 
-PHASES = ["brief", "sitemap", "content", "code", "review", "publish"]
+TARGETS = PHASES + ["content/sobre", "code/styles.css", "code/contato"]  # a phase's target hits its fan-out
 
 
-@pytest.mark.parametrize("phase", PHASES)
-@pytest.mark.parametrize("point", POINTS)
+CASES = [(point, target) for target in TARGETS for point in POINTS
+         if not ("/" in target and point == "during_log_write")]  # log writes match a phase or an event
+
+
+@pytest.mark.parametrize(("point", "phase"), CASES)
 def test_crash_at_every_point_of_every_phase(client, aws, deps, clock, output_writes, monkeypatch, point, phase):
     monkeypatch.setenv("SITEGEN_FAULTS", f"once:{point}@{phase}")
     from chalicelib import faults
@@ -28,7 +32,7 @@ def test_crash_at_every_point_of_every_phase(client, aws, deps, clock, output_wr
     for p in PHASES:
         assert events.count(("phase_succeeded", p)) == 1, (p, events)
     assert events.count(("generation_succeeded", None)) == 1
-    assert output_writes() == {p: 1 for p in PHASES}
+    assert output_writes() == each_output_once()
     with deps.engine.connect() as conn:
         assert conn.execute(text("SELECT count(*) FROM outbox")).scalar() == 0
     attrs = aws.sqs.get_queue_attributes(QueueUrl=aws.resources.queue_url, AttributeNames=["All"])["Attributes"]

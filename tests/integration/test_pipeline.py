@@ -9,7 +9,7 @@ from sqlalchemy import select, text
 
 from chalicelib.db.models import PhaseRun
 from chalicelib.domain.errors import PermanentError, RetryableError
-from chalicelib.phases.schemas import SiteFiles
+from chalicelib.phases.schemas import Review, ReviewFinding
 from chalicelib.services import generations
 from tests.integration.test_generation_flow import ORDER, create_and_generate
 from tests.support.stack import dead_letters, drain, logs
@@ -80,10 +80,11 @@ def test_retryable_error_backs_off_then_succeeds(client, aws, scripted):
     drain(client, aws)
     done = client.json("GET", f"/generations/{gen['id']}")
     assert done["status"] == "succeeded"
-    content = done["phases"][2]
-    assert content["attempts"] == 2 and content["error"] is None
+    content = done["phases"][2]  # a per-page phase: the part that failed is retried, alone
+    assert content["attempts"] == 1 and content["error"] is None
+    assert sorted(p["attempts"] for p in content["parts"]) == [1, 1, 1, 2]
     events = [(line["event"], line["phase"]) for line in logs(client, gen["id"])]
-    assert ("phase_retrying", "content") in events
+    assert ("part_retrying", "content") in events
 
 
 def test_attempts_are_capped_and_the_reason_is_visible(client, aws, scripted):
@@ -99,30 +100,29 @@ def test_attempts_are_capped_and_the_reason_is_visible(client, aws, scripted):
 
 
 def test_review_fails_with_a_precise_reason(client, aws, scripted):
-    def break_link(request, result):
-        files = SiteFiles.model_validate(result.output.model_dump())
-        index = next(f for f in files.files if f.path == "index.html")
-        index.body = index.body.replace("</main>", '<a href="missing-page.html">x</a></main>')
-        return type(result)(output=files, usage=result.usage)
+    def reviewer_finds_an_error(request, result):
+        finding = ReviewFinding(severity="error", file="index.html", message="the page is in the wrong language")
+        return type(result)(output=Review(passed=False, checked_files=8, findings=[finding]), usage=result.usage)
 
-    scripted["code"] = [break_link]
+    scripted["review"] = [reviewer_finds_an_error]
     _, gen = create_and_generate(client)
     drain(client, aws)
     done = client.json("GET", f"/generations/{gen['id']}")
     assert done["status"] == "failed"
-    assert "review" in done["error"] and "index.html" in done["error"] and "missing-page.html" in done["error"]
+    assert "review" in done["error"] and "index.html" in done["error"] and "wrong language" in done["error"]
     assert done["phases"][4]["attempts"] == 1  # permanent: no retry
 
 
 def test_resend_resumes_at_the_failed_phase_keeping_earlier_outputs(client, aws, deps, scripted):
-    scripted["code"] = [PermanentError("the coding model refused")]
+    scripted["code"] = [lambda request, result: result] * 4 + [PermanentError("the coding model refused")]
     _, gen = create_and_generate(client)
     drain(client, aws)
     failed = phase_rows(deps, gen["id"])
     assert client.json("GET", f"/generations/{gen['id']}")["status"] == "failed"
     resent = client.json("POST", f"/generations/{gen['id']}/retry", expect=202)
     assert resent["status"] == "queued" and resent["current_phase"] == "code"
-    assert drain(client, aws) == 3  # code, review, publish: nothing earlier runs again
+    # code's fan-out, the one part that failed (the 4 that had succeeded are kept), review, publish
+    assert drain(client, aws) == 4
     done = phase_rows(deps, gen["id"])
     assert client.json("GET", f"/generations/{gen['id']}")["status"] == "succeeded"
     for phase in ("brief", "sitemap", "content"):
@@ -151,7 +151,9 @@ def test_cancel_during_a_running_phase_lets_it_finish_but_starts_no_other(client
     drain(client, aws)
     done = client.json("GET", f"/generations/{active['id']}")
     assert done["status"] == "cancelled"
-    assert [p["status"] for p in done["phases"]] == ["succeeded"] * 3 + ["pending"] * 3
+    # the part that was running finished; no other part or phase started
+    assert [p["status"] for p in done["phases"]] == ["succeeded"] * 2 + ["pending"] * 4
+    assert sorted(p["status"] for p in done["phases"][2]["parts"]) == ["pending"] * 3 + ["succeeded"]
 
 
 def test_database_error_inside_a_phase_is_recorded_and_the_next_message_works(client, aws, deps):
@@ -250,10 +252,23 @@ def test_a_worker_that_dies_after_recording_a_failure_leaves_its_lines_to_the_re
 
 def test_a_worker_that_dies_before_its_retry_line_leaves_it_to_the_next_attempt(
         client, aws, deps, clock, scripted, monkeypatch):
-    scripted["content"] = [RetryableError("provider said 503")]
+    scripted["sitemap"] = [RetryableError("provider said 503")]
     done = generate_dying_once_writing("phase_retrying", client, aws, deps, clock, monkeypatch)
-    assert done["status"] == "succeeded" and done["phases"][2]["attempts"] == 2
-    content = [(line["event"], line["message"]) for line in logs(client, done["id"])
-               if line["phase"] == "content" and line["event"]]
-    assert [event for event, _ in content] == ["phase_started", "phase_retrying", "phase_started", "phase_succeeded"]
-    assert "provider said 503" in content[1][1] and content[1][1].endswith("retried")  # written by attempt 2
+    assert done["status"] == "succeeded" and done["phases"][1]["attempts"] == 2
+    sitemap = [(line["event"], line["message"]) for line in logs(client, done["id"])
+               if line["phase"] == "sitemap" and line["event"]]
+    assert [event for event, _ in sitemap] == ["phase_started", "phase_retrying", "phase_started", "phase_succeeded"]
+    assert "provider said 503" in sitemap[1][1] and sitemap[1][1].endswith("retried")  # written by attempt 2
+
+
+def test_a_part_that_dies_before_its_retry_line_leaves_it_to_the_next_attempt(
+        client, aws, deps, clock, scripted, monkeypatch):
+    scripted["content"] = [RetryableError("provider said 503")]
+    done = generate_dying_once_writing("part_retrying", client, aws, deps, clock, monkeypatch)
+    assert done["status"] == "succeeded"
+    retried = [p for p in done["phases"][2]["parts"] if p["attempts"] == 2]
+    assert len(retried) == 1
+    lines = [(line["event"], line["message"]) for line in logs(client, done["id"])
+             if line["event"] and line["event"].startswith("part_") and f"content/{retried[0]['name']} " in line["message"]]
+    assert [event for event, _ in lines] == ["part_started", "part_retrying", "part_started", "part_succeeded"]
+    assert "provider said 503" in lines[1][1] and lines[1][1].endswith("retried")  # written by attempt 2

@@ -199,3 +199,13 @@ def run_like_aws(api: Api, aws: AwsStack, deps: Any, clock: FakeClock, limit: in
             continue
         aws.sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=messages[0]["ReceiptHandle"])
     raise AssertionError(f"not quiet after {limit} deliveries: {stats}")
+
+
+PHASES = ["brief", "sitemap", "content", "code", "review", "publish"]
+PARTS = {"content": ["index", "servicos", "sobre", "contato"],  # the standard order's pages (pt-BR)
+         "code": ["styles.css", "index", "servicos", "sobre", "contato"]}
+
+
+def each_output_once() -> dict[str, int]:
+    """What the output-write counter (infra/soak.py) shows when every phase and part stored once."""
+    return {**{p: 1 for p in PHASES}, **{f"{p}/{part}": 1 for p, names in PARTS.items() for part in names}}

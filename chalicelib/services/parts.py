@@ -1,0 +1,354 @@
+"""Per-page phases (content, code): fan-out, one invocation per part, fan-in.
+
+- The phase's own message fans out: one transaction creates the parts' rows and outbox rows, marks
+  the phase running, and the parts go to SQS in one SendMessageBatch.
+- Each part is claimed like a phase (tx 1: in-progress with a lease), runs its AI call(s) with no
+  transaction open, and completes (tx 2) guarded by its lease token.
+- Fan-in: completing locks the generation row first, so two last parts finishing at once are
+  serialized; the one that finds every part succeeded joins the outputs, completes the phase (only
+  from `running`) and adds the next phase's outbox row. Exactly one next phase starts.
+A duplicate delivery of a finished part repeats its announcements and sends a pending next phase;
+of a failed part, its failure lines. Retries, attempts and backoff are those of phases.
+"""
+from __future__ import annotations
+
+import time
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from pydantic import BaseModel
+from sqlalchemy import delete, select, update
+from sqlalchemy.dialects.postgresql import insert
+
+from chalicelib.ai.base import ResolvedConfig
+from chalicelib.bootstrap import Deps
+from chalicelib.db.models import Generation, Order, OutboxMessage, PartRun, PhaseRun
+from chalicelib.domain.commands import RunPhase
+from chalicelib.domain.errors import PermanentError, PhaseError
+from chalicelib.domain.order import OrderData
+from chalicelib.domain.phases import ACTIVE, PHASES, GenerationStatus, Phase, PhaseStatus, next_phase
+from chalicelib.faults import fault
+from chalicelib.phases.part_steps import PartContext, add_usage, join_parts, part_schema, parts_of, run_part
+from chalicelib.phases.steps import OUTPUT_OF
+from chalicelib.services import outbox
+from chalicelib.services.orders import to_data
+from chalicelib.services.pipeline import (
+    UnknownGeneration, _backoff, _classify, _NoRoute, _resolve, run_phase,
+)
+from chalicelib.services.progress import ProgressLog
+
+NOUN = {Phase.CONTENT: "pages", Phase.CODE: "files"}
+
+
+def dispatch(deps: Deps, command: RunPhase, remaining_ms: int) -> str:
+    """The queue handler's one entry: a part, a per-page phase's fan-out, or a whole phase."""
+    if command.part is not None:
+        return run_one_part(deps, command, remaining_ms)
+    if command.phase in (Phase.CONTENT, Phase.CODE):
+        return fan_out(deps, command)
+    return run_phase(deps, command, remaining_ms)
+
+
+# --- fan-out ---------------------------------------------------------------------------------------
+def fan_out(deps: Deps, command: RunPhase) -> str:
+    fault("before_claim", command.phase.value)
+    now = deps.clock()
+    gid, phase = command.generation_id, command.phase
+    with deps.uow() as uow:
+        s = uow.session
+        row = s.execute(select(Generation, Order).join(Order, Order.id == Generation.order_id)
+                        .where(Generation.id == gid).with_for_update(of=Generation)).first()
+        if row is None:
+            raise UnknownGeneration(f"generation {gid} does not exist")
+        gen, order = row
+        runs = {r.phase: r for r in s.scalars(select(PhaseRun).where(PhaseRun.generation_id == gid))}
+        run = runs[phase.value]
+        if gen.status not in ACTIVE:
+            return f"skipped: generation is {gen.status}"
+        if run.status in (PhaseStatus.SUCCEEDED, PhaseStatus.FAILED, PhaseStatus.RUNNING):
+            # fanned out before, or over: this message is a duplicate. The parts whose rows still wait
+            # (the fan-out died before sending them) are sent again; a part already claimed is a no-op.
+            waiting = [outbox.row_command(r) for r in s.scalars(select(OutboxMessage).where(
+                OutboxMessage.generation_id == gid, OutboxMessage.phase == phase.value, OutboxMessage.part != ""))] \
+                if run.status == PhaseStatus.RUNNING else []
+            s.execute(delete(OutboxMessage).where(OutboxMessage.generation_id == gid,
+                                                  OutboxMessage.phase == phase.value, OutboxMessage.part == ""))
+            uow.commit()
+            outbox.send_many(deps, waiting)
+            return f"skipped: phase is {run.status}" + (f"; sent {len(waiting)} waiting part(s) again" if waiting else "")
+        earlier = PHASES[: PHASES.index(phase)]
+        if any(runs[p.value].status != PhaseStatus.SUCCEEDED for p in earlier):
+            return "skipped: an earlier phase has not succeeded (stale message)"
+        outputs = {p.value: OUTPUT_OF[p].model_validate(runs[p.value].output) for p in earlier}
+        names = parts_of(phase, outputs)
+        existing = {p.part: p for p in s.scalars(select(PartRun).where(
+            PartRun.generation_id == gid, PartRun.phase == phase.value))}
+        missing = [{"generation_id": gid, "phase": phase.value, "part": name, "position": n,
+                    "status": PhaseStatus.PENDING, "attempts": 0}
+                   for n, name in enumerate(names) if name not in existing]
+        if missing:
+            s.execute(insert(PartRun).values(missing).on_conflict_do_nothing())
+        todo = [n for n in names if n not in existing or existing[n].status != PhaseStatus.SUCCEEDED]
+        commands = outbox.add_parts(s, gid, phase, todo)
+        s.execute(delete(OutboxMessage).where(OutboxMessage.generation_id == gid,
+                                              OutboxMessage.phase == phase.value, OutboxMessage.part == ""))
+        run.status, run.attempts, run.started_at = PhaseStatus.RUNNING, run.attempts + 1, now
+        run.error = run.lease_token = run.lease_expires_at = None
+        gen.status, gen.current_phase, gen.updated_at = GenerationStatus.RUNNING, phase.value, now
+        attempt, total, reused = run.attempts, len(names), len(names) - len(todo)
+        if not todo:  # every part reused (a regenerated page's other pages): join them at once
+            follow_up = _join(s, gid, phase, to_data(order), outputs, now)
+        uow.commit()
+    fault("after_commit", phase.value)
+    log = ProgressLog(deps.logs, str(gid))
+    log.lifecycle("phase_started", now, f"Phase {phase} started: {total} {NOUN[phase]} in parallel"
+                  + (f" ({reused} reused)" if reused else ""), phase=phase.value, key=str(attempt))
+    if not todo:
+        _announce_joined(deps, log, phase, now, follow_up)
+        return "joined: every part was reused"
+    outbox.send_many(deps, commands)
+    fault("after_send", phase.value)
+    return f"fanned out {len(commands)} part(s)"
+
+
+# --- one part ----------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class PartFailure:
+    """A part that failed for good, as stored; `generation` when its failure failed the generation."""
+
+    at: datetime
+    reason: str
+    generation: tuple[datetime, str] | None
+
+
+@dataclass(frozen=True)
+class PartClaim:
+    run_id: int
+    token: uuid.UUID
+    attempt: int
+    started_at: datetime
+    order: OrderData
+    outputs: dict[str, BaseModel]
+    config: ResolvedConfig | None
+    config_error: str | None
+    instructions: str | None
+    last_failure: tuple[datetime, int, str] | None
+
+
+def run_one_part(deps: Deps, command: RunPhase, remaining_ms: int) -> str:
+    targets = (command.phase.value, command.label())
+    fault("before_claim", *targets)
+    claim = _claim(deps, command, remaining_ms)
+    if isinstance(claim, str):
+        return claim
+    if isinstance(claim, PartFailure):
+        _announce_failure(ProgressLog(deps.logs, str(command.generation_id)), command, claim)
+        return "skipped: part already failed (duplicate delivery)"
+    fault("after_claim", *targets)
+    log = ProgressLog(deps.logs, str(command.generation_id))
+    phase, label = command.phase, command.label()
+    if claim.last_failure is not None:
+        _announce_retry(log, command, *claim.last_failure)
+    log.lifecycle("part_started", claim.started_at, f"{label} started (attempt {claim.attempt})",
+                  phase=phase.value, key=f"{command.part}.{claim.attempt}")
+    try:
+        if claim.config_error:
+            raise PermanentError(claim.config_error)
+        assert claim.config is not None
+        provider = deps.provider(claim.config)
+        ctx = PartContext(str(command.generation_id), phase, command.part or "", claim.order, claim.outputs,
+                          provider, log, time.monotonic() + 0.9 * remaining_ms / 1000, claim.instructions)
+        output, usage = run_part(ctx)
+        output = part_schema(phase, ctx.part).model_validate(output.model_dump())
+        fault("after_ai_call", *targets)
+    except Exception as exc:  # every failure leaves a status, a reason and a log line
+        log.flush()
+        return _fail(deps, command, claim, _classify(exc), log)
+    log.flush()
+    try:
+        return _complete(deps, command, claim, output, usage, log)
+    except Exception as exc:
+        return _fail(deps, command, claim, _classify(exc), log)
+
+
+def _claim(deps: Deps, command: RunPhase, remaining_ms: int) -> PartClaim | PartFailure | str:
+    now = deps.clock()
+    lease = timedelta(milliseconds=max(5_000, remaining_ms - 1_000))
+    gid, phase = command.generation_id, command.phase
+    with deps.uow() as uow:
+        s = uow.session
+        row = s.execute(
+            select(PartRun, Generation, Order).join(Generation, Generation.id == PartRun.generation_id)
+            .join(Order, Order.id == Generation.order_id)
+            .where(PartRun.generation_id == gid, PartRun.phase == phase.value, PartRun.part == command.part)
+            .with_for_update(of=PartRun)
+        ).first()
+        if row is None:
+            if s.get(Generation, gid) is None:
+                raise UnknownGeneration(f"generation {gid} does not exist")
+            return f"skipped: {command.label()} is not a part of this generation (stale message)"
+        part, gen, order = row
+        if part.status == PhaseStatus.SUCCEEDED:
+            return _duplicate_of_success(deps, s, uow, command, gen)
+        if part.status == PhaseStatus.FAILED and part.finished_at is not None:
+            # a duplicate: the invocation that failed it may have died before its lines; repeat them
+            failed = gen.status == GenerationStatus.FAILED and gen.finished_at == part.finished_at
+            return PartFailure(part.finished_at, part.error or "", (gen.finished_at, gen.error or "") if failed else None)
+        if gen.status not in ACTIVE:
+            return f"skipped: generation is {gen.status}"
+        if part.status == PhaseStatus.RUNNING and part.lease_expires_at and part.lease_expires_at > now:
+            return f"skipped: part is running elsewhere until {part.lease_expires_at.isoformat()}"
+        earlier = PHASES[: PHASES.index(phase)]
+        runs = {r.phase: r for r in s.scalars(select(PhaseRun).where(
+            PhaseRun.generation_id == gid, PhaseRun.phase.in_([p.value for p in earlier])))}
+        if any(runs[p.value].status != PhaseStatus.SUCCEEDED for p in earlier):
+            return "skipped: an earlier phase has not succeeded (stale message)"
+        try:
+            config, config_error = _resolve(s, phase), None
+        except _NoRoute as exc:
+            config, config_error = None, exc.reason
+        part.status, part.attempts, part.started_at = PhaseStatus.RUNNING, part.attempts + 1, now
+        part.lease_token, part.lease_expires_at = uuid.uuid4(), now + lease
+        s.execute(delete(OutboxMessage).where(OutboxMessage.generation_id == gid, OutboxMessage.phase == phase.value,
+                                              OutboxMessage.part == command.part))
+        outputs = {p.value: OUTPUT_OF[p].model_validate(runs[p.value].output) for p in earlier}
+        last_failure = (part.failed_at, part.failed_attempt, part.error) \
+            if part.failed_at and part.failed_attempt and part.error else None
+        wishes = gen.instructions if gen.regenerated_page == command.part else None
+        claim = PartClaim(part.id, part.lease_token, part.attempts, now, to_data(order), outputs, config,
+                          config_error, wishes, last_failure)
+        uow.commit()
+    return claim
+
+
+def _duplicate_of_success(deps: Deps, s: Any, uow: Any, command: RunPhase, gen: Generation) -> str:
+    """The part succeeded before. If its phase was joined and the next phase's row still waits (the
+    invocation that joined it died before sending), send it; drop this part's stale row."""
+    nxt = next_phase(command.phase)
+    pending = nxt is not None and gen.status in ACTIVE and s.scalar(select(OutboxMessage.id).where(
+        OutboxMessage.generation_id == gen.id, OutboxMessage.phase == nxt.value, OutboxMessage.part == "")) is not None
+    s.execute(delete(OutboxMessage).where(OutboxMessage.generation_id == gen.id, OutboxMessage.phase == command.phase.value,
+                                          OutboxMessage.part == command.part))
+    uow.commit()
+    if pending and nxt is not None:
+        outbox.send(deps, RunPhase(generation_id=gen.id, phase=nxt))
+    return "skipped: part already succeeded (duplicate delivery)"
+
+
+def _complete(deps: Deps, command: RunPhase, claim: PartClaim, output: BaseModel, usage: dict[str, Any],
+              log: ProgressLog) -> str:
+    now = deps.clock()
+    gid, phase = command.generation_id, command.phase
+    follow_up = None
+    with deps.uow() as uow:
+        s = uow.session
+        # the generation's row lock serializes the parts' completions: one of them sees the last
+        status = s.scalar(update(Generation).where(Generation.id == gid).values(updated_at=now)
+                          .returning(Generation.status))
+        updated = s.execute(
+            update(PartRun).where(PartRun.id == claim.run_id, PartRun.lease_token == claim.token)
+            .values(status=PhaseStatus.SUCCEEDED, output=output.model_dump(mode="json"), finished_at=now, error=None,
+                    lease_token=None, lease_expires_at=None, usage=usage or None, repairs=usage.get("repairs", 0))
+        ).rowcount
+        if not updated:
+            return "discarded: lease was taken over by another delivery"
+        parts = s.execute(select(PartRun.part, PartRun.status, PartRun.output, PartRun.usage).where(
+            PartRun.generation_id == gid, PartRun.phase == phase.value)).all()
+        done = sum(1 for p in parts if p.status == PhaseStatus.SUCCEEDED)
+        joined = done == len(parts) and status in ACTIVE
+        if joined:
+            follow_up = _join(s, gid, phase, claim.order, claim.outputs, now,
+                              {p.part: p.output for p in parts}, [p.usage for p in parts])
+            joined = follow_up is not None
+        fault("before_commit", phase.value, command.label())
+        uow.commit()
+    fault("after_commit", phase.value, command.label())
+    log.lifecycle("part_succeeded", now, f"{command.label()} succeeded: {phase}: {done} of {len(parts)} "
+                  f"{NOUN[phase]} done", phase=phase.value, key=command.part or "")
+    if joined:
+        _announce_joined(deps, log, phase, now, follow_up)
+    fault("after_send", phase.value, command.label())
+    return f"succeeded ({done}/{len(parts)})" + (f"; joined, next: {follow_up.phase}" if follow_up else "")
+
+
+def _join(s: Any, gid: uuid.UUID, phase: Phase, order: OrderData, outputs: dict[str, BaseModel], now: datetime,
+          parts: dict[str, Any] | None = None, usages: list[Any] | None = None) -> RunPhase | None:
+    """Complete the phase from its parts (only from `running`: at most once) and add the next phase's row."""
+    if parts is None:
+        rows = s.execute(select(PartRun.part, PartRun.output, PartRun.usage).where(
+            PartRun.generation_id == gid, PartRun.phase == phase.value)).all()
+        parts, usages = {r.part: r.output for r in rows}, [r.usage for r in rows]
+    output = join_parts(phase, order, outputs, parts)
+    total: dict[str, Any] = {}
+    for usage in usages or []:
+        total = add_usage(total, {k: v for k, v in (usage or {}).items() if k != "repairs"})
+    if not s.execute(update(PhaseRun).where(
+        PhaseRun.generation_id == gid, PhaseRun.phase == phase.value, PhaseRun.status == PhaseStatus.RUNNING,
+    ).values(status=PhaseStatus.SUCCEEDED, output=output.model_dump(mode="json"), finished_at=now, error=None,
+             usage=total or None)).rowcount:
+        return None
+    nxt = next_phase(phase)
+    assert nxt is not None  # content and code are never last
+    return outbox.add(s, gid, nxt)
+
+
+def _announce_joined(deps: Deps, log: ProgressLog, phase: Phase, at: datetime, follow_up: RunPhase | None) -> None:
+    log.lifecycle("phase_succeeded", at, f"Phase {phase} succeeded", phase=phase.value)
+    if follow_up is not None:
+        outbox.send(deps, follow_up)
+
+
+def _fail(deps: Deps, command: RunPhase, claim: PartClaim, error: PhaseError, log: ProgressLog) -> str:
+    now = deps.clock()
+    gid, phase, label = command.generation_id, command.phase, command.label()
+    reason, retry_delay, follow_up, gen_failed = error.reason, None, None, None
+    with deps.uow() as uow:
+        s = uow.session
+        gen = s.get(Generation, gid, with_for_update=True)
+        assert gen is not None
+        part = s.get(PartRun, claim.run_id, with_for_update=True)
+        if part is None or part.lease_token != claim.token:
+            return "discarded: lease was taken over by another delivery"
+        part.error, part.failed_at, part.failed_attempt = reason, now, part.attempts
+        part.lease_token, part.lease_expires_at = None, None
+        if error.retryable and part.attempts < deps.settings.max_attempts and gen.status in ACTIVE:
+            retry_delay = _backoff(deps.settings.retry_base_seconds, part.attempts, error.retry_after)
+            part.status = PhaseStatus.RETRYING
+            follow_up = outbox.add(s, gid, phase, retry_delay, part=command.part)
+        else:
+            part.status, part.finished_at = PhaseStatus.FAILED, now
+            s.execute(update(PhaseRun).where(PhaseRun.generation_id == gid, PhaseRun.phase == phase.value,
+                                             PhaseRun.status == PhaseStatus.RUNNING)
+                      .values(status=PhaseStatus.FAILED, finished_at=now, error=f"{label}: {reason}"))
+            if gen.status in ACTIVE:
+                gen.status, gen.finished_at = GenerationStatus.FAILED, now
+                gen.error = f"phase {phase} failed: {label} failed after {part.attempts} attempt(s): {reason}"
+                gen_failed = (now, gen.error)
+        gen.updated_at = now
+        attempts = part.attempts
+        uow.commit()
+    if follow_up is not None and retry_delay is not None:
+        _announce_retry(log, command, now, attempts, reason, f"retrying in {retry_delay}s")
+        outbox.send(deps, follow_up, delay_seconds=retry_delay)
+        return f"retrying in {retry_delay}s: {reason}"
+    _announce_failure(log, command, PartFailure(now, reason, gen_failed))
+    return f"failed: {reason}"
+
+
+def _announce_failure(log: ProgressLog, command: RunPhase, failure: PartFailure) -> None:
+    """Keyed by the failure's time stored in Postgres: a duplicate delivery rewrites the same lines."""
+    phase, label = command.phase, command.label()
+    log.lifecycle("part_failed", failure.at, f"{label} failed: {failure.reason}", phase=phase.value,
+                  level="error", key=command.part or "")
+    if failure.generation is not None:
+        log.lifecycle("phase_failed", failure.at, f"Phase {phase} failed: {label}: {failure.reason}",
+                      phase=phase.value, level="error")
+        log.generation_failed(*failure.generation)
+
+
+def _announce_retry(log: ProgressLog, command: RunPhase, at: datetime, attempt: int, reason: str,
+                    then: str = "retried") -> None:
+    log.lifecycle("part_retrying", at, f"{command.label()} attempt {attempt} failed: {reason}; {then}",
+                  phase=command.phase.value, level="warning", key=f"{command.part}.{attempt}")
