@@ -33,17 +33,47 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def wait_http(url: str, timeout_s: float = 60) -> None:
+class StartError(Exception):
+    """The stack cannot start; the message says why in one line."""
+
+
+def wait_http(url: str, timeout_s: float = 60) -> bytes:
+    """The body of the first answer from url (any status)."""
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         try:
-            urllib.request.urlopen(url, timeout=2)
-            return
-        except urllib.error.HTTPError:
-            return  # it answered
+            with urllib.request.urlopen(url, timeout=2) as response:
+                return bytes(response.read())
+        except urllib.error.HTTPError as err:
+            return bytes(err.read())  # it answered
         except OSError:
             time.sleep(0.1)
     raise RuntimeError(f"{url} did not come up within {timeout_s}s")
+
+
+def port_holder(port: int) -> str:
+    """' by pid N (command)' for the process listening on port, when it can be seen; else ''."""
+    import psutil
+
+    try:
+        for conn in psutil.net_connections("tcp"):
+            if conn.laddr and conn.laddr.port == port and conn.status == psutil.CONN_LISTEN and conn.pid:
+                return f" by pid {conn.pid} ({' '.join(psutil.Process(conn.pid).cmdline())[:100]})"
+    except psutil.Error:
+        pass
+    return ""
+
+
+def check_own_api(api_url: str, instance: str) -> None:
+    """The API on api_url must be this run's chalice local (its /health names this run's instance id),
+    not a process left holding the port."""
+    try:
+        answered = json.loads(wait_http(f"{api_url}/health")).get("instance")
+    except (ValueError, AttributeError):
+        answered = None
+    if answered != instance:
+        port = int(api_url.rsplit(":", 1)[1])
+        raise StartError(f"port {port} is answered by another process, not this run's API{port_holder(port)}")
 
 
 def token_for(state: Path) -> tuple[str, bool]:
@@ -64,6 +94,7 @@ class Supervisor:
         self.env: dict[str, str] = {}
         self.pg_server = None
         self.stopping = False
+        self.instance = secrets.token_hex(8)  # /health of this run's API names it
 
     def spawn(self, name: str, argv: list[str], env: dict[str, str] | None = None) -> None:
         log = open(self.state / "logs" / f"{name}.log", "ab")
@@ -126,6 +157,7 @@ class Supervisor:
             "SITEGEN_QUEUE_NAME": resources.queue_name, "SITEGEN_LOGS_TABLE": resources.logs_table,
             "SITEGEN_SITE_BUCKET": resources.bucket, "SITEGEN_SITE_BASE_URL": sites_url,
             "SITEGEN_API_TOKEN": token, "SITEGEN_DB_POOL_SIZE": "4", **timeouts,
+            "SITEGEN_INSTANCE_ID": self.instance,
         }
         # chalice local, minus its echo of the Authorization header on unknown routes (infra/chalice_local.py)
         self.spawn("api", [PY, "-m", "infra.chalice_local", "--host", "127.0.0.1", "--port", str(self.args.port),
@@ -136,12 +168,12 @@ class Supervisor:
         self.spawn("dead-letters", [PY, "-m", "infra.worker", "--role", "dead-letters"])
         self.spawn("scheduler", [PY, "-m", "infra.worker", "--role", "scheduler",
                                  "--interval", str(self.args.schedule_interval)])
-        wait_http(f"{api_url}/health")
+        check_own_api(api_url, self.instance)
         wait_http(f"{sites_url}/")
         info = {"api_url": api_url, "sites_url": sites_url, "aws_endpoint_url": aws_url, "region": "us-east-1",
                 "queue_url": resources.queue_url, "dlq_url": resources.dlq_url, "logs_table": resources.logs_table,
                 "bucket": resources.bucket, "token": token, "database_url": database_url,
-                "workers": self.args.workers, "chaos": self.args.chaos, **timeouts}
+                "workers": self.args.workers, "chaos": self.args.chaos, "instance": self.instance, **timeouts}
         stack_file = self.state / "stack.json"
         stack_file.write_text(json.dumps(info, indent=2))
         stack_file.chmod(0o600)
@@ -207,14 +239,19 @@ def main() -> None:
         raise KeyboardInterrupt
 
     signal.signal(signal.SIGTERM, on_signal)
+    failed = False
     try:
         supervisor.start()
         supervisor.watch()
     except KeyboardInterrupt:
         pass
+    except StartError as err:
+        print(f"sitegen cannot start: {err}", file=sys.stderr, flush=True)
+        failed = True
     finally:
         supervisor.stop()
         print("sitegen stopped", flush=True)
+    sys.exit(1 if failed else 0)
 
 
 if __name__ == "__main__":

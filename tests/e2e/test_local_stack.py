@@ -17,7 +17,8 @@ def stack(tmp_path_factory):
 
 
 def test_curl_flow_create_generate_follow_logs_open_site(stack):
-    assert stack.call("GET", "/health", token=None)["status"] == "ok"
+    health = stack.call("GET", "/health", token=None)
+    assert health["status"] == "ok" and health["instance"] == stack.info["instance"]  # this run's own API
     assert stack.call("GET", "/orders", token="nope", expect=401) == {"message": "Unauthorized"}
     order = stack.call("POST", "/orders", {**ORDER, "locale": "en", "business_name": "Austin Pipes & Co"},
                        expect=201)
