@@ -2,7 +2,8 @@
 
 PostgreSQL (DATABASE_URL, else embedded), moto in server mode with the resources from
 infra/template.yaml, `chalice local` for the HTTP routes, queue workers, the dead-letter worker and
-the scheduler, all under this supervisor. Ctrl-C / SIGTERM stops every child.
+the scheduler, all under this supervisor. Ctrl-C / SIGTERM / SIGHUP stops every child; a supervisor
+killed outright takes them with it (infra/lifeline.py).
 
 `--workers N --chaos P`: each worker process dies (os._exit, no cleanup) at a random fault point
 with probability P per phase invocation; the supervisor starts another. `--worker-timeout S`
@@ -22,6 +23,8 @@ import sys
 import time
 import urllib.request
 from pathlib import Path
+
+from infra.lifeline import die_with_parent
 
 ROOT = Path(__file__).resolve().parents[1]
 PY = sys.executable
@@ -96,11 +99,13 @@ class Supervisor:
         self.stopping = False
         self.instance = secrets.token_hex(8)  # /health of this run's API names it
 
-    def spawn(self, name: str, argv: list[str], env: dict[str, str] | None = None) -> None:
+    def spawn(self, name: str, argv: list[str], env: dict[str, str] | None = None, guard: bool = False) -> None:
+        """A guard outlives the supervisor until the pipe on its stdin closes; every other child dies with it."""
         log = open(self.state / "logs" / f"{name}.log", "ab")
+        lifeline = {"stdin": subprocess.PIPE} if guard else {"preexec_fn": die_with_parent()}
         self.children[name] = subprocess.Popen(
             argv, cwd=ROOT, env={**self.env, **(env or {})}, stdout=log, stderr=subprocess.STDOUT,
-            start_new_session=True)
+            start_new_session=True, **lifeline)
         self.write_pids()
 
     def write_pids(self) -> None:
@@ -125,6 +130,7 @@ class Supervisor:
             from infra.postgres import embedded
 
             database_url, self.pg_server = embedded(self.state / "pg")
+            self.spawn("pg-guard", [PY, "-m", "infra.postgres", "guard", str(self.state / "pg")], guard=True)
         from chalicelib.db.migrate import upgrade
 
         upgrade(database_url)
@@ -204,6 +210,7 @@ class Supervisor:
 
     def stop(self) -> None:
         self.stopping = True
+        guard = self.children.pop("pg-guard", None)  # last: it stops PostgreSQL if this process dies meanwhile
         for proc in self.children.values():
             if proc.poll() is None:
                 os.killpg(proc.pid, signal.SIGTERM)
@@ -215,6 +222,9 @@ class Supervisor:
                 os.killpg(proc.pid, signal.SIGKILL)
         if self.pg_server is not None:
             self.pg_server.cleanup()
+        if guard is not None:
+            guard.stdin.close()  # PostgreSQL is down: the guard finds nothing to stop and exits
+            guard.wait(timeout=10)
 
 
 def main() -> None:
@@ -239,6 +249,7 @@ def main() -> None:
         raise KeyboardInterrupt
 
     signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGHUP, on_signal)  # its terminal closed
     failed = False
     try:
         supervisor.start()

@@ -1,8 +1,12 @@
 """The real local stack over real sockets: supervisor, moto server, chalice local, worker, sites."""
 from __future__ import annotations
 
+import json
+import signal
+import time
 import urllib.request
 
+import psutil
 import pytest
 
 from tests.integration.test_generation_flow import ORDER
@@ -53,9 +57,54 @@ def test_restart_on_the_same_state_dir_keeps_orders_and_resumes_in_flight(stack)
     order = stack.call("POST", "/orders", {**ORDER, "business_name": "Survives Restarts"}, expect=201)
     gen = stack.call("POST", f"/orders/{order['id']}/generations", expect=202)
     assert stack.call("GET", f"/generations/{gen['id']}")["status"] == "queued"
-    stack.stop()  # the queue (moto, in memory) is gone with it; Postgres keeps the generation
+    stack.stop(signal.SIGHUP)  # the queue (moto, in memory) is gone with it; Postgres keeps the generation
+    assert stack.proc.returncode == 0  # SIGHUP (its terminal closed) stops it cleanly, as SIGTERM does
 
     stack.extra_args = ["--schedule-interval", "2"]
     stack.start()
     assert stack.call("GET", f"/orders/{order['id']}")["business_name"] == "Survives Restarts"
     assert stack.wait_for(gen["id"], ("succeeded",))["progress"] == 1.0
+
+
+def test_kill_9_of_the_supervisor_alone_leaves_nothing_and_a_restart_serves_the_same_data(tmp_path):
+    """An OOM kill or a closed terminal's SIGKILL hits the supervisor only: its children die with it
+    (PR_SET_PDEATHSIG), the PostgreSQL guard stops the server, and the next start on the same port and
+    state dir finds nothing to clean up."""
+    stack = LocalStack(tmp_path / "stack", ["--schedule-interval", "2"]).start()
+    processes: list[psutil.Process] = []
+    try:
+        order = stack.call("POST", "/orders", {**ORDER, "business_name": "Outlived By Nothing"}, expect=201)
+        first = stack.call("POST", f"/orders/{order['id']}/generations", expect=202)
+        stack.wait_for(first["id"], ("succeeded",))
+        pids = json.loads((stack.state_dir / "pids.json").read_text())
+        assert {"api", "moto", "sites", "worker-0", "dead-letters", "scheduler", "postgres", "pg-guard"} <= set(pids)
+        processes = [psutil.Process(pid) for name, pid in pids.items() if name != "supervisor"]
+        processes += [child for proc in processes for child in proc.children(recursive=True)]  # postgres backends
+        old = stack.info
+
+        stack.proc.send_signal(signal.SIGKILL)  # the supervisor alone
+        stack.proc.wait(timeout=10)
+        deadline = time.monotonic() + 10
+        while (left := [p for p in processes if running(p)]) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert left == [], f"outlived the supervisor: {[(p.pid, ' '.join(p.cmdline()).strip()) for p in left]}"
+
+        stack.start()
+        assert stack.info["api_url"] == old["api_url"] and stack.info["instance"] != old["instance"]
+        assert stack.call("GET", "/health", token=None)["instance"] == stack.info["instance"]
+        assert stack.call("GET", f"/orders/{order['id']}")["business_name"] == "Outlived By Nothing"
+        assert stack.call("GET", f"/generations/{first['id']}")["status"] == "succeeded"
+        again = stack.call("POST", f"/orders/{order['id']}/generations", expect=202)
+        assert stack.wait_for(again["id"], ("succeeded",))["progress"] == 1.0
+    finally:
+        stack.stop()
+        for proc in processes:  # when the test failed: nothing of the first run is left to other tests
+            if running(proc):
+                proc.kill()
+
+
+def running(proc: psutil.Process) -> bool:
+    try:
+        return proc.is_running() and proc.status() != psutil.STATUS_ZOMBIE  # PID 1 may never reap an orphan
+    except psutil.NoSuchProcess:
+        return False
