@@ -5,14 +5,18 @@
   worker). The signal fires when the *thread* that started the child exits: only the supervisor's
   main thread starts children.
 - PostgreSQL is detached by pg_ctl, so `python -m infra.postgres guard` stops it (infra/postgres.py).
+- On start, `leftovers()` finds what a previous run on the same state dir still has running (from
+  its pids.json, on a platform without PR_SET_PDEATHSIG for example), for the supervisor to stop.
 """
 from __future__ import annotations
 
 import ctypes
+import json
 import os
 import signal
 import sys
 import time
+from pathlib import Path
 from typing import Callable
 
 PR_SET_PDEATHSIG = 1
@@ -49,3 +53,27 @@ def die_with_parent() -> Callable[[], None]:
 
     return preexec
 
+
+def leftovers(state: Path) -> dict[str, int]:
+    """The processes of pids.json in state that are still running: {name: pid}. A pid counts only if its
+    process is older than pids.json and runs one of the stack's programs (`-m infra.*`) or PostgreSQL
+    on this state dir, so a pid reused since is never taken for the stack's."""
+    import psutil
+
+    path = state / "pids.json"
+    try:
+        pids, written = json.loads(path.read_text()), path.stat().st_mtime
+    except (OSError, ValueError):
+        return {}
+    found = {}
+    for name, pid in pids.items():
+        try:
+            proc = psutil.Process(pid)
+            cmdline = proc.cmdline()
+            ours = proc.create_time() <= written + 2 and any(
+                part.startswith("infra.") or str(state) in part for part in cmdline)
+        except psutil.Error:
+            continue
+        if pid != os.getpid() and ours and alive(pid):
+            found[name] = pid
+    return found

@@ -3,7 +3,8 @@
 PostgreSQL (DATABASE_URL, else embedded), moto in server mode with the resources from
 infra/template.yaml, `chalice local` for the HTTP routes, queue workers, the dead-letter worker and
 the scheduler, all under this supervisor. Ctrl-C / SIGTERM / SIGHUP stops every child; a supervisor
-killed outright takes them with it (infra/lifeline.py).
+killed outright takes them with it (infra/lifeline.py). One supervisor per state dir: what a crashed
+one left running there is stopped on start.
 
 `--workers N --chaos P`: each worker process dies (os._exit, no cleanup) at a random fault point
 with probability P per phase invocation; the supervisor starts another. `--worker-timeout S`
@@ -13,6 +14,8 @@ back quickly); the queue's visibility timeout is 6x that and the AI call timeout
 from __future__ import annotations
 
 import argparse
+import contextlib
+import fcntl
 import json
 import os
 import secrets
@@ -24,7 +27,7 @@ import time
 import urllib.request
 from pathlib import Path
 
-from infra.lifeline import die_with_parent
+from infra.lifeline import die_with_parent, leftovers, wait_gone
 
 ROOT = Path(__file__).resolve().parents[1]
 PY = sys.executable
@@ -52,6 +55,18 @@ def wait_http(url: str, timeout_s: float = 60) -> bytes:
         except OSError:
             time.sleep(0.1)
     raise RuntimeError(f"{url} did not come up within {timeout_s}s")
+
+
+def check_port_free(port: int, option: str) -> None:
+    """As the servers bind it (127.0.0.1, SO_REUSEADDR): fails only if something listens there."""
+    with socket.socket() as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            s.bind(("127.0.0.1", port))
+            return
+        except OSError:
+            pass
+    raise StartError(f"port {port} is already in use{port_holder(port)}; stop that or pass another {option}")
 
 
 def port_holder(port: int) -> str:
@@ -108,8 +123,38 @@ class Supervisor:
             start_new_session=True, **lifeline)
         self.write_pids()
 
+    def claim_state_dir(self) -> None:
+        """One supervisor per state dir: a lock held for the supervisor's life. Then stop what a previous
+        run there left running (its supervisor died before it could)."""
+        self.lock = open(self.state / "supervisor.lock", "a+")
+        try:
+            fcntl.flock(self.lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            self.lock.seek(0)
+            raise StartError(f"another sitegen runs on {self.state} (supervisor pid {self.lock.read().strip()}); "
+                             "stop it first, or pass another --state-dir") from None
+        self.lock.truncate(0)
+        self.lock.write(f"{os.getpid()}\n")
+        self.lock.flush()
+        left = leftovers(self.state)
+        if not left:
+            return
+        print(f"stopping what the last run on {self.state} left running: "
+              + ", ".join(f"{name} (pid {pid})" for name, pid in left.items()), flush=True)
+        for name, pid in left.items():
+            if name != "postgres":
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, signal.SIGKILL)  # what the supervisor's death does to its children
+        if "postgres" in left:
+            from infra.postgres import stop_orphaned
+
+            stop_orphaned(self.state / "pg")
+        if still := wait_gone(list(left.values()), 10):
+            raise StartError(f"processes of the last run on {self.state} did not stop: pids {still}")
+
     def write_pids(self) -> None:
-        """pids.json: every process of the stack (a test kills them all with SIGKILL)."""
+        """pids.json: every process of the stack (the next start stops what a crash left; a test kills them
+        all with SIGKILL)."""
         pids = {name: proc.pid for name, proc in self.children.items()}
         pids["supervisor"] = os.getpid()
         if self.pg_server is not None:
@@ -125,6 +170,10 @@ class Supervisor:
 
     def start(self) -> dict[str, str]:
         (self.state / "logs").mkdir(parents=True, exist_ok=True)
+        self.claim_state_dir()
+        site_port = self.args.site_port or self.args.port + 1
+        check_port_free(self.args.port, "--port")
+        check_port_free(site_port, "--site-port")
         database_url = os.environ.get("DATABASE_URL")
         if not database_url:
             from infra.postgres import embedded
@@ -155,7 +204,6 @@ class Supervisor:
                                        "VisibilityTimeoutSeconds": timeouts["SITEGEN_VISIBILITY_TIMEOUT_S"]})
         token, generated = token_for(self.state)
         api_url = f"http://127.0.0.1:{self.args.port}"
-        site_port = self.args.site_port or self.args.port + 1
         sites_url = f"http://127.0.0.1:{site_port}"
         self.env = {
             **base_env, "AWS_ENDPOINT_URL": aws_url, "DATABASE_URL": database_url,
