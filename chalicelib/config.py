@@ -37,6 +37,7 @@ class Settings(BaseModel):
     visibility_timeout_s: int = 720  # the queue's visibility timeout (AWS advises >= 6x the function's)
     provider_timeout_s: int = 60  # default read timeout of an AI call
     generation_budget_s: int = 3600  # the sweeper fails generations older than this
+    instance_id: str | None = None  # set by the local stack's supervisor, which checks /health names it
 
 
 @lru_cache(maxsize=1)
@@ -66,6 +67,7 @@ def get_settings() -> Settings:
         visibility_timeout_s=int(env("SITEGEN_VISIBILITY_TIMEOUT_S", "720")),
         provider_timeout_s=int(env("SITEGEN_PROVIDER_TIMEOUT_S", "60")),
         generation_budget_s=int(env("SITEGEN_GENERATION_BUDGET_S", "3600")),
+        instance_id=env("SITEGEN_INSTANCE_ID") or None,
     )
 
 

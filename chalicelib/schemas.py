@@ -164,6 +164,7 @@ class HealthPublic(BaseModel):
     status: Literal["ok", "unavailable"]
     checks: dict[str, str]
     down: list[str] = Field(default_factory=list)
+    instance: str | None = None  # the local stack's run serving this API (infra/local.py); null when deployed
 
 
 class RedrivePublic(BaseModel):

@@ -2,7 +2,9 @@
 
 PostgreSQL (DATABASE_URL, else embedded), moto in server mode with the resources from
 infra/template.yaml, `chalice local` for the HTTP routes, queue workers, the dead-letter worker and
-the scheduler, all under this supervisor. Ctrl-C / SIGTERM stops every child.
+the scheduler, all under this supervisor. Ctrl-C / SIGTERM / SIGHUP stops every child; a supervisor
+killed outright takes them with it (infra/lifeline.py). One supervisor per state dir: what a crashed
+one left running there is stopped on start.
 
 `--workers N --chaos P`: each worker process dies (os._exit, no cleanup) at a random fault point
 with probability P per phase invocation; the supervisor starts another. `--worker-timeout S`
@@ -15,6 +17,8 @@ AI config for it created through the API and every task routed to it.
 from __future__ import annotations
 
 import argparse
+import contextlib
+import fcntl
 import json
 import os
 import secrets
@@ -26,6 +30,8 @@ import time
 import urllib.request
 from pathlib import Path
 
+from infra.lifeline import die_with_parent, leftovers, wait_gone
+
 ROOT = Path(__file__).resolve().parents[1]
 PY = sys.executable
 
@@ -36,17 +42,59 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def wait_http(url: str, timeout_s: float = 60) -> None:
+class StartError(Exception):
+    """The stack cannot start; the message says why in one line."""
+
+
+def wait_http(url: str, timeout_s: float = 60) -> bytes:
+    """The body of the first answer from url (any status)."""
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         try:
-            urllib.request.urlopen(url, timeout=2)
-            return
-        except urllib.error.HTTPError:
-            return  # it answered
+            with urllib.request.urlopen(url, timeout=2) as response:
+                return bytes(response.read())
+        except urllib.error.HTTPError as err:
+            return bytes(err.read())  # it answered
         except OSError:
             time.sleep(0.1)
     raise RuntimeError(f"{url} did not come up within {timeout_s}s")
+
+
+def check_port_free(port: int, option: str) -> None:
+    """As the servers bind it (127.0.0.1, SO_REUSEADDR): fails only if something listens there."""
+    with socket.socket() as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            s.bind(("127.0.0.1", port))
+            return
+        except OSError:
+            pass
+    raise StartError(f"port {port} is already in use{port_holder(port)}; stop that or pass another {option}")
+
+
+def port_holder(port: int) -> str:
+    """' by pid N (command)' for the process listening on port, when it can be seen; else ''."""
+    import psutil
+
+    try:
+        for conn in psutil.net_connections("tcp"):
+            if conn.laddr and conn.laddr.port == port and conn.status == psutil.CONN_LISTEN and conn.pid:
+                return f" by pid {conn.pid} ({' '.join(psutil.Process(conn.pid).cmdline())[:100]})"
+    except psutil.Error:
+        pass
+    return ""
+
+
+def check_own_api(api_url: str, instance: str) -> None:
+    """The API on api_url must be this run's chalice local (its /health names this run's instance id),
+    not a process left holding the port."""
+    try:
+        answered = json.loads(wait_http(f"{api_url}/health")).get("instance")
+    except (ValueError, AttributeError):
+        answered = None
+    if answered != instance:
+        port = int(api_url.rsplit(":", 1)[1])
+        raise StartError(f"port {port} is answered by another process, not this run's API{port_holder(port)}")
 
 
 def token_for(state: Path) -> tuple[str, bool]:
@@ -67,16 +115,49 @@ class Supervisor:
         self.env: dict[str, str] = {}
         self.pg_server = None
         self.stopping = False
+        self.instance = secrets.token_hex(8)  # /health of this run's API names it
 
-    def spawn(self, name: str, argv: list[str], env: dict[str, str] | None = None) -> None:
+    def spawn(self, name: str, argv: list[str], env: dict[str, str] | None = None, guard: bool = False) -> None:
+        """A guard outlives the supervisor until the pipe on its stdin closes; every other child dies with it."""
         log = open(self.state / "logs" / f"{name}.log", "ab")
+        lifeline = {"stdin": subprocess.PIPE} if guard else {"preexec_fn": die_with_parent()}
         self.children[name] = subprocess.Popen(
             argv, cwd=ROOT, env={**self.env, **(env or {})}, stdout=log, stderr=subprocess.STDOUT,
-            start_new_session=True)
+            start_new_session=True, **lifeline)
         self.write_pids()
 
+    def claim_state_dir(self) -> None:
+        """One supervisor per state dir: a lock held for the supervisor's life. Then stop what a previous
+        run there left running (its supervisor died before it could)."""
+        self.lock = open(self.state / "supervisor.lock", "a+")
+        try:
+            fcntl.flock(self.lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            self.lock.seek(0)
+            raise StartError(f"another sitegen runs on {self.state} (supervisor pid {self.lock.read().strip()}); "
+                             "stop it first, or pass another --state-dir") from None
+        self.lock.truncate(0)
+        self.lock.write(f"{os.getpid()}\n")
+        self.lock.flush()
+        left = leftovers(self.state)
+        if not left:
+            return
+        print(f"stopping what the last run on {self.state} left running: "
+              + ", ".join(f"{name} (pid {pid})" for name, pid in left.items()), flush=True)
+        for name, pid in left.items():
+            if name != "postgres":
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, signal.SIGKILL)  # what the supervisor's death does to its children
+        if "postgres" in left:
+            from infra.postgres import stop_orphaned
+
+            stop_orphaned(self.state / "pg")
+        if still := wait_gone(list(left.values()), 10):
+            raise StartError(f"processes of the last run on {self.state} did not stop: pids {still}")
+
     def write_pids(self) -> None:
-        """pids.json: every process of the stack (a test kills them all with SIGKILL)."""
+        """pids.json: every process of the stack (the next start stops what a crash left; a test kills them
+        all with SIGKILL)."""
         pids = {name: proc.pid for name, proc in self.children.items()}
         pids["supervisor"] = os.getpid()
         if self.pg_server is not None:
@@ -92,11 +173,16 @@ class Supervisor:
 
     def start(self) -> dict[str, str]:
         (self.state / "logs").mkdir(parents=True, exist_ok=True)
+        self.claim_state_dir()
+        site_port = self.args.site_port or self.args.port + 1
+        check_port_free(self.args.port, "--port")
+        check_port_free(site_port, "--site-port")
         database_url = os.environ.get("DATABASE_URL")
         if not database_url:
             from infra.postgres import embedded
 
             database_url, self.pg_server = embedded(self.state / "pg")
+            self.spawn("pg-guard", [PY, "-m", "infra.postgres", "guard", str(self.state / "pg")], guard=True)
         from chalicelib.db.migrate import upgrade
 
         upgrade(database_url)
@@ -121,7 +207,6 @@ class Supervisor:
                                        "VisibilityTimeoutSeconds": timeouts["SITEGEN_VISIBILITY_TIMEOUT_S"]})
         token, generated = token_for(self.state)
         api_url = f"http://127.0.0.1:{self.args.port}"
-        site_port = self.args.site_port or self.args.port + 1
         sites_url = f"http://127.0.0.1:{site_port}"
         self.env = {
             **base_env, "AWS_ENDPOINT_URL": aws_url, "DATABASE_URL": database_url,
@@ -130,6 +215,7 @@ class Supervisor:
             "SITEGEN_SITE_BUCKET": resources.bucket, "SITEGEN_SITE_BASE_URL": sites_url,
             "SITEGEN_API_TOKEN": token, "SITEGEN_DB_POOL_SIZE": "4", **timeouts,
             "SITEGEN_AI_ALLOW_PRIVATE_NETWORKS": "1",  # AI configs may point at loopback (the model simulator)
+            "SITEGEN_INSTANCE_ID": self.instance,
         }
         # chalice local, minus its echo of the Authorization header on unknown routes (infra/chalice_local.py)
         self.spawn("api", [PY, "-m", "infra.chalice_local", "--host", "127.0.0.1", "--port", str(self.args.port),
@@ -140,13 +226,14 @@ class Supervisor:
         self.spawn("dead-letters", [PY, "-m", "infra.worker", "--role", "dead-letters"])
         self.spawn("scheduler", [PY, "-m", "infra.worker", "--role", "scheduler",
                                  "--interval", str(self.args.schedule_interval)])
-        wait_http(f"{api_url}/health")
+        check_own_api(api_url, self.instance)
         wait_http(f"{sites_url}/")
         sim = self.start_model_sim(api_url, token) if getattr(self.args, "model_sim", False) else {}
         info = {"api_url": api_url, "sites_url": sites_url, "aws_endpoint_url": aws_url, "region": "us-east-1",
                 "queue_url": resources.queue_url, "dlq_url": resources.dlq_url, "logs_table": resources.logs_table,
                 "bucket": resources.bucket, "token": token, "database_url": database_url,
-                "workers": self.args.workers, "chaos": self.args.chaos, **timeouts, **sim}
+                "workers": self.args.workers, "chaos": self.args.chaos, "instance": self.instance, **timeouts,
+                **sim}
         stack_file = self.state / "stack.json"
         stack_file.write_text(json.dumps(info, indent=2))
         stack_file.chmod(0o600)
@@ -191,6 +278,7 @@ class Supervisor:
 
     def stop(self) -> None:
         self.stopping = True
+        guard = self.children.pop("pg-guard", None)  # last: it stops PostgreSQL if this process dies meanwhile
         for proc in self.children.values():
             if proc.poll() is None:
                 os.killpg(proc.pid, signal.SIGTERM)
@@ -202,6 +290,9 @@ class Supervisor:
                 os.killpg(proc.pid, signal.SIGKILL)
         if self.pg_server is not None:
             self.pg_server.cleanup()
+        if guard is not None:
+            guard.stdin.close()  # PostgreSQL is down: the guard finds nothing to stop and exits
+            guard.wait(timeout=10)
 
 
 def main() -> None:
@@ -236,14 +327,20 @@ def main() -> None:
         raise KeyboardInterrupt
 
     signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGHUP, on_signal)  # its terminal closed
+    failed = False
     try:
         supervisor.start()
         supervisor.watch()
     except KeyboardInterrupt:
         pass
+    except StartError as err:
+        print(f"sitegen cannot start: {err}", file=sys.stderr, flush=True)
+        failed = True
     finally:
         supervisor.stop()
         print("sitegen stopped", flush=True)
+    sys.exit(1 if failed else 0)
 
 
 if __name__ == "__main__":

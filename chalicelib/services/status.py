@@ -29,7 +29,8 @@ def health(deps: Deps) -> HealthPublic:
         except Exception as exc:  # a probe names the dependency, never its secrets
             checks[name] = f"down: {type(exc).__name__}"
     down = [name for name, state in checks.items() if state != "ok"]
-    return HealthPublic(status="unavailable" if down else "ok", checks=checks, down=down)
+    return HealthPublic(status="unavailable" if down else "ok", checks=checks, down=down,
+                        instance=deps.settings.instance_id)
 
 
 def queue_stats(deps: Deps) -> QueuePublic:

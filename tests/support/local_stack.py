@@ -25,18 +25,24 @@ class LocalStack:
     env: dict[str, str] = field(default_factory=dict)
     proc: subprocess.Popen[bytes] | None = None
     info: dict[str, Any] = field(default_factory=dict)
+    port: int = 0  # chosen on the first start, kept by restarts (as `make run` keeps them)
+    site_port: int = 0
+
+    def argv(self) -> list[str]:
+        self.port, self.site_port = self.port or free_port(), self.site_port or free_port()
+        return [sys.executable, "-m", "infra.local", "--port", str(self.port), "--site-port", str(self.site_port),
+                "--state-dir", str(self.state_dir), *self.extra_args]
+
+    def environ(self) -> dict[str, str]:
+        env = {k: v for k, v in os.environ.items() if k not in ("AWS_ENDPOINT_URL", "SITEGEN_FAULTS")}
+        return {**env, **self.env}
 
     def start(self, timeout_s: float = 120) -> LocalStack:
         stack_file = self.state_dir / "stack.json"
         stack_file.unlink(missing_ok=True)
-        port = free_port()
-        argv = [sys.executable, "-m", "infra.local", "--port", str(port), "--site-port", str(free_port()),
-                "--state-dir", str(self.state_dir), *self.extra_args]
         self.state_dir.mkdir(parents=True, exist_ok=True)
         out = open(self.state_dir / "supervisor.log", "ab")
-        env = {k: v for k, v in os.environ.items() if k not in ("AWS_ENDPOINT_URL", "SITEGEN_FAULTS")}
-        env.update(self.env)
-        self.proc = subprocess.Popen(argv, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT, env=env,
+        self.proc = subprocess.Popen(self.argv(), cwd=ROOT, stdout=out, stderr=subprocess.STDOUT, env=self.environ(),
                                      start_new_session=True)
         deadline = time.monotonic() + timeout_s
         while not stack_file.exists():
