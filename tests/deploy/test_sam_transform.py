@@ -5,7 +5,6 @@ that cannot run here."""
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -15,23 +14,17 @@ import pytest
 import yaml
 
 from infra.package import function_setting
+from tests.deploy.conftest import ROOT, tool_python
 from tests.deploy.test_template import FUNCTIONS, resources_of
-
-ROOT = Path(__file__).resolve().parents[2]
-SAM_PYTHON = ROOT / ".venv-sam" / "bin" / "python"
 
 
 @pytest.fixture(scope="session")
 def transformed(packaged_paths: dict[str, Path]) -> dict[str, Path]:
-    if not SAM_PYTHON.exists():
-        reason = "no .venv-sam (the SAM transform's virtualenv): run `make setup`"
-        if os.environ.get("CI", "").strip().lower() == "true":
-            pytest.fail(f"{reason} (CI=true: this test must run, not skip)", pytrace=False)
-        pytest.skip(reason)
+    sam_python = tool_python(".venv-sam", "the SAM transform")
     paths = {}
     for stage, folder in packaged_paths.items():
         sam = json.dumps(yaml.safe_load((folder / "sam.yaml").read_text()), default=str)
-        result = subprocess.run([str(SAM_PYTHON), str(ROOT / "infra" / "sam_transform.py")], input=sam,
+        result = subprocess.run([str(sam_python), str(ROOT / "infra" / "sam_transform.py")], input=sam,
                                 capture_output=True, text=True, timeout=120)
         assert result.returncode == 0, result.stderr[-3000:]
         paths[stage] = folder / "cloudformation.json"
