@@ -90,3 +90,17 @@ def test_the_api_keeps_its_gateway_responses_and_authorizer(transformed, stage):
     assert json.loads(missing["responseTemplates"]["application/json"])["code"] == "not_found"
     assert "$context" not in json.dumps(responses)  # nothing of the request (e.g. its token) echoed back
     assert "Bearer" in json.dumps(body["securityDefinitions"])
+
+
+def test_the_api_stage_keeps_access_logs_and_tracing_and_waits_for_the_log_role(transformed, stage):
+    template = load(transformed, stage)
+    (stage_resource,) = resources_of(template, "AWS::ApiGateway::Stage").values()
+    p = stage_resource["Properties"]
+    assert p["AccessLogSetting"]["DestinationArn"] == {"Fn::GetAtt": ["ApiAccessLogGroup", "Arn"]}
+    assert p["TracingEnabled"] == {"Ref": "ApiTracing"}
+    # Stage -> Deployment -> RestApi -> ApiGatewayLogRoleReady -> ApiGatewayAccount (when the stack sets it).
+    (deployment,) = resources_of(template, "AWS::ApiGateway::Deployment")
+    assert p["DeploymentId"] == {"Ref": deployment}
+    (api,) = resources_of(template, "AWS::ApiGateway::RestApi").values()
+    assert api["DependsOn"] == "ApiGatewayLogRoleReady"
+    assert "ApiGatewayAccount" in json.dumps(template["Resources"]["ApiGatewayLogRoleReady"]["Metadata"])

@@ -1,6 +1,7 @@
 """The packaged template: it parses, passes cfn-lint, and holds the resources and settings the system needs."""
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -153,12 +154,37 @@ def test_alarms_on_dead_letters_queue_age_and_worker_errors(template):
         assert alarm["TreatMissingData"] == "notBreaching"
 
 
-def test_every_function_has_a_log_group_with_retention(template, stage):
+def test_every_function_and_the_api_have_a_log_group_with_the_stages_retention(template, stage):
     groups = {r["Properties"]["LogGroupName"]["Fn::Sub"]: r["Properties"]["RetentionInDays"]
               for r in resources_of(template, "AWS::Logs::LogGroup").values()}
     retention = function_setting(stage, "run_phase", "log_retention_in_days")
     assert retention in (14, 90)
-    assert groups == {f"/aws/lambda/${{{logical}}}": retention for logical in FUNCTIONS}
+    assert template["Parameters"]["LogRetentionInDays"]["Default"] == retention
+    assert groups == {**{f"/aws/lambda/${{{logical}}}": retention for logical in FUNCTIONS},
+                      "/aws/apigateway/sitegen-${Stage}/access": {"Ref": "LogRetentionInDays"}}
+
+
+def test_the_api_stage_writes_access_logs_without_the_authorization_header(template):
+    api = template["Resources"]["RestAPI"]
+    setting = api["Properties"]["AccessLogSetting"]
+    assert setting["DestinationArn"] == {"Fn::GetAtt": ["ApiAccessLogGroup", "Arn"]}
+    fields = json.loads(setting["Format"])  # one JSON object a request
+    assert {"requestId", "ip", "status", "route", "latencyMs", "errorType"} <= set(fields)
+    assert all(v.startswith("$context.") for v in fields.values())
+    # For an unknown route API Gateway's error message quotes the request's Authorization header.
+    assert not [v for v in fields.values() if v == "$context.error.message" or "header" in v.lower()]
+    # The stage is made after API Gateway's account has its log role (when this stack sets it).
+    assert api["DependsOn"] == "ApiGatewayLogRoleReady"
+    ready = template["Resources"]["ApiGatewayLogRoleReady"]
+    assert ready["Metadata"] == {"ApiGatewayAccount": {
+        "Fn::If": ["SetsApiGatewayLogRole", {"Ref": "ApiGatewayAccount"}, ""]}}
+
+
+def test_api_tracing_is_a_parameter_on_in_prod(template, stage):
+    assert props(template, "RestAPI")["TracingEnabled"] == {"Ref": "ApiTracing"}
+    tracing = template["Parameters"]["ApiTracing"]
+    assert tracing["AllowedValues"] == ["true", "false"]
+    assert tracing["Default"] == {"prod": "true", "dev": "false"}[stage]
 
 
 def test_parameters_for_database_and_vpc(template):
