@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -14,6 +15,12 @@ from infra.package import function_setting
 
 FUNCTIONS = {"APIHandler": "api_handler", "Bearer": "bearer", "RunPhase": "run_phase",
              "OnDeadLetter": "on_dead_letter", "Sweep": "sweep"}
+
+
+# The first custom domain when the stage has one (and its certificate), else the distribution's own name.
+SITE_BASE_URL = {"Fn::If": ["HasSiteDomain",
+                            {"Fn::Sub": ["https://${Name}", {"Name": {"Fn::Select": [0, {"Ref": "SiteDomainNames"}]}}]},
+                            {"Fn::Sub": "https://${SiteDistribution.DomainName}"}]}
 
 
 def role_of(function: str) -> str:
@@ -58,7 +65,7 @@ def test_the_api_and_every_function(template, stage):
     assert globals_env["SITEGEN_QUEUE_URL"] == {"Ref": "GenerationQueue"}
     assert globals_env["SITEGEN_LOGS_TABLE"] == {"Ref": "LogsTable"}
     assert globals_env["SITEGEN_SITE_BUCKET"] == {"Ref": "SiteBucket"}
-    assert globals_env["SITEGEN_SITE_BASE_URL"] == {"Fn::Sub": "https://${SiteDistribution.DomainName}"}
+    assert globals_env["SITEGEN_SITE_BASE_URL"] == SITE_BASE_URL == template["Outputs"]["SiteBaseUrl"]["Value"]
     assert globals_env["SITEGEN_SECRETS_PREFIX"] == {"Fn::Sub": "sitegen/${Stage}/ai/"}
     # The authorizer alone gets the token digests, and never the database.
     bearer_env = props(template, "Bearer")["Environment"]["Variables"]
@@ -129,6 +136,48 @@ def test_site_bucket_is_private_encrypted_and_served_by_cloudfront(template):
     headers = props(template, "SiteHeaders")["ResponseHeadersPolicyConfig"]["SecurityHeadersConfig"]
     # Production serves sites with the same Content-Security-Policy as the local site server.
     assert headers["ContentSecurityPolicy"]["ContentSecurityPolicy"] == SITE_HEADERS_CSP
+
+
+def test_cloudfront_and_the_site_bucket_write_access_logs_to_a_private_bucket_that_expires_them(template):
+    config = props(template, "SiteDistribution")["DistributionConfig"]
+    assert config["Logging"] == {"Bucket": {"Fn::GetAtt": ["AccessLogBucket", "DomainName"]},
+                                 "Prefix": "cloudfront/", "IncludeCookies": False}
+    assert props(template, "SiteBucket")["LoggingConfiguration"] == {
+        "DestinationBucketName": {"Ref": "AccessLogBucket"}, "LogFilePrefix": "s3/sites/"}
+    logs = template["Resources"]["AccessLogBucket"]
+    assert logs["DeletionPolicy"] == logs["UpdateReplacePolicy"] == "Retain"
+    p = logs["Properties"]
+    assert "BucketName" not in p  # generated: a stage made again gets a new one next to the retained one
+    assert set(p["PublicAccessBlockConfiguration"].values()) == {True} and len(p["PublicAccessBlockConfiguration"]) == 4
+    # SSE-S3: S3 does not deliver server access logs to an SSE-KMS bucket.
+    assert p["BucketEncryption"]["ServerSideEncryptionConfiguration"][0]["ServerSideEncryptionByDefault"] == {
+        "SSEAlgorithm": "AES256"}
+    # CloudFront's standard logs come with an ACL, so ACLs must be on; the bucket still owns the objects.
+    assert p["OwnershipControls"]["Rules"] == [{"ObjectOwnership": "BucketOwnerPreferred"}]
+    [rule] = p["LifecycleConfiguration"]["Rules"]
+    assert rule["Status"] == "Enabled" and rule["ExpirationInDays"] == {"Ref": "LogRetentionInDays"}
+    [statement] = props(template, "AccessLogBucketPolicy")["PolicyDocument"]["Statement"]
+    assert statement["Principal"] == {"Service": "logging.s3.amazonaws.com"} and statement["Action"] == "s3:PutObject"
+    assert statement["Resource"] == {"Fn::Sub": "${AccessLogBucket.Arn}/s3/sites/*"}
+    assert statement["Condition"]["ArnLike"] == {"aws:SourceArn": {"Fn::GetAtt": ["SiteBucket", "Arn"]}}
+
+
+def test_sites_need_tls_1_2_on_a_custom_domain_and_stay_on_cloudfront_net_without_one(template):
+    params, config = template["Parameters"], props(template, "SiteDistribution")["DistributionConfig"]
+    assert params["SiteCertificateArn"]["Default"] == "" and params["SiteDomainNames"]["Default"] == ""
+    pattern = re.compile(params["SiteCertificateArn"]["AllowedPattern"])
+    assert pattern.match("arn:aws:acm:us-east-1:123456789012:certificate/0a1b2c3d-4e5f-6789-abcd-ef0123456789")
+    assert pattern.match("") and not pattern.match("arn:aws:acm:eu-west-1:123456789012:certificate/0a1b")
+    domain, custom, default = config["ViewerCertificate"]["Fn::If"]
+    assert domain == "HasSiteDomain"
+    assert custom == {"AcmCertificateArn": {"Ref": "SiteCertificateArn"}, "SslSupportMethod": "sni-only",
+                      "MinimumProtocolVersion": "TLSv1.2_2021"}
+    assert default == {"CloudFrontDefaultCertificate": True}
+    assert config["Aliases"] == {"Fn::If": ["HasSiteDomain", {"Ref": "SiteDomainNames"}, {"Ref": "AWS::NoValue"}]}
+    # Both or neither: a certificate without names (or names without one) leaves the default.
+    assert template["Conditions"]["HasSiteDomain"] == {"Fn::And": [
+        {"Fn::Not": [{"Fn::Equals": [{"Ref": "SiteCertificateArn"}, ""]}]},
+        {"Fn::Not": [{"Fn::Equals": [{"Fn::Join": ["", {"Ref": "SiteDomainNames"}]}, ""]}]}]}
 
 
 def test_secrets_hold_placeholders_only(template):
