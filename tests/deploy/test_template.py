@@ -138,6 +138,16 @@ def test_site_bucket_is_private_encrypted_and_served_by_cloudfront(template):
     assert headers["ContentSecurityPolicy"]["ContentSecurityPolicy"] == SITE_HEADERS_CSP
 
 
+def test_site_bucket_keeps_replaced_and_deleted_pages_for_30_days(template):
+    p = props(template, "SiteBucket")
+    assert p["VersioningConfiguration"] == {"Status": "Enabled"}
+    [rule] = p["LifecycleConfiguration"]["Rules"]
+    assert rule["Status"] == "Enabled" and "Prefix" not in rule and "Filter" not in rule  # the whole bucket
+    assert rule["NoncurrentVersionExpiration"] == {"NoncurrentDays": 30}
+    assert rule["ExpiredObjectDeleteMarker"] is True
+    assert "ExpirationInDays" not in rule  # current versions, i.e. published sites, never expire
+
+
 def test_cloudfront_and_the_site_bucket_write_access_logs_to_a_private_bucket_that_expires_them(template):
     config = props(template, "SiteDistribution")["DistributionConfig"]
     assert config["Logging"] == {"Bucket": {"Fn::GetAtt": ["AccessLogBucket", "DomainName"]},
