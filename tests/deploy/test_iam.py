@@ -96,6 +96,8 @@ def test_function_policies_grant_what_each_function_does_and_no_more():
     assert dead["DatabaseSecret"] == db and dead["LogsTable"] == write_logs
     sweep = grants("sweep")
     assert sweep["GenerationQueue"] == {"sqs:SendMessage"} and "DeadLetterQueue" not in sweep
+    assert sweep["SweepDeadLetterQueue"] == {"sqs:SendMessage"}  # Lambda sends failed ticks there as the function
+    assert not [f for f in ("api_handler", "bearer", "run_phase", "on_dead_letter") if "SweepDeadLetterQueue" in grants(f)]
     api = grants("api_handler")
     assert api["SiteBucket"] == {"s3:ListBucket"}  # health check only; the API never reads or writes sites
     assert api["DeadLetterQueue"] == {"sqs:GetQueueAttributes"}

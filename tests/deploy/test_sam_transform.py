@@ -104,3 +104,15 @@ def test_the_api_stage_keeps_access_logs_and_tracing_and_waits_for_the_log_role(
     (api,) = resources_of(template, "AWS::ApiGateway::RestApi").values()
     assert api["DependsOn"] == "ApiGatewayLogRoleReady"
     assert "ApiGatewayAccount" in json.dumps(template["Resources"]["ApiGatewayLogRoleReady"]["Metadata"])
+
+
+def test_the_sweeper_keeps_its_dead_letter_queue_and_no_retries(transformed, stage):
+    template = load(transformed, stage)
+    functions = resources_of(template, "AWS::Lambda::Function")
+    assert functions["Sweep"]["Properties"]["DeadLetterConfig"] == {
+        "TargetArn": {"Fn::GetAtt": ["SweepDeadLetterQueue", "Arn"]}}
+    assert [n for n, f in functions.items() if "DeadLetterConfig" in f["Properties"]] == ["Sweep"]
+    (config,) = resources_of(template, "AWS::Lambda::EventInvokeConfig").values()
+    p = config["Properties"]
+    assert p["FunctionName"] == {"Ref": "Sweep"} and p["Qualifier"] == "$LATEST"
+    assert (p["MaximumRetryAttempts"], p["MaximumEventAgeInSeconds"]) == (0, 60)

@@ -114,6 +114,19 @@ def test_event_sources_and_schedule(template):
     assert schedule == {"Type": "Schedule", "Properties": {"Schedule": "rate(1 minute)"}}
 
 
+def test_the_sweepers_failed_ticks_go_to_their_own_queue_without_retries(template):
+    sweep = props(template, "Sweep")
+    assert sweep["DeadLetterQueue"] == {"Type": "SQS", "TargetArn": {"Fn::GetAtt": ["SweepDeadLetterQueue", "Arn"]}}
+    # The next tick, a minute later, does the same work: no retry, and no tick older than a minute.
+    assert sweep["EventInvokeConfig"] == {"MaximumRetryAttempts": 0, "MaximumEventAgeInSeconds": 60}
+    queue = props(template, "SweepDeadLetterQueue")
+    assert queue["QueueName"] == {"Fn::Sub": "sitegen-${Stage}-sweep-dlq"}
+    assert queue["MessageRetentionPeriod"] == 1209600 and "RedrivePolicy" not in queue
+    # Only the sweeper is invoked asynchronously; the others are called by API Gateway or polled from SQS.
+    assert [n for n in FUNCTIONS if "DeadLetterQueue" in props(template, n) or "EventInvokeConfig" in props(template, n)] \
+        == ["Sweep"]
+
+
 def test_logs_table_on_demand_with_ttl_and_point_in_time_recovery(template):
     table = props(template, "LogsTable")
     assert table["BillingMode"] == "PAY_PER_REQUEST"
