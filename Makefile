@@ -17,20 +17,21 @@ $(STAMP): requirements.txt requirements-dev.txt
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 	touch $(STAMP)
 
-# AWS's SAM transform, for tests/deploy only: its own virtualenv, as it pins an older pydantic than ours.
-SAM_VENV := .venv-sam
-SAM_STAMP := $(SAM_VENV)/.installed
-$(SAM_STAMP): requirements-sam.txt
-	test -x $(SAM_VENV)/bin/python || $(PYTHON) -m venv $(SAM_VENV)
-	$(SAM_VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-sam.txt
-	touch $(SAM_STAMP)
+# Tools for tests/deploy only, each in its own virtualenv .venv-<tool> from requirements-<tool>.txt, as
+# their pins clash with ours: AWS's SAM transform (an older pydantic), checkov (an older boto3).
+SAM_STAMP := .venv-sam/.installed
+CHECKOV_STAMP := .venv-checkov/.installed
+.venv-%/.installed: requirements-%.txt
+	test -x .venv-$*/bin/python || $(PYTHON) -m venv .venv-$*
+	.venv-$*/bin/python -m pip install --quiet --disable-pip-version-check -r $<
+	touch $@
 
-setup: $(STAMP) $(SAM_STAMP)
+setup: $(STAMP) $(SAM_STAMP) $(CHECKOV_STAMP)
 
 run: $(STAMP)
 	$(PY) -m infra.local --port $(PORT) --state-dir $(STATE_DIR) $(if $(MODEL_SIM),--model-sim,)
 
-test: $(STAMP) $(SAM_STAMP)
+test: $(STAMP) $(SAM_STAMP) $(CHECKOV_STAMP)
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 # Apply database migrations to DATABASE_URL (a deployed stage's database, for example).
@@ -63,4 +64,4 @@ bench: $(STAMP)
 	$(PY) -m bench $(if $(FULL),--full,)
 
 clean:
-	rm -rf $(VENV) $(SAM_VENV) $(STATE_DIR) .pytest_cache
+	rm -rf $(VENV) .venv-sam .venv-checkov $(STATE_DIR) .pytest_cache

@@ -8,6 +8,7 @@ logs table, site bucket and CloudFront, secrets, alarms), then:
   settings can't disagree);
 - takes the worker's timeout from .chalice/config.json and derives the queue's visibility timeout
   from it (6x, AWS's advice for SQS event sources);
+- takes the stage's log retention for the API's access logs, and turns the API's tracing on in prod;
 - writes YAML without anchors/aliases (CloudFormation does not accept them).
 
 The output folder holds `sam.yaml` and `deployment.zip`; `make deploy` uploads and deploys them.
@@ -30,6 +31,7 @@ MERGE_TEMPLATE = ROOT / "infra" / "template.yaml"
 CHALICE_CONFIG = ROOT / ".chalice" / "config.json"
 VISIBILITY_FACTOR = 6
 WORKER = "run_phase"
+TRACED_STAGES = ("prod",)  # X-Ray tracing of the API (the ApiTracing parameter's default)
 
 
 class _NoAliases(yaml.SafeDumper):
@@ -54,6 +56,8 @@ def finish(template: dict[str, Any], stage: str) -> dict[str, Any]:
     worker_timeout = int(function_setting(stage, WORKER, "lambda_timeout"))
     params["WorkerTimeoutSeconds"]["Default"] = worker_timeout
     params["VisibilityTimeoutSeconds"]["Default"] = VISIBILITY_FACTOR * worker_timeout
+    params["LogRetentionInDays"]["Default"] = int(function_setting(stage, "api_handler", "log_retention_in_days"))
+    params["ApiTracing"]["Default"] = "true" if stage in TRACED_STAGES else "false"
     return template
 
 

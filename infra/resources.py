@@ -142,7 +142,7 @@ def deploy(session: Any, stage: str = "local", endpoint_url: str | None = None,
 def _settings_moto_skips(session: Any, endpoint_url: str | None, template: dict[str, Any], table: str,
                          bucket: str) -> None:
     """moto's CloudFormation creates the table and the bucket but ignores these of their properties
-    (TTL, point-in-time recovery, public access block): apply them as the template says."""
+    (TTL, point-in-time recovery, public access block, versioning): apply them as the template says."""
     table_props = template["Resources"]["LogsTable"]["Properties"]
     dynamodb = session.client("dynamodb", endpoint_url=endpoint_url)
     ttl = table_props.get("TimeToLiveSpecification")
@@ -153,7 +153,11 @@ def _settings_moto_skips(session: Any, endpoint_url: str | None, template: dict[
     pitr = table_props.get("PointInTimeRecoverySpecification")
     if pitr:
         dynamodb.update_continuous_backups(TableName=table, PointInTimeRecoverySpecification=pitr)
-    block = template["Resources"]["SiteBucket"]["Properties"].get("PublicAccessBlockConfiguration")
+    bucket_props = template["Resources"]["SiteBucket"]["Properties"]
+    s3 = session.client("s3", endpoint_url=endpoint_url)
+    block = bucket_props.get("PublicAccessBlockConfiguration")
     if block:
-        session.client("s3", endpoint_url=endpoint_url).put_public_access_block(
-            Bucket=bucket, PublicAccessBlockConfiguration=block)
+        s3.put_public_access_block(Bucket=bucket, PublicAccessBlockConfiguration=block)
+    versioning = bucket_props.get("VersioningConfiguration")
+    if versioning:
+        s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration=versioning)

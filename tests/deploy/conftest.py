@@ -1,6 +1,7 @@
 """The packaged template of each stage, made once per test session by the real `chalice package`."""
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -9,7 +10,19 @@ import yaml
 
 from infra.package import package
 
+ROOT = Path(__file__).resolve().parents[2]
 STAGES = ("dev", "prod")
+
+
+def tool_python(venv: str, tool: str) -> Path:
+    """The Python of a tool's own virtualenv (`make setup` makes it); the test skips without it, except in CI."""
+    python = ROOT / venv / "bin" / "python"
+    if not python.exists():
+        reason = f"no {venv} ({tool}'s virtualenv): run `make setup`"
+        if os.environ.get("CI", "").strip().lower() == "true":
+            pytest.fail(f"{reason} (CI=true: this test must run, not skip)", pytrace=False)
+        pytest.skip(reason)
+    return python
 
 
 @pytest.fixture(scope="session")

@@ -44,7 +44,7 @@ def test_config_uses_one_policy_file_per_function_and_no_generated_policy():
 
 def test_each_function_has_its_own_role_with_the_policy_from_the_repo(template):
     roles = resources_of(template, "AWS::IAM::Role")
-    assert set(roles) == {role_of(name) for name in FUNCTIONS.values()}
+    assert set(roles) == {role_of(name) for name in FUNCTIONS.values()} | {"ApiGatewayLogRole"}
     assert not [r for r in template["Resources"].values() if r["Type"] in (
         "AWS::IAM::Policy", "AWS::IAM::ManagedPolicy", "AWS::IAM::User", "AWS::IAM::Group")]
     for logical, name in FUNCTIONS.items():
@@ -96,7 +96,29 @@ def test_function_policies_grant_what_each_function_does_and_no_more():
     assert dead["DatabaseSecret"] == db and dead["LogsTable"] == write_logs
     sweep = grants("sweep")
     assert sweep["GenerationQueue"] == {"sqs:SendMessage"} and "DeadLetterQueue" not in sweep
+    assert sweep["SweepDeadLetterQueue"] == {"sqs:SendMessage"}  # Lambda sends failed ticks there as the function
+    assert not [f for f in ("api_handler", "bearer", "run_phase", "on_dead_letter") if "SweepDeadLetterQueue" in grants(f)]
     api = grants("api_handler")
     assert api["SiteBucket"] == {"s3:ListBucket"}  # health check only; the API never reads or writes sites
     assert api["DeadLetterQueue"] == {"sqs:GetQueueAttributes"}
     assert "ApiTokenSecret" not in api and "ApiTokenSecret" not in worker
+
+
+def test_the_only_other_role_is_api_gateways_log_role_made_on_request_and_kept(template):
+    """API Gateway logs through one role per account and region (account settings), for all its APIs: AWS's
+    own policy for it, trusted by apigateway.amazonaws.com only, made when SetApiGatewayLogRole is true
+    (the default) and retained with the stack gone, as the account setting still points at it."""
+    role = template["Resources"]["ApiGatewayLogRole"]
+    assert role["Condition"] == "SetsApiGatewayLogRole"
+    assert template["Conditions"]["SetsApiGatewayLogRole"] == {"Fn::Equals": [{"Ref": "SetApiGatewayLogRole"}, "true"]}
+    assert template["Parameters"]["SetApiGatewayLogRole"]["Default"] == "true"
+    assert role["DeletionPolicy"] == role["UpdateReplacePolicy"] == "Retain"
+    p = role["Properties"]
+    assert p["AssumeRolePolicyDocument"]["Statement"] == [
+        {"Effect": "Allow", "Principal": {"Service": "apigateway.amazonaws.com"}, "Action": "sts:AssumeRole"}]
+    assert p["ManagedPolicyArns"] == [
+        {"Fn::Sub": "arn:${AWS::Partition}:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs"}]
+    assert "Policies" not in p
+    account = template["Resources"]["ApiGatewayAccount"]
+    assert account["Condition"] == "SetsApiGatewayLogRole"
+    assert account["Properties"] == {"CloudWatchRoleArn": {"Fn::GetAtt": ["ApiGatewayLogRole", "Arn"]}}

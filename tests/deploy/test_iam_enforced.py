@@ -87,9 +87,14 @@ def user_session(iam: Any, name: str, policy: dict[str, Any]) -> boto3.Session:
 
 def test_every_function_works_with_only_its_own_policy(client, aws, deps):
     r = aws.resources
-    queue_arn = aws.sqs.get_queue_attributes(QueueUrl=r.queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-    dlq_arn = aws.sqs.get_queue_attributes(QueueUrl=r.dlq_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-    arns = {"GenerationQueue.Arn": queue_arn, "DeadLetterQueue.Arn": dlq_arn, "SiteBucket.Arn": f"arn:aws:s3:::{r.bucket}"}
+
+    def queue_arn(url: str) -> str:
+        return aws.sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+
+    # Lambda itself sends the sweeper's failed ticks there (as the function): no code path here uses it.
+    sweep_dlq_url = aws.sqs.get_queue_url(QueueName=r.queue_name.replace("-generation", "-sweep-dlq"))["QueueUrl"]
+    arns = {"GenerationQueue.Arn": queue_arn(r.queue_url), "DeadLetterQueue.Arn": queue_arn(r.dlq_url),
+            "SweepDeadLetterQueue.Arn": queue_arn(sweep_dlq_url), "SiteBucket.Arn": f"arn:aws:s3:::{r.bucket}"}
     iam = boto3.client("iam", region_name="us-east-1")
     admin = user_session(iam, "harness", {"Version": "2012-10-17",
                                           "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]})

@@ -68,6 +68,10 @@ def test_packaged_non_lambda_resources_deploy_into_moto(template, stage, session
     rule = s3.get_bucket_encryption(Bucket=bucket)["ServerSideEncryptionConfiguration"]["Rules"][0]
     assert rule["ApplyServerSideEncryptionByDefault"]["SSEAlgorithm"] == "AES256"
     assert set(s3.get_public_access_block(Bucket=bucket)["PublicAccessBlockConfiguration"].values()) == {True}
+    assert s3.get_bucket_versioning(Bucket=bucket)["Status"] == "Enabled"  # applied by deploy, as moto skips it
+    outputs = {o["OutputKey"]: o["OutputValue"] for o in stack["Outputs"]}
+    log_bucket = outputs["AccessLogBucketName"]  # generated name; CloudFront and the site bucket log there
+    assert log_bucket != bucket and log_bucket in {b["Name"] for b in s3.list_buckets()["Buckets"]}
     assert session.client("sns").list_topics()["Topics"][0]["TopicArn"].endswith(f":sitegen-{stage}-alarms")
 
 

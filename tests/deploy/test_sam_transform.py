@@ -5,7 +5,6 @@ that cannot run here."""
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -15,23 +14,17 @@ import pytest
 import yaml
 
 from infra.package import function_setting
+from tests.deploy.conftest import ROOT, tool_python
 from tests.deploy.test_template import FUNCTIONS, resources_of
-
-ROOT = Path(__file__).resolve().parents[2]
-SAM_PYTHON = ROOT / ".venv-sam" / "bin" / "python"
 
 
 @pytest.fixture(scope="session")
 def transformed(packaged_paths: dict[str, Path]) -> dict[str, Path]:
-    if not SAM_PYTHON.exists():
-        reason = "no .venv-sam (the SAM transform's virtualenv): run `make setup`"
-        if os.environ.get("CI", "").strip().lower() == "true":
-            pytest.fail(f"{reason} (CI=true: this test must run, not skip)", pytrace=False)
-        pytest.skip(reason)
+    sam_python = tool_python(".venv-sam", "the SAM transform")
     paths = {}
     for stage, folder in packaged_paths.items():
         sam = json.dumps(yaml.safe_load((folder / "sam.yaml").read_text()), default=str)
-        result = subprocess.run([str(SAM_PYTHON), str(ROOT / "infra" / "sam_transform.py")], input=sam,
+        result = subprocess.run([str(sam_python), str(ROOT / "infra" / "sam_transform.py")], input=sam,
                                 capture_output=True, text=True, timeout=120)
         assert result.returncode == 0, result.stderr[-3000:]
         paths[stage] = folder / "cloudformation.json"
@@ -97,3 +90,29 @@ def test_the_api_keeps_its_gateway_responses_and_authorizer(transformed, stage):
     assert json.loads(missing["responseTemplates"]["application/json"])["code"] == "not_found"
     assert "$context" not in json.dumps(responses)  # nothing of the request (e.g. its token) echoed back
     assert "Bearer" in json.dumps(body["securityDefinitions"])
+
+
+def test_the_api_stage_keeps_access_logs_and_tracing_and_waits_for_the_log_role(transformed, stage):
+    template = load(transformed, stage)
+    (stage_resource,) = resources_of(template, "AWS::ApiGateway::Stage").values()
+    p = stage_resource["Properties"]
+    assert p["AccessLogSetting"]["DestinationArn"] == {"Fn::GetAtt": ["ApiAccessLogGroup", "Arn"]}
+    assert p["TracingEnabled"] == {"Ref": "ApiTracing"}
+    # Stage -> Deployment -> RestApi -> ApiGatewayLogRoleReady -> ApiGatewayAccount (when the stack sets it).
+    (deployment,) = resources_of(template, "AWS::ApiGateway::Deployment")
+    assert p["DeploymentId"] == {"Ref": deployment}
+    (api,) = resources_of(template, "AWS::ApiGateway::RestApi").values()
+    assert api["DependsOn"] == "ApiGatewayLogRoleReady"
+    assert "ApiGatewayAccount" in json.dumps(template["Resources"]["ApiGatewayLogRoleReady"]["Metadata"])
+
+
+def test_the_sweeper_keeps_its_dead_letter_queue_and_no_retries(transformed, stage):
+    template = load(transformed, stage)
+    functions = resources_of(template, "AWS::Lambda::Function")
+    assert functions["Sweep"]["Properties"]["DeadLetterConfig"] == {
+        "TargetArn": {"Fn::GetAtt": ["SweepDeadLetterQueue", "Arn"]}}
+    assert [n for n, f in functions.items() if "DeadLetterConfig" in f["Properties"]] == ["Sweep"]
+    (config,) = resources_of(template, "AWS::Lambda::EventInvokeConfig").values()
+    p = config["Properties"]
+    assert p["FunctionName"] == {"Ref": "Sweep"} and p["Qualifier"] == "$LATEST"
+    assert (p["MaximumRetryAttempts"], p["MaximumEventAgeInSeconds"]) == (0, 60)
