@@ -191,7 +191,7 @@ def _claim(deps: Deps, command: RunPhase, remaining_ms: int) -> PartClaim | Part
             return f"skipped: {command.label()} is not a part of this generation (stale message)"
         part, gen, order = row
         if part.status == PhaseStatus.SUCCEEDED:
-            return _duplicate_of_success(deps, s, uow, command, gen)
+            return _duplicate_of_success(deps, s, uow, command, gen, part)
         if part.status == PhaseStatus.FAILED and part.finished_at is not None:
             # a duplicate: the invocation that failed it may have died before its lines; repeat them
             failed = gen.status == GenerationStatus.FAILED and gen.finished_at == part.finished_at
@@ -223,17 +223,27 @@ def _claim(deps: Deps, command: RunPhase, remaining_ms: int) -> PartClaim | Part
     return claim
 
 
-def _duplicate_of_success(deps: Deps, s: Any, uow: Any, command: RunPhase, gen: Generation) -> str:
-    """The part succeeded before. If its phase was joined and the next phase's row still waits (the
-    invocation that joined it died before sending), send it; drop this part's stale row."""
+def _duplicate_of_success(deps: Deps, s: Any, uow: Any, command: RunPhase, gen: Generation, part: PartRun) -> str:
+    """The part succeeded before; the invocation that finished it may have died after its commit. Its
+    lines are written again (keyed by the times stored in Postgres: no doubles); if it was the part that
+    joined the phase, the phase's line too, and the next phase's message while its row still waits."""
     nxt = next_phase(command.phase)
-    pending = nxt is not None and gen.status in ACTIVE and s.scalar(select(OutboxMessage.id).where(
+    phase_done = s.scalar(select(PhaseRun.finished_at).where(
+        PhaseRun.generation_id == gen.id, PhaseRun.phase == command.phase.value, PhaseRun.status == PhaseStatus.SUCCEEDED))
+    joined_here = phase_done is not None and phase_done == part.finished_at
+    pending = joined_here and nxt is not None and gen.status in ACTIVE and s.scalar(select(OutboxMessage.id).where(
         OutboxMessage.generation_id == gen.id, OutboxMessage.phase == nxt.value, OutboxMessage.part == "")) is not None
     s.execute(delete(OutboxMessage).where(OutboxMessage.generation_id == gen.id, OutboxMessage.phase == command.phase.value,
                                           OutboxMessage.part == command.part))
+    finished_at = part.finished_at
     uow.commit()
-    if pending and nxt is not None:
-        outbox.send(deps, RunPhase(generation_id=gen.id, phase=nxt))
+    log = ProgressLog(deps.logs, str(gen.id))
+    if finished_at is not None:
+        log.lifecycle("part_succeeded", finished_at, f"{command.label()} succeeded", phase=command.phase.value,
+                      key=command.part or "")
+    if joined_here and phase_done is not None:
+        _announce_joined(deps, log, command.phase, phase_done,
+                         RunPhase(generation_id=gen.id, phase=nxt) if pending and nxt else None)
     return "skipped: part already succeeded (duplicate delivery)"
 
 

@@ -32,7 +32,9 @@ FUNCTIONS = ("api_handler", "bearer", "run_phase", "on_dead_letter", "sweep")
 HANDLERS = {"bearer", "run_phase", "on_dead_letter", "sweep"}  # any other function of app.py is a route
 RESOURCE_CHECKED = {"sqs", "s3"}
 # AWS authorizes HeadBucket as s3:ListBucket; moto asks for an action it calls s3:HeadBucket.
-MOTO_ALIASES = {"s3:ListBucket": ["s3:HeadBucket"]}
+# AWS authorizes these calls with the action on the left; moto checks an action of the call's own name.
+MOTO_ALIASES = {"s3:ListBucket": ["s3:HeadBucket"],
+                "sqs:SendMessage": ["sqs:SendMessageBatch"]}  # IAM has no sqs:SendMessageBatch action
 
 
 def running_function() -> str:
