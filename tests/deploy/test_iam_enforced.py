@@ -31,8 +31,9 @@ CHALICE = Path(__file__).resolve().parents[2] / ".chalice"
 FUNCTIONS = ("api_handler", "bearer", "run_phase", "on_dead_letter", "sweep")
 HANDLERS = {"bearer", "run_phase", "on_dead_letter", "sweep"}  # any other function of app.py is a route
 RESOURCE_CHECKED = {"sqs", "s3"}
-# AWS authorizes HeadBucket as s3:ListBucket; moto asks for an action it calls s3:HeadBucket.
-MOTO_ALIASES = {"s3:ListBucket": ["s3:HeadBucket"]}
+# AWS authorizes HeadBucket as s3:ListBucket; moto asks for an action it calls s3:HeadBucket. AWS authorizes
+# each Put of a TransactWriteItems as dynamodb:PutItem; moto asks for dynamodb:TransactWriteItems.
+MOTO_ALIASES = {"s3:ListBucket": ["s3:HeadBucket"], "dynamodb:PutItem": ["dynamodb:TransactWriteItems"]}
 
 
 def running_function() -> str:

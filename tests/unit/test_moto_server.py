@@ -1,9 +1,10 @@
 """infra/moto_server.py answers every Query exactly as moto does, while reading only what DynamoDB
 would read: the same queries run through moto's own Table methods and through the patched ones, on
 the same data, before and after puts, overwrites and deletes made with the patch on. Its
-TransactWriteItems answers as moto's does."""
+TransactWriteItems answers as moto's does, and is atomic under concurrent requests."""
 from __future__ import annotations
 
+import threading
 from typing import Any, Iterator
 
 import boto3
@@ -228,3 +229,44 @@ def test_a_transaction_answers_as_motos_does(db: Any) -> None:
     assert {i["c"]["S"]: i["m"]["S"] for i in patched[-1]} == {
         "#guard-1": "t/#guard-1", "#guard-2": "t/#guard-2", "L1": "u", "L3": "t/L3", "L4": "t/L4", "L5": "t/L5",
         "L6": "t/L6", "L9": "t/L9"}
+
+
+def test_concurrent_transactions_never_share_a_key_nor_lose_a_write(db: Any) -> None:
+    """Threads append numbered lines to one partition as the log store does (read the highest number,
+    write the next ones if free, else read again): every line is written once, the numbers dense."""
+    from chalicelib.adapters.dynamo_logs import DynamoLogStore
+    from chalicelib.ports import LogLine
+
+    db.create_table(
+        TableName="lines", BillingMode="PAY_PER_REQUEST",
+        KeySchema=[{"AttributeName": "generation_id", "KeyType": "HASH"}, {"AttributeName": "cursor", "KeyType": "RANGE"}],
+        AttributeDefinitions=[{"AttributeName": "generation_id", "AttributeType": "S"},
+                              {"AttributeName": "cursor", "AttributeType": "S"}])
+    moto_server.patch()
+    store = DynamoLogStore(db, "lines", 1)
+    errors: list[BaseException] = []
+
+    def writer(w: int) -> None:
+        try:
+            for i in range(15):
+                line = LogLine("g", "", "2026-01-01T00:00:00.000Z", "info", None, None, f"w{w} line {i}")
+                if i % 5 == 0:
+                    assert store.put_once(LogLine(**{**line.__dict__, "event": "e", "once_key": f"w{w}-{i}"}))
+                else:
+                    store.put_many([line, LogLine(**{**line.__dict__, "message": f"w{w} line {i}b"})])
+        except BaseException as exc:  # noqa: BLE001 (reported by the assertion below)
+            errors.append(exc)
+
+    threads = [threading.Thread(target=writer, args=(w,)) for w in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    items = [i for page in db.get_paginator("query").paginate(
+        TableName="lines", KeyConditionExpression="generation_id = :g AND #c > :l",
+        ExpressionAttributeNames={"#c": "cursor"}, ExpressionAttributeValues={":g": v("g"), ":l": v("L")})
+        for i in page["Items"]]
+    messages = [i["message"]["S"] for i in items]
+    assert len(messages) == len(set(messages)) == 6 * (3 + 12 * 2)
+    assert [i["cursor"]["S"] for i in items] == [f"L{n:012d}" for n in range(1, len(items) + 1)]
