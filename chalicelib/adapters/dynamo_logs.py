@@ -2,10 +2,10 @@
 
 Each generation's lines are numbered 1, 2, 3... in the order they are written (not made): a line's
 sort key is `L` + its number, 12 digits, and that is its cursor. A writer reads the highest number
-(one Query, newest first, Limit 1) and writes its lines with the next ones in one TransactWriteItems,
-each put conditional on the key being free; when another writer took a number first, the transaction
-is cancelled and it tries again with a fresh read. So numbers are dense: a number exists only if every
-lower one does. A reader returns lines only while their numbers follow on from `after` without a gap
+(one Query, newest first, Limit 1; skipped when this store wrote or read the generation's last number
+itself) and writes its lines with the next ones in one TransactWriteItems, each put conditional on the
+key being free; when another writer took a number first, the transaction is cancelled and it tries
+again with a fresh read. So numbers are dense: a number exists only if every lower one does. A reader returns lines only while their numbers follow on from `after` without a gap
 (a gap is a write not visible yet: a Query is read-committed, it may see part of a transaction), so a
 watcher that passes the last cursor it got as `after` sees every line once, in an order that never
 changes. See docs/logs.md.
@@ -17,7 +17,9 @@ numbering (cursors of 13 digits + a tag, sorting before `L`), read first. Nothin
 from __future__ import annotations
 
 import random
+import threading
 import time
+from collections import OrderedDict
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -29,7 +31,11 @@ GUARD = "#"  # a lifecycle line's guard: GUARD + its once_key (sorts before ever
 START = "0"  # the cursor before every line: sorts after every guard, before every line
 TRANSACTION_ITEMS = 100  # TransactWriteItems' limit
 TRANSACTION_BYTES = 3_000_000  # under its 4 MB limit, with room for the attributes counted roughly
-WRITE_ATTEMPTS = 12  # each a read of the highest number and a transaction
+# A writer tries again for as long as other writers keep taking its numbers (each time one did, the
+# log moved on), up to this long; then its lines go to stdout like when the store is down.
+WRITE_PATIENCE_S = 10.0
+BACKOFF_MAX_S = 0.25
+KNOWN_GENERATIONS = 1024  # generations whose last number a store remembers (a guess, checked by the write)
 # A gap older than this is not a write in flight (a transaction commits within its call, and the
 # client gives up on a call long before): its lines are gone (their TTL expired first). Read past it.
 GAP_WAIT_MS = 10 * 60 * 1000
@@ -54,6 +60,10 @@ class DynamoLogStore:
         self._client = client
         self._table = table
         self._ttl_seconds = ttl_days * 86400
+        # the last number this store wrote or read, per generation: the next write tries the one after it
+        # without a Query (a wrong guess is a taken number: cancelled, then read)
+        self._known: OrderedDict[str, int] = OrderedDict()
+        self._known_lock = threading.Lock()
 
     # --- writing -------------------------------------------------------------------------------
     def put_once(self, line: LogLine) -> bool:
@@ -80,8 +90,14 @@ class DynamoLogStore:
         """Write lines with the next numbers, all or none; with a guard, only if the guard is not there.
         True when written, False when the guard was there."""
         expires_at = str(int(time.time()) + self._ttl_seconds)
-        for attempt in range(WRITE_ATTEMPTS):
-            last = self._last_number(generation_id)
+        with self._known_lock:
+            last: int | None = self._known.get(generation_id)
+        deadline = time.monotonic() + WRITE_PATIENCE_S
+        attempt = 0
+        while True:
+            guessed = last is not None
+            if last is None:
+                last = self._last_number(generation_id)
             written_at = str(int(time.time() * 1000))
             puts = [self._item(line, line_key(last + 1 + i), written_at, expires_at) for i, line in enumerate(lines)]
             if guard is not None:
@@ -91,6 +107,7 @@ class DynamoLogStore:
                 self._client.transact_write_items(TransactItems=[
                     {"Put": {"TableName": self._table, "Item": item, "ConditionExpression": "attribute_not_exists(#c)",
                              "ExpressionAttributeNames": {"#c": "cursor"}}} for item in puts])
+                self._remember(generation_id, last + len(lines))
                 return True
             except ClientError as exc:
                 if exc.response.get("Error", {}).get("Code") != "TransactionCanceledException":
@@ -98,9 +115,22 @@ class DynamoLogStore:
                 reasons = [r.get("Code") for r in exc.response.get("CancellationReasons") or []]
                 if guard is not None and reasons[:1] == ["ConditionalCheckFailed"]:
                     return False  # the line was written before (by this writer or another)
-                # a number was taken meanwhile, or a concurrent transaction held one of the keys
-                time.sleep(random.uniform(0, 0.005 * 2 ** min(attempt, 6)))
-        raise LogWriteConflict(f"no free line number for generation {generation_id} after {WRITE_ATTEMPTS} attempts")
+                # a number was taken (by another writer, since the read or the guess), or a concurrent
+                # transaction held one of the keys: read again, after a pause if it was a fresh read
+                last = None
+                if time.monotonic() > deadline:
+                    raise LogWriteConflict(
+                        f"no free line number for generation {generation_id} in {WRITE_PATIENCE_S} s") from exc
+                if not guessed:
+                    time.sleep(random.uniform(0, min(BACKOFF_MAX_S, 0.005 * 2 ** min(attempt, 8))))
+                    attempt += 1
+
+    def _remember(self, generation_id: str, last: int) -> None:
+        with self._known_lock:
+            self._known[generation_id] = last
+            self._known.move_to_end(generation_id)
+            if len(self._known) > KNOWN_GENERATIONS:
+                self._known.popitem(last=False)
 
     def _last_number(self, generation_id: str) -> int:
         result = self._client.query(

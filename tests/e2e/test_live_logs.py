@@ -83,7 +83,7 @@ def watch(watcher: LogWatcher, done: threading.Event, errors: list[BaseException
         errors.append(exc)
 
 
-def test_every_watcher_sees_every_line_once_while_parts_write_at_the_same_time(stack):
+def test_every_watcher_sees_every_line_once_while_parts_write_at_the_same_time(stack, capsys):
     info = stack.info
     client = boto3.client("dynamodb", endpoint_url=info["aws_endpoint_url"], region_name=info["region"],
                           aws_access_key_id="local", aws_secret_access_key="local")
@@ -124,6 +124,7 @@ def test_every_watcher_sees_every_line_once_while_parts_write_at_the_same_time(s
             t.join(60)
 
     assert errors == []
+    assert "log store unavailable" not in capsys.readouterr().out  # no writer gave up on its lines
     for gid in gids:
         assert stack.call("GET", f"/generations/{gid}")["status"] == "succeeded"
         full = full_log(get, gid)

@@ -157,32 +157,51 @@ def test_a_writer_whose_number_was_taken_takes_the_next(aws, store, monkeypatch)
     is written, and it writes again after the first's lines. A lifecycle line found written meanwhile
     is not written again."""
     store.put_many([line("one")])
-    real = store._last_number
-    stale = iter([1, 1])  # what both writers read before either wrote
-
-    def last_number(gid: str) -> int:
-        return next(stale, None) or real(gid)
-
-    monkeypatch.setattr(store, "_last_number", last_number)
-    store.put_many([line("first writer")])  # takes 2
-    store.put_many([line("second writer a"), line("second writer b")])  # 2 is taken: cancelled, then 3 and 4
+    first, second = (DynamoLogStore(aws.dynamodb, aws.resources.logs_table, 30) for _ in range(2))
+    stale = iter([1, 1])  # what both read before either wrote
+    for writer in (first, second):
+        real = writer._last_number
+        monkeypatch.setattr(writer, "_last_number", lambda gid, real=real: next(stale, None) or real(gid))
+    first.put_many([line("first writer")])  # takes 2
+    second.put_many([line("second writer a"), line("second writer b")])  # 2 is taken: cancelled, then 3 and 4
     assert [(x.cursor, x.message) for x in store.page("g-1", None, 50)] == [
         (line_key(1), "one"), (line_key(2), "first writer"), (line_key(3), "second writer a"),
         (line_key(4), "second writer b")]
-    stale = iter([2])  # a stale read, and the guard is there: the line exists
-    assert store.put_once(line("failed", event="generation_failed", once_key="f1")) is True
-    stale = iter([2])
-    assert store.put_once(line("failed", event="generation_failed", once_key="f1")) is False
+    stale = iter([2])  # a stale read: number 3 is taken, then the line is written after 4
+    assert first.put_once(line("failed", event="generation_failed", once_key="f1")) is True
+    stale = iter([2])  # the same, but the line's guard is there: it exists, nothing is written
+    assert second.put_once(line("failed", event="generation_failed", once_key="f1")) is False
     assert messages(store.page("g-1", line_key(4), 50)) == ["failed"]
+
+
+def test_a_writer_guesses_the_next_number_and_reads_only_when_it_was_taken(aws, store, monkeypatch):
+    """A store remembers the last number it wrote: its next write tries the one after without a Query.
+    When another writer (another container) wrote meanwhile, the guess is a taken number: cancelled,
+    then read."""
+    other = DynamoLogStore(aws.dynamodb, aws.resources.logs_table, 30)
+    reads: list[str] = []
+    real = store._last_number
+    monkeypatch.setattr(store, "_last_number", lambda gid: reads.append(gid) or real(gid))
+    store.put_many([line("one")])
+    assert store.put_once(line("started", event="phase_started", once_key="k1")) is True
+    store.put_many([line("two")])
+    assert reads == ["g-1"]  # the first write only
+    other.put_many([line("from another container")])
+    store.put_many([line("three")])  # guessed 4: taken, cancelled, read, written as 5
+    assert reads == ["g-1", "g-1"]
+    assert [(x.cursor, x.message) for x in store.page("g-1", None, 50)] == [
+        (line_key(1), "one"), (line_key(2), "started"), (line_key(3), "two"), (line_key(4), "from another container"),
+        (line_key(5), "three")]
 
 
 def test_a_writer_that_never_gets_a_number_gives_up_and_the_line_goes_to_stdout(aws, store, monkeypatch, capsys):
     store.put_many([line("one")])
-    monkeypatch.setattr(store, "_last_number", lambda gid: 0)  # always taken
-    monkeypatch.setattr(dynamo_logs.time, "sleep", lambda s: None)
+    stuck = DynamoLogStore(aws.dynamodb, aws.resources.logs_table, 30)
+    monkeypatch.setattr(stuck, "_last_number", lambda gid: 0)  # always taken
+    monkeypatch.setattr(dynamo_logs, "WRITE_PATIENCE_S", 0.3)
     with pytest.raises(dynamo_logs.LogWriteConflict):
-        store.put_many([line("never")])
-    assert ProgressLog(store, "g-1").lifecycle("phase_started", datetime.now(timezone.utc), "lost",
+        stuck.put_many([line("never")])
+    assert ProgressLog(stuck, "g-1").lifecycle("phase_started", datetime.now(timezone.utc), "lost",
                                                phase="content") is None
     assert '"message": "lost"' in capsys.readouterr().out
     assert messages(store.page("g-1", None, 50)) == ["one"]
