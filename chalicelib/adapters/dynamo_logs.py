@@ -2,13 +2,14 @@
 
 Each generation's lines are numbered 1, 2, 3... in the order they are written (not made): a line's
 sort key is `L` + its number, 12 digits, and that is its cursor. A writer reads the highest number
-(one Query, newest first, Limit 1; skipped when this store wrote or read the generation's last number
-itself) and writes its lines with the next ones in one TransactWriteItems, each put conditional on the
-key being free; when another writer took a number first, the transaction is cancelled and it tries
-again with a fresh read. So numbers are dense: a number exists only if every lower one does. A reader returns lines only while their numbers follow on from `after` without a gap
-(a gap is a write not visible yet: a Query is read-committed, it may see part of a transaction), so a
-watcher that passes the last cursor it got as `after` sees every line once, in an order that never
-changes. See docs/logs.md.
+(one Query, newest first, Limit 1; skipped when this store wrote the generation's last line itself)
+and writes its lines with the next ones in one TransactWriteItems, each put conditional on the key
+being free; when another writer took a number first, the transaction is cancelled and it tries again
+with a fresh read. So numbers are dense: a number exists only if every lower one does. A reader
+returns lines only while their numbers follow on from `after` without a gap (a gap is a write not
+visible yet: a Query is read-committed, it may see part of a transaction), so a watcher that passes
+the last cursor it got as `after` sees every line once, in an order that never changes. See
+docs/logs.md.
 
 Other keys in a partition: `#` + a lifecycle line's once_key, the guard that makes put_once write at
 most one line per key (written in the same transaction as the line); and lines written before the
@@ -60,8 +61,9 @@ class DynamoLogStore:
         self._client = client
         self._table = table
         self._ttl_seconds = ttl_days * 86400
-        # the last number this store wrote or read, per generation: the next write tries the one after it
-        # without a Query (a wrong guess is a taken number: cancelled, then read)
+        # the last number this store wrote, per generation: its next write tries the one after without a
+        # Query (a wrong guess is a taken number: cancelled, then read; never too high, as lines are not
+        # deleted under a running container: they expire after 30 days)
         self._known: OrderedDict[str, int] = OrderedDict()
         self._known_lock = threading.Lock()
 
