@@ -58,7 +58,8 @@ def per_generation(phases: dict[str, Any], e2e: dict[str, Any] | None, memory_mb
         "api_requests": round(api_requests, 1), "api_gb_s": round(api_s * gb, 5),
         # every message: sent once, received once and deleted once by Lambda's event source mapping
         "sqs_requests": round(sends * 3, 1),
-        "ddb_wru": wru, "ddb_rru": round(logs_polls * rru_per_poll, 2),
+        # reads: the watchers' polls, and the writers' (each write reads the generation's last line number)
+        "ddb_wru": wru, "ddb_rru": round(logs_polls * rru_per_poll + total["ddb_rru"] + start["ddb_rru"]["mean"], 2),
         "s3_puts": total["s3_puts"], "site_bytes": total.get("s3_bytes", 0), "log_bytes": round(log_bytes),
         "log_line_bytes": total["ddb_bytes_written"] + start["ddb_bytes_written"]["mean"],
         "sfn_transitions": worker_invocations,  # one Task state per phase, in a Standard state machine

@@ -30,14 +30,16 @@ class Window:
     round_trips: int = 0  # waits for the server's answer on the wire (pg8000), pings and BEGIN/COMMIT included
     aws: Counter = field(default_factory=Counter)  # "service.Operation" -> calls
     ddb_items_written: int = 0
-    ddb_wru: int = 0  # write request units (1 per KB of item, rounded up, per item)
+    ddb_wru: int = 0  # write request units (1 per KB of item, rounded up, per item; 2 in a transaction)
     ddb_bytes_written: int = 0
     ddb_items_read: int = 0  # Count of a Query/GetItem answer
     ddb_items_scanned: int = 0  # ScannedCount: what DynamoDB read (and bills) before any filter
-    ddb_rru: float = 0.0  # read request units, eventually consistent: 0.5 per 4 KB read, rounded up per call
+    ddb_rru: float = 0.0  # read request units: 0.5 per 4 KB read (1 if strongly consistent), rounded up per call
     ddb_batch_lines: int = 0  # items written through BatchWriteItem
     ddb_single_puts: int = 0  # PutItem calls (lifecycle lines: conditional, idempotent)
     ddb_single_puts_free_text: int = 0  # PutItem of a line without an event: should have been batched
+    ddb_log_writes: int = 0  # TransactWriteItems calls (each writes a batch of lines, or a lifecycle line + guard)
+    ddb_free_text_writes: int = 0  # TransactWriteItems carrying free-text lines: one per flush
     s3_puts: int = 0
     s3_bytes: int = 0
     sqs_sends: int = 0
@@ -67,6 +69,7 @@ class Window:
             "ddb_bytes_written": self.ddb_bytes_written,
             "ddb_batch_lines": self.ddb_batch_lines, "ddb_single_puts": self.ddb_single_puts,
             "ddb_single_puts_free_text": self.ddb_single_puts_free_text,
+            "ddb_log_writes": self.ddb_log_writes, "ddb_free_text_writes": self.ddb_free_text_writes,
             "ddb_items_read": self.ddb_items_read, "ddb_items_scanned": self.ddb_items_scanned,
             "ddb_rru": self.ddb_rru, "s3_puts": self.s3_puts, "s3_bytes": self.s3_bytes,
             "cpu_ms": round(self.cpu_s * 1000, 2), "wall_ms": round(self.wall_s * 1000, 2),
@@ -114,6 +117,7 @@ class Meter:
         self._clients: set[int] = set()
         self._pg_patched = False
         self._aws_started: list[tuple[float, float]] = []
+        self._consistent: list[bool] = []  # per call in progress: a strongly consistent read
 
     # --- wiring ----------------------------------------------------------------------------
     def watch_engine(self, engine: Any) -> None:
@@ -178,6 +182,7 @@ class Meter:
             op = model.name
             api_params = params if isinstance(params, dict) else {}
             self._aws_started.append((time.process_time(), time.perf_counter()))
+            self._consistent.append(bool(api_params.get("ConsistentRead")))
             for w in self._windows:
                 w.aws[f"{service}.{op}"] += 1
                 if service == "sqs" and op in ("SendMessage", "SendMessageBatch"):
@@ -200,10 +205,19 @@ class Meter:
                             w.ddb_items_written += 1
                             w.ddb_batch_lines += 1
                             w.ddb_wru += max(1, math.ceil(item_size(item) / 1024))
+                if service == "dynamodb" and op == "TransactWriteItems":
+                    w.ddb_log_writes += 1
+                    items = [t["Put"]["Item"] for t in api_params.get("TransactItems", []) if "Put" in t]
+                    w.ddb_free_text_writes += any("event" not in i and "message" in i for i in items)
+                    for item in items:
+                        w.ddb_bytes_written += item_size(item)
+                        w.ddb_items_written += 1
+                        w.ddb_wru += 2 * max(1, math.ceil(item_size(item) / 1024))  # prepare + commit
         return handler
 
     def _after_call(self, service: str) -> Any:
         def handler(http_response: Any, parsed: dict[str, Any], model: Any, **kwargs: Any) -> None:
+            consistent = bool(self._consistent and self._consistent[-1])
             self._aws_done()
             if service != "dynamodb" or model.name not in ("Query", "Scan", "GetItem"):
                 return
@@ -211,7 +225,7 @@ class Meter:
             count = parsed.get("Count", len(items))
             scanned = parsed.get("ScannedCount", count)
             size = sum(item_size(i) for i in items)
-            units = 0.5 * max(1, math.ceil(size / 4096))
+            units = (1.0 if consistent else 0.5) * max(1, math.ceil(size / 4096))
             for w in self._windows:
                 w.ddb_items_read += count
                 w.ddb_items_scanned += scanned
@@ -225,6 +239,8 @@ class Meter:
         if not self._aws_started:
             return
         cpu, wall = self._aws_started.pop()
+        if self._consistent:
+            self._consistent.pop()
         cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
         for w in self._windows:
             w.aws_cpu_s += cpu

@@ -1,6 +1,6 @@
 """Log polling: what `GET /generations/{id}/logs?after=` costs when the poll returns the last 10 lines of
 a generation with 1,000 and with 20,000 lines (and the empty poll a watcher makes while nothing new has
-come). Lines are written through the real adapter (BatchWriteItem, 25 a call) into moto's table;
+come). Lines are written through the real adapter (TransactWriteItems, 100 a call) into moto's table;
 each poll goes through the API route."""
 from __future__ import annotations
 
@@ -14,14 +14,19 @@ FRONTEND_PAGE = 200  # frontend/ui/order.js LOG_PAGE: the limit the dashboard po
 
 
 def _fill(stack: Stack, generation_id: str, lines: int) -> list[str]:
+    """Write the lines; return the cursors of the last 11 (a line's cursor is given when it is written)."""
     from chalicelib.services.progress import ProgressLog
 
     log = ProgressLog(stack.deps.logs, generation_id)
     for i in range(lines):
         log.info(f"progress line {i}: writing the copy for page {i % 7}", phase="content")
-    cursors = [line.cursor for line in log._buffer]
     log.flush()
-    return sorted(cursors)
+    last = stack.deps.client("dynamodb").query(
+        TableName=stack.deps.settings.logs_table, KeyConditionExpression="generation_id = :g AND #c > :lines",
+        ExpressionAttributeNames={"#c": "cursor"}, ExpressionAttributeValues={":g": {"S": generation_id},
+                                                                              ":lines": {"S": "L"}},
+        ScanIndexForward=False, Limit=11)["Items"]
+    return sorted(item["cursor"]["S"] for item in last)
 
 
 def _poll_once(stack: Stack, path: str) -> tuple[float, Any, int]:

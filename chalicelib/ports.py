@@ -7,6 +7,11 @@ from typing import Any, Protocol
 
 @dataclass(frozen=True)
 class LogLine:
+    """One log line. `cursor` is given by the store when it writes the line (its place in the
+    generation's log: empty on a line not written yet); `ts` is when the line was made. `part` names the
+    part of a phase that wrote it (a page's slug), if any. `once_key` says what makes a lifecycle line
+    unique: put_once writes at most one line per key."""
+
     generation_id: str
     cursor: str
     ts: str
@@ -14,23 +19,27 @@ class LogLine:
     phase: str | None
     event: str | None
     message: str
+    part: str | None = None
+    once_key: str = ""
 
     def public(self) -> dict[str, Any]:
         return {
             "cursor": self.cursor, "ts": self.ts, "level": self.level,
-            "phase": self.phase, "event": self.event, "message": self.message,
+            "phase": self.phase, "event": self.event, "message": self.message, "part": self.part,
         }
 
 
 class LogStore(Protocol):
     def put_once(self, line: LogLine) -> bool:
-        """Write a lifecycle line unless one with the same cursor exists. True when written."""
+        """Append a lifecycle line unless one with the same once_key was written. True when written."""
 
     def put_many(self, lines: list[LogLine]) -> None:
-        """Write free-text lines in batches."""
+        """Append free-text lines, in their order, in as few writes as the store allows."""
 
     def page(self, generation_id: str, after: str | None, limit: int) -> list[LogLine]:
-        """Lines with cursor > after, oldest first, at most limit."""
+        """Lines after the cursor `after` (None: from the start), oldest first, at most limit. Every line
+        is in exactly one page of a watcher that passes the last cursor it got as `after`, whatever
+        order concurrent writes land in."""
 
 
 @dataclass(frozen=True)

@@ -127,12 +127,13 @@ class GenerationList(BaseModel):
 
 
 class LogLinePublic(BaseModel):
-    cursor: str
-    ts: str
+    cursor: str  # opaque: pass the last one seen as `after`
+    ts: str  # when the line was made (lines are in the order they were written)
     level: str
     phase: str | None
     event: str | None
     message: str
+    part: str | None = None  # the part of the phase that wrote it (a page's slug), if any
 
 
 class LogPage(BaseModel):

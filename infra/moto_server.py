@@ -13,6 +13,13 @@ and a Query hands moto only the items its key condition selects (found by bisect
 page it can return. moto still applies the condition, ExclusiveStartKey, Limit, the 1 MB page,
 filters and projections itself, so the results are moto's own (tests/unit/test_moto_server.py runs
 the same queries through both). Scans, index queries and everything else are moto's unchanged.
+
+And TransactWriteItems is atomic, as DynamoDB's is. moto's copies every table the transaction names
+(`copy.deepcopy`, O(all items) per call: the log table's writes slowed as it grew) and, when one
+condition fails, puts the copies back in place: with the server answering on several threads, that
+undid whatever other requests wrote meanwhile, and two transactions could both find a key free. Here
+a lock serializes transactions and single writes, every condition is checked before anything is
+written, and nothing is copied. The answers are moto's own (the same test runs both).
 """
 from __future__ import annotations
 
@@ -22,9 +29,15 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any
 
+from moto.dynamodb.comparisons import get_filter_expression
+from moto.dynamodb.exceptions import (ConditionalCheckFailed, MockValidationException, MultipleTransactionsException,
+                                      TransactionCanceledException, TransactWriteSingleOpException)
+from moto.dynamodb.models import DynamoDBBackend
 from moto.dynamodb.models.table import Table
 
 _lock = threading.Lock()  # the moto server handles requests on several threads
+_write_lock = threading.RLock()  # one write (a transaction, a put, a delete) at a time, as DynamoDB's are atomic
+_transact_write_items = DynamoDBBackend.transact_write_items
 _request = threading.local()
 _query = Table.query
 _all_items = Table.all_items
@@ -124,21 +137,77 @@ def _partition_query(self: Table, *args: Any, **kwargs: Any) -> Any:
 
 
 def _put_item_keeping_order(self: Table, *args: Any, **kwargs: Any) -> Any:
-    item = _put_item(self, *args, **kwargs)
-    partitions = self.__dict__.get("_sitegen_sorted_keys")
-    if partitions and item.range_key is not None and item.hash_key in partitions:
-        with _lock:
-            partitions[item.hash_key].add(item.range_key)
-    return item
+    with _write_lock:  # its condition and its write, with nothing in between
+        item = _put_item(self, *args, **kwargs)
+        partitions = self.__dict__.get("_sitegen_sorted_keys")
+        if partitions and item.range_key is not None and item.hash_key in partitions:
+            with _lock:
+                partitions[item.hash_key].add(item.range_key)
+        return item
 
 
 def _delete_item_keeping_order(self: Table, hash_key: Any, range_key: Any = None) -> Any:
-    item = _delete_item(self, hash_key, range_key)
-    partitions = self.__dict__.get("_sitegen_sorted_keys")
-    if partitions and item is not None and range_key is not None and hash_key in partitions:
-        with _lock:
-            partitions[hash_key].remove(range_key)
-    return item
+    with _write_lock:
+        item = _delete_item(self, hash_key, range_key)
+        partitions = self.__dict__.get("_sitegen_sorted_keys")
+        if partitions and item is not None and range_key is not None and hash_key in partitions:
+            with _lock:
+                partitions[hash_key].remove(range_key)
+        return item
+
+
+def _transact_write_items_atomically(self: DynamoDBBackend, transact_items: list[dict[str, Any]]) -> None:
+    """moto's TransactWriteItems (same checks, same errors, in the same order), made atomic: every
+    condition is checked, then everything is written, under the write lock. A transaction with an
+    Update (which can fail while it is applied) is left to moto's own code, under the lock too."""
+    with _write_lock:
+        if len(transact_items) > 100 or any("Update" in item for item in transact_items):
+            return _transact_write_items(self, transact_items)
+        targets: set[tuple[str, str]] = set()
+        errors: list[tuple[Any, Any, Any]] = []
+        writes: list[tuple[str, dict[str, Any], dict[str, Any]]] = []
+        for item in transact_items:
+            if len(item) > 1:
+                raise TransactWriteSingleOpException
+            original: dict[str, Any] | None = None
+            try:
+                op_type, op = next(iter(item.items()))
+                if op_type not in {"ConditionCheck", "Put", "Delete"}:
+                    raise ValueError("Unsupported transaction operation")
+                table_name = op["TableName"]
+                if op_type == "Put":
+                    table = self.get_table(table_name)
+                    key = {table.hash_key_attr: op["Item"][table.hash_key_attr]}
+                    if table.range_key_attr is not None:
+                        key[table.range_key_attr] = op["Item"][table.range_key_attr]
+                else:
+                    key = op["Key"]
+                target = (str(table_name), str(dict(sorted(key.items()))))
+                if target in targets:
+                    raise MultipleTransactionsException()
+                targets.add(target)
+                current = self.get_item(table_name, key)
+                condition = op.get("ConditionExpression")
+                if condition is not None and not get_filter_expression(
+                        condition, op.get("ExpressionAttributeNames"), op.get("ExpressionAttributeValues")).expr(current):
+                    if op.get("ReturnValuesOnConditionCheckFailure") == "ALL_OLD" and current:
+                        original = current.to_json()["Attributes"]
+                    raise ConditionalCheckFailed(item=original)
+                writes.append((op_type, op, key))
+                errors.append((None, None, None))
+            except (MultipleTransactionsException, MockValidationException):
+                raise
+            except ConditionalCheckFailed as e:
+                errors.append(("ConditionalCheckFailed", str(e.message), original))
+            except Exception as e:  # noqa: BLE001 (as moto: the error becomes the item's cancellation reason)
+                errors.append((type(e).__name__, str(e), original))
+        if any(code is not None for code, _, _ in errors):
+            raise TransactionCanceledException(errors)
+        for op_type, op, key in writes:
+            if op_type == "Put":
+                self.put_item(op["TableName"], op["Item"])
+            elif op_type == "Delete":
+                self.delete_item(op["TableName"], key)
 
 
 def patch() -> None:
@@ -146,6 +215,7 @@ def patch() -> None:
     Table.all_items = _partition_items  # type: ignore[method-assign]
     Table.put_item = _put_item_keeping_order  # type: ignore[method-assign]
     Table.delete_item = _delete_item_keeping_order  # type: ignore[method-assign]
+    DynamoDBBackend.transact_write_items = _transact_write_items_atomically  # type: ignore[method-assign]
 
 
 if __name__ == "__main__":

@@ -68,7 +68,7 @@ class PartContext:
     instructions: str | None = None  # the customer's wishes, for a regenerated page only
 
     def say(self, message: str, level: str = "info") -> None:
-        self.log.info(message, phase=self.phase.value, level=level)
+        self.log.info(message, phase=self.phase.value, level=level, part=self.part)
 
     def ask(self, schema: type[BaseModel], findings: tuple[str, ...] = (),
             previous: BaseModel | None = None) -> tuple[BaseModel, dict[str, Any]]:

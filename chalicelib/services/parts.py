@@ -152,7 +152,7 @@ def run_one_part(deps: Deps, command: RunPhase, remaining_ms: int) -> str:
     if claim.last_failure is not None:
         _announce_retry(log, command, *claim.last_failure)
     log.lifecycle("part_started", claim.started_at, f"{label} started (attempt {claim.attempt})",
-                  phase=phase.value, key=f"{command.part}.{claim.attempt}")
+                  phase=phase.value, key=str(claim.attempt), part=command.part)
     try:
         if claim.config_error:
             raise PermanentError(claim.config_error)
@@ -240,7 +240,7 @@ def _duplicate_of_success(deps: Deps, s: Any, uow: Any, command: RunPhase, gen: 
     log = ProgressLog(deps.logs, str(gen.id))
     if finished_at is not None:
         log.lifecycle("part_succeeded", finished_at, f"{command.label()} succeeded", phase=command.phase.value,
-                      key=command.part or "")
+                      part=command.part)
     if joined_here and phase_done is not None:
         _announce_joined(deps, log, command.phase, phase_done,
                          RunPhase(generation_id=gen.id, phase=nxt) if pending and nxt else None)
@@ -276,7 +276,7 @@ def _complete(deps: Deps, command: RunPhase, claim: PartClaim, output: BaseModel
         uow.commit()
     fault("after_commit", phase.value, command.label())
     log.lifecycle("part_succeeded", now, f"{command.label()} succeeded: {phase}: {done} of {len(parts)} "
-                  f"{NOUN[phase]} done", phase=phase.value, key=command.part or "")
+                  f"{NOUN[phase]} done", phase=phase.value, part=command.part)
     if joined:
         _announce_joined(deps, log, phase, now, follow_up)
     fault("after_send", phase.value, command.label())
@@ -351,7 +351,7 @@ def _announce_failure(log: ProgressLog, command: RunPhase, failure: PartFailure)
     """Keyed by the failure's time stored in Postgres: a duplicate delivery rewrites the same lines."""
     phase, label = command.phase, command.label()
     log.lifecycle("part_failed", failure.at, f"{label} failed: {failure.reason}", phase=phase.value,
-                  level="error", key=command.part or "")
+                  level="error", part=command.part)
     if failure.generation is not None:
         log.lifecycle("phase_failed", failure.at, f"Phase {phase} failed: {label}: {failure.reason}",
                       phase=phase.value, level="error")
@@ -361,4 +361,4 @@ def _announce_failure(log: ProgressLog, command: RunPhase, failure: PartFailure)
 def _announce_retry(log: ProgressLog, command: RunPhase, at: datetime, attempt: int, reason: str,
                     then: str = "retried") -> None:
     log.lifecycle("part_retrying", at, f"{command.label()} attempt {attempt} failed: {reason}; {then}",
-                  phase=command.phase.value, level="warning", key=f"{command.part}.{attempt}")
+                  phase=command.phase.value, level="warning", key=str(attempt), part=command.part)

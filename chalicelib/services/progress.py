@@ -1,13 +1,14 @@
 """Progress and lifecycle log lines for one generation.
 
-Lifecycle lines (event set) are written at once and idempotently: their cursor comes from a
-timestamp stored in Postgres, so a redelivered message rewrites the same key and is refused.
-Free-text lines are buffered and written in one batch per phase. If the log store fails, the
-line goes to stdout with a warning and the phase carries on.
+Lifecycle lines (event set) are written at once and idempotently: their key comes from a timestamp
+stored in Postgres (and the event, phase, part), so a redelivered message writes nothing twice.
+Free-text lines are buffered and written together by flush(), once per phase (or part). Every line
+keeps as `ts` the time it was made; its place in the log (its cursor) is taken when it is written, so
+a watcher never misses a line written late (chalicelib/adapters/dynamo_logs.py). If the log store
+fails, the line goes to stdout with a warning and the phase carries on.
 """
 from __future__ import annotations
 
-import itertools
 import json
 import sys
 from datetime import datetime, timezone
@@ -15,16 +16,14 @@ from datetime import datetime, timezone
 from chalicelib.faults import fault
 from chalicelib.ports import LogLine, LogStore
 
-_counter = itertools.count()
-
-# Within one millisecond, lines sort by this rank (then by tag): queued < started < progress < phase end
-# < generation end.
+# A lifecycle line's key: its time, then this rank and its tag. (The rank once ordered lines made in the
+# same millisecond, when keys were cursors; it stays so that keys written before stay the same.)
 _RANK = {"generation_queued": "0", "generation_resumed": "0", "phase_started": "1", "part_started": "1",
          "phase_succeeded": "3", "phase_failed": "3", "phase_retrying": "3", "part_succeeded": "3",
          "part_failed": "3", "part_retrying": "3"}
 
 
-def cursor_for(ts: datetime, tag: str) -> str:
+def once_key_for(ts: datetime, tag: str) -> str:
     millis = int(ts.timestamp() * 1000)
     return f"{millis:013d}-{tag}"
 
@@ -40,12 +39,13 @@ class ProgressLog:
         self._buffer: list[LogLine] = []
 
     def lifecycle(self, event: str, at: datetime, message: str, *, phase: str | None = None,
-                  level: str = "info", key: str = "") -> bool | None:
+                  level: str = "info", key: str = "", part: str | None = None) -> bool | None:
         """Write the line unless it is there already: True when this call wrote it, False when it was
-        there, None when the store failed (the line went to stdout)."""
-        tag = _RANK.get(event, "4") + ".".join(part for part in (event, phase, key) if part)
-        line = self._line(cursor_for(at, tag), at, level, phase, event, message)
-        fault("during_log_write", phase, event)
+        there, None when the store failed (the line went to stdout). The line is the same one when
+        event, at, phase, part and key are."""
+        tag = _RANK.get(event, "4") + ".".join(x for x in (event, phase, part and f"@{part}", key) if x)
+        line = self._line(at, level, phase, event, message, part, once_key=once_key_for(at, tag))
+        fault("during_log_write", phase, event, f"{phase}/{part}" if part else None)
         try:
             return self._store.put_once(line)
         except Exception as exc:  # the log store must never take a phase down
@@ -57,10 +57,8 @@ class ProgressLog:
         failure's time stored in Postgres only, so anyone can write it again if it went missing."""
         return self.lifecycle("generation_failed", at, reason, level="error")
 
-    def info(self, message: str, *, phase: str | None = None, level: str = "info") -> None:
-        now = datetime.now(timezone.utc)
-        tag = f"2p{next(_counter) % 1_000_000:06d}"
-        self._buffer.append(self._line(cursor_for(now, tag), now, level, phase, None, message))
+    def info(self, message: str, *, phase: str | None = None, level: str = "info", part: str | None = None) -> None:
+        self._buffer.append(self._line(datetime.now(timezone.utc), level, phase, None, message, part))
 
     def flush(self) -> None:
         lines, self._buffer = self._buffer, []
@@ -71,9 +69,10 @@ class ProgressLog:
         except Exception as exc:
             _fallback(lines, exc)
 
-    def _line(self, cursor: str, at: datetime, level: str, phase: str | None, event: str | None,
-              message: str) -> LogLine:
-        return LogLine(self._generation_id, cursor, iso(at), level, phase, event, message[:2000])
+    def _line(self, at: datetime, level: str, phase: str | None, event: str | None, message: str,
+              part: str | None, once_key: str = "") -> LogLine:
+        return LogLine(self._generation_id, "", iso(at), level, phase, event, message[:2000], part=part,
+                       once_key=once_key)
 
 
 def _fallback(lines: list[LogLine], exc: Exception) -> None:

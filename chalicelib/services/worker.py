@@ -63,7 +63,7 @@ def _database_unavailable(deps: Deps, command: RunPhase, exc: DBAPIError) -> Non
     _log("error", reason, generation_id=str(command.generation_id), phase=command.label())
     log = ProgressLog(deps.logs, str(command.generation_id))
     log.info(f"Phase {command.label()}: {reason}; it will run again when the queue redelivers it",
-             phase=command.phase.value, level="error")
+             phase=command.phase.value, level="error", part=command.part)
     log.flush()
 
 

@@ -67,8 +67,11 @@ def test_phase_budget_counts(bench):
         assert p["transactions"]["max"] <= 2, name
         assert p["statements"]["max"] <= 10, (name, p["sql"])
         assert p["sqs_sends"]["max"] <= 1, name
-        assert p["ddb_single_puts_free_text"]["max"] == 0, name  # free-text lines go in BatchWriteItem
-        assert p["aws_calls"].get("dynamodb.BatchWriteItem", 0) <= 1, name
+        assert p["ddb_single_puts_free_text"]["max"] == 0, name  # free-text lines go in one transaction
+        assert p["ddb_free_text_writes"]["max"] <= 1, name
+        assert p["aws_calls"].get("dynamodb.BatchWriteItem", 0) == 0, name
+        # each log write: one TransactWriteItems, after at most one Query for the last line number
+        assert p["aws_calls"].get("dynamodb.Query", 0) <= p["aws_calls"]["dynamodb.TransactWriteItems"], name
         assert p["repeated_sql"]["max"] == 0, (name, p["sql"])  # no statement run once per row
     assert r["phases"]["phases"]["publish"]["sqs_sends"]["max"] == 0  # the last phase enqueues nothing
     for route, check in r["phases"]["n_plus_one"].items():

@@ -82,7 +82,7 @@ def test_function_policies_grant_what_each_function_does_and_no_more():
         return out
 
     own_logs = {"logs:CreateLogStream", "logs:PutLogEvents"}
-    write_logs = {"dynamodb:PutItem", "dynamodb:BatchWriteItem"}
+    write_logs = {"dynamodb:PutItem", "dynamodb:Query"}  # TransactWriteItems' puts; the last line number
     db = {"secretsmanager:GetSecretValue"}
     assert grants("bearer") == {"ApiTokenSecret": {"secretsmanager:GetSecretValue"}, "Stage": own_logs}
     worker = grants("run_phase")

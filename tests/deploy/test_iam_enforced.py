@@ -31,10 +31,11 @@ CHALICE = Path(__file__).resolve().parents[2] / ".chalice"
 FUNCTIONS = ("api_handler", "bearer", "run_phase", "on_dead_letter", "sweep")
 HANDLERS = {"bearer", "run_phase", "on_dead_letter", "sweep"}  # any other function of app.py is a route
 RESOURCE_CHECKED = {"sqs", "s3"}
-# AWS authorizes HeadBucket as s3:ListBucket; moto asks for an action it calls s3:HeadBucket.
-# AWS authorizes these calls with the action on the left; moto checks an action of the call's own name.
-MOTO_ALIASES = {"s3:ListBucket": ["s3:HeadBucket"],
-                "sqs:SendMessage": ["sqs:SendMessageBatch"]}  # IAM has no sqs:SendMessageBatch action
+# AWS authorizes these calls with the action on the left; moto checks an action of the call's own name:
+# HeadBucket is s3:ListBucket; each Put of a TransactWriteItems is dynamodb:PutItem; SendMessageBatch is
+# sqs:SendMessage (IAM has no action of its own for either).
+MOTO_ALIASES = {"s3:ListBucket": ["s3:HeadBucket"], "dynamodb:PutItem": ["dynamodb:TransactWriteItems"],
+                "sqs:SendMessage": ["sqs:SendMessageBatch"]}
 
 
 def running_function() -> str:
