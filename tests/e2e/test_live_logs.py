@@ -2,15 +2,12 @@
 generation polling `GET /generations/{id}/logs?after=<next_cursor>` every 250 ms, and at the end what
 each watcher saw compared with the full log read from the start: missed 0, duplicated 0, same order.
 
-Each phase has one writer today, so the test adds the concurrency the per-page parts will bring:
-PARTS threads per generation write to the same generation's log through the real ProgressLog and
-DynamoLogStore against the stack's moto, as a part does: lines buffered while it works and written in
-one batch at its end, a lifecycle line of its own written at once in between (so one part's batch lands
-after another part's later line), and a restored line with an old time, written late.
-
-Once the per-page parts run in the pipeline: give the orders enough pages, assert that the real parts'
-lines are there (`{line["part"] for line in full if line["part"]}` covers the site's page slugs, each
-part's lines once), and keep or drop the simulated parts (they still add writers at random moments).
+The real per-page parts run on the 4 workers (content: 4 pages, code: 4 pages + styles.css); each
+part's lines must be there once. On top, PARTS threads per generation write to the same generation's
+log through the real ProgressLog and DynamoLogStore against the stack's moto, as a part does, at random
+moments: lines buffered while it works and written in one batch at its end, a lifecycle line of its
+own written at once in between (so one part's batch lands after another part's later line), and a
+restored line with an old time, written late.
 """
 from __future__ import annotations
 
@@ -30,7 +27,8 @@ from tests.support.local_stack import LocalStack
 from tests.support.watch import PERFECT, LogWatcher, full_log, verdict
 
 GENERATIONS = 3
-PARTS = ("home", "about", "services", "contact")
+PARTS = ("home", "about", "services", "contact")  # simulated writers (the real parts are the pages below)
+PAGES = ("index", "servicos", "sobre", "contato")  # the order's pages (pt-BR)
 POLL_S = 0.25
 FINISHED = ("succeeded", "failed", "cancelled")
 
@@ -132,6 +130,8 @@ def test_every_watcher_sees_every_line_once_while_parts_write_at_the_same_time(s
         assert verdict(seen, full) == PERFECT, gid
         messages = [line["message"] for line in full]
         assert sorted(m for m in messages if m in set(written[gid])) == sorted(written[gid])  # each once
+        real = [(line["phase"], line["part"]) for line in full if line["event"] == "part_succeeded"]
+        assert sorted(real) == sorted([("content", p) for p in PAGES] + [("code", p) for p in ("styles.css", *PAGES)])
         events = [line["event"] for line in full if not line["part"]]
         assert events.count("phase_succeeded") == 6 and events[-1] == "generation_succeeded", events
         # the interleaving really happened: lines written after lines made later than them
