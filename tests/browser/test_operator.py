@@ -225,6 +225,40 @@ def test_deleting_a_routed_config_is_refused_and_says_which_tasks_use_it(
     stack.api("GET", f"/ai/configs/{created['id']}", expect=404)
 
 
+def test_disabling_a_routed_config_is_confirmed_and_routing_errors_show_next_to_their_task(
+        page: Any, stack: Stack, ai_restored: None) -> None:
+    suffix = uuid.uuid4().hex[:6]
+    routed = stack.api("POST", "/ai/configs", {"name": f"Reviewer {suffix}", "provider": "template"}, expect=201)
+    spare = stack.api("POST", "/ai/configs", {"name": f"Spare {suffix}", "provider": "template"}, expect=201)
+    routing = stack.api("GET", "/ai/routing", expect=200)
+    stack.api("PUT", "/ai/routing", {**routing, "routes": {**routing["routes"], "review": routed["id"]}}, expect=200)
+    sign_in(page, stack, "#/ai")
+    row = config_row(page, routed["name"])
+    row.get_by_test_id("ai-toggle").click()
+    dialog = page.get_by_test_id("ai-disable-dialog")
+    expect()(dialog).to_contain_text("It is routed for Review")
+    page.get_by_test_id("ai-disable-dialog-confirm").click()
+    expect()(row.get_by_test_id("ai-status")).to_have_text("Disabled")
+    expect()(row.get_by_test_id("ai-toggle")).to_be_focused()
+    finding = page.locator("[data-testid=ai-finding][data-code=route_to_disabled_config]")
+    expect()(finding.get_by_test_id("finding-fix")).to_contain_text("Enable the configuration, or route this task")
+    finding.get_by_test_id("finding-route-link").click()
+    expect()(page.get_by_test_id("route-select-review")).to_be_focused()
+    # A disabled config cannot be picked for a route...
+    expect()(page.get_by_test_id("route-select-coding").locator(f"option[value='{routed['id']}']")).to_be_disabled()
+    # ...and one disabled elsewhere after the page loaded is refused by the API, next to its task.
+    stack.api("PATCH", f"/ai/configs/{spare['id']}", {"enabled": False}, expect=200)
+    page.get_by_test_id("route-select-coding").select_option(spare["id"])
+    page.get_by_test_id("routing-save").click()
+    error = page.get_by_test_id("route-error-coding")
+    expect()(error).to_contain_text(f"AI config '{spare['name']}' is disabled")
+    expect()(page.get_by_test_id("route-select-coding")).to_be_focused()
+    expect()(page.get_by_test_id("route-select-coding")).to_have_attribute("aria-invalid", "true")
+    expect()(page.get_by_test_id("routing-errors")).to_be_visible()
+    assert stack.api("GET", "/ai/routing", expect=200)["routes"]["coding"] == routing["routes"]["coding"]
+    screenshot(page, "ai-routing-error")
+
+
 def test_save_errors_show_next_to_their_fields_and_the_key_is_replaced_without_being_shown(
         page: Any, stack: Stack, sim: Any, ai_restored: None) -> None:
     taken = stack.api("GET", "/ai/configs", expect=200)["items"][0]["name"]

@@ -316,6 +316,7 @@ export function mount(root, ctx) {
       } catch (err) {
         save.disabled = false;
         if (err.status === 401) return;
+        loadDoctor(); // what made the save fail (e.g. a config disabled meanwhile) may be a finding now
         let first = null;
         const general = [];
         for (const d of err.details) {
