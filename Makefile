@@ -26,12 +26,18 @@ CHECKOV_STAMP := .venv-checkov/.installed
 	.venv-$*/bin/python -m pip install --quiet --disable-pip-version-check -r $<
 	touch $@
 
-setup: $(STAMP) $(SAM_STAMP) $(CHECKOV_STAMP)
+# axe-core for the dashboard's accessibility tests (tests/browser), from package-lock.json into node_modules/.
+NODE_STAMP := node_modules/.installed
+$(NODE_STAMP): package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+setup: $(STAMP) $(SAM_STAMP) $(CHECKOV_STAMP) $(NODE_STAMP)
 
 run: $(STAMP)
 	$(PY) -m infra.local --port $(PORT) --state-dir $(STATE_DIR) $(if $(MODEL_SIM),--model-sim,)
 
-test: $(STAMP) $(SAM_STAMP) $(CHECKOV_STAMP)
+test: $(STAMP) $(SAM_STAMP) $(CHECKOV_STAMP) $(NODE_STAMP)
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 # Apply database migrations to DATABASE_URL (a deployed stage's database, for example).
@@ -64,4 +70,4 @@ bench: $(STAMP)
 	$(PY) -m bench $(if $(FULL),--full,)
 
 clean:
-	rm -rf $(VENV) .venv-sam .venv-checkov $(STATE_DIR) .pytest_cache
+	rm -rf $(VENV) .venv-sam .venv-checkov node_modules $(STATE_DIR) .pytest_cache

@@ -171,6 +171,12 @@ def queue() -> Response:
     return edge.ok(status.queue_stats(get_deps()))
 
 
+@app.route("/queue/dead-letters", methods=["GET"], authorizer=bearer)
+@edge.endpoint
+def list_dead_letters() -> Response:
+    return edge.ok(dead_letters.list_pending(get_deps(), edge.int_param(_req(), "limit", 100, 1, 500)))
+
+
 @app.route("/queue/dead-letter/redrive", methods=["POST"], authorizer=bearer, content_types=BODY_TYPES)
 @edge.endpoint
 def redrive_dead_letters() -> Response:
@@ -214,6 +220,12 @@ def delete_ai_config(config_id: str) -> Response:
 @edge.endpoint
 def test_ai_config(config_id: str) -> Response:
     return edge.ok(ai_configs.test_config(get_deps(), config_id))
+
+
+@app.route("/ai/spend", methods=["GET"], authorizer=bearer)
+@edge.endpoint
+def ai_spend() -> Response:
+    return edge.ok(ai_configs.spend(get_deps(), edge.int_param(_req(), "days", 7, 1, 90)))
 
 
 @app.route("/ai/routing", methods=["GET"], authorizer=bearer)

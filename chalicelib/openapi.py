@@ -8,18 +8,18 @@ from typing import Any
 from pydantic.json_schema import models_json_schema
 
 from chalicelib.schemas import (
-    ErrorPublic, GenerationList, GenerationPublic, HealthPublic, LogPage, OrderCreate, OrderList, OrderPublic,
-    PageRegenerate, QueuePublic, RedrivePublic,
+    DeadLetterList, ErrorPublic, GenerationList, GenerationPublic, HealthPublic, LogPage, OrderCreate, OrderList,
+    OrderPublic, PageRegenerate, QueuePublic, RedrivePublic,
 )
 
 from chalicelib.ai.schemas import (  # noqa: E402
     AIConfigCreate, AIConfigList, AIConfigPublic, AIConfigUpdate, DoctorReport, RoutingPublic, RoutingUpdate,
-    TestResult,
+    SpendReport, TestResult,
 )
 
 MODELS = (AIConfigCreate, AIConfigList, AIConfigPublic, AIConfigUpdate, DoctorReport, RoutingPublic,
-          RoutingUpdate, TestResult, ErrorPublic, GenerationList, GenerationPublic, HealthPublic, LogPage, OrderCreate,
-          OrderList, OrderPublic, PageRegenerate, QueuePublic, RedrivePublic)
+          RoutingUpdate, SpendReport, TestResult, DeadLetterList, ErrorPublic, GenerationList, GenerationPublic,
+          HealthPublic, LogPage, OrderCreate, OrderList, OrderPublic, PageRegenerate, QueuePublic, RedrivePublic)
 
 
 def _ref(model: type) -> dict[str, str]:
@@ -92,6 +92,10 @@ PATHS: dict[str, dict[str, Any]] = {
                                                         **_errors(401, 404, 409)}, [GEN_ID])},
     "/queue": {"get": _op("Queue depth, dead letters, age of the oldest waiting phase",
                           {"200": _json(QueuePublic, "Counts"), **_errors(401, 503)})},
+    "/queue/dead-letters": {"get": _op(
+        "Dead letters waiting for a redrive, oldest first: generation, order, phase, part, reason, age",
+        {"200": _json(DeadLetterList, "The letters"), **_errors(400, 401, 503)},
+        [_param("limit", "query", {"type": "integer", "minimum": 1, "maximum": 500})])},
     "/queue/dead-letter/redrive": {"post": _op(
         "Send dead letters back; generations they had failed are resumed",
         {"200": _json(RedrivePublic, "What was moved"), **_errors(401, 503)})},
@@ -120,6 +124,10 @@ PATHS.update({
         "put": _op("Set the routes", {"200": _json(RoutingPublic, "Routes"), **_errors(400, 401, 413, 422)},
                    body=RoutingUpdate),
     },
+    "/ai/spend": {"get": _op(
+        "Tokens and cost per AI config over the last days (default 7), from the usage each phase and part "
+        "recorded", {"200": _json(SpendReport, "Per config"), **_errors(400, 401)},
+        [_param("days", "query", {"type": "integer", "minimum": 1, "maximum": 90})])},
     "/ai/doctor": {"get": _op("Configuration findings", {"200": _json(DoctorReport, "Findings"), **_errors(401)})},
 })
 

@@ -155,6 +155,25 @@ class QueuePublic(BaseModel):
     oldest_age_seconds: int | None
 
 
+class DeadLetterPublic(BaseModel):
+    """A message that ran out of deliveries, kept in Postgres until a redrive handles it."""
+    id: int
+    generation_id: str | None = Field(description="null when the body could not be read")
+    order_id: str | None
+    business_name: str | None
+    generation_status: GenerationStatusName | None
+    phase: str | None
+    part: str | None = Field(default=None, description="content and code: the page (or styles.css) it was for")
+    reason: str
+    received_at: datetime
+    age_seconds: int
+
+
+class DeadLetterList(BaseModel):
+    items: list[DeadLetterPublic] = Field(description="oldest first")
+    total: int = Field(description="dead letters waiting for a redrive (may be more than the items)")
+
+
 class ErrorPublic(BaseModel):
     code: str
     message: str

@@ -30,6 +30,7 @@ class Finding(BaseModel):
     message: str
     config_id: str | None = None
     task: str | None = None
+    suggestion: str | None = None  # unknown_provider: the known provider closest to the one stored
 
 
 @dataclass(frozen=True)
@@ -59,6 +60,7 @@ def _config_findings(c: ConfigInfo) -> list[Finding]:
         hint = f" Did you mean {guess!r}?" if guess else ""
         add("error", "unknown_provider", f"AI config {c.name!r} uses provider {c.provider!r}, which sitegen does not "
             f"know.{hint} Known providers: {', '.join(KNOWN_PROVIDERS)}.")
+        found[-1].suggestion = guess
         return found
     for field, text in (("name", c.name), ("model", c.model or "")):
         meant, providers = next(((m, p) for pattern, m, p in HINTS if pattern.search(text.lower())), ("", None))

@@ -144,5 +144,22 @@ class TestResult(BaseModel):
     error: str | None = None
 
 
+class ConfigSpend(BaseModel):
+    """What one AI config's calls cost over the window, from the usage each phase and part recorded."""
+    config_id: str
+    runs: int = Field(description="phases and parts it answered (a per-page phase counts once per page)")
+    calls: int = Field(description="model calls, repairs included")
+    tokens_in: int
+    tokens_out: int
+    cost_usd: float | None = Field(description="the sum of the known costs; null when no run had a known price")
+    cost_complete: bool = Field(description="false when some run's model has no known price")
+
+
+class SpendReport(BaseModel):
+    days: int
+    since: datetime
+    items: list[ConfigSpend] = Field(description="one per config that ran in the window, most tokens first")
+
+
 class DoctorReport(BaseModel):
     findings: list[Finding]

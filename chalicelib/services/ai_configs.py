@@ -9,9 +9,10 @@ import json
 import sys
 import time
 import uuid
+from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Numeric, exists, func, or_, select
 from sqlalchemy.exc import IntegrityError
 
 from chalicelib.ai.base import AIRequest, ResolvedConfig, resolved_from
@@ -20,11 +21,11 @@ from chalicelib.ai.http import redact
 from chalicelib.ai.prompts import Ping, ping_messages
 from chalicelib.ai.registry import KNOWN_PROVIDERS, missing_settings, needs_key
 from chalicelib.ai.schemas import (
-    AIConfigCreate, AIConfigList, AIConfigPublic, AIConfigUpdate, DoctorReport, RoutingPublic, RoutingUpdate,
-    TaskRoutes, TestResult,
+    AIConfigCreate, AIConfigList, AIConfigPublic, AIConfigUpdate, ConfigSpend, DoctorReport, RoutingPublic,
+    RoutingUpdate, SpendReport, TaskRoutes, TestResult,
 )
 from chalicelib.bootstrap import Deps
-from chalicelib.db.models import AIConfig, AIRoute
+from chalicelib.db.models import AIConfig, AIRoute, PartRun, PhaseRun
 from chalicelib.domain.errors import Conflict, InvalidInput, NotFound, PhaseError
 from chalicelib.domain.order import OrderData
 from chalicelib.domain.phases import Phase, TaskType
@@ -268,3 +269,46 @@ def doctor(deps: Deps) -> DoctorReport:
                               bool(c.secret_ref), c.enabled) for c in uow.session.scalars(select(AIConfig))]
         routes = {r.task: str(r.config_id) if r.config_id else None for r in uow.session.scalars(select(AIRoute))}
     return DoctorReport(findings=diagnose(configs, routes))
+
+
+# --- spend -----------------------------------------------------------------------------------
+PER_PAGE_PHASES = (Phase.CONTENT.value, Phase.CODE.value)
+
+
+def _spend_query(model: Any, since: Any, *where: Any) -> Any:
+    usage = model.usage
+    number = lambda key: usage[key].astext.cast(Numeric)  # noqa: E731  a JSON null reads as NULL
+    runs = (select(usage["config_id"].astext.label("config_id"),
+                   func.coalesce(number("calls"), 1).label("calls"), func.coalesce(number("tokens_in"), 0).label("t_in"),
+                   func.coalesce(number("tokens_out"), 0).label("t_out"), number("cost_usd").label("cost"))
+            .where(usage.is_not(None), model.finished_at >= since, *where).subquery())
+    return (select(runs.c.config_id, func.count(), func.sum(runs.c.calls), func.sum(runs.c.t_in),
+                   func.sum(runs.c.t_out), func.sum(runs.c.cost), func.count(runs.c.cost))  # unknown cost: not free
+            .where(runs.c.config_id.is_not(None)).group_by(runs.c.config_id))
+
+
+def spend(deps: Deps, days: int = 7) -> SpendReport:
+    """Tokens and cost per AI config over the last `days`, from the usage recorded with each run. A
+    per-page phase's usage is the sum of its parts': its parts are counted, not the phase (a phase
+    run without parts with usage, e.g. from before parts existed, counts itself)."""
+    since = deps.clock() - timedelta(days=days)
+    parts_with_usage = exists().where(PartRun.generation_id == PhaseRun.generation_id,
+                                      PartRun.phase == PhaseRun.phase, PartRun.usage.is_not(None))
+    phases = _spend_query(PhaseRun, since, or_(PhaseRun.phase.not_in(PER_PAGE_PHASES), ~parts_with_usage))
+    parts = _spend_query(PartRun, since, PartRun.reused.is_(False))
+    totals: dict[str, list[Any]] = {}
+    with deps.uow() as uow:
+        for query in (phases, parts):
+            for config_id, runs, calls, tokens_in, tokens_out, cost, priced in uow.session.execute(query):
+                row = totals.setdefault(config_id, [0, 0, 0, 0, None, 0])
+                row[0] += runs
+                row[1] += int(calls or 0)
+                row[2] += int(tokens_in or 0)
+                row[3] += int(tokens_out or 0)
+                row[4] = cost if row[4] is None else row[4] + (cost or 0)
+                row[5] += priced
+    items = [ConfigSpend(config_id=cid, runs=runs, calls=calls, tokens_in=t_in, tokens_out=t_out,
+                         cost_usd=round(float(cost), 6) if cost is not None else None, cost_complete=priced == runs)
+             for cid, (runs, calls, t_in, t_out, cost, priced) in totals.items()]
+    items.sort(key=lambda i: (-(i.tokens_in + i.tokens_out), i.config_id))
+    return SpendReport(days=days, since=since, items=items)

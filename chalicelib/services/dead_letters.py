@@ -16,10 +16,10 @@ from sqlalchemy import func, select, update
 from sqlalchemy.dialects.postgresql import insert
 
 from chalicelib.bootstrap import Deps
-from chalicelib.db.models import DeadLetter, Generation
+from chalicelib.db.models import DeadLetter, Generation, Order
 from chalicelib.domain.commands import RunPhase
 from chalicelib.domain.phases import ACTIVE, GenerationStatus
-from chalicelib.schemas import RedrivePublic
+from chalicelib.schemas import DeadLetterList, DeadLetterPublic, RedrivePublic
 from chalicelib.services.progress import ProgressLog
 
 PUT_BACK_DELAY_S = 300
@@ -46,6 +46,7 @@ def handle_dead_letter(deps: Deps, message_id: str, body: str, reason: str | Non
             s = uow.session
             first_time = s.scalar(insert(DeadLetter).values(
                 message_id=message_id, body=body, reason=reason[:2000], generation_id=gid, phase=phase,
+                received_at=now,
             ).on_conflict_do_nothing().returning(DeadLetter.message_id)) is not None
             gen = s.get(Generation, gid, with_for_update=True) if gid else None
             # The same dead letter again (its handler died after the commit) must not fail a generation
@@ -115,6 +116,25 @@ def redrive(deps: Deps) -> RedrivePublic:
             uow.commit()
     return RedrivePublic(redriven=len(handled) - skipped, resumed_generations=sorted(str(g) for g in resumed),
                          sent=sent, skipped=skipped, kept=kept)
+
+
+def list_pending(deps: Deps, limit: int = 100) -> DeadLetterList:
+    """The dead letters a redrive would handle, oldest first, with their generation's order and status.
+    The part (per-page phases) is read from the body; the letter's own columns hold the phase."""
+    now = deps.clock()
+    with deps.uow() as uow:
+        rows = uow.session.execute(
+            select(DeadLetter.id, DeadLetter.body, DeadLetter.reason, DeadLetter.generation_id, DeadLetter.phase,
+                   DeadLetter.received_at, Generation.order_id, Generation.status, Order.business_name)
+            .outerjoin(Generation, Generation.id == DeadLetter.generation_id)
+            .outerjoin(Order, Order.id == Generation.order_id)
+            .where(DeadLetter.redriven_at.is_(None)).order_by(DeadLetter.id).limit(limit)).all()
+    items = [DeadLetterPublic(
+        id=r.id, generation_id=str(r.generation_id) if r.generation_id else None,
+        order_id=str(r.order_id) if r.order_id else None, business_name=r.business_name, generation_status=r.status,
+        phase=r.phase, part=_loose(r.body)[2], reason=r.reason, received_at=r.received_at,
+        age_seconds=max(0, int((now - r.received_at).total_seconds()))) for r in rows]
+    return DeadLetterList(items=items, total=pending_count(deps) if len(items) == limit else len(items))
 
 
 def pending_count(deps: Deps) -> int:

@@ -25,6 +25,13 @@ def test_old_mistake_misspelled_provider() -> None:
                  if f.severity == "error"]
     assert (finding.code, finding.config_id) == ("unknown_provider", "c")
     assert "'cloudflarre'" in finding.message and "Did you mean 'cloudflare'?" in finding.message
+    assert finding.suggestion == "cloudflare"  # what the dashboard offers to switch to
+
+
+def test_an_unknown_provider_nothing_resembles_has_no_suggestion() -> None:
+    [finding] = [f for f in diagnose([TEMPLATE, cfg("c", "Mystery", "zzqx")], ALL_TEMPLATE) if f.severity == "error"]
+    assert finding.code == "unknown_provider" and finding.suggestion is None
+    assert "Did you mean" not in finding.message
 
 
 def test_old_mistake_openai_name_on_cloudflare() -> None:

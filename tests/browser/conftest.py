@@ -26,6 +26,7 @@ CHROMIUM = os.environ.get("SITEGEN_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                  "--disable-sync", "--no-first-run"]
 IN_CI = os.environ.get("CI", "").strip().lower() == "true"
+AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"  # `make test` / `make setup` install it (package.json)
 STACK_START_TIMEOUT_S = 90
 DESKTOP = {"width": 1280, "height": 800}
 PHONE = {"width": 390, "height": 844}
@@ -168,24 +169,26 @@ class PageProblems:
         page.on("pageerror", lambda err: self.items.append(f"pageerror: {err}"))
 
 
-def _context(browser: Any, viewport: dict[str, int], locale: str) -> Any:
+def _context(browser: Any, viewport: dict[str, int], locale: str, bypass_csp: bool = False) -> Any:
     context = browser.new_context(viewport=viewport, locale=locale, device_scale_factor=1,
-                                  is_mobile=viewport["width"] < 600, has_touch=viewport["width"] < 600)
+                                  is_mobile=viewport["width"] < 600, has_touch=viewport["width"] < 600,
+                                  bypass_csp=bypass_csp)
     context.set_default_timeout(20_000)
     return context
 
 
 @pytest.fixture()
 def make_page(browser: Any, stack: Stack) -> Iterator[Any]:
-    """make_page(viewport=DESKTOP, locale="en-US") -> a fresh page (own context, own sessionStorage)."""
+    """make_page(viewport=DESKTOP, locale="en-US") -> a fresh page (own context, own sessionStorage).
+    bypass_csp=True lets a test inject axe-core (an inline script the dashboard's CSP would refuse)."""
     from playwright.sync_api import expect
 
     expect.set_options(timeout=20_000)
     contexts: list[Any] = []
     problems = PageProblems()
 
-    def make(viewport: dict[str, int] = DESKTOP, locale: str = "en-US") -> Any:
-        context = _context(browser, viewport, locale)
+    def make(viewport: dict[str, int] = DESKTOP, locale: str = "en-US", bypass_csp: bool = False) -> Any:
+        context = _context(browser, viewport, locale, bypass_csp)
         contexts.append(context)
         page = context.new_page()
         problems.watch(page)
@@ -230,3 +233,27 @@ def screenshot(page: Any, name: str, full_page: bool = True) -> Path:
         if viewport:
             page.set_viewport_size(viewport)
     return path
+
+
+# ---------- accessibility: axe-core from npm, injected into the page ----------
+
+BLOCKING_IMPACTS = ("serious", "critical")
+
+
+@pytest.fixture(scope="session")
+def axe_available() -> None:
+    if not AXE.exists():
+        _unavailable(f"axe-core not found at {AXE} (run `make setup`, or `npm ci`)")
+
+
+def axe_violations(page: Any, impacts: tuple[str, ...] = BLOCKING_IMPACTS) -> list[str]:
+    """Run axe-core (every rule it runs by default) on the page as it is now; one line per violation of
+    the given impacts, naming the rule, the impact and the first elements it found."""
+    if not page.evaluate("typeof window.axe !== 'undefined'"):
+        page.add_script_tag(path=str(AXE))
+    result = page.evaluate("async () => { const r = await axe.run(document, {resultTypes: ['violations']});"
+                           " return r.violations.map(v => ({id: v.id, impact: v.impact, help: v.help,"
+                           " nodes: v.nodes.slice(0, 3).map(n => n.target.join(' ') + ' :: ' +"
+                           " (n.failureSummary || '').replace(/\\s+/g, ' ').slice(0, 240))})); }")
+    return [f"{v['id']} ({v['impact']}): {v['help']}\n    " + "\n    ".join(v["nodes"])
+            for v in result if v["impact"] in impacts]

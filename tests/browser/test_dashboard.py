@@ -425,11 +425,16 @@ def test_ai_view_masks_keys_and_shows_routes_and_findings(page: Any, stack: Stac
     rows = page.get_by_test_id("ai-config-row")
     expect()(rows).to_have_count(3)
     expect()(rows.nth(1).get_by_test_id("ai-key")).to_have_text("••••cdef")
-    expect()(rows.nth(0).get_by_test_id("ai-key")).to_have_text("no key")
+    expect()(rows.nth(0).get_by_test_id("ai-key")).to_have_text("not used")  # the offline template takes no key
     assert secret not in page.content()
-    expect()(page.get_by_test_id("route-planning")).to_contain_text("openai-main")
-    expect()(page.get_by_test_id("route-review")).to_contain_text("not routed")
-    expect()(page.get_by_test_id("route-fallback")).to_contain_text("template")
+    chosen = lambda task: page.get_by_test_id(f"route-select-{task}").locator("option:checked")  # noqa: E731
+    expect()(page.get_by_test_id("route-select-planning")).to_have_value("c2")
+    expect()(chosen("planning")).to_have_text("openai-main")
+    expect()(page.get_by_test_id("route-select-review")).to_have_value("")
+    expect()(chosen("review")).to_have_text("not routed")
+    expect()(chosen("fallback")).to_have_text("template")
+    # A disabled config cannot be picked for a route (the API would refuse it).
+    expect()(page.get_by_test_id("route-select-coding").locator("option[value=c3]")).to_be_disabled()
     findings = page.get_by_test_id("ai-finding")
     expect()(findings).to_have_count(3)
     expect()(findings.first).to_have_attribute("data-severity", "error")  # most severe first
@@ -494,6 +499,6 @@ def test_static_files_carry_the_csp_and_index_uses_relative_assets(stack: Stack)
     assert 'src="ui/app.js"' in html and 'href="ui/styles.css"' in html
     assert "<style" not in html and " style=" not in html and "<script>" not in html
     for name in ("app.js", "api.js", "i18n.js", "dom.js", "common.js", "signin.js", "orders.js", "order.js",
-                 "queue.js", "ai.js", "styles.css", "logo.svg"):
+                 "queue.js", "ai.js", "ai_form.js", "dialog.js", "styles.css", "logo.svg"):
         with urllib.request.urlopen(f"{stack.url}/ui/{name}", timeout=10) as response:
             assert response.status == 200

@@ -194,3 +194,15 @@ def test_ai_routes_mask_keys_and_check_routing(client):
     assert client.json("PUT", "/ai/routing", bad, expect=400)["code"] == "validation_error"
     assert isinstance(client.json("GET", "/ai/doctor")["findings"], list)
     assert client.request("DELETE", f"/ai/configs/{created['id']}").status_code == 204
+
+
+def test_deleting_a_routed_config_is_a_409_naming_the_tasks_that_use_it(client):
+    created = client.json("POST", "/ai/configs", {"name": "Routed", "provider": "template"}, expect=201)
+    routing = client.json("GET", "/ai/routing")
+    client.json("PUT", "/ai/routing", {**routing, "routes": {**routing["routes"], "coding": created["id"]},
+                                       "fallback": created["id"]})
+    refused = client.json("DELETE", f"/ai/configs/{created['id']}", expect=409)
+    assert refused["code"] == "conflict" and refused["tasks"] == ["coding", "fallback"]
+    assert "routed for coding, fallback" in refused["message"]
+    client.json("PUT", "/ai/routing", routing)
+    assert client.request("DELETE", f"/ai/configs/{created['id']}").status_code == 204

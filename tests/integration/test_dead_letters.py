@@ -152,3 +152,40 @@ def test_redrive_goes_on_past_a_letter_it_cannot_resend_and_keeps_those_it_canno
     again = client.json("POST", "/queue/dead-letter/redrive")
     assert (again["sent"], again["kept"], again["redriven"]) == (1, 0, 1), again
     assert client.json("GET", "/queue")["dead_letter"] == 0
+
+
+def test_dead_letters_are_listed_with_generation_order_phase_part_reason_and_age(client, aws, clock):
+    order = {"business_name": "Padaria Letra Morta", "segment": "bakery"}
+    gen = poisoned(client, aws, order)
+    assert handle_dead_letters(client, aws) == 1
+    # A per-page part that ran out of deliveries: its body names the page.
+    aws.sqs.send_message(QueueUrl=aws.resources.dlq_url,
+                         MessageBody=json.dumps({"generation_id": gen["id"], "phase": "code", "part": "sobre"}))
+    clock.advance(30)
+    assert handle_dead_letters(client, aws) == 1
+    clock.advance(90)
+
+    listed = client.json("GET", "/queue/dead-letters")
+    assert listed["total"] == 2 == client.json("GET", "/queue")["dead_letter"]
+    first, second = listed["items"]  # oldest first
+    assert first["generation_id"] == second["generation_id"] == gen["id"]
+    assert first["order_id"] == gen["order_id"] and first["business_name"] == "Padaria Letra Morta"
+    assert (first["phase"], first["part"], second["phase"], second["part"]) == ("brief", None, "code", "sobre")
+    assert first["reason"] == "gave up after 5 deliveries of phase brief"
+    assert second["reason"] == "gave up after 5 deliveries of phase code (part sobre)"
+    assert first["generation_status"] == "failed"
+    assert 119 <= first["age_seconds"] <= 121 and 89 <= second["age_seconds"] <= 91
+    assert [i["id"] for i in client.json("GET", "/queue/dead-letters?limit=1")["items"]] == [first["id"]]
+    assert client.json("GET", "/queue/dead-letters?limit=1")["total"] == 2
+    assert client.json("GET", "/queue/dead-letters?limit=0", expect=400)["details"][0]["field"] == "limit"
+
+    client.json("POST", "/queue/dead-letter/redrive")
+    assert client.json("GET", "/queue/dead-letters") == {"items": [], "total": 0}  # handled letters leave the list
+
+
+def test_a_dead_letter_with_an_unreadable_body_is_listed_without_a_generation(client, aws):
+    aws.sqs.send_message(QueueUrl=aws.resources.dlq_url, MessageBody="not json at all")
+    assert handle_dead_letters(client, aws) == 1
+    [letter] = client.json("GET", "/queue/dead-letters")["items"]
+    assert letter["generation_id"] is None and letter["order_id"] is None and letter["phase"] is None
+    assert letter["reason"].startswith("gave up after")

@@ -233,6 +233,8 @@ def test_no_secret_in_responses_logs_or_stored_errors(stack: LocalStack, fake: F
     s.expect(200, "GET", "/ai/configs")
     s.expect(200, "GET", f"/ai/configs/{leaky['id']}")
     s.expect(200, "GET", "/ai/doctor")
+    s.expect(200, "GET", "/ai/spend")
+    s.expect(200, "GET", "/queue/dead-letters")
     s.expect(409, "DELETE", f"/ai/configs/{leaky['id']}")
     s.expect(200, "PUT", "/ai/routing", routing)
     s.expect(200, "GET", "/queue")
