@@ -49,15 +49,15 @@ def kill_9_then_restart(stack: LocalStack) -> None:
         order = stack.call("POST", "/orders", {**ORDER, "business_name": f"Kill Nine {n}"}, expect=201)
         ids.append(stack.call("POST", f"/orders/{order['id']}/generations", expect=202)["id"])
     deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:  # the kill comes once one finished while another runs its parts
+    while time.monotonic() < deadline:  # the kill comes while a generation is half way through its parts
         gens = [stack.call("GET", f"/generations/{gid}") for gid in ids]
         statuses = [g["status"] for g in gens]
         in_parts = [g for g in gens if g["status"] == "running" and any(
             p["parts"] and 0 < p["parts_done"] < len(p["parts"]) for p in g["phases"])]
-        if "succeeded" in statuses and in_parts:
+        if in_parts:
             break
         time.sleep(0.05)
-    assert "succeeded" in statuses and in_parts, statuses
+    assert in_parts, statuses
 
     pids = json.loads((stack.state_dir / "pids.json").read_text())
     assert {"supervisor", "api", "moto", "worker-0", "scheduler", "postgres"} <= set(pids)
