@@ -89,6 +89,14 @@ def needs(scope: str) -> Callable[[Callable[..., Response]], Callable[..., Respo
 @app.route("/health", methods=["GET"])
 @edge.endpoint
 def health() -> Response:
+    """Liveness only, for anyone: it touches no dependency (the deep checks are behind the token)."""
+    return Response(body='{"status": "ok"}', status_code=200, headers=edge.JSON)
+
+
+@app.route("/health/dependencies", methods=["GET"], authorizer=bearer)
+@edge.endpoint
+@needs(ORDERS)
+def health_dependencies() -> Response:
     result = status.health(get_deps())
     return edge.ok(result, 200 if result.status == "ok" else 503)
 

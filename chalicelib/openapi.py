@@ -8,7 +8,7 @@ from typing import Any
 from pydantic.json_schema import models_json_schema
 
 from chalicelib.schemas import (
-    ErrorPublic, GenerationList, GenerationPublic, HealthPublic, LogPage, OrderCreate, OrderList,
+    ErrorPublic, GenerationList, GenerationPublic, HealthPublic, LivenessPublic, LogPage, OrderCreate, OrderList,
     OrderPublic, QueuePublic, RedrivePublic, ScopePublic,
 )
 
@@ -18,7 +18,7 @@ from chalicelib.ai.schemas import (  # noqa: E402
 )
 
 MODELS = (AIConfigCreate, AIConfigList, AIConfigPublic, AIConfigUpdate, DoctorReport, RoutingPublic,
-          RoutingUpdate, TestResult, ErrorPublic, GenerationList, GenerationPublic, HealthPublic,
+          RoutingUpdate, TestResult, ErrorPublic, GenerationList, GenerationPublic, HealthPublic, LivenessPublic,
           LogPage, OrderCreate, OrderList, OrderPublic, QueuePublic, RedrivePublic, ScopePublic)
 
 
@@ -62,9 +62,11 @@ LOGS = [_param("after", "query"), _param("limit", "query", {"type": "integer", "
 IDEMPOTENCY = _param("Idempotency-Key", "header", {"type": "string", "maxLength": 200})
 
 PATHS: dict[str, dict[str, Any]] = {
-    "/health": {"get": _op("Health of every dependency", {"200": _json(HealthPublic, "All up"),
-                                                           "503": _json(HealthPublic, "Names what is down")},
+    "/health": {"get": _op("Liveness (no dependency is touched)", {"200": _json(LivenessPublic, "Up")},
                            public=True)},
+    "/health/dependencies": {"get": _op("Health of every dependency (kept for 5 s)",
+                                        {"200": _json(HealthPublic, "All up"), **_errors(401),
+                                         "503": _json(HealthPublic, "Names what is down")})},
     "/me": {"get": _op("The scope of this token", {"200": _json(ScopePublic, "orders or admin"), **_errors(401)})},
     "/openapi.json": {"get": _op("This document", {"200": {"description": "OpenAPI 3 document"}}, public=True)},
     "/orders": {

@@ -142,6 +142,10 @@ class ErrorPublic(BaseModel):
     details: list[dict[str, object]] | None = None
 
 
+class LivenessPublic(BaseModel):
+    status: Literal["ok"]
+
+
 class ScopePublic(BaseModel):
     scope: Literal["orders", "admin"]  # orders: orders, generations, logs, queue; admin: also AI and redrive
 

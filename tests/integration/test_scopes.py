@@ -1,4 +1,4 @@
-"""Token scopes and token re-reads (issue 12, items 10 and 11)."""
+"""Token scopes, token re-reads and the health endpoints (issue 12, items 9, 10 and 11)."""
 from __future__ import annotations
 
 import json
@@ -59,6 +59,7 @@ def test_an_orders_token_does_what_the_crm_frontend_needs(scoped: Any) -> None:
     assert scoped.json("GET", f"/generations/{gen['id']}/logs", token=ORDERS_TOKEN)["items"]
     scoped.json("POST", f"/generations/{gen['id']}/cancel", expect=202, token=ORDERS_TOKEN)
     assert scoped.json("GET", "/queue", token=ORDERS_TOKEN)["queue"]
+    assert scoped.json("GET", "/health/dependencies", token=ORDERS_TOKEN)["status"] == "ok"
     assert scoped.json("GET", "/me") == {"scope": ADMIN}  # the usual token, without a suffix
 
 
@@ -151,3 +152,31 @@ def test_the_authorizer_result_ttl_matches_the_re_read() -> None:
     from app import bearer
 
     assert bearer.config.ttl_seconds == TOKEN_TTL_S <= 300
+
+
+# --- health ----------------------------------------------------------------------------------------
+def test_the_public_health_check_touches_no_dependency(client: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    from chalicelib.services import status
+
+    def probe(deps: Any) -> Any:
+        raise AssertionError("GET /health must not probe anything")
+
+    monkeypatch.setattr(status, "_probe", probe)
+    assert client.json("GET", "/health", token=None) == {"status": "ok"}
+
+
+def test_the_deep_checks_need_the_token_and_are_kept_a_few_seconds(client: Any, deps: Any,
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    from chalicelib.services import status
+
+    assert client.request("GET", "/health/dependencies", token=None).status_code == 401
+    probes: list[int] = []
+    real = status._probe
+    monkeypatch.setattr(status, "_probe", lambda d: probes.append(1) or real(d))
+    for _ in range(5):
+        health = client.json("GET", "/health/dependencies")
+        assert health["status"] == "ok" and set(health["checks"]) == {"database", "queue", "logs", "sites"}
+    assert probes == [1]
+    deps.__dict__["_health"] = (0.0, deps.__dict__["_health"][1])  # HEALTH_CACHE_S has passed
+    client.json("GET", "/health/dependencies")
+    assert probes == [1, 1]

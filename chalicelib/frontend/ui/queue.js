@@ -1,4 +1,5 @@
-// The generation queue (#/queue): depth, in flight, delayed, dead letters, oldest age, plus /health.
+// The generation queue (#/queue): depth, in flight, delayed, dead letters, oldest age, plus
+// /health/dependencies (the deep checks; GET /health is liveness only).
 // Refreshes itself every few seconds while the tab is visible.
 
 import { h, replace, spinner } from './dom.js';
@@ -47,7 +48,7 @@ export function mount(root, ctx) {
     try {
       const [q, hs] = await Promise.all([
         api('/queue'),
-        api('/health').catch((err) => (err && err.body && err.body.checks ? err.body : null)),
+        api('/health/dependencies').catch((err) => (err && err.body && err.body.checks ? err.body : null)),
       ]);
       if (!alive) return;
       replace(problems);
