@@ -15,6 +15,7 @@ from __future__ import annotations
 import ipaddress
 import os
 import socket
+import threading
 from urllib.parse import urlsplit
 
 from chalicelib.domain.errors import PermanentError, RetryableError
@@ -28,6 +29,7 @@ METADATA = frozenset(ipaddress.ip_address(a) for a in (
     "169.254.169.254", "169.254.170.2", "169.254.169.253", "169.254.169.123", "fd00:ec2::254", "fd00:ec2::23",
     "168.63.129.16", "100.100.100.200", "192.0.0.192"))
 NAT64 = ipaddress.ip_network("64:ff9b::/96")
+SAVE_LOOKUP_S = 2.0  # the longest saving a config waits for its host to resolve
 PRIVATE_HINT = f"set {ALLOW_PRIVATE_ENV}=1 only where a self-hosted model runs on a private network"
 
 
@@ -129,13 +131,24 @@ def resolve(url: str) -> list[str]:
     return sorted(addresses, key=lambda a: ":" in a)
 
 
-def check_url(url: str, sends_key: bool) -> None:
-    """For a config being saved: the URL's form, and its host's addresses if it resolves now (a name
-    that does not resolve yet is checked again at every call). Raises EndpointRefused."""
+def check_url(url: str, sends_key: bool, wait_s: float = SAVE_LOOKUP_S) -> None:
+    """For a config being saved: the URL's form, and its host's addresses if they resolve within
+    `wait_s` (a name that does not resolve now is checked again at every call, before anything is
+    sent, so a slow resolver cannot hold up the request). Raises EndpointRefused."""
     problem = url_problem(url, sends_key)
     if problem:
         raise EndpointRefused(problem)
-    try:
-        resolve(url)
-    except RetryableError:
-        pass
+    outcome: list[BaseException | None] = []
+
+    def lookup() -> None:
+        try:
+            resolve(url)
+            outcome.append(None)
+        except (EndpointRefused, RetryableError) as exc:
+            outcome.append(exc)
+
+    worker = threading.Thread(target=lookup, daemon=True)
+    worker.start()
+    worker.join(wait_s)
+    if outcome and isinstance(outcome[0], EndpointRefused):
+        raise outcome[0]

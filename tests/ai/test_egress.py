@@ -249,3 +249,17 @@ def test_a_compressed_answer_is_refused(fake: FakeProvider) -> None:
     with pytest.raises(RetryableError, match="compressed"):
         post_json(fake.url + "/v1", {}, {})
     assert fake.requests[0].headers["accept-encoding"] == "identity"
+
+
+def test_saving_a_config_waits_for_a_slow_resolver_only_so_long(monkeypatch: pytest.MonkeyPatch,
+                                                                public_only: None) -> None:
+    def slow(*args: Any, **kw: Any) -> Any:
+        time.sleep(5)
+        return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", ("10.0.0.5", 443))]
+
+    monkeypatch.setattr(socket, "getaddrinfo", slow)
+    started = time.monotonic()
+    egress.check_url("https://slow.test/v1", sends_key=True, wait_s=0.3)  # accepted for now
+    assert time.monotonic() - started < 1
+    with pytest.raises(EndpointRefused):  # and refused at the call, before anything is sent
+        egress.resolve("https://slow.test/v1")
