@@ -1,14 +1,15 @@
 """sitegen's edges: HTTP routes, the queue handler and the schedule. Each is a few lines."""
 from __future__ import annotations
 
+import functools
 import importlib
 import os
-from typing import Any
+from typing import Any, Callable
 
 from chalice import AuthResponse, Chalice, CORSConfig, Rate, Response
 
 from chalicelib import edge
-from chalicelib.auth import token_is_valid
+from chalicelib.auth import ADMIN, ORDERS, TOKEN_TTL_S
 from chalicelib.bootstrap import get_deps
 
 
@@ -57,23 +58,56 @@ except ImportError:  # pragma: no cover - the Lambda runtime ships only chalice.
             super().__init__("Unauthorized")
 
 
-@app.authorizer()
+# API Gateway keeps an answer for TOKEN_TTL_S, the authorizer re-reads the tokens as often (auth.py).
+@app.authorizer(ttl_seconds=TOKEN_TTL_S)
 def bearer(auth_request):  # type: ignore[no-untyped-def]
-    if token_is_valid(auth_request.token, get_deps().settings.token_hashes):
-        return AuthResponse(routes=["*"], principal_id="crm")
-    raise Unauthorized()
-
+    scope = get_deps().token_scope(auth_request.token)
+    if scope is None:
+        raise Unauthorized()
+    return AuthResponse(routes=["*"], principal_id="crm", context={"scope": scope})
 
 
 def _req():  # type: ignore[no-untyped-def]
     return app.current_request
 
 
+def needs(scope: str) -> Callable[[Callable[..., Response]], Callable[..., Response]]:
+    """The scope a route needs (chalicelib/auth.py): a token without it gets a 403 JSON error. Every
+    route behind the authorizer says which (tests/integration/test_scopes.py checks it)."""
+
+    def wrap(view: Callable[..., Response]) -> Callable[..., Response]:
+        @functools.wraps(view)
+        def scoped(*args: Any, **kwargs: Any) -> Response:
+            edge.require_scope(_req(), scope)
+            return view(*args, **kwargs)
+
+        scoped.scope = scope  # type: ignore[attr-defined]
+        return scoped
+
+    return wrap
+
+
 @app.route("/health", methods=["GET"])
 @edge.endpoint
 def health() -> Response:
+    """Liveness only, for anyone: it touches no dependency (the deep checks are behind the token)."""
+    return Response(body='{"status": "ok"}', status_code=200, headers=edge.JSON)
+
+
+@app.route("/health/dependencies", methods=["GET"], authorizer=bearer)
+@edge.endpoint
+@needs(ORDERS)
+def health_dependencies() -> Response:
     result = status.health(get_deps())
     return edge.ok(result, 200 if result.status == "ok" else 503)
+
+
+@app.route("/me", methods=["GET"], authorizer=bearer)
+@edge.endpoint
+@needs(ORDERS)
+def me() -> Response:
+    """What this token may do, for the dashboard to show only that."""
+    return edge.ok(schemas.ScopePublic(scope=edge.token_scope(_req())))
 
 
 @app.route("/openapi.json", methods=["GET"])
@@ -100,6 +134,7 @@ def dashboard_asset(name: str) -> Response:
 
 @app.route("/orders", methods=["POST"], authorizer=bearer, content_types=BODY_TYPES)
 @edge.endpoint
+@needs(ORDERS)
 def create_order() -> Response:
     command = edge.parse_body(_req(), schemas.OrderCreate, get_deps().settings.max_body_bytes)
     return edge.ok(orders.create_order(get_deps(), command), 201)
@@ -107,6 +142,7 @@ def create_order() -> Response:
 
 @app.route("/orders", methods=["GET"], authorizer=bearer)
 @edge.endpoint
+@needs(ORDERS)
 def list_orders() -> Response:
     limit = edge.int_param(_req(), "limit", 20, 1, 100)
     return edge.ok(orders.list_orders(get_deps(), limit, edge.str_param(_req(), "cursor")))
@@ -114,12 +150,14 @@ def list_orders() -> Response:
 
 @app.route("/orders/{order_id}", methods=["GET"], authorizer=bearer)
 @edge.endpoint
+@needs(ORDERS)
 def get_order(order_id: str) -> Response:
     return edge.ok(orders.get_order(get_deps(), order_id))
 
 
 @app.route("/orders/{order_id}/generations", methods=["POST"], authorizer=bearer, content_types=BODY_TYPES)
 @edge.endpoint
+@needs(ORDERS)
 def start_generation(order_id: str) -> Response:
     key = (_req().headers or {}).get("idempotency-key")
     return edge.ok(generations.start_generation(get_deps(), order_id, key), 202)
@@ -127,18 +165,21 @@ def start_generation(order_id: str) -> Response:
 
 @app.route("/orders/{order_id}/generations", methods=["GET"], authorizer=bearer)
 @edge.endpoint
+@needs(ORDERS)
 def list_generations(order_id: str) -> Response:
     return edge.ok(generations.list_generations(get_deps(), order_id))
 
 
 @app.route("/generations/{generation_id}", methods=["GET"], authorizer=bearer)
 @edge.endpoint
+@needs(ORDERS)
 def get_generation(generation_id: str) -> Response:
     return edge.ok(generations.get_generation(get_deps(), generation_id))
 
 
 @app.route("/generations/{generation_id}/logs", methods=["GET"], authorizer=bearer)
 @edge.endpoint
+@needs(ORDERS)
 def generation_logs(generation_id: str) -> Response:
     limit = edge.int_param(_req(), "limit", 100, 1, status.MAX_LOG_PAGE)
     return edge.ok(status.log_page(get_deps(), generation_id, edge.str_param(_req(), "after"), limit))
@@ -146,6 +187,7 @@ def generation_logs(generation_id: str) -> Response:
 
 @app.route("/generations/{generation_id}/retry", methods=["POST"], authorizer=bearer, content_types=BODY_TYPES)
 @edge.endpoint
+@needs(ORDERS)
 def retry_generation(generation_id: str) -> Response:
     return edge.ok(generations.retry_generation(get_deps(), generation_id), 202)
 
@@ -153,6 +195,7 @@ def retry_generation(generation_id: str) -> Response:
 @app.route("/generations/{generation_id}/pages/{slug}/regenerate", methods=["POST"], authorizer=bearer,
            content_types=BODY_TYPES)
 @edge.endpoint
+@needs(ORDERS)
 def regenerate_page(generation_id: str, slug: str) -> Response:
     body = edge.parse_body(_req(), schemas.PageRegenerate, get_deps().settings.max_body_bytes) \
         if _req().raw_body else schemas.PageRegenerate()
@@ -161,30 +204,35 @@ def regenerate_page(generation_id: str, slug: str) -> Response:
 
 @app.route("/generations/{generation_id}/cancel", methods=["POST"], authorizer=bearer, content_types=BODY_TYPES)
 @edge.endpoint
+@needs(ORDERS)
 def cancel_generation(generation_id: str) -> Response:
     return edge.ok(generations.cancel_generation(get_deps(), generation_id), 202)
 
 
 @app.route("/queue", methods=["GET"], authorizer=bearer)
 @edge.endpoint
+@needs(ORDERS)
 def queue() -> Response:
     return edge.ok(status.queue_stats(get_deps()))
 
 
 @app.route("/queue/dead-letters", methods=["GET"], authorizer=bearer)
 @edge.endpoint
+@needs(ADMIN)
 def list_dead_letters() -> Response:
     return edge.ok(dead_letters.list_pending(get_deps(), edge.int_param(_req(), "limit", 100, 1, 500)))
 
 
 @app.route("/queue/dead-letter/redrive", methods=["POST"], authorizer=bearer, content_types=BODY_TYPES)
 @edge.endpoint
+@needs(ADMIN)
 def redrive_dead_letters() -> Response:
     return edge.ok(dead_letters.redrive(get_deps()))
 
 
 @app.route("/ai/configs", methods=["POST"], authorizer=bearer, content_types=BODY_TYPES)
 @edge.endpoint
+@needs(ADMIN)
 def create_ai_config() -> Response:
     command = edge.parse_body(_req(), ai_schemas.AIConfigCreate, get_deps().settings.max_body_bytes)
     return edge.ok(ai_configs.create_config(get_deps(), command), 201)
@@ -192,18 +240,21 @@ def create_ai_config() -> Response:
 
 @app.route("/ai/configs", methods=["GET"], authorizer=bearer)
 @edge.endpoint
+@needs(ADMIN)
 def list_ai_configs() -> Response:
     return edge.ok(ai_configs.list_configs(get_deps()))
 
 
 @app.route("/ai/configs/{config_id}", methods=["GET"], authorizer=bearer)
 @edge.endpoint
+@needs(ADMIN)
 def get_ai_config(config_id: str) -> Response:
     return edge.ok(ai_configs.get_config(get_deps(), config_id))
 
 
 @app.route("/ai/configs/{config_id}", methods=["PATCH"], authorizer=bearer, content_types=BODY_TYPES)
 @edge.endpoint
+@needs(ADMIN)
 def update_ai_config(config_id: str) -> Response:
     command = edge.parse_body(_req(), ai_schemas.AIConfigUpdate, get_deps().settings.max_body_bytes)
     return edge.ok(ai_configs.update_config(get_deps(), config_id, command))
@@ -211,6 +262,7 @@ def update_ai_config(config_id: str) -> Response:
 
 @app.route("/ai/configs/{config_id}", methods=["DELETE"], authorizer=bearer)
 @edge.endpoint
+@needs(ADMIN)
 def delete_ai_config(config_id: str) -> Response:
     ai_configs.delete_config(get_deps(), config_id)
     return Response(body="", status_code=204)
@@ -218,24 +270,28 @@ def delete_ai_config(config_id: str) -> Response:
 
 @app.route("/ai/configs/{config_id}/test", methods=["POST"], authorizer=bearer, content_types=BODY_TYPES)
 @edge.endpoint
+@needs(ADMIN)
 def test_ai_config(config_id: str) -> Response:
     return edge.ok(ai_configs.test_config(get_deps(), config_id))
 
 
 @app.route("/ai/spend", methods=["GET"], authorizer=bearer)
 @edge.endpoint
+@needs(ADMIN)
 def ai_spend() -> Response:
     return edge.ok(ai_configs.spend(get_deps(), edge.int_param(_req(), "days", 7, 1, 90)))
 
 
 @app.route("/ai/routing", methods=["GET"], authorizer=bearer)
 @edge.endpoint
+@needs(ADMIN)
 def get_ai_routing() -> Response:
     return edge.ok(ai_configs.get_routing(get_deps()))
 
 
 @app.route("/ai/routing", methods=["PUT"], authorizer=bearer, content_types=BODY_TYPES)
 @edge.endpoint
+@needs(ADMIN)
 def put_ai_routing() -> Response:
     command = edge.parse_body(_req(), ai_schemas.RoutingUpdate, get_deps().settings.max_body_bytes)
     return edge.ok(ai_configs.put_routing(get_deps(), command))
@@ -243,6 +299,7 @@ def put_ai_routing() -> Response:
 
 @app.route("/ai/doctor", methods=["GET"], authorizer=bearer)
 @edge.endpoint
+@needs(ADMIN)
 def ai_doctor() -> Response:
     return edge.ok(ai_configs.doctor(get_deps()))
 

@@ -20,9 +20,26 @@ def utcnow() -> datetime:
 
 
 class Deps:
-    def __init__(self, settings: Settings, clock: Callable[[], datetime] = utcnow) -> None:
+    def __init__(self, settings: Settings, clock: Callable[[], datetime] = utcnow,
+                 token_loader: Callable[[], dict[str, str]] | None = None) -> None:
         self.settings = settings
         self.clock = clock
+        self.token_loader = token_loader  # None: the settings' tokens, fixed (tests)
+
+    # --- API tokens -----------------------------------------------------------------------
+    @cached_property
+    def tokens(self) -> Any:
+        from chalicelib.auth import ADMIN, TokenCache
+
+        given = {digest: self.settings.token_scopes.get(digest, ADMIN) for digest in self.settings.token_hashes}
+        given.update(self.settings.token_scopes)
+        return TokenCache(self.token_loader or (lambda: given), initial=given)
+
+    def token_scope(self, authorization: str | None) -> str | None:
+        """The scope of the request's bearer token ("orders" or "admin"), None if it is not accepted."""
+        from chalicelib.auth import scope_of
+
+        return scope_of(authorization, self.tokens.current())
 
     # --- Postgres -------------------------------------------------------------------------
     @cached_property
@@ -104,7 +121,9 @@ def get_deps() -> Deps:
     if _deps is None:
         settings = get_settings()
         check_timeouts(settings)  # at start-up: a misconfigured stage fails loudly, not mid-phase
-        _deps = Deps(settings)
+        from chalicelib.config import read_token_scopes
+
+        _deps = Deps(settings, token_loader=read_token_scopes)
     return _deps
 
 

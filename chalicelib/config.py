@@ -27,6 +27,7 @@ class Settings(BaseModel):
     region: str = "us-east-1"
     # API tokens are kept only as SHA-256 hashes in memory; several allowed for rotation.
     token_hashes: frozenset[str] = frozenset()
+    token_scopes: dict[str, str] = Field(default_factory=dict)  # digest -> "orders"; any other is "admin"
     log_ttl_days: int = Field(default=30, ge=1)
     max_attempts: int = Field(default=3, ge=1)
     retry_base_seconds: int = Field(default=2, ge=0)
@@ -40,14 +41,24 @@ class Settings(BaseModel):
     instance_id: str | None = None  # set by the local stack's supervisor, which checks /health names it
 
 
+def read_token_scopes() -> dict[str, str]:
+    """digest -> scope of every accepted token, from the environment and the tokens secret (read now)."""
+    from chalicelib.adapters import stage_secrets as secret  # reads only when an id is set
+    from chalicelib.auth import merge_scopes, split_scope
+
+    plain = [split_scope(t) for t in _list("SITEGEN_API_TOKENS") + _list("SITEGEN_API_TOKEN")]
+    digests = [split_scope(h) for h in _list("SITEGEN_API_TOKEN_SHA256")]
+    stored = secret.token_scopes(secret.read(os.environ.get("SITEGEN_API_TOKEN_SECRET_ID")))
+    return merge_scopes([(hash_token(t), s) for t, s in plain] + [(h.lower(), s) for h, s in digests]
+                        + list(stored.items()))
+
+
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
     env = os.environ.get
-    hashes = {hash_token(t) for t in _list("SITEGEN_API_TOKENS") + _list("SITEGEN_API_TOKEN")}
-    hashes |= {h.lower() for h in _list("SITEGEN_API_TOKEN_SHA256")}
+    scopes = read_token_scopes()
     from chalicelib.adapters import stage_secrets as secret  # reads only when an id is set
 
-    hashes |= secret.token_digests(secret.read(env("SITEGEN_API_TOKEN_SECRET_ID")))
     return Settings(
         database_url=env("DATABASE_URL") or secret.database_url(secret.read(env("SITEGEN_DATABASE_SECRET_ID")),
                                                                env("SITEGEN_DATABASE_HOST")),
@@ -57,7 +68,8 @@ def get_settings() -> Settings:
         site_bucket=env("SITEGEN_SITE_BUCKET", "sitegen-sites"),
         site_base_url=env("SITEGEN_SITE_BASE_URL") or None,
         region=env("AWS_REGION", env("AWS_DEFAULT_REGION", "us-east-1")),
-        token_hashes=frozenset(hashes),
+        token_hashes=frozenset(scopes),
+        token_scopes=scopes,
         log_ttl_days=int(env("SITEGEN_LOG_TTL_DAYS", "30")),
         max_attempts=int(env("SITEGEN_MAX_ATTEMPTS", "3")),
         retry_base_seconds=int(env("SITEGEN_RETRY_BASE_SECONDS", "2")),

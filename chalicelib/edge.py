@@ -91,6 +91,20 @@ def int_param(request: Any, name: str, default: int, low: int, high: int) -> int
     return int(raw)
 
 
+def token_scope(request: Any) -> str | None:
+    """The scope the authorizer gave the request's token (its context), None if there is none."""
+    return ((getattr(request, "context", None) or {}).get("authorizer") or {}).get("scope")
+
+
+def require_scope(request: Any, needed: str) -> None:
+    from chalicelib.auth import allows
+
+    granted = token_scope(request)
+    if not allows(granted, needed):
+        raise ApiError(403, "forbidden", f"this token's scope ({granted or 'none'}) does not allow this; "
+                       f"it needs a token with the {needed} scope")
+
+
 def str_param(request: Any, name: str) -> str | None:
     return (request.query_params or {}).get(name) or None
 

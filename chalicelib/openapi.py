@@ -8,8 +8,8 @@ from typing import Any
 from pydantic.json_schema import models_json_schema
 
 from chalicelib.schemas import (
-    DeadLetterList, ErrorPublic, GenerationList, GenerationPublic, HealthPublic, LogPage, OrderCreate, OrderList,
-    OrderPublic, PageRegenerate, QueuePublic, RedrivePublic,
+    DeadLetterList, ErrorPublic, GenerationList, GenerationPublic, HealthPublic, LivenessPublic, LogPage, OrderCreate,
+    OrderList, OrderPublic, PageRegenerate, QueuePublic, RedrivePublic, ScopePublic,
 )
 
 from chalicelib.ai.schemas import (  # noqa: E402
@@ -19,7 +19,8 @@ from chalicelib.ai.schemas import (  # noqa: E402
 
 MODELS = (AIConfigCreate, AIConfigList, AIConfigPublic, AIConfigUpdate, DoctorReport, RoutingPublic,
           RoutingUpdate, SpendReport, TestResult, DeadLetterList, ErrorPublic, GenerationList, GenerationPublic,
-          HealthPublic, LogPage, OrderCreate, OrderList, OrderPublic, PageRegenerate, QueuePublic, RedrivePublic)
+          HealthPublic, LivenessPublic, LogPage, OrderCreate, OrderList, OrderPublic, PageRegenerate, QueuePublic,
+          RedrivePublic, ScopePublic)
 
 
 def _ref(model: type) -> dict[str, str]:
@@ -31,7 +32,8 @@ def _json(model: type, description: str) -> dict[str, Any]:
 
 
 def _errors(*codes: int) -> dict[str, Any]:
-    text = {400: "Bad request", 401: "Missing or wrong token", 404: "Unknown id", 409: "Conflict",
+    text = {400: "Bad request", 401: "Missing or wrong token", 403: "The token's scope does not allow this",
+            404: "Unknown id", 409: "Conflict",
             413: "Body too large", 422: "Validation error", 503: "A dependency is down"}
     return {str(c): _json(ErrorPublic, text[c]) for c in codes}
 
@@ -41,12 +43,17 @@ def _param(name: str, where: str = "path", schema: dict[str, Any] | None = None)
 
 
 def _op(summary: str, responses: dict[str, Any], params: list[dict[str, Any]] | None = None,
-        body: type | None = None, public: bool = False) -> dict[str, Any]:
+        body: type | None = None, public: bool = False, scope: str = "orders") -> dict[str, Any]:
+    """`scope`: the token scope the route needs (chalicelib/auth.py); an admin route may answer 403."""
     op: dict[str, Any] = {"summary": summary, "responses": responses, "parameters": params or []}
     if body is not None:
         op["requestBody"] = {"required": True, "content": {"application/json": {"schema": _ref(body)}}}
     if public:
         op["security"] = []
+    else:
+        op["x-sitegen-scope"] = scope
+        if scope == "admin":
+            op["responses"] = {**responses, **_errors(403)}
     return op
 
 
@@ -56,9 +63,12 @@ LOGS = [_param("after", "query"), _param("limit", "query", {"type": "integer", "
 IDEMPOTENCY = _param("Idempotency-Key", "header", {"type": "string", "maxLength": 200})
 
 PATHS: dict[str, dict[str, Any]] = {
-    "/health": {"get": _op("Health of every dependency", {"200": _json(HealthPublic, "All up"),
-                                                           "503": _json(HealthPublic, "Names what is down")},
+    "/health": {"get": _op("Liveness (no dependency is touched)", {"200": _json(LivenessPublic, "Up")},
                            public=True)},
+    "/health/dependencies": {"get": _op("Health of every dependency (kept for 5 s)",
+                                        {"200": _json(HealthPublic, "All up"), **_errors(401),
+                                         "503": _json(HealthPublic, "Names what is down")})},
+    "/me": {"get": _op("The scope of this token", {"200": _json(ScopePublic, "orders or admin"), **_errors(401)})},
     "/openapi.json": {"get": _op("This document", {"200": {"description": "OpenAPI 3 document"}}, public=True)},
     "/orders": {
         "post": _op("Create an order", {"201": _json(OrderPublic, "Created"), **_errors(400, 401, 409, 413, 422)},
@@ -95,10 +105,10 @@ PATHS: dict[str, dict[str, Any]] = {
     "/queue/dead-letters": {"get": _op(
         "Dead letters waiting for a redrive, oldest first: generation, order, phase, part, reason, age",
         {"200": _json(DeadLetterList, "The letters"), **_errors(400, 401, 503)},
-        [_param("limit", "query", {"type": "integer", "minimum": 1, "maximum": 500})])},
+        [_param("limit", "query", {"type": "integer", "minimum": 1, "maximum": 500})], scope="admin")},
     "/queue/dead-letter/redrive": {"post": _op(
         "Send dead letters back; generations they had failed are resumed",
-        {"200": _json(RedrivePublic, "What was moved"), **_errors(401, 503)})},
+        {"200": _json(RedrivePublic, "What was moved"), **_errors(401, 503)}, scope="admin")},
 }
 
 
@@ -106,29 +116,29 @@ CONFIG_ID = _param("config_id")
 PATHS.update({
     "/ai/configs": {
         "post": _op("Add an AI provider config (api_key is write-only)",
-                    {"201": _json(AIConfigPublic, "Created"), **_errors(400, 401, 409, 413, 422)}, body=AIConfigCreate),
-        "get": _op("AI configs (keys masked)", {"200": _json(AIConfigList, "All configs"), **_errors(401)}),
+                    {"201": _json(AIConfigPublic, "Created"), **_errors(400, 401, 409, 413, 422)}, body=AIConfigCreate, scope="admin"),
+        "get": _op("AI configs (keys masked)", {"200": _json(AIConfigList, "All configs"), **_errors(401)}, scope="admin"),
     },
     "/ai/configs/{config_id}": {
-        "get": _op("One AI config", {"200": _json(AIConfigPublic, "The config"), **_errors(401, 404)}, [CONFIG_ID]),
+        "get": _op("One AI config", {"200": _json(AIConfigPublic, "The config"), **_errors(401, 404)}, [CONFIG_ID], scope="admin"),
         "patch": _op("Change an AI config", {"200": _json(AIConfigPublic, "Changed"),
-                                             **_errors(400, 401, 404, 409, 413, 422)}, [CONFIG_ID], body=AIConfigUpdate),
+                                             **_errors(400, 401, 404, 409, 413, 422)}, [CONFIG_ID], body=AIConfigUpdate, scope="admin"),
         "delete": _op("Delete an AI config (409 while routed)", {"204": {"description": "Deleted"},
-                                                                **_errors(401, 404, 409)}, [CONFIG_ID]),
+                                                                **_errors(401, 404, 409)}, [CONFIG_ID], scope="admin"),
     },
     "/ai/configs/{config_id}/test": {
         "post": _op("One cheap call to the provider", {"200": _json(TestResult, "ok, latency_ms, error"),
-                                                       **_errors(401, 404)}, [CONFIG_ID])},
+                                                       **_errors(401, 404)}, [CONFIG_ID], scope="admin")},
     "/ai/routing": {
-        "get": _op("Task type -> config", {"200": _json(RoutingPublic, "Routes"), **_errors(401)}),
+        "get": _op("Task type -> config", {"200": _json(RoutingPublic, "Routes"), **_errors(401)}, scope="admin"),
         "put": _op("Set the routes", {"200": _json(RoutingPublic, "Routes"), **_errors(400, 401, 413, 422)},
-                   body=RoutingUpdate),
+                   body=RoutingUpdate, scope="admin"),
     },
     "/ai/spend": {"get": _op(
         "Tokens and cost per AI config over the last days (default 7), from the usage each phase and part "
         "recorded", {"200": _json(SpendReport, "Per config"), **_errors(400, 401)},
-        [_param("days", "query", {"type": "integer", "minimum": 1, "maximum": 90})])},
-    "/ai/doctor": {"get": _op("Configuration findings", {"200": _json(DoctorReport, "Findings"), **_errors(401)})},
+        [_param("days", "query", {"type": "integer", "minimum": 1, "maximum": 90})], scope="admin")},
+    "/ai/doctor": {"get": _op("Configuration findings", {"200": _json(DoctorReport, "Findings"), **_errors(401)}, scope="admin")},
 })
 
 

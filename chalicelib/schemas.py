@@ -180,6 +180,14 @@ class ErrorPublic(BaseModel):
     details: list[dict[str, object]] | None = None
 
 
+class LivenessPublic(BaseModel):
+    status: Literal["ok"]
+
+
+class ScopePublic(BaseModel):
+    scope: Literal["orders", "admin"]  # orders: orders, generations, logs, queue; admin: also AI and redrive
+
+
 class HealthPublic(BaseModel):
     status: Literal["ok", "unavailable"]
     checks: dict[str, str]

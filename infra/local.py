@@ -192,6 +192,7 @@ class Supervisor:
         base_env = {**os.environ, "AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local",
                     "AWS_DEFAULT_REGION": "us-east-1", "AWS_REGION": "us-east-1", "PYTHONUNBUFFERED": "1"}
         base_env.pop("AWS_PROFILE", None)
+        base_env.setdefault("SITEGEN_AI_ALLOW_PRIVATE_NETWORKS", "1")  # a model on localhost is normal here
         self.env = base_env
         self.spawn("moto", [PY, "-m", "infra.moto_server", "-H", "127.0.0.1", "-p", str(moto_port)])
         wait_http(f"{aws_url}/moto-api/")

@@ -12,6 +12,9 @@ os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
 os.environ.setdefault("AWS_ACCESS_KEY_ID", "testing")
 os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "testing")
 os.environ.pop("AWS_ENDPOINT_URL", None)
+# The AI tests' provider servers (and the local stack's) listen on loopback, which sitegen refuses unless
+# this is set (chalicelib/ai/egress.py). Tests of that refusal unset it (tests/ai/test_egress.py).
+os.environ.setdefault("SITEGEN_AI_ALLOW_PRIVATE_NETWORKS", "1")
 
 TOKEN = "test-token-0123456789"
 

@@ -1,7 +1,8 @@
-"""Settings a deployed stage keeps in Secrets Manager, read once per container at cold start (never at
+"""Settings a deployed stage keeps in Secrets Manager, read at cold start (never at
 import, never when the id is unset: locally and in tests nothing here runs).
 
-- SITEGEN_API_TOKEN_SECRET_ID: SHA-256 hex digests of the accepted API tokens, comma-separated.
+- SITEGEN_API_TOKEN_SECRET_ID: SHA-256 hex digests of the accepted API tokens, comma-separated, each
+  optionally ending with `:orders` or `:admin` (chalicelib/auth.py). Read again every few minutes.
 - SITEGEN_DATABASE_SECRET_ID: a database URL, or RDS-style JSON `{username, password, host, port,
   dbname}` (what RDS and RDS Proxy keep); SITEGEN_DATABASE_HOST replaces its host (an RDS Proxy
   endpoint, or localhost through a tunnel).
@@ -28,10 +29,17 @@ def read(secret_id: str | None, client: Any = None) -> str | None:
     return None if value in ("", PLACEHOLDER) else value
 
 
+def token_scopes(value: str | None) -> dict[str, str]:
+    """digest -> scope of the entries in the secret (`<digest>`, `<digest>:orders`, `<digest>:admin`);
+    anything that is not a SHA-256 hex digest is ignored (fails closed)."""
+    from chalicelib.auth import merge_scopes, split_scope
+
+    pairs = (split_scope(part) for part in (value or "").split(","))
+    return merge_scopes((digest.lower(), scope) for digest, scope in pairs if _DIGEST.match(digest.lower()))
+
+
 def token_digests(value: str | None) -> set[str]:
-    """The digests in the secret; anything that is not a SHA-256 hex digest is ignored (fails closed)."""
-    parts = (part.strip().lower() for part in (value or "").split(","))
-    return {part for part in parts if _DIGEST.match(part)}
+    return set(token_scopes(value))
 
 
 def database_url(value: str | None, host: str | None = None) -> str | None:

@@ -7,8 +7,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from chalicelib.ai.base import ResolvedConfig
-from chalicelib.ai.chat import CONNECT_TIMEOUT_S, ChatProvider, Reply
-from chalicelib.ai.http import post_json
+from chalicelib.ai.chat import ChatProvider, Reply
 from chalicelib.ai.schema_shapes import compact
 from chalicelib.domain.errors import PermanentError, RetryableError
 
@@ -40,7 +39,7 @@ class AnthropicProvider(ChatProvider):
 
     def _send(self, system: str, turns: list[dict[str, Any]], schema: type[BaseModel], timeout: float) -> Reply:
         headers = {"x-api-key": self._api_key or "", "anthropic-version": ANTHROPIC_VERSION}
-        _, _, data = post_json(self.url, headers, self._body(system, turns, schema), CONNECT_TIMEOUT_S, timeout)
+        data = self._post(headers, self._body(system, turns, schema), timeout)
         if not isinstance(data, dict) or not isinstance(data.get("content"), list):
             raise RetryableError("anthropic returned a response without content")
         stop = data.get("stop_reason")

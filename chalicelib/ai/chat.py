@@ -12,7 +12,8 @@ from typing import Any, ClassVar
 from pydantic import BaseModel, ValidationError
 
 from chalicelib.ai.base import AIRequest, AIResult, ResolvedConfig
-from chalicelib.ai.http import redact
+from chalicelib.ai import egress
+from chalicelib.ai.http import post_json, redact
 from chalicelib.ai.pricing import estimate_cost
 from chalicelib.ai.prompts import PROMPT_VERSION, build_messages, repair_message
 from chalicelib.domain.errors import PermanentError, PhaseError, RetryableError
@@ -69,6 +70,8 @@ def parse_output(content: str | dict[str, Any] | list[Any], schema: type[BaseMod
 
 class ChatProvider:
     name: ClassVar[str]
+    url: str  # set by each subclass: where its requests go
+    connect_timeout_s = CONNECT_TIMEOUT_S
 
     def __init__(self, config: ResolvedConfig, api_key: str | None) -> None:
         if not config.model:
@@ -86,24 +89,37 @@ class ChatProvider:
     def _feedback(self, reply: Reply, message: str) -> list[dict[str, Any]]:
         return [reply.assistant, {"role": "user", "content": message}]
 
+    # --- what a subclass uses ----------------------------------------------------------------
+    def _post(self, headers: dict[str, str], body: dict[str, Any], timeout: float) -> Any:
+        return post_json(self.url, headers, body, self.connect_timeout_s, timeout)[2]
+
+    def _quoted(self, text: Any) -> str:
+        """": <the provider's words>" when they come from its official host, else nothing: another
+        server's answer is not shown (chalicelib/ai/http.py)."""
+        return f": {redact(str(text), [self._api_key])[:300]}" if egress.is_official(self.url) else ""
+
     # --- the shared flow ---------------------------------------------------------------------
     def generate(self, request: AIRequest) -> AIResult:
         system, user = build_messages(request)
         return self.run(system, user, request.schema, request.order.locale)
 
-    def run(self, system: str, user: str, schema: type[BaseModel], locale: str = "en") -> AIResult:
+    def run(self, system: str, user: str, schema: type[BaseModel], locale: str = "en",
+            repair: bool = True) -> AIResult:
+        """One call, and one repair call if the answer does not fit the schema and `repair`."""
         try:
-            return self._run(system, user, schema, locale)
+            return self._run(system, user, schema, locale, repair)
         except PhaseError as exc:  # last line of defence: no reason ever carries the key
             reason = redact(exc.reason, [self._api_key])
             if reason == exc.reason:
                 raise
-            raise type(exc)(reason, exc.retry_after) from None
+            clean = type(exc)(reason, exc.retry_after)
+            clean.__dict__.update({k: v for k, v in vars(exc).items() if k not in vars(clean)})  # http_status
+            raise clean from None
         except Exception as exc:  # a surprise in a provider's answer: retry, and say what it was
-            detail = redact(f"{type(exc).__name__}: {exc}", [self._api_key])[:300]
+            detail = f"{type(exc).__name__}{self._quoted(exc)}"
             raise RetryableError(f"{self.name} returned an answer sitegen could not read ({detail})") from None
 
-    def _run(self, system: str, user: str, schema: type[BaseModel], locale: str) -> AIResult:
+    def _run(self, system: str, user: str, schema: type[BaseModel], locale: str, repair: bool) -> AIResult:
         started = time.monotonic()
         turns: list[dict[str, Any]] = [{"role": "user", "content": user}]
         reply = self._send(system, turns, schema, self.timeout_s)
@@ -111,6 +127,8 @@ class ChatProvider:
         try:
             output = parse_output(reply.content, schema)
         except InvalidOutput as first:
+            if not repair:
+                raise RetryableError(f"output was invalid: {first}") from None
             left = BUDGET_S - (time.monotonic() - started)
             if left < MIN_REPAIR_S:
                 raise RetryableError(f"output was invalid and no time was left for a repair: {first}") from None

@@ -8,8 +8,8 @@ from urllib.parse import quote
 from pydantic import BaseModel
 
 from chalicelib.ai.base import ResolvedConfig
-from chalicelib.ai.chat import CONNECT_TIMEOUT_S, ChatProvider, Reply
-from chalicelib.ai.http import error_detail, post_json, redact
+from chalicelib.ai.chat import ChatProvider, Reply
+from chalicelib.ai.http import error_detail
 from chalicelib.ai.schema_shapes import strict
 from chalicelib.domain.errors import PermanentError, RetryableError
 
@@ -39,12 +39,11 @@ class CloudflareProvider(ChatProvider):
 
     def _send(self, system: str, turns: list[dict[str, Any]], schema: type[BaseModel], timeout: float) -> Reply:
         headers = {"Authorization": f"Bearer {self._api_key or ''}"}
-        _, _, data = post_json(self.url, headers, self._body(system, turns, schema), CONNECT_TIMEOUT_S, timeout)
+        data = self._post(headers, self._body(system, turns, schema), timeout)
         if not isinstance(data, dict):
             raise RetryableError("Workers AI returned a response that is not a JSON object")
         if data.get("success") is False:
-            detail = redact(error_detail(data), [self._api_key])
-            raise RetryableError(f"Workers AI reported a failure: {detail}")
+            raise RetryableError(f"Workers AI reported a failure{self._quoted(error_detail(data))}")
         result = data.get("result")
         if not isinstance(result, dict):
             raise RetryableError("Workers AI returned a response without a result")

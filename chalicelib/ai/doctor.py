@@ -7,6 +7,7 @@ from typing import Literal, Sequence
 
 from pydantic import BaseModel
 
+from chalicelib.ai.egress import host_label, url_problem
 from chalicelib.ai.registry import KNOWN_PROVIDERS, closest_provider, missing_settings, needs_key
 from chalicelib.domain.phases import TASK_OF, TaskType
 
@@ -74,8 +75,12 @@ def _config_findings(c: ConfigInfo) -> list[Finding]:
         add("error", "missing_api_key", f"AI config {c.name!r} ({c.provider}) has no API key; every call will fail "
             "until one is set.")
     if c.base_url and not re.match(r"^https?://[^/\s]+", c.base_url):
-        add("error", "invalid_base_url", f"AI config {c.name!r} has base_url {c.base_url!r}, which is not an "
-            "http(s) URL.")
+        add("error", "invalid_base_url", f"AI config {c.name!r} has a base_url that is not an http(s) URL.")
+    elif c.base_url:
+        problem = url_problem(c.base_url, sends_key=c.has_api_key)  # the form only: no lookup here
+        if problem:
+            add("error", "unsafe_base_url", f"AI config {c.name!r} ({host_label(c.base_url)}): {problem}. Every "
+                "call will be refused until it is changed.")
     return found
 
 

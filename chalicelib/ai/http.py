@@ -3,24 +3,40 @@
 429, 408, 5xx (incl. Anthropic's 529), timeouts and connection errors are retryable (honouring
 Retry-After); any other status, 401/403 included, is permanent. Reasons are redacted: the values of
 auth headers, and anything shaped like a bearer token or an `sk-` key, never appear in them.
+
+Before anything is sent the URL passes chalicelib/ai/egress.py; the connection goes to the address
+checked there (TLS still verifies the certificate against the host name, sent as SNI and `Host`), so a
+name that resolves elsewhere a moment later (DNS rebinding) changes nothing. Redirects are not
+followed. At most MAX_RESPONSE_BYTES of an answer are read, within the call's time budget; a
+provider's own error text is quoted only when it comes from its official host, so a config pointed at
+some other server cannot read that server's answers through sitegen.
 """
 from __future__ import annotations
 
 import email.utils
 import json
 import re
+import threading
 import time
+from collections import OrderedDict
 from typing import Any, Iterable
 from urllib.parse import urlsplit
 
 import urllib3
 
-from chalicelib.domain.errors import PermanentError, RetryableError
+from chalicelib.ai import egress
+from chalicelib.ai.egress import EndpointRefused, host_label, resolve, url_problem
+from chalicelib.domain.errors import PermanentError, PhaseError, RetryableError
 
-_POOL = urllib3.PoolManager(retries=False, maxsize=4)  # reused across warm invocations
 AUTH_HEADERS = ("authorization", "x-api-key", "api-key")
 KEY_SHAPES = re.compile(r"(?i)\bbearer\s+\S+|\bsk-[A-Za-z0-9_*\-]{6,}")
 DETAIL_LIMIT = 300
+MAX_RESPONSE_BYTES = 4 * 1024 * 1024  # a site's coding answer is ~40 KB; the functions have 256 MB
+CHUNK_BYTES = 64 * 1024
+MAX_POOLS = 8
+CA_CERTS: str | None = None  # None: the system's trust store (tests point it at their own CA)
+_POOLS: OrderedDict[tuple[str, str, str, int], urllib3.HTTPConnectionPool] = OrderedDict()
+_POOLS_LOCK = threading.Lock()
 
 
 def redact(text: str, secrets: Iterable[str | None] = ()) -> str:
@@ -70,28 +86,106 @@ def error_detail(payload: Any) -> str:
     return " ".join(str(payload).split())[:DETAIL_LIMIT]
 
 
-def _status_error(host: str, status: int, headers: dict[str, str], payload: Any, secrets: list[str]) -> Exception:
-    detail = redact(error_detail(payload), secrets)
+def http_status(exc: BaseException) -> int | None:
+    """The HTTP status a provider answered with, for an error raised here; None if it never answered."""
+    return getattr(exc, "http_status", None)
+
+
+def _answered(exc: PhaseError, status: int) -> PhaseError:
+    exc.http_status = status  # type: ignore[attr-defined]
+    return exc
+
+
+def _status_error(url: str, status: int, headers: dict[str, str], payload: Any, secrets: list[str]) -> PhaseError:
+    host = host_label(url)
+    detail = f": {redact(error_detail(payload), secrets)}" if egress.is_official(url) else ""
     if status in (401, 403):
-        return PermanentError(f"{host} rejected the credentials (HTTP {status}): {detail}")
+        return _answered(PermanentError(f"{host} rejected the credentials (HTTP {status}){detail}"), status)
     if status == 429 or status == 408 or status >= 500:
         kind = {429: "rate limited", 408: "request timeout", 529: "overloaded"}.get(status, "server error")
-        return RetryableError(f"{host} {kind} (HTTP {status}): {detail}", retry_after=retry_after(headers))
-    return PermanentError(f"{host} refused the request (HTTP {status}): {detail}")
+        return _answered(RetryableError(f"{host} {kind} (HTTP {status}){detail}",
+                                        retry_after=retry_after(headers)), status)
+    return _answered(PermanentError(f"{host} refused the request (HTTP {status}){detail}"), status)
+
+
+def _pool(scheme: str, host: str, address: str, port: int) -> urllib3.HTTPConnectionPool:
+    """A connection pool to one checked address, reused across warm invocations."""
+    key = (scheme, host, address, port)
+    with _POOLS_LOCK:
+        pool = _POOLS.pop(key, None)
+        if pool is None and scheme == "https":
+            pool = urllib3.HTTPSConnectionPool(address, port, maxsize=4, retries=False, server_hostname=host,
+                                               assert_hostname=host, cert_reqs="CERT_REQUIRED", ca_certs=CA_CERTS)
+        elif pool is None:
+            pool = urllib3.HTTPConnectionPool(address, port, maxsize=4, retries=False)
+        _POOLS[key] = pool
+        while len(_POOLS) > MAX_POOLS:
+            _POOLS.popitem(last=False)[1].close()
+    return pool
+
+
+def _open(url: str, addresses: list[str], body: bytes, headers: dict[str, str],
+          timeout: urllib3.Timeout) -> urllib3.BaseHTTPResponse:
+    """Send to the first address that takes the connection (the request is sent once at most)."""
+    parts = urlsplit(url)
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    for n, address in enumerate(addresses):
+        pool = _pool(parts.scheme, parts.hostname or "", address, port)
+        try:
+            return pool.urlopen("POST", parts.path or "/", body=body, headers=headers, timeout=timeout,
+                                retries=False, redirect=False, assert_same_host=False, preload_content=False,
+                                decode_content=False)
+        except urllib3.exceptions.ConnectTimeoutError:  # NewConnectionError too: nothing was sent
+            if n == len(addresses) - 1:
+                raise
+    raise AssertionError("no address to connect to")  # resolve() never returns an empty list
+
+
+def _read(response: urllib3.BaseHTTPResponse, host: str, deadline: float) -> bytes:
+    """The body, at most MAX_RESPONSE_BYTES, read before `deadline` (each wait is cut to what is left)."""
+    length = (response.headers.get("content-length") or "").strip()
+    if length.isdigit() and int(length) > MAX_RESPONSE_BYTES:
+        raise PermanentError(f"{host} announced an answer of {int(length)} bytes; sitegen reads at most "
+                             f"{MAX_RESPONSE_BYTES} bytes")
+    if (response.headers.get("content-encoding") or "identity").strip().lower() != "identity":
+        raise RetryableError(f"{host} sent a compressed answer although sitegen asked for none")
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            raise RetryableError(f"{host} did not finish its answer in time")
+        sock = getattr(getattr(response, "connection", None), "sock", None)
+        if sock is not None:
+            sock.settimeout(max(0.01, left))
+        chunk = response.read1(CHUNK_BYTES)  # type: ignore[attr-defined]
+        if not chunk:
+            return b"".join(chunks)
+        size += len(chunk)
+        if size > MAX_RESPONSE_BYTES:
+            raise PermanentError(f"{host} sent an answer larger than {MAX_RESPONSE_BYTES} bytes; sitegen "
+                                 "stopped reading it")
+        chunks.append(chunk)
 
 
 def post_json(url: str, headers: dict[str, str], body: dict[str, Any], connect_timeout: float = 5.0,
               read_timeout: float = 60.0) -> tuple[int, dict[str, str], Any]:
-    """POST `body` as JSON; returns (status, lower-cased headers, parsed JSON) for a 2xx, else raises."""
-    host = urlsplit(url).netloc or url
+    """POST `body` as JSON; returns (status, lower-cased headers, parsed JSON) for a 2xx, else raises.
+    The whole call, answer included, takes at most about connect_timeout + read_timeout."""
+    host = host_label(url)
     secrets = header_secrets(headers)
-    all_headers = {"Content-Type": "application/json", "Accept": "application/json",
-                   "User-Agent": "sitegen", **headers}
+    problem = url_problem(url, sends_key=bool(secrets))
+    if problem:
+        raise EndpointRefused(problem)
+    deadline = time.monotonic() + connect_timeout + read_timeout
+    addresses = resolve(url)  # EndpointRefused, or RetryableError when the name does not resolve
+    parts = urlsplit(url)
+    all_headers = {"Content-Type": "application/json", "Accept": "application/json", "Accept-Encoding": "identity",
+                   "User-Agent": "sitegen", **headers, "Host": parts.netloc}
     timeout = urllib3.Timeout(connect=connect_timeout, read=read_timeout)
     try:
-        response = _POOL.request("POST", url, body=json.dumps(body).encode(), headers=all_headers,
-                                 timeout=timeout, redirect=False, retries=False)
-    except urllib3.exceptions.NewConnectionError:  # refused, DNS... (a ConnectTimeoutError subclass)
+        response = _open(url, addresses, json.dumps(body).encode(), all_headers, timeout)
+    except urllib3.exceptions.NewConnectionError:  # refused, unreachable (a ConnectTimeoutError subclass)
         raise RetryableError(f"could not connect to {host} (connection failed)") from None
     except urllib3.exceptions.ConnectTimeoutError:
         raise RetryableError(f"could not connect to {host} within {connect_timeout:g}s") from None
@@ -103,14 +197,28 @@ def post_json(url: str, headers: dict[str, str], body: dict[str, Any], connect_t
         raise PermanentError(f"the request to {host} could not be sent: a header value is invalid "
                              "(check the API key for spaces or line breaks)") from None
     response_headers = {k.lower(): v for k, v in response.headers.items()}
-    raw = response.data
+    try:
+        raw = _read(response, host, deadline)
+    except PhaseError as exc:
+        response.close()
+        raise _answered(exc, response.status) from None
+    except urllib3.exceptions.ReadTimeoutError:
+        response.close()
+        raise _answered(RetryableError(f"{host} did not finish its answer in time"), response.status) from None
+    except (urllib3.exceptions.HTTPError, OSError) as exc:
+        response.close()
+        raise _answered(RetryableError(f"connection to {host} failed while reading ({type(exc).__name__})"),
+                        response.status) from None
+    finally:
+        response.release_conn()
     try:
         payload: Any = json.loads(raw) if raw else None
         parsed = True
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):
         payload, parsed = raw[:DETAIL_LIMIT].decode("utf-8", "replace"), False
     if not 200 <= response.status < 300:
-        raise _status_error(host, response.status, response_headers, payload, secrets)
+        raise _status_error(url, response.status, response_headers, payload, secrets)
     if not parsed or payload is None:
-        raise RetryableError(f"{host} returned HTTP {response.status} with a body that is not JSON")
+        raise _answered(RetryableError(f"{host} returned HTTP {response.status} with a body that is not JSON"),
+                        response.status)
     return response.status, response_headers, payload

@@ -6,8 +6,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from chalicelib.ai.base import ResolvedConfig
-from chalicelib.ai.chat import CONNECT_TIMEOUT_S, ChatProvider, Reply
-from chalicelib.ai.http import post_json
+from chalicelib.ai.chat import ChatProvider, Reply
 from chalicelib.ai.schema_shapes import strict
 from chalicelib.domain.errors import PermanentError, RetryableError
 
@@ -36,14 +35,14 @@ class OpenAIProvider(ChatProvider):
 
     def _send(self, system: str, turns: list[dict[str, Any]], schema: type[BaseModel], timeout: float) -> Reply:
         headers = {"Authorization": f"Bearer {self._api_key}"} if self._api_key else {}
-        _, _, data = post_json(self.url, headers, self._body(system, turns, schema), CONNECT_TIMEOUT_S, timeout)
+        data = self._post(headers, self._body(system, turns, schema), timeout)
         choices = data.get("choices") if isinstance(data, dict) else None
         if not choices or not isinstance(choices[0], dict):
             raise RetryableError(f"{self.name} returned a response without choices")
         choice = choices[0]
         message = choice.get("message") or {}
         if message.get("refusal"):
-            raise PermanentError(f"the model refused to answer: {str(message['refusal'])[:300]}")
+            raise PermanentError(f"the model refused to answer{self._quoted(message['refusal'])}")
         finish = choice.get("finish_reason")
         if finish == "length":
             raise self.cut_off("finish_reason 'length'")

@@ -142,6 +142,7 @@ class TestResult(BaseModel):
     ok: bool
     latency_ms: float | None = None
     error: str | None = None
+    status: int | None = None  # the HTTP status the provider answered with, if it answered
 
 
 class ConfigSpend(BaseModel):

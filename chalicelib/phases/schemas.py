@@ -1,7 +1,7 @@
 """Validated outputs of each phase. Stored as JSON in Postgres (phase_runs.output)."""
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field
 
@@ -11,8 +11,8 @@ class Brief(BaseModel):
     tagline: str = Field(max_length=200)
     audience: str = Field(max_length=500)
     tone: str = Field(max_length=200)
-    key_messages: list[str] = Field(min_length=1, max_length=8)
-    locale: str
+    key_messages: list[Annotated[str, Field(max_length=300)]] = Field(min_length=1, max_length=8)
+    locale: str = Field(max_length=35)
 
 
 class PagePlan(BaseModel):
@@ -29,7 +29,7 @@ class Sitemap(BaseModel):
 class Section(BaseModel):
     heading: str = Field(max_length=160)
     body: str = Field(max_length=4000)
-    items: list[str] = Field(default_factory=list, max_length=20)
+    items: list[Annotated[str, Field(max_length=500)]] = Field(default_factory=list, max_length=20)
 
 
 class PageContent(BaseModel):
@@ -48,8 +48,8 @@ class Content(BaseModel):
 
 class SiteFile(BaseModel):
     path: str = Field(pattern=r"^[a-z0-9][a-z0-9._/-]*$", max_length=120)
-    content_type: str
-    body: str
+    content_type: str = Field(max_length=100)  # ignored when published: the extension decides (website/files.py)
+    body: str = Field(max_length=262_144)  # = website.files.MAX_FILE_BYTES; the review gate counts bytes
 
 
 class SiteFiles(BaseModel):
@@ -58,19 +58,19 @@ class SiteFiles(BaseModel):
 
 class ReviewFinding(BaseModel):
     severity: Literal["error", "warning"]
-    file: str
-    message: str
+    file: str = Field(max_length=200)
+    message: str = Field(max_length=1000)
 
 
 class Review(BaseModel):
     passed: bool
     checked_files: int
-    findings: list[ReviewFinding] = Field(default_factory=list)
+    findings: list[ReviewFinding] = Field(default_factory=list, max_length=500)
 
 
 class Publication(BaseModel):
-    site_url: str
-    prefix: str
+    site_url: str = Field(max_length=2000)
+    prefix: str = Field(max_length=200)
     files: int
 
 

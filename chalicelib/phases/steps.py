@@ -80,13 +80,16 @@ def review(ctx: PhaseContext) -> tuple[BaseModel, dict[str, Any]]:
         more = f" (and {len(errors) - 5} more)" if len(errors) > 5 else ""
         raise PermanentError(f"review found {len(errors)} error(s): {shown}{more}")
     ctx.say(f"Review passed: {len(files.files)} files, {len(findings)} warning(s)")
-    return Review(passed=True, checked_files=len(files.files), findings=findings), usage
+    return Review(passed=True, checked_files=len(files.files), findings=findings[:500]), usage
 
 
 def publish(ctx: PhaseContext) -> tuple[BaseModel, dict[str, Any]]:
     files: SiteFiles = ctx.outputs["code"]  # type: ignore[assignment]
     prefix = f"sites/{ctx.generation_id}"
-    url = ctx.sites.publish(prefix, [(f.path, f.content_type, f.body.encode()) for f in files.files])
+    from chalicelib.website.files import content_type_for  # the type comes from the extension, never the model
+
+    url = ctx.sites.publish(prefix, [(f.path, content_type_for(f.path) or "application/octet-stream", f.body.encode())
+                                     for f in files.files])
     ctx.say(f"Published {len(files.files)} files: {url}")
     return Publication(site_url=url, prefix=prefix, files=len(files.files)), {}
 

@@ -17,7 +17,9 @@ from sqlalchemy.exc import IntegrityError
 
 from chalicelib.ai.base import AIRequest, ResolvedConfig, resolved_from
 from chalicelib.ai.doctor import ConfigInfo, diagnose
-from chalicelib.ai.http import redact
+from chalicelib.ai import egress
+from chalicelib.ai.egress import EndpointRefused, check_url, host_label
+from chalicelib.ai.http import http_status, redact
 from chalicelib.ai.prompts import Ping, ping_messages
 from chalicelib.ai.registry import KNOWN_PROVIDERS, missing_settings, needs_key
 from chalicelib.ai.schemas import (
@@ -34,6 +36,11 @@ from chalicelib.services.orders import parse_id
 
 ROUTE_KEYS = tuple(t.value for t in TaskType) + ("fallback",)
 SAMPLE_ORDER = OrderData(id="test", business_name="Sitegen Test", segment="bakery", locale="en")
+# Where a config's requests go: changing one of these moves its key to another server.
+ENDPOINT_FIELDS = ("base_url", "provider", "account_id")
+# POST /ai/configs/{id}/test runs inside the API function (15 s timeout): one call, no repair round.
+TEST_CONNECT_TIMEOUT_S = 3.0
+TEST_READ_TIMEOUT_S = 6.0
 
 
 def _last_chars(key: str) -> str:
@@ -58,6 +65,15 @@ def to_resolved(row: AIConfig) -> ResolvedConfig:
 def _require_settings(provider: str, model: str | None, base_url: str | None, account_id: str | None) -> None:
     for setting in missing_settings(provider, model, base_url, account_id):
         raise InvalidInput(f"provider {provider!r} needs {setting}", field=setting)
+
+
+def _check_endpoint(base_url: str | None, sends_key: bool) -> None:
+    """A base_url sitegen may not call is refused when it is saved (it is checked again at each call)."""
+    if base_url:
+        try:
+            check_url(base_url, sends_key)
+        except EndpointRefused as exc:
+            raise InvalidInput(exc.reason, field="base_url") from None
 
 
 def _load(session: Any, config_id: str, lock: bool = False) -> AIConfig:
@@ -85,6 +101,7 @@ def create_config(deps: Deps, command: AIConfigCreate) -> AIConfigPublic:
     key = command.api_key.get_secret_value() if command.api_key else None
     if key is None and needs_key(command.provider):
         raise InvalidInput(f"provider {command.provider!r} needs an api_key", field="api_key")
+    _check_endpoint(command.base_url, sends_key=key is not None)
     config_id = uuid.uuid4()
     with deps.uow() as uow:  # checked first so a taken name writes no secret
         if _name_taken(uow.session, command.name):
@@ -136,7 +153,13 @@ def update_config(deps: Deps, config_id: str, command: AIConfigUpdate) -> AIConf
         will_have_key = command.api_key is not None if "api_key" in sent else bool(row.secret_ref)
         if needs_key(merged["provider"]) and not will_have_key:
             raise InvalidInput(f"provider {merged['provider']!r} needs an api_key", field="api_key")
+        moved = [f for f in ENDPOINT_FIELDS if f in changes and changes[f] != getattr(row, f)]
+        if moved and row.secret_ref and "api_key" not in sent:  # the stored key never follows a new endpoint
+            raise InvalidInput(f"changing {', '.join(moved)} sends requests somewhere else: send api_key again "
+                               "in the same request (or null to remove the key)", field="api_key")
         cid = row.id
+    if "base_url" in sent or "api_key" in sent or moved:
+        _check_endpoint(merged["base_url"], sends_key=will_have_key)
     key = command.api_key.get_secret_value() if command.api_key else None
     # A new key goes to a new secret; the config points at it only when the change commits, and the
     # old secret is forgotten only after that: a change that fails leaves the stored key as it was.
@@ -239,25 +262,50 @@ def put_routing(deps: Deps, command: RoutingUpdate) -> RoutingPublic:
 
 # --- checks ----------------------------------------------------------------------------------
 def test_config(deps: Deps, config_id: str) -> TestResult:
-    """One cheap call through the real provider. The result never carries a key."""
+    """One cheap call through the real provider: a short timeout, no repair round. The result never
+    carries a key, and says what another server answered only as its HTTP status (its own text is
+    shown for the providers' official hosts only): the test is not a way to read or scan other hosts."""
     with deps.uow() as uow:
         resolved = to_resolved(_load(uow.session, config_id))
     started = time.monotonic()
+    status: int | None = None
     try:
         provider = deps.provider(resolved)
+    except PhaseError as exc:  # the config itself is incomplete: sitegen's own words
+        return _tested(started, error=redact(exc.reason))
+    url = getattr(provider, "url", None)
+    try:
         run = getattr(provider, "run", None)
         if callable(run):
+            provider.timeout_s = min(provider.timeout_s, TEST_READ_TIMEOUT_S)
+            provider.connect_timeout_s = TEST_CONNECT_TIMEOUT_S
             system, user = ping_messages()
-            run(system, user, Ping)
+            run(system, user, Ping, repair=False)
         else:  # offline providers: the real path, no network
             provider.generate(AIRequest(Phase.BRIEF, TaskType.PLANNING, SAMPLE_ORDER, {}, Brief))
         error = None
+    except EndpointRefused as exc:  # refused before anything was sent
+        error = exc.reason
     except PhaseError as exc:
-        error = redact(exc.reason)
+        status = http_status(exc)
+        error = redact(exc.reason) if url is None or egress.is_official(url) else _generic_failure(url, status)
     except Exception as exc:
         error = f"unexpected {type(exc).__name__} while calling the provider"
+    return _tested(started, error=error, status=status)
+
+
+def _generic_failure(url: str, status: int | None) -> str:
+    host = host_label(url)
+    if status is None:
+        return f"no usable answer from {host}"
+    if 200 <= status < 300:
+        return f"{host} answered HTTP {status}, but not with what sitegen expects"
+    return f"{host} answered HTTP {status}"
+
+
+def _tested(started: float, error: str | None, status: int | None = None) -> TestResult:
     latency = round((time.monotonic() - started) * 1000, 2)
-    return TestResult(ok=error is None, latency_ms=latency, error=error)
+    return TestResult(ok=error is None, latency_ms=latency, error=error, status=status)
 
 
 test_config.__test__ = False  # type: ignore[attr-defined]  # not a pytest test

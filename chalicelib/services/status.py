@@ -1,6 +1,8 @@
-"""Read-only views: health of the dependencies, queue depth, a page of logs."""
+"""Read-only views: health of the dependencies (GET /health/dependencies; GET /health is liveness only
+and touches nothing), queue depth, a page of logs."""
 from __future__ import annotations
 
+import time
 from datetime import timedelta
 
 from sqlalchemy import func, select, text
@@ -15,7 +17,20 @@ from chalicelib.services.orders import parse_id
 MAX_LOG_PAGE = 500
 
 
+HEALTH_CACHE_S = 5.0  # deep checks are repeated at most this often per container, however often asked
+
+
 def health(deps: Deps) -> HealthPublic:
+    """Every dependency probed (Postgres, SQS, DynamoDB, S3), the answer kept for HEALTH_CACHE_S."""
+    cached = deps.__dict__.get("_health")
+    if cached is not None and time.monotonic() < cached[0]:
+        return cached[1]  # type: ignore[no-any-return]
+    result = _probe(deps)
+    deps.__dict__["_health"] = (time.monotonic() + HEALTH_CACHE_S, result)
+    return result
+
+
+def _probe(deps: Deps) -> HealthPublic:
     def database() -> None:
         with deps.uow() as uow:
             uow.session.execute(text("SELECT 1"))

@@ -1,10 +1,23 @@
-"""One HTML page, parsed with the stdlib parser and checked on its own (links are checked in checks.py)."""
+"""One HTML page, parsed with the stdlib parser and checked on its own (links are checked in checks.py).
+
+The checks are an allowlist (chalicelib/website/allowlist.py): an element, attribute or URL scheme
+that is not listed is an error. Where Python's parser and a browser's would read the same bytes
+differently (comments ended by `--!>`, CDATA in HTML, markup inside <title> or <textarea>, a start tag
+Python gives up on, `</script x>` ending a script for a browser only), the page is refused, so what was
+checked is what a browser runs. The parser is fed once and never asked to recover from markup left
+unfinished at the end: its recovery is quadratic ("<a" * 80000 took 13 s); an unfinished tail is an error.
+"""
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from typing import Literal
+
+from chalicelib.website.allowlist import (
+    HTML_ELEMENTS, LINK_RELS, META_HTTP_EQUIV, SVG_ELEMENTS, TEXT_ONLY, URL_ATTRIBUTES, attribute_allowed,
+    srcset_urls, url_kind,
+)
 
 Severity = Literal["error", "warning"]
 
@@ -13,9 +26,10 @@ VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "met
 OPTIONAL_END = {"html", "head", "body", "p", "li", "dt", "dd", "option", "optgroup", "tr", "td", "th", "thead",
                 "tbody", "tfoot", "colgroup", "caption", "rt", "rp"}
 UNLABELLED_INPUTS = {"hidden", "submit", "button", "reset", "image"}
-REFERENCE_ATTRS = ("href", "src", "action")
-EXTERNAL_PREFIXES = ("http://", "https://", "//")
+REFERENCE_ATTRS = ("href", "src", "action")  # checked against the site's files (checks.py)
+FETCHED = {"img", "source", "link", "use", "image"}  # elements whose URL the browser loads with the page
 META_LIMIT = 160
+SHOWN = 80  # characters of a value quoted in a finding
 
 
 @dataclass
@@ -32,10 +46,15 @@ class Audit:
     ids: set[str] = field(default_factory=set)
 
 
+def shown(value: str) -> str:
+    value = " ".join(value.split())
+    return value if len(value) <= SHOWN else value[:SHOWN - 1] + "\u2026"
+
+
 def describe(tag: str, attrs: dict[str, str]) -> str:
     for key in ("id", "name", "src", "type"):
         if attrs.get(key):
-            return f'<{tag} {key}="{attrs[key]}">'
+            return f'<{tag} {key}="{shown(attrs[key])}">'
     return f"<{tag}>"
 
 
@@ -55,37 +74,74 @@ class PageParser(HTMLParser):
         self.svg_depth = 0
         self.capture: str | None = None  # "title" or "ld+json" while inside one
         self.text = ""
+        self.text_only: str | None = None  # inside <title> or <textarea>: anything but text is refused
+        self.in_starttag = False
+        self.inline_styles = 0
 
     def report(self, message: str, severity: Severity = "error") -> None:
         self.audit.problems.append((severity, message))
 
+    # --- what browsers and Python's parser could read differently --------------------------------
+    def parse_starttag(self, i: int) -> int:
+        self.in_starttag = True  # handle_data is called from here only for a tag Python gave up on
+        try:
+            return super().parse_starttag(i)
+        finally:
+            self.in_starttag = False
+
+    def handle_comment(self, data: str) -> None:
+        if data.startswith((">", "->")) or "--!>" in data or "<!--" in data or data.endswith("<!-"):
+            self.report(f"a comment on line {self.getpos()[0]} ends earlier in a browser than here "
+                        "(<!-->, <!--->, --!> or a nested <!--): not allowed")
+        self.markup_in_text("a comment")
+
+    def unknown_decl(self, data: str) -> None:
+        self.report(f"<![{shown(data)}]]> on line {self.getpos()[0]} is not allowed in HTML")
+
+    def handle_pi(self, data: str) -> None:
+        self.report(f"<?{shown(data)}> on line {self.getpos()[0]} is not allowed in HTML")
+
     def handle_decl(self, decl: str) -> None:
         if decl.lower().split() == ["doctype", "html"]:
             self.doctype = True
+        else:
+            self.report(f"<!{shown(decl)}> is not allowed (only <!doctype html>)")
 
+    def markup_in_text(self, what: str) -> None:
+        if self.text_only:
+            self.report(f"{what} inside <{self.text_only}> on line {self.getpos()[0]} is not allowed "
+                        "(browsers read it as text)")
+
+    # --- elements ------------------------------------------------------------------------------
     def handle_starttag(self, tag: str, attr_list: list[tuple[str, str | None]]) -> None:
-        self.start(tag, {k: v or "" for k, v in attr_list}, closed=False)
+        self.start(tag, attr_list, closed=False)
 
     def handle_startendtag(self, tag: str, attr_list: list[tuple[str, str | None]]) -> None:
-        self.start(tag, {k: v or "" for k, v in attr_list}, closed=True)
+        self.start(tag, attr_list, closed=True)
+        if tag in TEXT_ONLY or tag == "script":  # browsers ignore the "/": all that follows is inside it
+            self.report(f"<{tag} .../> on line {self.getpos()[0]} is not allowed: browsers do not close it")
 
-    def start(self, tag: str, attrs: dict[str, str], closed: bool) -> None:
+    def start(self, tag: str, attr_list: list[tuple[str, str | None]], closed: bool) -> None:
         line = self.getpos()[0]
+        self.markup_in_text(f"<{tag}>")
+        attrs = {k: v or "" for k, v in attr_list}
         if tag not in VOID and not closed:
             self.stack.append((tag, line))
+        svg = bool(self.svg_depth) or tag == "svg"
+        self.allowed(tag, attr_list, attrs, svg, line)
         if tag == "svg" and not closed:
             self.svg_depth += 1
-        if self.svg_depth:  # foreign content: only its links and scripts matter
+        if svg:  # foreign content: only its links and ids matter beyond the allowlist
             self.inspect_common(tag, attrs, line)
             return
+        if tag in TEXT_ONLY and not closed:
+            self.text_only = tag
         if tag == "html":
             self.lang = attrs.get("lang", "").strip()
         elif tag == "title":
             self.capture, self.text = "title", ""
         elif tag == "meta":
-            key = (attrs.get("name") or attrs.get("property") or "").lower()
-            if key and key not in self.meta:
-                self.meta[key] = attrs.get("content", "")
+            self.meta_tag(attrs)
         elif len(tag) == 2 and tag[0] == "h" and tag[1] in "123456":
             self.headings.append(int(tag[1]))
         elif tag == "img" and "alt" not in attrs:
@@ -96,7 +152,54 @@ class PageParser(HTMLParser):
                 self.label_for.add(attrs["for"])
         elif tag in ("input", "select", "textarea"):
             self.control(tag, attrs)
+        elif tag == "link":
+            refused = sorted(set(attrs.get("rel", "").lower().split()) - LINK_RELS)
+            if refused or not attrs.get("rel", "").strip():
+                self.report(f'<link rel="{shown(attrs.get("rel", ""))}"> is not allowed (stylesheet, icon, '
+                            "canonical, alternate and such only)")
         self.inspect_common(tag, attrs, line)
+
+    def allowed(self, tag: str, attr_list: list[tuple[str, str | None]], attrs: dict[str, str], svg: bool,
+                line: int) -> None:
+        """The allowlist: the element, each attribute once, and every URL."""
+        if tag not in (SVG_ELEMENTS if svg else HTML_ELEMENTS):
+            where = " inside <svg>" if svg and tag != "svg" else ""
+            self.report(f"<{tag}>{where} on line {line} is not allowed")
+        seen: set[str] = set()
+        for name, value in attr_list:
+            if name in seen:  # a browser keeps the first, a dict the last: refuse either way
+                self.report(f'attribute "{name}" appears twice on <{tag}> on line {line}')
+            seen.add(name)
+            if name.startswith("on"):
+                self.report(f'inline event handler "{name}" on <{tag}> is not allowed')
+            elif not attribute_allowed(tag, name, svg) and (tag, name) != ("script", "src"):  # said below
+                self.report(f'attribute "{shown(name)}" on <{tag}> is not allowed')
+            elif name == "style":
+                self.inline_styles += 1
+            if name in URL_ATTRIBUTES or name == "srcset":
+                for url in srcset_urls(value or "") if name == "srcset" else [value or ""]:
+                    self.check_url(tag, name, url)
+
+    def check_url(self, tag: str, name: str, value: str) -> None:
+        kind, why = url_kind(value)
+        if kind == "refused" and value.strip().lower().startswith("javascript:"):
+            self.report(f"javascript: URL in <{tag} {name}> is not allowed")
+        elif kind == "refused":
+            self.report(f'{name} "{shown(value)}" on <{tag}>: {why}')
+        elif tag == "form" and kind not in ("relative", "mailto"):
+            self.report(f'form action "{shown(value)}" sends the form to another site (relative or mailto: only)')
+        elif kind == "https" and tag in FETCHED:
+            self.report(f'external resource "{shown(value)}" (the site must be self-contained)', "warning")
+
+    def meta_tag(self, attrs: dict[str, str]) -> None:
+        key = (attrs.get("name") or attrs.get("property") or "").lower()
+        if key and key not in self.meta:
+            self.meta[key] = attrs.get("content", "")
+        equiv = attrs.get("http-equiv", "").strip().lower()
+        if "http-equiv" in attrs and equiv not in META_HTTP_EQUIV:
+            self.report(f'<meta http-equiv="{shown(equiv)}"> is not allowed (no refresh, redirect or policy)')
+        if "charset" in attrs and attrs["charset"].strip().lower() != "utf-8":
+            self.report(f'<meta charset="{shown(attrs["charset"])}">: sites are served as utf-8')
 
     def control(self, tag: str, attrs: dict[str, str]) -> None:
         if tag == "input" and attrs.get("type", "text").lower() in UNLABELLED_INPUTS:
@@ -108,33 +211,37 @@ class PageParser(HTMLParser):
     def inspect_common(self, tag: str, attrs: dict[str, str], line: int) -> None:
         if attrs.get("id"):
             if attrs["id"] in self.audit.ids:
-                self.report(f'duplicate id "{attrs["id"]}"')
+                self.report(f'duplicate id "{shown(attrs["id"])}"')
             self.audit.ids.add(attrs["id"])
-        for name in attrs:
-            if name.startswith("on"):
-                self.report(f'inline event handler "{name}" on <{tag}> is not allowed')
-        for name in REFERENCE_ATTRS:
-            value = attrs.get(name, "").strip()
+        for name in REFERENCE_ATTRS + ("xlink:href",):
             if name in attrs and tag != "script":
-                self.audit.references.append(Reference(name, value, line))
-                if value.lower().startswith("javascript:"):
-                    self.report(f'javascript: URL in <{tag} {name}> is not allowed')
-                elif tag != "a" and name != "action" and value.lower().startswith(EXTERNAL_PREFIXES):
-                    self.report(f'external resource "{value}" (the site must be self-contained)', "warning")
+                self.audit.references.append(Reference(name.removeprefix("xlink:"), attrs[name].strip(), line))
+        for url in srcset_urls(attrs.get("srcset", "")):
+            self.audit.references.append(Reference("src", url, line))
         if tag == "script":
             if "src" in attrs:
-                self.report(f'script src "{attrs["src"]}" is not allowed (no scripts)')
+                self.report(f'script src "{shown(attrs["src"])}" is not allowed (no scripts)')
             elif attrs.get("type", "").strip().lower() != "application/ld+json":
                 self.report(f"inline script on line {line} is not allowed (only application/ld+json)")
             else:
                 self.capture, self.text = "ld+json", ""
 
     def handle_data(self, data: str) -> None:
+        if self.in_starttag:
+            self.report(f"the tag on line {self.getpos()[0]} could not be parsed (a browser may read it "
+                        f'differently): "{shown(data)}"')
+        if self.cdata_elem and ("</" in data or "<!--" in data):  # type: ignore[attr-defined]
+            self.report(f'<{self.cdata_elem}> on line {self.getpos()[0]} contains "</" or "<!--" (write <\\/); '  # type: ignore[attr-defined]
+                        "browsers may end it there")
         if self.capture:
             self.text += data
 
     def handle_endtag(self, tag: str) -> None:
         line = self.getpos()[0]
+        if self.text_only and tag != self.text_only:
+            self.markup_in_text(f"</{tag}>")
+        elif self.text_only:
+            self.text_only = None
         if tag == "svg" and self.svg_depth:
             self.svg_depth -= 1
         if tag == "label" and self.label_depth:
@@ -151,7 +258,7 @@ class PageParser(HTMLParser):
         if tag in VOID:
             return
         if all(open_tag != tag for open_tag, _ in self.stack):
-            self.report(f"unexpected closing tag </{tag}> on line {line}")
+            self.report(f"unexpected closing tag </{shown(tag)}> on line {line}")
             return
         while self.stack:
             open_tag, opened = self.stack.pop()
@@ -161,10 +268,19 @@ class PageParser(HTMLParser):
                 self.report(f"<{open_tag}> opened on line {opened} is not closed before </{tag}> on line {line}")
 
     def finish(self) -> None:
-        self.close()
+        rest = self.rawdata
+        if "<" in rest:  # something unfinished: recovering from it is what is quadratic
+            line = self.getpos()[0]
+            self.report(f"a tag, comment or script starting on line {line} is never finished")
+            self.rawdata = ""
+        else:
+            self.close()
         for open_tag, opened in self.stack:
             if open_tag not in OPTIONAL_END:
                 self.report(f"<{open_tag}> opened on line {opened} is never closed")
+        if self.inline_styles:
+            self.report(f"{self.inline_styles} inline style attribute(s): the site's Content-Security-Policy "
+                        "(style-src 'self') blocks them; put the CSS in styles.css", "warning")
 
 
 def audit_page(body: str) -> Audit:

@@ -2,10 +2,11 @@
 from __future__ import annotations
 
 import json
+import ssl
 import threading
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 import pytest
 
@@ -16,6 +17,7 @@ class Scripted:
     body: Any = None  # dict/list -> JSON; str/bytes -> sent as is; a callable gets the Recorded request
     headers: dict[str, str] = field(default_factory=dict)
     delay: float = 0.0
+    stream: Callable[[], Iterator[bytes]] | None = None  # chunks sent without Content-Length, until closed
 
 
 @dataclass
@@ -26,9 +28,10 @@ class Recorded:
 
 
 class FakeProvider:
-    def __init__(self) -> None:
+    def __init__(self, tls: ssl.SSLContext | None = None) -> None:
         self.script: list[Scripted] = []
         self.requests: list[Recorded] = []
+        self.streamed = 0  # bytes of streamed bodies the client took
         self.stopping = threading.Event()
         fake = self
 
@@ -41,6 +44,8 @@ class FakeProvider:
                 reply = fake.script.pop(0) if fake.script else Scripted(500, {"error": "no scripted reply"})
                 if reply.delay and fake.stopping.wait(reply.delay):
                     return
+                if reply.stream is not None:
+                    return self.stream(reply)
                 body = reply.body(recorded) if callable(reply.body) else reply.body
                 data = body if isinstance(body, bytes) else (
                     body.encode() if isinstance(body, str) else json.dumps(body).encode())
@@ -50,6 +55,20 @@ class FakeProvider:
                 self.send_header("Content-Length", str(len(data)))
                 self.end_headers()
                 self.wfile.write(data)
+
+            def stream(self, reply: Scripted) -> None:
+                self.send_response(reply.status)
+                for name, value in {"Content-Type": "application/json", **reply.headers}.items():
+                    self.send_header(name, value)
+                self.end_headers()
+                try:
+                    for chunk in reply.stream():  # type: ignore[misc]
+                        if fake.stopping.is_set():
+                            return
+                        self.wfile.write(chunk)
+                        fake.streamed += len(chunk)
+                except OSError:  # the client stopped reading and closed the connection
+                    pass
 
             def log_message(self, *args: Any) -> None:
                 pass
@@ -61,7 +80,10 @@ class FakeProvider:
                 pass  # a client that timed out and left is expected here
 
         self.server = Server(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self.port = self.server.server_address[1]
+        if tls is not None:
+            self.server.socket = tls.wrap_socket(self.server.socket, server_side=True)
+        self.url = f"{'https' if tls else 'http'}://127.0.0.1:{self.port}"
         self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True)
         self.thread.start()
 
@@ -80,3 +102,12 @@ def fake() -> Iterator[FakeProvider]:
     server = FakeProvider()
     yield server
     server.stop()
+
+
+@pytest.fixture()
+def official_host(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The loopback server stands in for a provider's official host, whose own error text sitegen quotes
+    (any other host's answer is reduced to its status: chalicelib/ai/http.py)."""
+    from chalicelib.ai import egress
+
+    monkeypatch.setattr(egress, "is_official", lambda url: True)

@@ -67,7 +67,7 @@ def test_anthropic_text_answer_is_parsed(fake: FakeProvider) -> None:
     assert anthropic(fake).generate(brief_request()).output == Brief(**VALID_BRIEF)
 
 
-def test_anthropic_overloaded_529_is_retryable(fake: FakeProvider) -> None:
+def test_anthropic_overloaded_529_is_retryable(fake: FakeProvider, official_host: None) -> None:
     body = {"type": "error", "error": {"type": "overloaded_error", "message": "Overloaded"}}
     fake.reply(Scripted(529, body, {"retry-after": "3"}))
     with pytest.raises(RetryableError) as info:
@@ -129,14 +129,14 @@ def test_cloudflare_default_base_url_is_the_public_api() -> None:
     assert provider.url == f"https://api.cloudflare.com/client/v4/accounts/abc/ai/run/{CF_MODEL}"  # type: ignore[attr-defined]
 
 
-def test_cloudflare_errors_list_is_reported(fake: FakeProvider) -> None:
+def test_cloudflare_errors_list_is_reported(fake: FakeProvider, official_host: None) -> None:
     body = {"result": None, "success": False, "errors": [{"code": 5007, "message": "No such model"}], "messages": []}
     fake.reply(Scripted(400, body))
     with pytest.raises(PermanentError, match="HTTP 400.*No such model"):
         cloudflare(fake).generate(brief_request())
 
 
-def test_cloudflare_success_false_on_200_is_retryable(fake: FakeProvider) -> None:
+def test_cloudflare_success_false_on_200_is_retryable(fake: FakeProvider, official_host: None) -> None:
     body = {"result": None, "success": False, "errors": [{"code": 3040, "message": "Capacity temporarily exceeded"}]}
     fake.reply(Scripted(200, body))
     with pytest.raises(RetryableError, match="Capacity temporarily exceeded"):

@@ -63,7 +63,7 @@ def test_no_temperature_unless_configured(fake: FakeProvider) -> None:
     assert fake.requests[0].json["max_completion_tokens"] == 4096
 
 
-def test_429_with_retry_after_seconds(fake: FakeProvider) -> None:
+def test_429_with_retry_after_seconds(fake: FakeProvider, official_host: None) -> None:
     fake.reply(Scripted(429, {"error": {"message": "Rate limit reached"}}, {"Retry-After": "7"}))
     with pytest.raises(RetryableError) as info:
         openai(fake).generate(brief_request())
@@ -86,7 +86,7 @@ def test_server_errors_are_retryable(fake: FakeProvider, status: int) -> None:
 
 
 @pytest.mark.parametrize("status", [400, 401, 403, 404, 422])
-def test_client_errors_are_permanent_and_redacted(fake: FakeProvider, status: int) -> None:
+def test_client_errors_are_permanent_and_redacted(fake: FakeProvider, status: int, official_host: None) -> None:
     echo = f"Incorrect API key provided: {OPENAI_KEY}. Header was Bearer {OPENAI_KEY}"
     fake.reply(Scripted(status, {"error": {"message": echo}}))
     with pytest.raises(PermanentError) as info:
@@ -169,7 +169,7 @@ def test_output_still_invalid_after_one_repair(fake: FakeProvider) -> None:
     assert len(fake.requests) == 2
 
 
-def test_refusal_is_a_clear_permanent_error(fake: FakeProvider) -> None:
+def test_refusal_is_a_clear_permanent_error(fake: FakeProvider, official_host: None) -> None:
     fake.reply(Scripted(body=openai_reply(None, refusal="I can't help with that.")))
     with pytest.raises(PermanentError, match="refused to answer: I can't help with that"):
         openai(fake).generate(brief_request())

@@ -49,7 +49,7 @@ def test_results_are_complete_and_sane(bench):
         assert p["aws_calls"], name
     c = r["coldstart"]
     assert c["import_app_ms"] > 0 and c["import_deps_ms"] > 0 and c["ratio"] > 0
-    assert c["first_invocation"]["status"] == 200  # GET /health against the local stack
+    assert c["first_invocation"]["status"] == 200  # GET /health/dependencies against the local stack
     e = r["e2e"]
     assert e["generations_per_minute"] > 0
     for key in ("first_line_visible", "succeeded_visible", "succeeded_at"):

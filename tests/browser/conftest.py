@@ -28,6 +28,7 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
 IN_CI = os.environ.get("CI", "").strip().lower() == "true"
 AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"  # `make test` / `make setup` install it (package.json)
 STACK_START_TIMEOUT_S = 90
+ORDERS_TOKEN = "browser-orders-token-0123456789"  # a second token with the `orders` scope (the CRM's)
 DESKTOP = {"width": 1280, "height": 800}
 PHONE = {"width": 390, "height": 844}
 
@@ -133,7 +134,7 @@ def browser_available() -> None:
 @pytest.fixture(scope="session")
 def stack(browser_available: None, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     state = tmp_path_factory.mktemp("sitegen-browser-stack")
-    running = Stack(state, ["--schedule-interval", "2"])
+    running = Stack(state, ["--schedule-interval", "2"], env={"SITEGEN_API_TOKENS": f"{ORDERS_TOKEN}:orders"})
     running.start(timeout_s=STACK_START_TIMEOUT_S)
     try:
         yield running

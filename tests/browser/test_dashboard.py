@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from tests.browser.conftest import PHONE, SHOTS, Stack, screenshot, sign_in
+from tests.browser.conftest import ORDERS_TOKEN, PHONE, SHOTS, Stack, screenshot, sign_in
 
 # Every test below uses the `stack` fixture, which skips (or fails under CI=true) without a browser.
 
@@ -440,6 +440,26 @@ def test_ai_view_masks_keys_and_shows_routes_and_findings(page: Any, stack: Stac
     expect()(findings.first).to_have_attribute("data-severity", "error")  # most severe first
     expect()(findings.first.locator(".sev")).to_have_text("error")
     screenshot(page, "ai-with-data")
+
+
+def test_an_orders_token_does_not_see_what_it_cannot_do(page: Any, stack: Stack) -> None:
+    page.goto(f"{stack.url}/#/ai")
+    page.get_by_test_id("signin-token").fill(ORDERS_TOKEN)
+    page.get_by_test_id("signin-submit").click()
+    expect()(page.get_by_role("heading", name="Orders")).to_be_visible()  # #/ai is not for this token
+    assert page.evaluate("sessionStorage.getItem('sitegen.scope')") == "orders"
+    expect()(page.get_by_test_id("nav-queue")).to_be_visible()
+    expect()(page.get_by_test_id("nav-ai")).to_have_count(0)
+    page.get_by_test_id("nav-queue").click()
+    expect()(page.get_by_test_id("check-database")).to_contain_text("ok")  # deep health: orders may read it
+    page.evaluate("window.location.hash = '#/ai'")
+    expect()(page.get_by_role("heading", name="Orders")).to_be_visible()
+    assert stack.call("GET", "/ai/configs", token=ORDERS_TOKEN, expect=403)["code"] == "forbidden"
+
+    page.get_by_test_id("signout").click()  # the admin token sees the AI view again
+    page.get_by_test_id("signin-token").fill(stack.token)
+    page.get_by_test_id("signin-submit").click()
+    expect()(page.get_by_test_id("nav-ai")).to_be_visible()
 
 
 # ---------- phone ----------

@@ -126,7 +126,7 @@ def with_policies_only(client: Any, aws: AwsStack, deps: FunctionDeps, fake: Fak
     assert aws.s3.head_object(Bucket=aws.resources.bucket, Key=f"sites/{done['id']}/index.html")
 
     # api_handler: health probes, queue counts, log pages, the key read by /test, rotated and removed.
-    health = client.json("GET", "/health", token=None)
+    health = client.json("GET", "/health/dependencies")
     assert health["status"] == "ok", health
     assert client.json("GET", "/queue")["dead_letter"] == 0
     assert client.json("GET", f"/generations/{done['id']}/logs?limit=5")["items"]

@@ -272,3 +272,15 @@ def test_parameters_for_database_and_vpc(template):
     assert env["SITEGEN_DATABASE_SECRET_ID"] == {
         "Fn::If": ["CreateDatabaseSecret", {"Ref": "DatabaseSecret"}, {"Ref": "DatabaseSecretArn"}]}
     assert env["SITEGEN_DATABASE_HOST"] == {"Ref": "DatabaseHost"}
+
+
+def test_stage_throttling_and_the_authorizers_result_ttl(template):
+    from chalicelib.auth import TOKEN_TTL_S
+
+    api = props(template, "RestAPI")
+    limits = {(s["ResourcePath"], s["HttpMethod"]): s for s in api["MethodSettings"]}
+    everything, health = limits[("/*", "*")], limits[("/~1health", "GET")]  # GET /health needs no token
+    assert 0 < everything["ThrottlingRateLimit"] <= everything["ThrottlingBurstLimit"]
+    assert 0 < health["ThrottlingRateLimit"] < everything["ThrottlingRateLimit"]
+    authorizer = api["DefinitionBody"]["securityDefinitions"]["bearer"]["x-amazon-apigateway-authorizer"]
+    assert authorizer["authorizerResultTtlInSeconds"] == TOKEN_TTL_S <= 300  # as often as the tokens are re-read

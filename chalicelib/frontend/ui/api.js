@@ -4,6 +4,7 @@
 
 const TOKEN_KEY = 'sitegen.token';
 const BASE_KEY = 'sitegen.api';
+const SCOPE_KEY = 'sitegen.scope';
 
 export function defaultBase() {
   try {
@@ -31,10 +32,34 @@ export const session = {
   get base() {
     return this.customBase || defaultBase();
   },
+  // What the token may do (GET /me): 'orders' or 'admin'; '' until known. The API enforces it; the
+  // dashboard only hides what the token cannot do.
+  get scope() {
+    return sessionStorage.getItem(SCOPE_KEY) || '';
+  },
+  set scope(value) {
+    if (value) sessionStorage.setItem(SCOPE_KEY, value);
+    else sessionStorage.removeItem(SCOPE_KEY);
+  },
+  can(scope) {
+    return scope !== 'admin' || this.scope !== 'orders';
+  },
   signOut() {
     sessionStorage.removeItem(TOKEN_KEY);
+    sessionStorage.removeItem(SCOPE_KEY);
   },
 };
+
+// The token's scope from GET /me; an API without that route predates scopes: every token is admin.
+export async function loadScope(options = {}) {
+  try {
+    const me = await api('/me', { quiet401: true, ...options });
+    return me && me.scope === 'orders' ? 'orders' : 'admin';
+  } catch (err) {
+    if (err && err.missingRoute) return 'admin';
+    throw err;
+  }
+}
 
 export class ApiError extends Error {
   constructor(status, body, message) {

@@ -2,7 +2,7 @@
 
 import { h, replace } from './dom.js';
 import { t, lang, setLang, onLangChange } from './i18n.js';
-import { session, onUnauthorized } from './api.js';
+import { session, onUnauthorized, loadScope } from './api.js';
 import * as signin from './signin.js';
 import * as orders from './orders.js';
 import * as order from './order.js';
@@ -15,7 +15,7 @@ const ROUTES = [
   { re: /^\/orders\/([^/]+)$/, view: order.mount, nav: 'orders' },
   { re: /^\/orders$/, view: orders.mountList, nav: 'orders' },
   { re: /^\/queue$/, view: queue.mount, nav: 'queue' },
-  { re: /^\/ai$/, view: ai.mount, nav: 'ai' },
+  { re: /^\/ai$/, view: ai.mount, nav: 'ai', scope: 'admin' },
 ];
 
 const state = { cleanup: null, flash: null, returnTo: null, first: true };
@@ -67,7 +67,7 @@ function header(active, signedIn) {
         h('span', { class: 'brand-name' }, t('app.name')),
         h('span', { class: 'brand-tag' }, t('app.tagline'))),
       signedIn && h('nav', { class: 'nav', 'aria-label': t('nav.label') },
-        link('orders', '/orders'), link('queue', '/queue'), link('ai', '/ai')),
+        link('orders', '/orders'), link('queue', '/queue'), session.can('admin') && link('ai', '/ai')),
       h('div', { class: 'topbar-actions' }, langButton, signOut)));
 }
 
@@ -90,6 +90,14 @@ function render() {
   if (!route.public && !session.token) {
     state.returnTo = path;
     window.location.replace('#/signin');
+    return;
+  }
+  if (!route.public && !session.scope) {  // signed in before the dashboard knew scopes: ask once
+    loadScope().then((scope) => { session.scope = scope; render(); }).catch(() => { session.scope = 'admin'; render(); });
+    return;
+  }
+  if (route.scope && !session.can(route.scope)) {
+    window.location.replace('#/orders');
     return;
   }
   const main = h('main', { id: 'main', tabindex: '-1', class: ['main', route.public && 'main-center'] });

@@ -1,5 +1,6 @@
 // The generation queue (#/queue): depth, in flight, delayed, dead letters, oldest age, plus /health;
 // the dead letters themselves (generation, order, phase and part, reason, age) and a Redrive button.
+// /health/dependencies is the deep check (GET /health is liveness only).
 // Refreshes itself every few seconds while the tab is visible.
 
 import { h, replace, spinner } from './dom.js';
@@ -50,7 +51,7 @@ export function mount(root, ctx) {
     try {
       const [q, hs] = await Promise.all([
         api('/queue'),
-        api('/health').catch((err) => (err && err.body && err.body.checks ? err.body : null)),
+        api('/health/dependencies').catch((err) => (err && err.body && err.body.checks ? err.body : null)),
         letters.load(),
       ]);
       if (!alive) return;

@@ -2,7 +2,7 @@
 
 import { h, replace } from './dom.js';
 import { t } from './i18n.js';
-import { api, session, defaultBase } from './api.js';
+import { api, session, defaultBase, loadScope } from './api.js';
 
 export function mount(root, ctx) {
   document.title = `${t('signin.title')} · sitegen`;
@@ -67,8 +67,10 @@ export function mount(root, ctx) {
     showMessage(null, null);
     try {
       await api('/orders?limit=1', { token: value, base: target, quiet401: true });
+      const scope = await loadScope({ token: value, base: target });
       session.customBase = customBase && customBase !== defaultBase() ? customBase : '';
       session.token = value;
+      session.scope = scope;
       ctx.navigate(returnTo && returnTo !== '/signin' ? returnTo : '/orders');
     } catch (err) {
       submit.disabled = false;
