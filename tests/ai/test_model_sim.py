@@ -54,7 +54,8 @@ def test_each_client_gets_the_templates_answer_for_each_schema(sim: Sim, provide
 
 
 @pytest.mark.parametrize("provider", PROVIDERS)
-def test_ping_without_a_data_block_is_answered_and_anything_else_is_a_400(sim: Sim, provider: str) -> None:
+def test_ping_without_a_data_block_is_answered_and_anything_else_is_a_400(sim: Sim, provider: str,
+                                                                            official_host: None) -> None:
     system, user = ping_messages()
     assert client(provider, sim.url).run(system, user, Ping).output == Ping(ok=True)
     assert sim.log()[-1]["schema"] == "Ping"

@@ -17,7 +17,8 @@ CONFIG_ID = "00000000-0000-4000-8000-000000000001"
 ADMIN_ROUTES = {("POST", "/queue/dead-letter/redrive"), ("POST", "/ai/configs"), ("GET", "/ai/configs"),
                 ("GET", "/ai/configs/{config_id}"), ("PATCH", "/ai/configs/{config_id}"),
                 ("DELETE", "/ai/configs/{config_id}"), ("POST", "/ai/configs/{config_id}/test"),
-                ("GET", "/ai/routing"), ("PUT", "/ai/routing"), ("GET", "/ai/doctor")}
+                ("GET", "/ai/routing"), ("PUT", "/ai/routing"), ("GET", "/ai/doctor"),
+                ("GET", "/queue/dead-letters"), ("GET", "/ai/spend")}  # the operator views (issue 15)
 
 
 @pytest.fixture()

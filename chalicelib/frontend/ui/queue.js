@@ -5,7 +5,7 @@
 
 import { h, replace, spinner } from './dom.js';
 import { t, tn, fmtNumber, fmtDuration, fmtTime } from './i18n.js';
-import { api } from './api.js';
+import { api, session } from './api.js';
 import { errorNotice, mutedNote, statusBadge } from './common.js';
 import { confirmDialog } from './dialog.js';
 
@@ -41,7 +41,8 @@ export function mount(root, ctx) {
   const refresh = h('button', { type: 'button', class: 'btn btn-secondary btn-sm', testid: 'queue-refresh' }, t('queue.refresh'));
   const problems = h('div');
   const health = h('div', { class: 'health', testid: 'health' });
-  const letters = deadLetters(ctx, () => load());
+  // dead letters and the redrive are an operator's (admin) tools: an `orders` token does not see them
+  const letters = session.can('admin') ? deadLetters(ctx, () => load()) : { el: null, load: async () => null };
 
   async function load() {
     if (loading || !alive) return;
