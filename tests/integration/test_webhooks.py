@@ -256,6 +256,32 @@ def test_failures_back_off_for_24_hours_then_dead_letter_and_a_redelivery_keeps_
     assert len({r.headers["sitegen-signature"] for r in receiver.requests}) > 1  # each attempt signs anew
 
 
+def test_generations_failed_by_the_dead_letter_handler_or_the_time_budget_are_announced(client, aws, deps, private_ok,
+                                                                                        receiver):
+    from tests.integration.test_dead_letters import handle_dead_letters, poisoned
+
+    deps.clock = clock = FakeClock()
+    hook(client, receiver, ["generation.failed"])
+    dead = poisoned(client, aws)  # five deliveries died: the dead-letter handler fails the generation
+    assert handle_dead_letters(client, aws) == 1
+    with deps.uow() as uow:  # that function may not send to the generation queue: the row waits for the sweeper
+        assert uow.session.scalar(select(WebhookDelivery.queued_at)) is None
+    assert sweep(deps).webhooks_sent == 1
+    drain(client, aws)
+    [first] = receiver.wait_for(1)
+    assert first.json()["data"]["generation"]["id"] == dead["id"]
+    assert "gave up after 5 deliveries" in first.json()["data"]["generation"]["error"]
+
+    _, late = create_and_generate(client)  # nobody runs it; an hour and a bit later the sweeper gives up
+    clock.advance(3601)
+    report = sweep(deps)
+    assert report.timed_out == 1
+    drain(client, aws)
+    late_event = receiver.wait_for(2)[1].json()
+    assert late_event["type"] == "generation.failed" and late_event["data"]["generation"]["id"] == late["id"]
+    assert "time budget" in late_event["data"]["generation"]["error"]
+
+
 def test_a_lost_send_is_sent_by_the_sweeper(client, aws, deps, private_ok, receiver):
     deps.clock = clock = FakeClock()
     created = hook(client, receiver, ["generation.cancelled"])
