@@ -31,6 +31,7 @@ generations, orders = _Lazy("chalicelib.services.generations"), _Lazy("chaliceli
 regenerate = _Lazy("chalicelib.services.regenerate")
 status, sweeper = _Lazy("chalicelib.services.status"), _Lazy("chalicelib.services.sweeper")
 worker = _Lazy("chalicelib.services.worker")
+webhooks = _Lazy("chalicelib.services.webhooks")
 
 app = Chalice(app_name="sitegen")
 app.api.cors = CORSConfig(allow_origin="*", allow_headers=["Authorization", "Idempotency-Key", "Content-Type"])
@@ -302,6 +303,59 @@ def put_ai_routing() -> Response:
 @needs(ADMIN)
 def ai_doctor() -> Response:
     return edge.ok(ai_configs.doctor(get_deps()))
+
+
+@app.route("/webhooks", methods=["POST"], authorizer=bearer, content_types=BODY_TYPES)
+@edge.endpoint
+@needs(ADMIN)
+def create_webhook() -> Response:
+    command = edge.parse_body(_req(), schemas.WebhookCreate, get_deps().settings.max_body_bytes)
+    return edge.ok(webhooks.create_webhook(get_deps(), command), 201)
+
+
+@app.route("/webhooks", methods=["GET"], authorizer=bearer)
+@edge.endpoint
+@needs(ADMIN)
+def list_webhooks() -> Response:
+    return edge.ok(webhooks.list_webhooks(get_deps()))
+
+
+@app.route("/webhooks/{webhook_id}", methods=["GET"], authorizer=bearer)
+@edge.endpoint
+@needs(ADMIN)
+def get_webhook(webhook_id: str) -> Response:
+    return edge.ok(webhooks.get_webhook(get_deps(), webhook_id))
+
+
+@app.route("/webhooks/{webhook_id}", methods=["DELETE"], authorizer=bearer)
+@edge.endpoint
+@needs(ADMIN)
+def delete_webhook(webhook_id: str) -> Response:
+    webhooks.delete_webhook(get_deps(), webhook_id)
+    return Response(body="", status_code=204)
+
+
+@app.route("/webhooks/{webhook_id}/rotate-secret", methods=["POST"], authorizer=bearer, content_types=BODY_TYPES)
+@edge.endpoint
+@needs(ADMIN)
+def rotate_webhook_secret(webhook_id: str) -> Response:
+    return edge.ok(webhooks.rotate_secret(get_deps(), webhook_id))
+
+
+@app.route("/webhooks/{webhook_id}/deliveries", methods=["GET"], authorizer=bearer)
+@edge.endpoint
+@needs(ADMIN)
+def webhook_deliveries(webhook_id: str) -> Response:
+    limit = edge.int_param(_req(), "limit", 50, 1, 100)
+    return edge.ok(webhooks.list_deliveries(get_deps(), webhook_id, limit, edge.str_param(_req(), "cursor")))
+
+
+@app.route("/webhooks/{webhook_id}/deliveries/{delivery_id}/redeliver", methods=["POST"], authorizer=bearer,
+           content_types=BODY_TYPES)
+@edge.endpoint
+@needs(ADMIN)
+def redeliver_webhook(webhook_id: str, delivery_id: str) -> Response:
+    return edge.ok(webhooks.redeliver(get_deps(), webhook_id, delivery_id), 202)
 
 
 @app.on_sqs_message(queue=QUEUE, batch_size=1, maximum_concurrency=WORKER_CONCURRENCY)

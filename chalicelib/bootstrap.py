@@ -105,6 +105,13 @@ class Deps:
 
         return SecretsManagerStore(self.client("secretsmanager"), prefix=self.settings.secrets_prefix)
 
+    @cached_property
+    def webhook_secrets(self) -> Any:
+        from chalicelib.adapters.secrets import SecretsManagerStore
+
+        return SecretsManagerStore(self.client("secretsmanager"), prefix=self.settings.webhook_secrets_prefix,
+                                   description="sitegen webhook signing secret (managed by sitegen)")
+
     # --- AI -------------------------------------------------------------------------------
     def provider(self, config: Any) -> Any:
         from chalicelib.ai.registry import build_provider

@@ -33,6 +33,8 @@ class Settings(BaseModel):
     retry_base_seconds: int = Field(default=2, ge=0)
     max_body_bytes: int = 64 * 1024
     secrets_prefix: str = "sitegen/ai/"
+    webhook_secrets_prefix: str = "sitegen/webhooks/"  # webhook signing secrets, beside the AI keys
+    webhook_timeout_s: float = Field(default=10, gt=0, le=30)  # one delivery's POST, answer included
     max_receive_count: int = 5  # the queue's redrive policy (infra/template.yaml MaxReceiveCount)
     function_timeout_s: int = 120  # the queue worker's Lambda timeout
     visibility_timeout_s: int = 720  # the queue's visibility timeout (AWS advises >= 6x the function's)
@@ -74,6 +76,8 @@ def get_settings() -> Settings:
         max_attempts=int(env("SITEGEN_MAX_ATTEMPTS", "3")),
         retry_base_seconds=int(env("SITEGEN_RETRY_BASE_SECONDS", "2")),
         secrets_prefix=env("SITEGEN_SECRETS_PREFIX", "sitegen/ai/"),
+        webhook_secrets_prefix=env("SITEGEN_WEBHOOK_SECRETS_PREFIX", "sitegen/webhooks/"),
+        webhook_timeout_s=float(env("SITEGEN_WEBHOOK_TIMEOUT_S", "10")),
         max_receive_count=int(env("SITEGEN_MAX_RECEIVE_COUNT", "5")),
         function_timeout_s=int(env("SITEGEN_WORKER_TIMEOUT_S", "120")),
         visibility_timeout_s=int(env("SITEGEN_VISIBILITY_TIMEOUT_S", "720")),

@@ -9,7 +9,8 @@ from pydantic.json_schema import models_json_schema
 
 from chalicelib.schemas import (
     DeadLetterList, ErrorPublic, GenerationList, GenerationPublic, HealthPublic, LivenessPublic, LogPage, OrderCreate,
-    OrderList, OrderPublic, PageRegenerate, QueuePublic, RedrivePublic, ScopePublic,
+    OrderList, OrderPublic, PageRegenerate, QueuePublic, RedrivePublic, ScopePublic, WebhookCreate, WebhookDeliveryList,
+    WebhookDeliveryPublic, WebhookList, WebhookPublic, WebhookWithSecret,
 )
 
 from chalicelib.ai.schemas import (  # noqa: E402
@@ -20,7 +21,8 @@ from chalicelib.ai.schemas import (  # noqa: E402
 MODELS = (AIConfigCreate, AIConfigList, AIConfigPublic, AIConfigUpdate, DoctorReport, RoutingPublic,
           RoutingUpdate, SpendReport, TestResult, DeadLetterList, ErrorPublic, GenerationList, GenerationPublic,
           HealthPublic, LivenessPublic, LogPage, OrderCreate, OrderList, OrderPublic, PageRegenerate, QueuePublic,
-          RedrivePublic, ScopePublic)
+          RedrivePublic, ScopePublic, WebhookCreate, WebhookDeliveryList, WebhookDeliveryPublic, WebhookList,
+          WebhookPublic, WebhookWithSecret)
 
 
 def _ref(model: type) -> dict[str, str]:
@@ -141,10 +143,39 @@ PATHS.update({
     "/ai/doctor": {"get": _op("Configuration findings", {"200": _json(DoctorReport, "Findings"), **_errors(401)}, scope="admin")},
 })
 
+WEBHOOK_ID = _param("webhook_id")
+PATHS.update({
+    "/webhooks": {
+        "post": _op("Add a webhook: a URL and the events it wants. The answer carries the signing secret, "
+                    "this once", {"201": _json(WebhookWithSecret, "Created"), **_errors(400, 401, 413, 422)},
+                    body=WebhookCreate, scope="admin"),
+        "get": _op("Webhooks (never their secrets)", {"200": _json(WebhookList, "All webhooks"), **_errors(401)},
+                   scope="admin"),
+    },
+    "/webhooks/{webhook_id}": {
+        "get": _op("One webhook", {"200": _json(WebhookPublic, "The webhook"), **_errors(400, 401, 404)},
+                   [WEBHOOK_ID], scope="admin"),
+        "delete": _op("Delete a webhook and its deliveries", {"204": {"description": "Deleted"},
+                                                              **_errors(400, 401, 404)}, [WEBHOOK_ID], scope="admin"),
+    },
+    "/webhooks/{webhook_id}/rotate-secret": {
+        "post": _op("A new signing secret, shown this once; the old one stops signing at once",
+                    {"200": _json(WebhookWithSecret, "Rotated"), **_errors(400, 401, 404)}, [WEBHOOK_ID], scope="admin")},
+    "/webhooks/{webhook_id}/deliveries": {
+        "get": _op("The webhook's deliveries, newest first: status, attempts, last response code and time",
+                   {"200": _json(WebhookDeliveryList, "A page"), **_errors(400, 401, 404)},
+                   [WEBHOOK_ID, _param("limit", "query", {"type": "integer", "minimum": 1, "maximum": 100}),
+                    _param("cursor", "query")], scope="admin")},
+    "/webhooks/{webhook_id}/deliveries/{delivery_id}/redeliver": {
+        "post": _op("Send a delivery again (same event id and body), with a fresh 24 hours of retries",
+                    {"202": _json(WebhookDeliveryPublic, "Queued"), **_errors(400, 401, 404, 409)},
+                    [WEBHOOK_ID, _param("delivery_id")], scope="admin")},
+})
+
 
 @lru_cache(maxsize=1)
 def document() -> str:
-    inputs = (OrderCreate, AIConfigCreate, AIConfigUpdate, RoutingUpdate, PageRegenerate)
+    inputs = (OrderCreate, AIConfigCreate, AIConfigUpdate, RoutingUpdate, PageRegenerate, WebhookCreate)
     _, schemas = models_json_schema([(m, "validation" if m in inputs else "serialization") for m in MODELS],
                                     ref_template="#/components/schemas/{model}")
     doc = {

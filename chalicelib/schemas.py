@@ -210,3 +210,63 @@ class PageRegenerate(BaseModel):
     instructions: str | None = Field(
         default=None, max_length=500,
         description="free text for the model, passed as data (it cannot override the rules)")
+
+
+# --- webhooks --------------------------------------------------------------------------------------------
+WebhookEventName = Literal["generation.succeeded", "generation.failed", "generation.cancelled", "version.published",
+                           "page.regenerated"]
+
+
+class WebhookCreate(BaseModel):
+    """POST /webhooks: where to send, and which events."""
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    url: str = Field(min_length=1, max_length=2000, description="https (http only where private networks are "
+                     "allowed); no user name, password or fragment")
+    events: list[WebhookEventName] = Field(min_length=1, max_length=5)
+    description: str | None = Field(default=None, max_length=200)
+
+    @field_validator("events")
+    @classmethod
+    def _unique(cls, value: list[str]) -> list[str]:
+        return list(dict.fromkeys(value))
+
+
+class WebhookPublic(BaseModel):
+    id: str
+    url: str
+    events: list[str]
+    description: str | None
+    created_at: datetime
+    updated_at: datetime
+    secret_rotated_at: datetime | None
+
+
+class WebhookWithSecret(WebhookPublic):
+    """Only the answers to POST /webhooks and POST /webhooks/{id}/rotate-secret carry the secret."""
+    secret: str = Field(description="the signing secret: shown this once, never again")
+
+
+class WebhookList(BaseModel):
+    items: list[WebhookPublic]
+
+
+class WebhookDeliveryPublic(BaseModel):
+    id: str
+    webhook_id: str
+    event_id: str = Field(description="the same for every attempt and redelivery of the event")
+    event_type: str
+    status: Literal["pending", "sending", "succeeded", "failed"]
+    attempts: int
+    last_status_code: int | None
+    last_attempt_at: datetime | None
+    last_error: str | None
+    next_attempt_at: datetime | None = Field(description="null once the delivery succeeded or failed")
+    retry_until: datetime
+    created_at: datetime
+    finished_at: datetime | None
+
+
+class WebhookDeliveryList(BaseModel):
+    items: list[WebhookDeliveryPublic]
+    next_cursor: str | None

@@ -1,4 +1,4 @@
-"""AI provider API keys in AWS Secrets Manager: `{prefix}{config_id}`, and `{prefix}{config_id}-{n}`
+"""AI provider API keys (and, with another prefix, webhook signing secrets) in AWS Secrets Manager: `{prefix}{config_id}`, and `{prefix}{config_id}-{n}`
 for each key a change sets (the config points at the new one only when the change commits).
 
 Postgres keeps only the returned ref (the secret's name) and the key's last characters.
@@ -19,9 +19,11 @@ def _code(exc: ClientError) -> str:
 
 
 class SecretsManagerStore:
-    def __init__(self, client: Any, prefix: str) -> None:
+    def __init__(self, client: Any, prefix: str,
+                 description: str = "sitegen AI provider API key (managed by sitegen)") -> None:
         self._client = client
         self._prefix = prefix
+        self._description = description
 
     def ref_for(self, config_id: str) -> str:
         return f"{self._prefix}{config_id}"
@@ -35,8 +37,7 @@ class SecretsManagerStore:
             if _code(exc) != "ResourceNotFoundException":
                 raise
             try:
-                self._client.create_secret(Name=ref, SecretString=api_key,
-                                           Description="sitegen AI provider API key (managed by sitegen)")
+                self._client.create_secret(Name=ref, SecretString=api_key, Description=self._description)
                 return ref
             except ClientError as again:  # created meanwhile by a concurrent request: overwrite it
                 if _code(again) != "ResourceExistsException":

@@ -174,3 +174,61 @@ class DeadLetter(Base):
     phase: Mapped[str | None] = mapped_column(String(20))
     received_at: Mapped[datetime] = _now_column()
     redriven_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class Webhook(Base):
+    """An endpoint of the CRM and the events it wants. The signing secret is in the secret store
+    (secret_ref names it); Postgres never holds it."""
+
+    __tablename__ = "webhooks"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    url: Mapped[str] = mapped_column(Text)
+    events: Mapped[list[str]]
+    description: Mapped[str | None] = mapped_column(String(200))
+    secret_ref: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = _now_column()
+    updated_at: Mapped[datetime] = _now_column()
+    secret_rotated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class WebhookEvent(Base):
+    """Something that happened, with its one id, written in the transaction that made it happen
+    (only while some webhook wants its type). Every delivery of it, retries and redeliveries
+    included, sends this id and this payload."""
+
+    __tablename__ = "webhook_events"
+    __table_args__ = (UniqueConstraint("type", "subject", "occurred_at"),)  # one event per state change
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    type: Mapped[str] = mapped_column(String(40))
+    subject: Mapped[str] = mapped_column(String(100))  # e.g. the generation's id
+    occurred_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    payload: Mapped[dict[str, Any]]
+    created_at: Mapped[datetime] = _now_column()
+
+
+class WebhookDelivery(Base):
+    """One event to one webhook: the outbox row of its delivery, and its history (attempts, last answer)."""
+
+    __tablename__ = "webhook_deliveries"
+    __table_args__ = (
+        UniqueConstraint("webhook_id", "event_id"),
+        Index("ix_webhook_deliveries_open", "next_attempt_at", postgresql_where=text("status IN ('pending', 'sending')")),
+        Index("ix_webhook_deliveries_by_webhook", "webhook_id", "created_at"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    webhook_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("webhooks.id", ondelete="CASCADE"))
+    event_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("webhook_events.id"))
+    status: Mapped[str] = mapped_column(String(20))  # pending, sending, succeeded, failed
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    queued_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))  # a message was sent for it
+    retry_until: Mapped[datetime] = mapped_column(DateTime(timezone=True))  # then it is dead-lettered
+    lease_expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    last_status_code: Mapped[int | None] = mapped_column(Integer)
+    last_attempt_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

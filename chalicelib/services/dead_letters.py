@@ -17,9 +17,10 @@ from sqlalchemy.dialects.postgresql import insert
 
 from chalicelib.bootstrap import Deps
 from chalicelib.db.models import DeadLetter, Generation, Order
-from chalicelib.domain.commands import RunPhase
+from chalicelib.domain.commands import DeliverWebhook, parse_command
 from chalicelib.domain.phases import ACTIVE, GenerationStatus
 from chalicelib.schemas import DeadLetterList, DeadLetterPublic, RedrivePublic
+from chalicelib.services.events import emit_generation_ended
 from chalicelib.services.progress import ProgressLog
 
 PUT_BACK_DELAY_S = 300
@@ -35,13 +36,26 @@ def _loose(body: str) -> tuple[uuid.UUID | None, str | None, str | None]:
         return None, None, None
 
 
+def _webhook_delivery(body: str) -> str | None:
+    try:
+        data = json.loads(body)
+        return str(data["webhook_delivery_id"])[:40] if isinstance(data, dict) else None
+    except (ValueError, KeyError):
+        return None
+
+
 def handle_dead_letter(deps: Deps, message_id: str, body: str, reason: str | None) -> str:
     gid, phase, part = _loose(body)
     what = f"phase {phase}" + (f" (part {part})" if part else "")
+    if (delivery := _webhook_delivery(body)) is not None:
+        # archived for the redrive; the delivery itself stays as it is: the sweeper resends it until its
+        # 24 hours are over, then dead-letters it
+        what = f"webhook delivery {delivery}"
     reason = reason or f"gave up after {deps.settings.max_receive_count} deliveries of {what}"
     try:
         now = deps.clock()
         failed_at = None
+        deliveries: list = []
         with deps.uow() as uow:
             s = uow.session
             first_time = s.scalar(insert(DeadLetter).values(
@@ -54,12 +68,15 @@ def handle_dead_letter(deps: Deps, message_id: str, body: str, reason: str | Non
             if gen is not None and gen.status in ACTIVE and first_time:
                 gen.status, gen.finished_at, gen.updated_at = GenerationStatus.FAILED, now, now
                 gen.error = reason
+                # this function may not send to the generation queue: the sweeper sends the deliveries
+                deliveries = emit_generation_ended(s, gen, queued=False)
             if gen is not None and gen.status == GenerationStatus.FAILED and gen.error == reason:
                 failed_at = gen.finished_at  # also when this dead letter comes back: its line may be missing
             uow.commit()
         if failed_at is not None:
             ProgressLog(deps.logs, str(gid)).generation_failed(failed_at, reason)
-        _say("error", "dead letter recorded", reason=reason, generation_id=str(gid) if gid else None)
+        _say("error", "dead letter recorded", reason=reason, generation_id=str(gid) if gid else None,
+             webhook_deliveries=len(deliveries) or None)
         return f"recorded: {reason}"
     except Exception as exc:  # never raise: keep the message on the dead-letter queue instead
         try:
@@ -87,12 +104,21 @@ def redrive(deps: Deps) -> RedrivePublic:
     handled: list[int] = []
     for row_id, body in rows:
         try:
-            command = RunPhase.model_validate_json(body)
+            command = parse_command(body)
         except ValueError:
             skipped += 1  # malformed: sending it back would only bring it here again
             handled.append(row_id)
             continue
         try:
+            if isinstance(command, DeliverWebhook):
+                from chalicelib.services.webhook_delivery import redrive as redrive_delivery
+
+                if redrive_delivery(deps, command):
+                    sent += 1
+                else:
+                    skipped += 1  # delivered meanwhile, or its webhook was deleted
+                handled.append(row_id)
+                continue
             with deps.uow() as uow:
                 status = uow.session.scalar(select(Generation.status).where(Generation.id == command.generation_id))
             if status == GenerationStatus.FAILED and command.generation_id not in resumed:

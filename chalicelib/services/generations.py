@@ -13,7 +13,7 @@ from chalicelib.domain.phases import ACTIVE, PHASES, GenerationStatus, Phase, Ph
 from chalicelib.schemas import (
     GenerationList, GenerationPublic, PartPublic, PhasePublic, PhaseUsagePublic, UsageTotalsPublic,
 )
-from chalicelib.services import outbox
+from chalicelib.services import events, outbox
 from chalicelib.services.orders import parse_id
 from chalicelib.services.progress import ProgressLog
 
@@ -189,9 +189,11 @@ def cancel_generation(deps: Deps, generation_id: str) -> GenerationPublic:
         s.execute(update(PhaseRun).where(PhaseRun.generation_id == gid, PhaseRun.status == PhaseStatus.RUNNING,
                                          PhaseRun.lease_expires_at.is_(None)).values(status=PhaseStatus.PENDING))
         public = to_public(gen, _runs(s, [gid])[gid], _parts(s, [gid])[gid])
+        deliveries = events.emit_generation_ended(s, gen)
         uow.commit()
     ProgressLog(deps.logs, str(gid)).lifecycle(
         "generation_cancelled", now, "Cancelled: no further phase will start", level="warning")
+    events.send(deps, deliveries)
     return public
 
 

@@ -32,7 +32,7 @@ from chalicelib.domain.phases import ACTIVE, PHASES, GenerationStatus, Phase, Ph
 from chalicelib.faults import fault
 from chalicelib.phases.part_steps import PartContext, add_usage, join_parts, part_schema, parts_of, run_part
 from chalicelib.phases.steps import OUTPUT_OF
-from chalicelib.services import outbox
+from chalicelib.services import events, outbox
 from chalicelib.services.orders import to_data
 from chalicelib.services.pipeline import (
     UnknownGeneration, _backoff, _classify, _NoRoute, _resolve, run_phase,
@@ -314,6 +314,7 @@ def _fail(deps: Deps, command: RunPhase, claim: PartClaim, error: PhaseError, lo
     now = deps.clock()
     gid, phase, label = command.generation_id, command.phase, command.label()
     reason, retry_delay, follow_up, gen_failed = error.reason, None, None, None
+    deliveries: list = []
     with deps.uow() as uow:
         s = uow.session
         gen = s.get(Generation, gid, with_for_update=True)
@@ -336,9 +337,11 @@ def _fail(deps: Deps, command: RunPhase, claim: PartClaim, error: PhaseError, lo
                 gen.status, gen.finished_at = GenerationStatus.FAILED, now
                 gen.error = f"phase {phase} failed: {label} failed after {part.attempts} attempt(s): {reason}"
                 gen_failed = (now, gen.error)
+                deliveries = events.emit_generation_ended(s, gen)
         gen.updated_at = now
         attempts = part.attempts
         uow.commit()
+    events.send(deps, deliveries)
     if follow_up is not None and retry_delay is not None:
         _announce_retry(log, command, now, attempts, reason, f"retrying in {retry_delay}s")
         outbox.send(deps, follow_up, delay_seconds=retry_delay)

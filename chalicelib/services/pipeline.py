@@ -27,7 +27,7 @@ from chalicelib.domain.errors import PermanentError, PhaseError, RetryableError
 from chalicelib.domain.phases import ACTIVE, PHASES, TASK_OF, GenerationStatus, Phase, PhaseStatus, next_phase
 from chalicelib.faults import fault
 from chalicelib.phases.steps import OUTPUT_OF, STEPS, PhaseContext
-from chalicelib.services import outbox
+from chalicelib.services import events, outbox
 from chalicelib.services.orders import to_data
 from chalicelib.services.progress import ProgressLog
 from chalicelib.domain.order import OrderData
@@ -204,6 +204,7 @@ def _complete(deps: Deps, command: RunPhase, claim: Claim, output: BaseModel, us
               log: ProgressLog) -> str:
     now = deps.clock()
     follow_up = None
+    deliveries: list = []
     with deps.uow() as uow:
         s = uow.session
         gen = s.get(Generation, command.generation_id, with_for_update=True)
@@ -223,11 +224,13 @@ def _complete(deps: Deps, command: RunPhase, claim: Claim, output: BaseModel, us
         else:
             gen.status, gen.finished_at = GenerationStatus.SUCCEEDED, now
             gen.site_url = getattr(output, "site_url", None)
+            deliveries = events.emit_generation_ended(s, gen)  # webhooks: in this transaction
         gen.updated_at = now
         fault("before_commit", command.phase.value)
         uow.commit()
         done = AlreadyDone(now, gen.status, gen.site_url, follow_up)
     fault("after_commit", command.phase.value)
+    events.send(deps, deliveries)
     _announce(deps, log, command, done)
     return f"succeeded; next: {follow_up.phase if follow_up else 'none'}"
 
@@ -245,6 +248,7 @@ def _fail(deps: Deps, command: RunPhase, claim: Claim, error: PhaseError, log: P
     now = deps.clock()
     reason = error.reason
     retry_delay = None
+    deliveries: list = []
     with deps.uow() as uow:
         s = uow.session
         gen = s.get(Generation, command.generation_id, with_for_update=True)
@@ -264,10 +268,12 @@ def _fail(deps: Deps, command: RunPhase, claim: Claim, error: PhaseError, log: P
             if gen.status in ACTIVE:
                 gen.status, gen.finished_at = GenerationStatus.FAILED, now
                 gen.error = f"phase {command.phase} failed after {run.attempts} attempt(s): {reason}"
+                deliveries = events.emit_generation_ended(s, gen)
         gen.updated_at = now
         attempts = run.attempts
         uow.commit()
         failure = _failure(gen, run)
+    events.send(deps, deliveries)
     if retry_delay is not None:
         _announce_retry(log, command.phase, now, attempts, reason, f"retrying in {retry_delay}s")
         outbox.send(deps, follow_up, delay_seconds=retry_delay)

@@ -13,7 +13,7 @@ from sqlalchemy import delete, func, select, tuple_, update
 from chalicelib.bootstrap import Deps
 from chalicelib.db.models import Generation, OutboxMessage, PartRun, PhaseRun
 from chalicelib.domain.phases import ACTIVE, PHASES, GenerationStatus, Phase, PhaseStatus
-from chalicelib.services import outbox
+from chalicelib.services import events, outbox, webhook_delivery
 from chalicelib.services.progress import ProgressLog
 
 ACTIVE_NAMES = [s.value for s in ACTIVE]
@@ -28,6 +28,8 @@ class SweepReport:
     backlog: int = 0  # messages on the queue when due rows were left alone (they are likely among them)
     cleared: int = 0  # outbox rows left behind by generations that had ended
     failure_lines: int = 0  # generation_failed lines this sweep wrote: its own, and those that went missing
+    webhooks_sent: int = 0  # webhook deliveries sent: long backoffs now due, lost messages, dead senders
+    webhooks_dead_lettered: int = 0  # webhook deliveries past their 24 hours
 
 
 def sweep(deps: Deps, republish_after_s: int = 60, budget_s: int | None = None, limit: int = 500) -> SweepReport:
@@ -67,6 +69,7 @@ def sweep(deps: Deps, republish_after_s: int = 60, budget_s: int | None = None, 
         for gen in late:
             gen.status, gen.finished_at, gen.updated_at = GenerationStatus.FAILED, now, now
             gen.error = f"gave up: not finished within the time budget of {budget_s // 60} min (at phase {gen.current_phase or PHASES[0].value})"
+        deliveries = events.emit_many(s, [e for gen in late for e in events.generation_ended(gen)])
         report.timed_out = len(late)
         # 3. Outbox rows not claimed in time (send lost, crash between commit and send, restart). A row
         # also lingers while its message waits in a backlog, so: nothing is republished while the queue
@@ -81,6 +84,8 @@ def sweep(deps: Deps, republish_after_s: int = 60, budget_s: int | None = None, 
             active_rows.where(func.coalesce(OutboxMessage.published_at, OutboxMessage.created_at) + due <= now)
             .with_for_update(of=OutboxMessage, skip_locked=True).limit(limit)
         ))
+        if rows:  # webhook deliveries' messages share the queue: they are no backlog of phases
+            queued = max(0, queued - webhook_delivery.messages_on_queue(s))
         if rows and queued >= s.scalar(select(func.count()).select_from(active_rows.subquery())):
             report.backlog, rows = queued, []
         commands = [outbox.row_command(r) for r in rows]
@@ -93,7 +98,10 @@ def sweep(deps: Deps, republish_after_s: int = 60, budget_s: int | None = None, 
                       .values(published_at=now, republish_count=OutboxMessage.republish_count + 1))
         uow.commit()
     report.republished = sum(outbox.send(deps, c) for c in commands)  # first: log lines may be slow
+    events.send(deps, deliveries)
     report.failure_lines = _write_missing_failure_lines(deps, limit)  # the budget's failures among them
+    for key, value in webhook_delivery.sweep(deps, max(0, 2 * republish_after_s), limit).items():
+        setattr(report, key, value)
     if any(asdict(report).values()):
         print(json.dumps({"level": "info", "message": "sweeper", **asdict(report)}), file=sys.stdout, flush=True)
     return report

@@ -8,7 +8,7 @@ from pydantic import ValidationError
 from sqlalchemy.exc import DBAPIError
 
 from chalicelib.bootstrap import Deps
-from chalicelib.domain.commands import RunPhase
+from chalicelib.domain.commands import DeliverWebhook, RunPhase, parse_command
 from chalicelib.services.parts import dispatch
 from chalicelib.services.pipeline import UnknownGeneration, report
 from chalicelib.services.progress import ProgressLog
@@ -44,9 +44,11 @@ def _log(level: str, message: str, **fields: object) -> None:
 def handle_message(deps: Deps, body: str, remaining_ms: int) -> str:
     check_ai_configs_once(deps)
     try:
-        command = RunPhase.model_validate_json(body)
+        command = parse_command(body)
     except ValidationError as exc:
         return _dead_letter(deps, body, f"malformed message: {_first_error(exc)}")
+    if isinstance(command, DeliverWebhook):
+        return _deliver_webhook(deps, command, remaining_ms)
     try:
         outcome = dispatch(deps, command, remaining_ms)
     except UnknownGeneration as exc:
@@ -55,6 +57,21 @@ def handle_message(deps: Deps, body: str, remaining_ms: int) -> str:
         _database_unavailable(deps, command, exc)
         raise  # the message comes back after the visibility timeout; a held lease has expired by then
     report(outcome, command)
+    return outcome
+
+
+def _deliver_webhook(deps: Deps, command: DeliverWebhook, remaining_ms: int) -> str:
+    """A webhook delivery shares the queue (and its concurrency, dead letters and redrive) with phases."""
+    from chalicelib.services.webhook_delivery import deliver
+
+    try:
+        outcome = deliver(deps, command, remaining_ms)
+    except DBAPIError as exc:  # nothing recorded: the message comes back; the sweeper also resends it
+        _log("error", f"database unavailable ({type(exc.orig).__name__ if exc.orig else type(exc).__name__}); "
+             "the webhook delivery will run again", delivery_id=str(command.webhook_delivery_id))
+        raise
+    print(json.dumps({"level": "info", "delivery_id": str(command.webhook_delivery_id), "outcome": outcome}),
+          file=sys.stdout, flush=True)
     return outcome
 
 

@@ -77,8 +77,9 @@ def test_function_policies_grant_what_each_function_does_and_no_more():
     def grants(function: str) -> dict[str, set[str]]:
         out: dict[str, set[str]] = {}
         for s in repo_policy(function)["Statement"]:
-            for target in references(s["Resource"]) | {t for t in strings_in(s["Resource"]) if "/ai/" in t}:
-                out.setdefault(target if "/ai/" not in target else "ai-keys", set()).update(s["Action"])
+            named = {"/ai/": "ai-keys", "/webhooks/": "webhook-secrets"}
+            for target in references(s["Resource"]) | {t for t in strings_in(s["Resource"]) if any(n in t for n in named)}:
+                out.setdefault(next((v for k, v in named.items() if k in target), target), set()).update(s["Action"])
         return out
 
     own_logs = {"logs:CreateLogStream", "logs:PutLogEvents"}
@@ -91,6 +92,7 @@ def test_function_policies_grant_what_each_function_does_and_no_more():
     assert worker["DeadLetterQueue"] == {"sqs:SendMessage"}
     assert worker["LogsTable"] == write_logs and worker["SiteBucket"] == {"s3:PutObject"}
     assert worker["ai-keys"] == {"secretsmanager:GetSecretValue"}
+    assert worker["webhook-secrets"] == {"secretsmanager:GetSecretValue"}  # signs deliveries, never writes
     dead = grants("on_dead_letter")
     assert set(dead) == {"Stage", "DeadLetterQueue", "LogsTable", "DatabaseSecret", "DatabaseSecretArn"}
     assert dead["DatabaseSecret"] == db and dead["LogsTable"] == write_logs
@@ -101,6 +103,8 @@ def test_function_policies_grant_what_each_function_does_and_no_more():
     api = grants("api_handler")
     assert api["SiteBucket"] == {"s3:ListBucket"}  # health check only; the API never reads or writes sites
     assert api["DeadLetterQueue"] == {"sqs:GetQueueAttributes"}
+    assert "secretsmanager:GetSecretValue" not in api["webhook-secrets"]  # writes secrets, never reads them back
+    assert not [f for f in ("bearer", "on_dead_letter", "sweep") if "webhook-secrets" in grants(f)]
     assert "ApiTokenSecret" not in api and "ApiTokenSecret" not in worker
 
 

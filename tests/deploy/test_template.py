@@ -67,6 +67,7 @@ def test_the_api_and_every_function(template, stage):
     assert globals_env["SITEGEN_SITE_BUCKET"] == {"Ref": "SiteBucket"}
     assert globals_env["SITEGEN_SITE_BASE_URL"] == SITE_BASE_URL == template["Outputs"]["SiteBaseUrl"]["Value"]
     assert globals_env["SITEGEN_SECRETS_PREFIX"] == {"Fn::Sub": "sitegen/${Stage}/ai/"}
+    assert globals_env["SITEGEN_WEBHOOK_SECRETS_PREFIX"] == {"Fn::Sub": "sitegen/${Stage}/webhooks/"}
     # The authorizer alone gets the token digests, and never the database.
     bearer_env = props(template, "Bearer")["Environment"]["Variables"]
     assert bearer_env["SITEGEN_API_TOKEN_SECRET_ID"] == {"Ref": "ApiTokenSecret"}

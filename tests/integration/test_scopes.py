@@ -18,7 +18,11 @@ ADMIN_ROUTES = {("POST", "/queue/dead-letter/redrive"), ("POST", "/ai/configs"),
                 ("GET", "/ai/configs/{config_id}"), ("PATCH", "/ai/configs/{config_id}"),
                 ("DELETE", "/ai/configs/{config_id}"), ("POST", "/ai/configs/{config_id}/test"),
                 ("GET", "/ai/routing"), ("PUT", "/ai/routing"), ("GET", "/ai/doctor"),
-                ("GET", "/queue/dead-letters"), ("GET", "/ai/spend")}  # the operator views (issue 15)
+                ("GET", "/queue/dead-letters"), ("GET", "/ai/spend"),  # the operator views (issue 15)
+                ("POST", "/webhooks"), ("GET", "/webhooks"), ("GET", "/webhooks/{webhook_id}"),  # webhooks hold
+                ("DELETE", "/webhooks/{webhook_id}"), ("POST", "/webhooks/{webhook_id}/rotate-secret"),  # secrets
+                ("GET", "/webhooks/{webhook_id}/deliveries"),
+                ("POST", "/webhooks/{webhook_id}/deliveries/{delivery_id}/redeliver")}
 
 
 @pytest.fixture()

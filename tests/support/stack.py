@@ -13,7 +13,8 @@ from chalicelib.bootstrap import Deps
 from chalicelib.config import Settings, hash_token
 from infra.resources import Resources, deploy
 
-TABLES = "dead_letters, idempotency_keys, outbox, phase_runs, generations, orders"
+TABLES = ("dead_letters, idempotency_keys, outbox, phase_runs, generations, orders, webhook_deliveries, "
+          "webhook_events, webhooks")
 
 
 @dataclass

@@ -1,4 +1,4 @@
-// The dashboard shell and hash router: #/signin, #/orders, #/orders/new, #/orders/<id>, #/queue, #/ai.
+// The dashboard shell and hash router: #/signin, #/orders, #/orders/new, #/orders/<id>, #/queue, #/ai, #/webhooks.
 
 import { h, replace } from './dom.js';
 import { t, lang, setLang, onLangChange } from './i18n.js';
@@ -8,6 +8,7 @@ import * as orders from './orders.js';
 import * as order from './order.js';
 import * as queue from './queue.js';
 import * as ai from './ai.js';
+import * as webhooks from './webhooks.js';
 
 const ROUTES = [
   { re: /^\/signin$/, view: signin.mount, nav: null, public: true },
@@ -16,6 +17,7 @@ const ROUTES = [
   { re: /^\/orders$/, view: orders.mountList, nav: 'orders' },
   { re: /^\/queue$/, view: queue.mount, nav: 'queue' },
   { re: /^\/ai$/, view: ai.mount, nav: 'ai', scope: 'admin' },
+  { re: /^\/webhooks$/, view: webhooks.mount, nav: 'webhooks', scope: 'admin' },
 ];
 
 const state = { cleanup: null, flash: null, returnTo: null, first: true };
@@ -67,7 +69,8 @@ function header(active, signedIn) {
         h('span', { class: 'brand-name' }, t('app.name')),
         h('span', { class: 'brand-tag' }, t('app.tagline'))),
       signedIn && h('nav', { class: 'nav', 'aria-label': t('nav.label') },
-        link('orders', '/orders'), link('queue', '/queue'), session.can('admin') && link('ai', '/ai')),
+        link('orders', '/orders'), link('queue', '/queue'), session.can('admin') && link('ai', '/ai'),
+        session.can('admin') && link('webhooks', '/webhooks')),
       h('div', { class: 'topbar-actions' }, langButton, signOut)));
 }
 
