@@ -1,23 +1,15 @@
 """Where a webhook may be sent, and the one POST that sends it: `check_url(url)` and `post(url, body, headers)`.
 
-The rules are those of AI configs' `base_url` (the SSRF guard of branch issue-12, chalicelib/ai/egress.py,
-not on main yet; this module is small on purpose so that it can be swapped for that shared guard):
-
-- plain ASCII, no spaces, control characters or backslashes; http(s) with a host; no user name or
-  password; no fragment; a query is allowed (receivers often put a routing token there);
-- https, unless `SITEGEN_AI_ALLOW_PRIVATE_NETWORKS=1` (the same setting as AI configs);
-- the host's addresses, every one of them, in every notation the resolver accepts (`127.1`,
-  `0x7f000001`, `2130706433`, `[::ffff:127.0.0.1]`, 6to4, Teredo and NAT64 forms), must be public
-  unicast: loopback, private, link-local, unique-local, shared (CGNAT) and reserved addresses are
-  refused unless that setting is on; cloud metadata, multicast, broadcast and unspecified addresses
-  always;
-- the connection goes to the address checked, never to a second lookup (DNS rebinding changes
-  nothing); TLS still verifies the certificate against the host name. Redirects are not followed.
+The address rules are AI configs' (chalicelib/ai/egress.py, the same setting
+`SITEGEN_AI_ALLOW_PRIVATE_NETWORKS`): every address of the host must be public unicast in every notation;
+cloud metadata, multicast, broadcast and unspecified addresses are always refused; the connection goes
+to the address checked (DNS rebinding changes nothing) and TLS still verifies the host name; redirects
+are not followed. The form differs in one point: a webhook URL may carry a query (receivers often put a
+routing token there); userinfo and fragments are refused, and plain http only with that setting.
 """
 from __future__ import annotations
 
 import ipaddress
-import os
 import socket
 import time
 from dataclasses import dataclass
@@ -25,11 +17,8 @@ from urllib.parse import urlsplit
 
 import urllib3
 
-ALLOW_PRIVATE_ENV = "SITEGEN_AI_ALLOW_PRIVATE_NETWORKS"
-METADATA = frozenset(ipaddress.ip_address(a) for a in (
-    "169.254.169.254", "169.254.170.2", "169.254.169.253", "169.254.169.123", "fd00:ec2::254", "fd00:ec2::23",
-    "168.63.129.16", "100.100.100.200", "192.0.0.192"))
-NAT64 = ipaddress.ip_network("64:ff9b::/96")
+from chalicelib.ai.egress import ALLOW_PRIVATE_ENV, address_problem, host_label, private_networks_allowed
+
 MAX_ANSWER_BYTES = 64 * 1024  # the answer's body is not used; read a little so the connection can be reused
 HINT = f"{ALLOW_PRIVATE_ENV}=1 allows private networks and plain http (the local stack sets it)"
 CA_CERTS: str | None = None  # None: the system's trust store (tests may point it at their own CA)
@@ -53,22 +42,6 @@ class Answer:
     elapsed_ms: float
 
 
-def private_networks_allowed() -> bool:
-    return os.environ.get(ALLOW_PRIVATE_ENV, "").strip().lower() in ("1", "true", "yes")
-
-
-def host_label(url: str) -> str:
-    try:
-        parts = urlsplit(url)
-        host, port = parts.hostname, parts.port
-    except ValueError:
-        return "an invalid URL"
-    if not host:
-        return "an invalid URL"
-    host = f"[{host}]" if ":" in host else host
-    return f"{host}:{port}" if port else host
-
-
 def _form_problem(url: str) -> str | None:
     if not url.isascii() or any(c <= " " or c in "\\\x7f" for c in url):
         return "url must be plain ASCII without spaces, control characters or backslashes (use punycode)"
@@ -88,27 +61,6 @@ def _form_problem(url: str) -> str | None:
     if parts.scheme == "http" and not private_networks_allowed():
         return f"url must use https ({host_label(url)} is plain http); {HINT}"
     return None
-
-
-def address_problem(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> str | None:
-    """Why `ip` may not be called, or None."""
-    if isinstance(ip, ipaddress.IPv6Address):
-        embedded = ip.ipv4_mapped or ip.sixtofour or (ip.teredo[1] if ip.teredo else None)
-        if embedded is None and ip in NAT64:
-            embedded = ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
-        if embedded is not None:
-            return address_problem(embedded)
-    if ip in METADATA:
-        return "a cloud metadata address"
-    if ip.is_multicast or ip.is_unspecified or ip == ipaddress.IPv4Address("255.255.255.255"):
-        return "a multicast, broadcast or unspecified address"
-    if private_networks_allowed() or ip.is_global:
-        return None
-    if ip.is_loopback:
-        return "a loopback address"
-    if ip.is_link_local:
-        return "a link-local address"
-    return "a private or reserved address"
 
 
 def resolve(url: str) -> list[str]:
