@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import functools
 import importlib
+import json
 import os
 from typing import Any, Callable
 
@@ -91,8 +92,10 @@ def needs(scope: str) -> Callable[[Callable[..., Response]], Callable[..., Respo
 @app.route("/health", methods=["GET"])
 @edge.endpoint
 def health() -> Response:
-    """Liveness only, for anyone: it touches no dependency (the deep checks are behind the token)."""
-    return Response(body='{"status": "ok"}', status_code=200, headers=edge.JSON)
+    """Liveness only, for anyone: it touches no dependency (the deep checks are behind the token).
+    `instance` names the local stack's run (its supervisor checks it); null when deployed."""
+    instance = os.environ.get("SITEGEN_INSTANCE_ID") or None
+    return Response(body=json.dumps({"status": "ok", "instance": instance}), status_code=200, headers=edge.JSON)
 
 
 @app.route("/health/dependencies", methods=["GET"], authorizer=bearer)

@@ -182,6 +182,7 @@ class ErrorPublic(BaseModel):
 
 class LivenessPublic(BaseModel):
     status: Literal["ok"]
+    instance: str | None = Field(default=None, description="the local stack's run id; null when deployed")
 
 
 class ScopePublic(BaseModel):
