@@ -9,7 +9,7 @@ from pydantic.json_schema import models_json_schema
 
 from chalicelib.schemas import (
     ErrorPublic, GenerationList, GenerationPublic, HealthPublic, LogPage, OrderCreate, OrderList, OrderPublic,
-    PageRegenerate, QueuePublic, RedrivePublic,
+    OrderUpdate, PageRegenerate, QueuePublic, RedrivePublic, VersionList,
 )
 
 from chalicelib.ai.schemas import (  # noqa: E402
@@ -19,7 +19,7 @@ from chalicelib.ai.schemas import (  # noqa: E402
 
 MODELS = (AIConfigCreate, AIConfigList, AIConfigPublic, AIConfigUpdate, DoctorReport, RoutingPublic,
           RoutingUpdate, TestResult, ErrorPublic, GenerationList, GenerationPublic, HealthPublic, LogPage, OrderCreate,
-          OrderList, OrderPublic, PageRegenerate, QueuePublic, RedrivePublic)
+          OrderList, OrderPublic, OrderUpdate, PageRegenerate, QueuePublic, RedrivePublic, VersionList)
 
 
 def _ref(model: type) -> dict[str, str]:
@@ -65,8 +65,20 @@ PATHS: dict[str, dict[str, Any]] = {
                     body=OrderCreate),
         "get": _op("List orders, newest first", {"200": _json(OrderList, "A page"), **_errors(400, 401)}, PAGE),
     },
-    "/orders/{order_id}": {"get": _op("One order", {"200": _json(OrderPublic, "The order"), **_errors(401, 404)},
-                                      [ORDER_ID])},
+    "/orders/{order_id}": {
+        "get": _op("One order", {"200": _json(OrderPublic, "The order"), **_errors(401, 404)}, [ORDER_ID]),
+        "patch": _op("Change the order's settings (auto_publish)", {"200": _json(OrderPublic, "Changed"),
+                                                                     **_errors(400, 401, 404, 413, 422)},
+                     [ORDER_ID], body=OrderUpdate),
+    },
+    "/orders/{order_id}/versions": {
+        "get": _op("Versions of the order's site (succeeded generations), newest first: which is live, when "
+                   "each was made and published, pages, preview URL", {"200": _json(VersionList, "Versions"),
+                                                                       **_errors(401, 404)}, [ORDER_ID])},
+    "/orders/{order_id}/versions/{generation_id}/publish": {
+        "post": _op("Make a version live at the order's live_url: publish a preview, or roll back to an older "
+                    "version (one atomic switch)", {"200": _json(VersionList, "Versions after the switch"),
+                                                    **_errors(401, 404, 409)}, [ORDER_ID, GEN_ID])},
     "/orders/{order_id}/generations": {
         "post": _op("Generate the site (enqueue)", {"202": _json(GenerationPublic, "Queued"),
                                                     **_errors(400, 401, 404, 409)}, [ORDER_ID, IDEMPOTENCY]),
@@ -126,7 +138,7 @@ PATHS.update({
 
 @lru_cache(maxsize=1)
 def document() -> str:
-    inputs = (OrderCreate, AIConfigCreate, AIConfigUpdate, RoutingUpdate, PageRegenerate)
+    inputs = (OrderCreate, OrderUpdate, AIConfigCreate, AIConfigUpdate, RoutingUpdate, PageRegenerate)
     _, schemas = models_json_schema([(m, "validation" if m in inputs else "serialization") for m in MODELS],
                                     ref_template="#/components/schemas/{model}")
     doc = {

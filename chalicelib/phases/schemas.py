@@ -69,9 +69,10 @@ class Review(BaseModel):
 
 
 class Publication(BaseModel):
-    site_url: str
+    site_url: str  # the version's preview: index.html under its own prefix
     prefix: str
     files: int
+    pages: list[str] = Field(default_factory=list)  # its HTML files
 
 
 # --- per-page parts (content and code run one part per page, plus the stylesheet for code) ---------

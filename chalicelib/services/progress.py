@@ -21,7 +21,7 @@ _counter = itertools.count()
 # < generation end.
 _RANK = {"generation_queued": "0", "generation_resumed": "0", "phase_started": "1", "part_started": "1",
          "phase_succeeded": "3", "phase_failed": "3", "phase_retrying": "3", "part_succeeded": "3",
-         "part_failed": "3", "part_retrying": "3"}
+         "part_failed": "3", "part_retrying": "3", "version_published": "3"}
 
 
 def cursor_for(ts: datetime, tag: str) -> str:
