@@ -125,16 +125,18 @@ def switch_live(deps: Deps, oid: uuid.UUID) -> dict[uuid.UUID, list[str]]:
     keep = deps.settings.keep_versions
     with deps.uow() as uow:
         s = uow.session
-        order = _lock_order(s, oid)
-        if order is None or order.live_generation_id is None:
+        row = s.execute(select(Order.live_generation_id, Order.pointer_generation_id).where(Order.id == oid)
+                        .with_for_update(key_share=True)).first()  # only the two ids: no need for the whole order
+        if row is None or row.live_generation_id is None:
             return {}
-        if order.live_generation_id != order.pointer_generation_id:
-            deps.live_pointer.put(str(oid), str(order.live_generation_id))
-            order.pointer_generation_id = order.live_generation_id
+        live = row.live_generation_id
+        if live != row.pointer_generation_id:
+            deps.live_pointer.put(str(oid), str(live))
+            s.execute(update(Order).where(Order.id == oid).values(pointer_generation_id=live))
         kept = list(s.scalars(select(Generation.id).where(
             Generation.order_id == oid, Generation.status == GenerationStatus.SUCCEEDED,
             Generation.files_deleted_at.is_(None)).order_by(Generation.seq.desc())))
-        victims = [gid for gid in kept[keep:] if gid != order.live_generation_id]
+        victims = [gid for gid in kept[keep:] if gid != live]
         files: dict[uuid.UUID, list[str]] = {}
         if victims:
             s.execute(update(Generation).where(Generation.id.in_(victims)).values(files_deleted_at=deps.clock()))
