@@ -29,7 +29,7 @@ class _Lazy:
 schemas, ai_schemas = _Lazy("chalicelib.schemas"), _Lazy("chalicelib.ai.schemas")
 ai_configs, dead_letters = _Lazy("chalicelib.services.ai_configs"), _Lazy("chalicelib.services.dead_letters")
 generations, orders = _Lazy("chalicelib.services.generations"), _Lazy("chalicelib.services.orders")
-regenerate = _Lazy("chalicelib.services.regenerate")
+regenerate, versions = _Lazy("chalicelib.services.regenerate"), _Lazy("chalicelib.services.versions")
 status, sweeper = _Lazy("chalicelib.services.status"), _Lazy("chalicelib.services.sweeper")
 worker = _Lazy("chalicelib.services.worker")
 webhooks = _Lazy("chalicelib.services.webhooks")
@@ -157,6 +157,26 @@ def list_orders() -> Response:
 @needs(ORDERS)
 def get_order(order_id: str) -> Response:
     return edge.ok(orders.get_order(get_deps(), order_id))
+
+
+@app.route("/orders/{order_id}", methods=["PATCH"], authorizer=bearer, content_types=BODY_TYPES)
+@edge.endpoint
+def update_order(order_id: str) -> Response:
+    command = edge.parse_body(_req(), schemas.OrderUpdate, get_deps().settings.max_body_bytes)
+    return edge.ok(orders.update_order(get_deps(), order_id, command))
+
+
+@app.route("/orders/{order_id}/versions", methods=["GET"], authorizer=bearer)
+@edge.endpoint
+def list_versions(order_id: str) -> Response:
+    return edge.ok(versions.list_versions(get_deps(), order_id))
+
+
+@app.route("/orders/{order_id}/versions/{generation_id}/publish", methods=["POST"], authorizer=bearer,
+           content_types=BODY_TYPES)
+@edge.endpoint
+def publish_version(order_id: str, generation_id: str) -> Response:
+    return edge.ok(versions.publish(get_deps(), order_id, generation_id))
 
 
 @app.route("/orders/{order_id}/generations", methods=["POST"], authorizer=bearer, content_types=BODY_TYPES)

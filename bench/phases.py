@@ -24,6 +24,14 @@ from bench.harness import ORDER, Stack
 MAX_STATEMENTS = 10
 MAX_TRANSACTIONS = 2
 MAX_SQS_SENDS = 1
+# publish also makes its version live (issue 14): the order's row in its completing transaction, then one
+# more transaction that writes the live pointer under the order's lock and picks the versions to prune
+PHASE_LIMITS = {"publish": (MAX_TRANSACTIONS + 1, MAX_STATEMENTS + 5)}
+
+
+def limits(phase: str) -> tuple[int, int]:
+    """(transactions, statements) a phase may use."""
+    return PHASE_LIMITS.get(phase, (MAX_TRANSACTIONS, MAX_STATEMENTS))
 METRICS = ("statements", "transactions", "round_trips", "checkouts", "aws_total", "sqs_sends", "ddb_single_puts",
            "ddb_single_puts_free_text", "ddb_batch_lines", "ddb_log_writes", "ddb_free_text_writes", "ddb_items_written", "ddb_wru", "ddb_bytes_written",
            "ddb_items_read", "ddb_rru", "s3_puts", "s3_bytes", "cpu_ms", "cpu_ms_own", "cpu_ms_aws_calls", "cpu_ms_ai",
@@ -123,8 +131,8 @@ def run(stack: Stack, generations: int = 10) -> dict[str, Any]:
         aws_per_generation.update(s["aws_calls"])
     budget = {
         name: {
-            "statements": s["statements"]["max"] <= MAX_STATEMENTS,
-            "transactions": s["transactions"]["max"] <= MAX_TRANSACTIONS,
+            "statements": s["statements"]["max"] <= limits(name)[1],
+            "transactions": s["transactions"]["max"] <= limits(name)[0],
             "sqs_sends": s["sqs_sends"]["max"] <= MAX_SQS_SENDS,
             "free_text_lines_batched": s["ddb_single_puts_free_text"]["max"] == 0
             and s["ddb_free_text_writes"]["max"] <= 1,

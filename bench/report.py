@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bench.phases import MAX_SQS_SENDS, MAX_STATEMENTS, MAX_TRANSACTIONS
+from bench.phases import MAX_SQS_SENDS, MAX_STATEMENTS, MAX_TRANSACTIONS, PHASE_LIMITS, limits
 
 MAX_IMPORT_RATIO = 1.3
 MAX_WORKER_RSS_MB = 200
@@ -20,11 +20,19 @@ def budget(r: dict[str, Any]) -> list[dict[str, Any]]:
     if "phases" in r:
         ph = r["phases"]["phases"]
         worst = lambda m: max(p[m]["max"] for p in ph.values())  # noqa: E731
+        # publish also switches the live address: its own limits (bench/phases.py PHASE_LIMITS)
+        usual = lambda m: max([p[m]["max"] for n, p in ph.items() if n not in PHASE_LIMITS] or [0])  # noqa: E731
         rows += [
-            _row("Postgres transactions per phase (max)", worst("transactions"), f"<= {MAX_TRANSACTIONS}",
-                 worst("transactions") <= MAX_TRANSACTIONS),
-            _row("SQL statements per phase (max)", worst("statements"), f"<= {MAX_STATEMENTS}",
-                 worst("statements") <= MAX_STATEMENTS),
+            _row("Postgres transactions per phase (max)", usual("transactions"), f"<= {MAX_TRANSACTIONS}",
+                 usual("transactions") <= MAX_TRANSACTIONS),
+            _row("SQL statements per phase (max)", usual("statements"), f"<= {MAX_STATEMENTS}",
+                 usual("statements") <= MAX_STATEMENTS),
+            *[_row(f"{name}: transactions, statements (max)",
+                   f"{ph[name]['transactions']['max']}, {ph[name]['statements']['max']}",
+                   f"<= {limits(name)[0]}, <= {limits(name)[1]}",
+                   ph[name]["transactions"]["max"] <= limits(name)[0] and ph[name]["statements"]["max"] <= limits(name)[1],
+                   "it also makes the version live: the order's row, then the live pointer's transaction")
+              for name in PHASE_LIMITS if name in ph],
             _row("SQS sends per phase (max)", worst("sqs_sends"), f"<= {MAX_SQS_SENDS}", worst("sqs_sends") <= MAX_SQS_SENDS),
             _row("writes of free-text log lines per phase (max)", worst("ddb_free_text_writes"), "<= 1",
                  worst("ddb_free_text_writes") <= 1 and worst("ddb_single_puts_free_text") == 0,

@@ -12,7 +12,7 @@ from typing import Any, Callable
 
 from chalicelib.config import Settings, check_timeouts, get_settings
 from chalicelib.db.uow import UnitOfWork
-from chalicelib.ports import LogStore, PhaseQueue, SiteStore
+from chalicelib.ports import LivePointer, LogStore, PhaseQueue, SiteStore
 
 
 def utcnow() -> datetime:
@@ -95,9 +95,26 @@ class Deps:
     def sites(self) -> SiteStore:
         from chalicelib.adapters.s3_sites import S3SiteStore
 
-        s3 = self.client("s3")
-        base = self.settings.site_base_url or f"{s3.meta.endpoint_url}/{self.settings.site_bucket}"
-        return S3SiteStore(s3, self.settings.site_bucket, base)
+        return S3SiteStore(self.client("s3"), self.settings.site_bucket, self.site_base_url)
+
+    @cached_property
+    def site_base_url(self) -> str:
+        if self.settings.site_base_url:
+            return self.settings.site_base_url.rstrip("/")
+        return f"{self.client('s3').meta.endpoint_url}/{self.settings.site_bucket}"
+
+    def live_url(self, order_id: str) -> str:
+        """The order's one public address (SITEGEN_LIVE_URL, "{order}" standing for its id)."""
+        template = self.settings.live_url_template or f"{self.site_base_url}/o/{{order}}/"
+        return template.replace("{order}", order_id)
+
+    @cached_property
+    def live_pointer(self) -> LivePointer:
+        from chalicelib.adapters.s3_sites import KvsLivePointer, S3LivePointer
+
+        if self.settings.live_kvs_arn:
+            return KvsLivePointer(self.client("cloudfront-keyvaluestore"), self.settings.live_kvs_arn)
+        return S3LivePointer(self.client("s3"), self.settings.site_bucket)
 
     @cached_property
     def secrets(self) -> Any:

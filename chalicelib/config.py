@@ -6,7 +6,7 @@ import hashlib
 import os
 from functools import lru_cache
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 
 
 def _list(name: str) -> list[str]:
@@ -24,6 +24,11 @@ class Settings(BaseModel):
     logs_table: str = "sitegen-logs"
     site_bucket: str = "sitegen-sites"
     site_base_url: str | None = None  # public base serving <bucket> keys; None -> S3 endpoint URL
+    # An order's live address, "{order}" standing for its id: a host per order ("https://{order}.sites.
+    # example.com/": the site at the root of its host) or a path ("<base>/o/{order}/", the default).
+    live_url_template: str | None = None
+    live_kvs_arn: str | None = None  # CloudFront KeyValueStore with order -> live version; None: the bucket
+    keep_versions: int = Field(default=10, ge=1)  # versions whose files are kept per order (and the live one)
     region: str = "us-east-1"
     # API tokens are kept only as SHA-256 hashes in memory; several allowed for rotation.
     token_hashes: frozenset[str] = frozenset()
@@ -41,6 +46,15 @@ class Settings(BaseModel):
     provider_timeout_s: int = 60  # default read timeout of an AI call
     generation_budget_s: int = 3600  # the sweeper fails generations older than this
     instance_id: str | None = None  # set by the local stack's supervisor, which checks /health names it
+
+    @field_validator("live_url_template")
+    @classmethod
+    def _live_url(cls, value: str | None) -> str | None:
+        if value is not None and (value.count("{order}") != 1 or not value.startswith(("http://", "https://"))
+                                  or not value.endswith("/")):
+            raise ValueError("SITEGEN_LIVE_URL must be an http(s) URL ending in / with {order} once, e.g. "
+                             "https://{order}.sites.example.com/")
+        return value
 
 
 def read_token_scopes() -> dict[str, str]:
@@ -69,6 +83,9 @@ def get_settings() -> Settings:
         logs_table=env("SITEGEN_LOGS_TABLE", "sitegen-logs"),
         site_bucket=env("SITEGEN_SITE_BUCKET", "sitegen-sites"),
         site_base_url=env("SITEGEN_SITE_BASE_URL") or None,
+        live_url_template=env("SITEGEN_LIVE_URL") or None,
+        live_kvs_arn=env("SITEGEN_LIVE_KVS_ARN") or None,
+        keep_versions=int(env("SITEGEN_KEEP_VERSIONS", "10")),
         region=env("AWS_REGION", env("AWS_DEFAULT_REGION", "us-east-1")),
         token_hashes=frozenset(scopes),
         token_scopes=scopes,

@@ -9,8 +9,8 @@ from pydantic.json_schema import models_json_schema
 
 from chalicelib.schemas import (
     DeadLetterList, ErrorPublic, GenerationList, GenerationPublic, HealthPublic, LivenessPublic, LogPage, OrderCreate,
-    OrderList, OrderPublic, PageRegenerate, QueuePublic, RedrivePublic, ScopePublic, WebhookCreate, WebhookDeliveryList,
-    WebhookDeliveryPublic, WebhookList, WebhookPublic, WebhookWithSecret,
+    OrderList, OrderPublic, OrderUpdate, PageRegenerate, QueuePublic, RedrivePublic, ScopePublic, VersionList,
+    WebhookCreate, WebhookDeliveryList, WebhookDeliveryPublic, WebhookList, WebhookPublic, WebhookWithSecret,
 )
 
 from chalicelib.ai.schemas import (  # noqa: E402
@@ -20,9 +20,9 @@ from chalicelib.ai.schemas import (  # noqa: E402
 
 MODELS = (AIConfigCreate, AIConfigList, AIConfigPublic, AIConfigUpdate, DoctorReport, RoutingPublic,
           RoutingUpdate, SpendReport, TestResult, DeadLetterList, ErrorPublic, GenerationList, GenerationPublic,
-          HealthPublic, LivenessPublic, LogPage, OrderCreate, OrderList, OrderPublic, PageRegenerate, QueuePublic,
-          RedrivePublic, ScopePublic, WebhookCreate, WebhookDeliveryList, WebhookDeliveryPublic, WebhookList,
-          WebhookPublic, WebhookWithSecret)
+          HealthPublic, LivenessPublic, LogPage, OrderCreate, OrderList, OrderPublic, OrderUpdate, PageRegenerate,
+          QueuePublic, RedrivePublic, ScopePublic, VersionList, WebhookCreate, WebhookDeliveryList,
+          WebhookDeliveryPublic, WebhookList, WebhookPublic, WebhookWithSecret)
 
 
 def _ref(model: type) -> dict[str, str]:
@@ -77,8 +77,20 @@ PATHS: dict[str, dict[str, Any]] = {
                     body=OrderCreate),
         "get": _op("List orders, newest first", {"200": _json(OrderList, "A page"), **_errors(400, 401)}, PAGE),
     },
-    "/orders/{order_id}": {"get": _op("One order", {"200": _json(OrderPublic, "The order"), **_errors(401, 404)},
-                                      [ORDER_ID])},
+    "/orders/{order_id}": {
+        "get": _op("One order", {"200": _json(OrderPublic, "The order"), **_errors(401, 404)}, [ORDER_ID]),
+        "patch": _op("Change the order's settings (auto_publish)", {"200": _json(OrderPublic, "Changed"),
+                                                                     **_errors(400, 401, 404, 413, 422)},
+                     [ORDER_ID], body=OrderUpdate),
+    },
+    "/orders/{order_id}/versions": {
+        "get": _op("Versions of the order's site (succeeded generations), newest first: which is live, when "
+                   "each was made and published, pages, preview URL", {"200": _json(VersionList, "Versions"),
+                                                                       **_errors(401, 404)}, [ORDER_ID])},
+    "/orders/{order_id}/versions/{generation_id}/publish": {
+        "post": _op("Make a version live at the order's live_url: publish a preview, or roll back to an older "
+                    "version (one atomic switch)", {"200": _json(VersionList, "Versions after the switch"),
+                                                    **_errors(401, 404, 409)}, [ORDER_ID, GEN_ID])},
     "/orders/{order_id}/generations": {
         "post": _op("Generate the site (enqueue)", {"202": _json(GenerationPublic, "Queued"),
                                                     **_errors(400, 401, 404, 409)}, [ORDER_ID, IDEMPOTENCY]),
@@ -175,7 +187,7 @@ PATHS.update({
 
 @lru_cache(maxsize=1)
 def document() -> str:
-    inputs = (OrderCreate, AIConfigCreate, AIConfigUpdate, RoutingUpdate, PageRegenerate, WebhookCreate)
+    inputs = (OrderCreate, OrderUpdate, AIConfigCreate, AIConfigUpdate, RoutingUpdate, PageRegenerate, WebhookCreate)
     _, schemas = models_json_schema([(m, "validation" if m in inputs else "serialization") for m in MODELS],
                                     ref_template="#/components/schemas/{model}")
     doc = {

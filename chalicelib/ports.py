@@ -71,6 +71,22 @@ class PhaseQueue(Protocol):
 
 class SiteStore(Protocol):
     def publish(self, prefix: str, files: list[tuple[str, str, bytes]]) -> str:
-        """Write (path, content_type, body) files under prefix; return the URL of index.html."""
+        """Write (path, content_type, body) files under prefix, never replacing a file that is there;
+        return the URL of index.html."""
+
+    def url(self, prefix: str) -> str:
+        """The URL of index.html under prefix (a version's preview)."""
+
+    def delete(self, prefix: str, paths: list[str]) -> int:
+        """Delete these files under prefix; raises if any could not be deleted."""
 
     def ping(self) -> None: ...
+
+
+class LivePointer(Protocol):
+    """Which version of an order's site the serving side shows at the order's live address."""
+
+    def put(self, order_id: str, generation_id: str) -> None:
+        """Switch the order's live address to this version, atomically."""
+
+    def get(self, order_id: str) -> str | None: ...

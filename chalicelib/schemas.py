@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, field_validator
 
 from chalicelib.domain.order import LOCALES, Brand, Contact
 
@@ -20,6 +20,8 @@ class OrderCreate(BaseModel):
     brand: Brand = Field(default_factory=Brand)
     locale: str = Field(default="pt-BR", json_schema_extra={"enum": list(LOCALES)})  # checked by _locale
     external_ref: str | None = Field(default=None, min_length=1, max_length=100)
+    auto_publish: StrictBool = Field(default=True, description="a generation that succeeds becomes live; false: it "
+                               "waits as a preview until POST /orders/{id}/versions/{generation_id}/publish")
 
     @field_validator("services")
     @classmethod
@@ -48,6 +50,16 @@ class OrderPublic(BaseModel):
     locale: str
     external_ref: str | None
     created_at: datetime
+    auto_publish: bool = True
+    live_url: str = Field(description="the order's one public address; it shows the live version")
+    live_generation_id: str | None = Field(default=None, description="the live version; null until one is")
+
+
+class OrderUpdate(BaseModel):
+    """PATCH /orders/{id}: the order's settings."""
+    model_config = ConfigDict(extra="forbid")
+
+    auto_publish: StrictBool = Field(description="true: a generation that succeeds becomes live")
 
 
 class OrderList(BaseModel):
@@ -120,6 +132,33 @@ class GenerationPublic(BaseModel):
     usage: UsageTotalsPublic = Field(default_factory=UsageTotalsPublic)
     source_generation_id: str | None = Field(default=None, description="a page regeneration: the generation it reuses")
     regenerated_page: str | None = None
+
+
+class VersionPublic(BaseModel):
+    """A version of the order's site: a generation that succeeded, its files under its own prefix."""
+    generation_id: str
+    number: int = Field(description="1 for the order's first version, and so on")
+    live: bool
+    created_at: datetime
+    finished_at: datetime | None = Field(description="when the version was made (its generation succeeded)")
+    published_at: datetime | None = Field(description="when it last became live; null if it never was")
+    pages: list[str]
+    preview_url: str | None = Field(description="the version's own files; null once they were deleted")
+    files_deleted_at: datetime | None = Field(description="keep-the-last-N deleted its files then")
+    source_generation_id: str | None = None
+    regenerated_page: str | None = None
+
+
+class VersionList(BaseModel):
+    order_id: str
+    live_url: str
+    auto_publish: bool
+    keep_versions: int = Field(description="versions whose files are kept (SITEGEN_KEEP_VERSIONS), and the live one")
+    live_generation_id: str | None
+    serving_generation_id: str | None = Field(description="what the live address was last confirmed to show")
+    switch_pending: bool = Field(description="the live address has not been switched to live_generation_id "
+                                 "yet (retried every minute)")
+    items: list[VersionPublic] = Field(description="newest first")
 
 
 class GenerationList(BaseModel):

@@ -214,6 +214,9 @@ class Supervisor:
             "SITEGEN_QUEUE_URL": resources.queue_url, "SITEGEN_DLQ_URL": resources.dlq_url,
             "SITEGEN_QUEUE_NAME": resources.queue_name, "SITEGEN_LOGS_TABLE": resources.logs_table,
             "SITEGEN_SITE_BUCKET": resources.bucket, "SITEGEN_SITE_BASE_URL": sites_url,
+            # each order's live site at the root of its own host: browsers (and curl) resolve *.localhost
+            # to this machine, and the site server routes by the host's first label (infra/site_server.py)
+            "SITEGEN_LIVE_URL": os.environ.get("SITEGEN_LIVE_URL") or f"http://{{order}}.localhost:{site_port}/",
             "SITEGEN_API_TOKEN": token, "SITEGEN_DB_POOL_SIZE": "4", **timeouts,
             "SITEGEN_AI_ALLOW_PRIVATE_NETWORKS": "1",  # AI configs may point at loopback (the model simulator)
             "SITEGEN_INSTANCE_ID": self.instance,
@@ -233,6 +236,7 @@ class Supervisor:
         info = {"api_url": api_url, "sites_url": sites_url, "aws_endpoint_url": aws_url, "region": "us-east-1",
                 "queue_url": resources.queue_url, "dlq_url": resources.dlq_url, "logs_table": resources.logs_table,
                 "bucket": resources.bucket, "token": token, "database_url": database_url,
+                "live_url_template": self.env["SITEGEN_LIVE_URL"],
                 "workers": self.args.workers, "chaos": self.args.chaos, "instance": self.instance, **timeouts,
                 **sim}
         stack_file = self.state / "stack.json"

@@ -35,6 +35,13 @@ class Order(Base):
     brand: Mapped[dict[str, Any]]
     locale: Mapped[str] = mapped_column(String(10))
     created_at: Mapped[datetime] = _now_column()
+    # Versions of the site (chalicelib/services/versions.py): a success goes live by itself unless
+    # auto_publish is off; the live version here, and what the serving side's pointer was last
+    # confirmed to hold (written after commit; the sweeper writes it wherever the two differ).
+    auto_publish: Mapped[bool] = mapped_column(Boolean, default=True, server_default=text("true"))
+    live_generation_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("generations.id", use_alter=True, name="orders_live_generation_id_fkey"))
+    pointer_generation_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
 
 
 class Generation(Base):
@@ -66,6 +73,8 @@ class Generation(Base):
     source_generation_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
     regenerated_page: Mapped[str | None] = mapped_column(String(60))
     instructions: Mapped[str | None] = mapped_column(Text)
+    published_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))  # last made live
+    files_deleted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))  # keep-the-last-N
 
 
 class RunState:

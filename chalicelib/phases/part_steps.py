@@ -148,8 +148,10 @@ def part_schema(phase: Phase, part: str) -> type[BaseModel]:
 
 
 def join_parts(phase: Phase, order: OrderData, outputs: dict[str, BaseModel],
-               parts: dict[str, dict[str, Any]]) -> BaseModel:
-    """The phase's output from its parts' (stored as JSON): Content, or the whole site's files."""
+               parts: dict[str, dict[str, Any]], *, base_url: str | None = None,
+               asset_version: str | None = None) -> BaseModel:
+    """The phase's output from its parts' (stored as JSON): Content, or the whole site's files, made for
+    the order's live address ``base_url`` (sitemap.xml, robots.txt and og:url absolute)."""
     slugs = slugs_of(outputs["sitemap"])  # type: ignore[arg-type]
     if phase is Phase.CONTENT:
         copies = [PageCopy.model_validate(parts[slug]) for slug in slugs]
@@ -157,7 +159,7 @@ def join_parts(phase: Phase, order: OrderData, outputs: dict[str, BaseModel],
     mains = {slug: PageMarkup.model_validate(parts[slug]).main_html for slug in slugs}
     css = Stylesheet.model_validate(parts[STYLES_PART]).css
     return assemble_site(order, outputs["brief"], outputs["sitemap"], outputs["content"],  # type: ignore[arg-type]
-                         mains, css)
+                         mains, css, base_url=base_url, asset_version=asset_version)
 
 
 __all__ = ["PARTED", "PartContext", "add_usage", "join_parts", "part_schema", "parts_of", "run_part", "SiteFiles"]

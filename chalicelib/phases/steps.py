@@ -90,8 +90,9 @@ def publish(ctx: PhaseContext) -> tuple[BaseModel, dict[str, Any]]:
 
     url = ctx.sites.publish(prefix, [(f.path, content_type_for(f.path) or "application/octet-stream", f.body.encode())
                                      for f in files.files])
-    ctx.say(f"Published {len(files.files)} files: {url}")
-    return Publication(site_url=url, prefix=prefix, files=len(files.files)), {}
+    ctx.say(f"Wrote {len(files.files)} files of this version: {url}")
+    pages = [f.path for f in files.files if f.path.endswith(".html")]
+    return Publication(site_url=url, prefix=prefix, files=len(files.files), pages=pages), {}
 
 
 # content and code run one part per page: chalicelib/phases/part_steps.py

@@ -125,9 +125,8 @@ def emit_generation_ended(session: Session, gen: Generation, queued: bool = True
 # --- the hook for order versions (issue 14, section 1) ------------------------------------------------------
 def emit_version_published(session: Session, *, order_id: uuid.UUID | str, version_id: uuid.UUID | str,
                            at: datetime, payload: dict[str, Any] | None = None) -> list[DeliverWebhook]:
-    """HOOK for the order-versions work (branch issue-14a): call this inside the transaction that
-    publishes (or rolls back to) a version, and `send(deps, result)` after its commit. Nothing calls it
-    yet: that code is not on main. `payload` is the version as the API shows it."""
+    """Inside the transaction that publishes (or rolls back to) a version (pipeline._complete with
+    auto_publish, versions.publish); `send(deps, result)` after its commit."""
     data = {"version": {"id": str(version_id), "order_id": str(order_id), **(payload or {})}}
     return emit(session, EventType.VERSION_PUBLISHED, data, subject=f"{version_id}", at=at, order_id=order_id)
 

@@ -10,7 +10,7 @@ from chalicelib.bootstrap import Deps
 from chalicelib.db.models import Order
 from chalicelib.domain.errors import Conflict, InvalidInput, NotFound
 from chalicelib.domain.order import OrderData
-from chalicelib.schemas import OrderCreate, OrderList, OrderPublic
+from chalicelib.schemas import OrderCreate, OrderList, OrderPublic, OrderUpdate
 
 
 def parse_id(raw: str, what: str) -> uuid.UUID:
@@ -20,12 +20,13 @@ def parse_id(raw: str, what: str) -> uuid.UUID:
         raise NotFound(f"{what} {raw!r} not found") from None
 
 
-def to_public(order: Order) -> OrderPublic:
+def to_public(deps: Deps, order: Order) -> OrderPublic:
     return OrderPublic(
         id=str(order.id), business_name=order.business_name, segment=order.segment,
         description=order.description, services=order.services, contact=order.contact,
         brand=order.brand, locale=order.locale, external_ref=order.external_ref,
-        created_at=order.created_at,
+        created_at=order.created_at, auto_publish=order.auto_publish, live_url=deps.live_url(str(order.id)),
+        live_generation_id=str(order.live_generation_id) if order.live_generation_id else None,
     )
 
 
@@ -43,7 +44,7 @@ def create_order(deps: Deps, command: OrderCreate) -> OrderPublic:
             business_name=command.business_name, segment=command.segment,
             description=command.description, services=command.services,
             contact=command.contact.model_dump(), brand=command.brand.model_dump(),
-            locale=command.locale, external_ref=command.external_ref,
+            locale=command.locale, external_ref=command.external_ref, auto_publish=command.auto_publish,
         )
         uow.session.add(order)
         try:
@@ -52,7 +53,7 @@ def create_order(deps: Deps, command: OrderCreate) -> OrderPublic:
             raise Conflict(f"an order with external_ref {command.external_ref!r} already exists") from None
         uow.session.refresh(order)
         uow.commit()
-        return to_public(order)
+        return to_public(deps, order)
 
 
 def get_order(deps: Deps, order_id: str) -> OrderPublic:
@@ -60,7 +61,7 @@ def get_order(deps: Deps, order_id: str) -> OrderPublic:
         order = uow.session.get(Order, parse_id(order_id, "order"))
         if order is None:
             raise NotFound(f"order {order_id!r} not found")
-        return to_public(order)
+        return to_public(deps, order)
 
 
 def list_orders(deps: Deps, limit: int, cursor: str | None) -> OrderList:
@@ -74,4 +75,16 @@ def list_orders(deps: Deps, limit: int, cursor: str | None) -> OrderList:
         rows = list(uow.session.scalars(query))
         page = rows[:limit]
         next_cursor = str(page[-1].seq) if len(rows) > limit else None
-        return OrderList(items=[to_public(o) for o in page], next_cursor=next_cursor)
+        return OrderList(items=[to_public(deps, o) for o in page], next_cursor=next_cursor)
+
+
+def update_order(deps: Deps, order_id: str, command: OrderUpdate) -> OrderPublic:
+    """PATCH /orders/{id}. Turning auto_publish on does not publish anything by itself: it applies to
+    the next generation that succeeds."""
+    with deps.uow() as uow:
+        order = uow.session.get(Order, parse_id(order_id, "order"), with_for_update={"key_share": True})
+        if order is None:
+            raise NotFound(f"order {order_id!r} not found")
+        order.auto_publish = command.auto_publish
+        uow.commit()
+        return to_public(deps, order)

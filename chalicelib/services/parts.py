@@ -99,7 +99,7 @@ def fan_out(deps: Deps, command: RunPhase) -> str:
         gen.status, gen.current_phase, gen.updated_at = GenerationStatus.RUNNING, phase.value, now
         attempt, total, reused = run.attempts, len(names), len(names) - len(todo)
         if not todo:  # every part reused (a regenerated page's other pages): join them at once
-            follow_up = _join(s, gid, phase, to_data(order), outputs, now)
+            follow_up = _join(s, gid, phase, to_data(order), outputs, now, live_url=deps.live_url(str(order.id)))
         uow.commit()
     fault("after_commit", phase.value)
     log = ProgressLog(deps.logs, str(gid))
@@ -270,7 +270,8 @@ def _complete(deps: Deps, command: RunPhase, claim: PartClaim, output: BaseModel
         joined = done == len(parts) and status in ACTIVE
         if joined:
             follow_up = _join(s, gid, phase, claim.order, claim.outputs, now,
-                              {p.part: p.output for p in parts}, [p.usage for p in parts])
+                              {p.part: p.output for p in parts}, [p.usage for p in parts],
+                              live_url=deps.live_url(claim.order.id))
             joined = follow_up is not None
         fault("before_commit", phase.value, command.label())
         uow.commit()
@@ -284,13 +285,15 @@ def _complete(deps: Deps, command: RunPhase, claim: PartClaim, output: BaseModel
 
 
 def _join(s: Any, gid: uuid.UUID, phase: Phase, order: OrderData, outputs: dict[str, BaseModel], now: datetime,
-          parts: dict[str, Any] | None = None, usages: list[Any] | None = None) -> RunPhase | None:
-    """Complete the phase from its parts (only from `running`: at most once) and add the next phase's row."""
+          parts: dict[str, Any] | None = None, usages: list[Any] | None = None, *, live_url: str) -> RunPhase | None:
+    """Complete the phase from its parts (only from `running`: at most once) and add the next phase's row.
+    The site is built for the order's live address: every version carries it (absolute sitemap.xml,
+    robots.txt, og:url), so a version's files are the same in its preview and when live."""
     if parts is None:
         rows = s.execute(select(PartRun.part, PartRun.output, PartRun.usage).where(
             PartRun.generation_id == gid, PartRun.phase == phase.value)).all()
         parts, usages = {r.part: r.output for r in rows}, [r.usage for r in rows]
-    output = join_parts(phase, order, outputs, parts)
+    output = join_parts(phase, order, outputs, parts, base_url=live_url, asset_version=str(gid))
     total: dict[str, Any] = {}
     for usage in usages or []:
         total = add_usage(total, {k: v for k, v in (usage or {}).items() if k != "repairs"})

@@ -30,6 +30,7 @@ from chalicelib.phases.steps import OUTPUT_OF, STEPS, PhaseContext
 from chalicelib.services import events, outbox
 from chalicelib.services.orders import to_data
 from chalicelib.services.progress import ProgressLog
+from chalicelib.services.versions import after_publish, publish_version
 from chalicelib.domain.order import OrderData
 
 
@@ -46,6 +47,9 @@ class AlreadyDone:
     generation_status: str
     site_url: str | None
     pending_next: RunPhase | None
+    order_id: uuid.UUID | None = None
+    live_url: str | None = None  # the generation is the order's live version, at this address
+    published_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -127,8 +131,10 @@ def _claim(deps: Deps, command: RunPhase, remaining_ms: int) -> Claim | AlreadyD
             nxt = next_phase(command.phase)
             pending = nxt is not None and s.scalar(select(OutboxMessage.id).where(
                 OutboxMessage.generation_id == gen.id, OutboxMessage.phase == nxt.value)) is not None
+            live = order.live_generation_id == gen.id
             done = AlreadyDone(run.finished_at, gen.status, gen.site_url,
-                               RunPhase(generation_id=gen.id, phase=nxt) if pending and nxt else None)
+                               RunPhase(generation_id=gen.id, phase=nxt) if pending and nxt else None,
+                               order.id, deps.live_url(str(order.id)) if live else None, gen.published_at)
             # a row for this phase is stale (a sweep that raced the claim): republished, it would only
             # come back here, as long as the generation runs
             s.execute(delete(OutboxMessage).where(
@@ -203,7 +209,7 @@ def _db_message(exc: DBAPIError) -> str:
 def _complete(deps: Deps, command: RunPhase, claim: Claim, output: BaseModel, usage: dict[str, Any],
               log: ProgressLog) -> str:
     now = deps.clock()
-    follow_up = None
+    follow_up, live_url = None, None
     deliveries: list = []
     with deps.uow() as uow:
         s = uow.session
@@ -225,10 +231,18 @@ def _complete(deps: Deps, command: RunPhase, claim: Claim, output: BaseModel, us
             gen.status, gen.finished_at = GenerationStatus.SUCCEEDED, now
             gen.site_url = getattr(output, "site_url", None)
             deliveries = events.emit_generation_ended(s, gen)  # webhooks: in this transaction
+            order = s.get(Order, gen.order_id, with_for_update={"key_share": True})  # after the generation's lock
+            assert order is not None
+            if order.auto_publish:  # the new version goes live (else it waits as a preview)
+                published = publish_version(s, order, gen, now)
+                live_url = deps.live_url(str(order.id))
+                if published.changed:
+                    deliveries += events.emit_version_published(s, order_id=order.id, version_id=gen.id, at=now,
+                                                                payload={"live_url": live_url})
         gen.updated_at = now
         fault("before_commit", command.phase.value)
         uow.commit()
-        done = AlreadyDone(now, gen.status, gen.site_url, follow_up)
+        done = AlreadyDone(now, gen.status, gen.site_url, follow_up, gen.order_id, live_url, gen.published_at)
     fault("after_commit", command.phase.value)
     events.send(deps, deliveries)
     _announce(deps, log, command, done)
@@ -238,7 +252,17 @@ def _complete(deps: Deps, command: RunPhase, claim: Claim, output: BaseModel, us
 def _announce(deps: Deps, log: ProgressLog, command: RunPhase, done: AlreadyDone) -> None:
     log.lifecycle("phase_succeeded", done.finished_at, f"Phase {command.phase} succeeded", phase=command.phase.value)
     if done.generation_status == GenerationStatus.SUCCEEDED and next_phase(command.phase) is None:
-        log.lifecycle("generation_succeeded", done.finished_at, f"Site published: {done.site_url}")
+        if done.live_url is not None:
+            log.lifecycle("generation_succeeded", done.finished_at,
+                          f"Site live at {done.live_url} (this version: {done.site_url})")
+            if done.published_at is not None:
+                log.lifecycle("version_published", done.published_at, f"Published: {done.live_url} now shows "
+                              "this version")
+            assert done.order_id is not None
+            after_publish(deps, done.order_id, log)  # a duplicate delivery does it again: idempotent
+        else:
+            log.lifecycle("generation_succeeded", done.finished_at, f"Version ready for review: {done.site_url} "
+                          "(auto_publish is off: publish it to make it live)")
     if done.pending_next is not None:
         outbox.send(deps, done.pending_next)
     fault("after_send", command.phase.value)

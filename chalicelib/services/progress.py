@@ -20,7 +20,7 @@ from chalicelib.ports import LogLine, LogStore
 # same millisecond, when keys were cursors; it stays so that keys written before stay the same.)
 _RANK = {"generation_queued": "0", "generation_resumed": "0", "phase_started": "1", "part_started": "1",
          "phase_succeeded": "3", "phase_failed": "3", "phase_retrying": "3", "part_succeeded": "3",
-         "part_failed": "3", "part_retrying": "3"}
+         "part_failed": "3", "part_retrying": "3", "version_published": "3"}
 
 
 def once_key_for(ts: datetime, tag: str) -> str:

@@ -1,6 +1,6 @@
 """Runs every minute: republish outbox rows nobody claimed, re-enqueue phases whose lease expired,
 fail generations over their total time budget, drop the outbox rows of generations that ended, write
-the failure lines that are missing. Logs what it did."""
+the failure lines that are missing, switch live addresses whose pointer write failed. Logs what it did."""
 from __future__ import annotations
 
 import json
@@ -30,6 +30,7 @@ class SweepReport:
     failure_lines: int = 0  # generation_failed lines this sweep wrote: its own, and those that went missing
     webhooks_sent: int = 0  # webhook deliveries sent: long backoffs now due, lost messages, dead senders
     webhooks_dead_lettered: int = 0  # webhook deliveries past their 24 hours
+    pointers: int = 0  # live addresses switched to the version Postgres says is live (a write that failed)
 
 
 def sweep(deps: Deps, republish_after_s: int = 60, budget_s: int | None = None, limit: int = 500) -> SweepReport:
@@ -102,6 +103,7 @@ def sweep(deps: Deps, republish_after_s: int = 60, budget_s: int | None = None, 
     report.failure_lines = _write_missing_failure_lines(deps, limit)  # the budget's failures among them
     for key, value in webhook_delivery.sweep(deps, max(0, 2 * republish_after_s), limit).items():
         setattr(report, key, value)
+    report.pointers = _switch_live_pointers(deps, min(limit, 50))
     if any(asdict(report).values()):
         print(json.dumps({"level": "info", "message": "sweeper", **asdict(report)}), file=sys.stdout, flush=True)
     return report
@@ -129,6 +131,20 @@ def _write_missing_failure_lines(deps: Deps, limit: int) -> int:
                                 .values(failure_logged_at=deps.clock()))
             uow.commit()
     return written
+
+
+def _switch_live_pointers(deps: Deps, limit: int) -> int:
+    """6. A live pointer is written after the commit that changed the live version; if that write failed
+    (or the invocation died), the order's pointer is behind: write it now, then prune. Stops at the
+    first failure (the pointer store is likely down: one timeout per sweep)."""
+    from chalicelib.services.versions import after_publish, pointers_behind
+
+    switched = 0
+    for oid in pointers_behind(deps, limit):
+        if not after_publish(deps, oid):
+            break
+        switched += 1
+    return switched
 
 
 def _waiting(deps: Deps) -> int:

@@ -27,6 +27,12 @@ class Site:
     contact_path: str
     json_ld: str
     base_url: str | None
+    # a published version's id: its pages ask for styles.css?v=<id>, which the live address serves from
+    # that version whatever is live by then, so a page never gets another version's stylesheet
+    asset_version: str | None = None
+
+    def asset(self, path: str) -> str:
+        return f"{path}?v={self.asset_version}" if self.asset_version else path
 
     def text(self, key: str) -> str:
         return str(self.copy[key]).format(name=self.name)
@@ -83,8 +89,8 @@ def head(site: Site, path: str, title: str, description: str) -> str:
     if site.base_url is not None:
         lines.append(f'<meta property="og:url" content="{e(page_url(path, site.base_url))}">')
     lines += [
-        '<link rel="icon" href="favicon.svg" type="image/svg+xml">',
-        '<link rel="stylesheet" href="styles.css">',
+        f'<link rel="icon" href="{e(site.asset("favicon.svg"))}" type="image/svg+xml">',
+        f'<link rel="stylesheet" href="{e(site.asset("styles.css"))}">',
         site.json_ld,
     ]
     return "<head>\n" + "\n".join(lines) + "\n</head>"

@@ -143,7 +143,8 @@ def page_paths(pages: list[PageContent]) -> list[tuple[PageContent, str]]:
     ]
 
 
-def site_of(order: OrderData, brief: Brief, sitemap: Sitemap, content: Content, base_url: str | None = None) -> Site:
+def site_of(order: OrderData, brief: Brief, sitemap: Sitemap, content: Content, base_url: str | None = None,
+            asset_version: str | None = None) -> Site:
     """What every page shares: names, nav (sitemap order), contact page, JSON-LD."""
     pages = page_paths(content.pages)
     labels = {plan.slug: plan.nav_label for plan in sitemap.pages}
@@ -162,6 +163,7 @@ def site_of(order: OrderData, brief: Brief, sitemap: Sitemap, content: Content, 
         contact_path=contact_path,
         json_ld=json_ld_script(local_business(order, name, " ".join(description.split()), base_url)),
         base_url=base_url,
+        asset_version=asset_version,
     )
 
 
@@ -179,11 +181,13 @@ def main_of(order: OrderData, brief: Brief, sitemap: Sitemap, content: Content, 
 
 def assemble_site(
     order: OrderData, brief: Brief, sitemap: Sitemap, content: Content, mains: dict[str, str], css: str,
-    *, base_url: str | None = None,
+    *, base_url: str | None = None, asset_version: str | None = None,
 ) -> SiteFiles:
     """The code phase's fan-in: each page's main (by slug) in the shared shell, the stylesheet, and the
-    files sitegen writes itself (favicon, sitemap.xml, robots.txt)."""
-    site = site_of(order, brief, sitemap, content, base_url)
+    files sitegen writes itself (favicon, sitemap.xml, robots.txt). The pipeline passes the order's live
+    address as ``base_url`` (absolute sitemap, robots.txt, og:url) and the generation's id as
+    ``asset_version`` (see Site.asset_version)."""
+    site = site_of(order, brief, sitemap, content, base_url, asset_version)
     pages = page_paths(content.pages)
     files = [SiteFile(path=path, content_type=HTML, body=page_html(site, page, path, mains[page.slug]))
              for page, path in pages]

@@ -64,8 +64,10 @@ def test_results_are_complete_and_sane(bench):
 def test_phase_budget_counts(bench):
     r, _ = bench
     for name, p in r["phases"]["phases"].items():
-        assert p["transactions"]["max"] <= 2, name
-        assert p["statements"]["max"] <= 10, (name, p["sql"])
+        # publish also makes the version live: one more transaction (the live pointer), a few statements
+        transactions, statements = (3, 15) if name == "publish" else (2, 10)
+        assert p["transactions"]["max"] <= transactions, name
+        assert p["statements"]["max"] <= statements, (name, p["sql"])
         assert p["sqs_sends"]["max"] <= 1, name
         assert p["ddb_single_puts_free_text"]["max"] == 0, name  # free-text lines go in one transaction
         assert p["ddb_free_text_writes"]["max"] <= 1, name

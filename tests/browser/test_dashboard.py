@@ -359,6 +359,47 @@ def test_regenerate_one_page_from_the_dashboard_reuses_the_others(page: Any, sta
     expect()(page.get_by_test_id("step-parts")).to_have_count(0)  # parts show while a phase runs or failed
 
 
+def test_versions_publish_and_roll_back_the_one_live_address(page: Any, make_page: Any, stack: Stack) -> None:
+    order = stack.create_order()
+    first = stack.api("POST", f"/orders/{order['id']}/generations", expect=202)
+    stack.wait_generation(first["id"], ("succeeded",))
+    second = stack.api("POST", f"/orders/{order['id']}/generations", expect=202)
+    stack.wait_generation(second["id"], ("succeeded",))
+    live_url = order["live_url"]
+    assert re.fullmatch(rf"http://{order['id']}\.localhost:\d+/", live_url)  # the site at the root of its host
+    open_order(page, stack, order["id"])
+    versions = page.get_by_test_id("version")
+    expect()(versions).to_have_count(2)
+    expect()(page.get_by_test_id("live-url")).to_have_attribute("href", live_url)
+    expect()(versions.first).to_have_attribute("data-live", "true")
+    expect()(versions.nth(1).get_by_test_id("version-rollback")).to_be_visible()
+    expect()(versions.first.get_by_test_id("version-preview")).to_have_attribute("href", re.compile(second["id"]))
+
+    site = make_page()  # a visitor: Chromium resolves <order>.localhost to this machine
+    site.goto(live_url)
+    expect()(site.locator("link[rel=stylesheet]")).to_have_attribute("href", f"styles.css?v={second['id']}")
+    assert f"Sitemap: {live_url}sitemap.xml" in site.goto(f"{live_url}robots.txt").text()
+
+    versions.nth(1).get_by_test_id("version-rollback").click()
+    expect()(versions.nth(1)).to_have_attribute("data-live", "true")
+    expect()(versions.first.get_by_test_id("version-publish")).to_be_visible()
+    site.goto(live_url)
+    expect()(site.locator("link[rel=stylesheet]")).to_have_attribute("href", f"styles.css?v={first['id']}")
+
+    page.get_by_test_id("auto-publish").uncheck()
+    expect()(page.get_by_test_id("action-message")).to_contain_text("wait as previews")
+    assert stack.api("GET", f"/orders/{order['id']}", expect=200)["auto_publish"] is False
+    page.get_by_test_id("btn-generate").click()
+    expect()(page.get_by_test_id("gen-status")).to_have_attribute("data-status", "succeeded", timeout=45_000)
+    expect()(versions).to_have_count(3)
+    expect()(versions.nth(2)).to_have_attribute("data-live", "true")  # the new one waits as a preview
+    screenshot(page, "order-versions")
+    versions.first.get_by_test_id("version-publish").click()
+    expect()(versions.first).to_have_attribute("data-live", "true")
+    assert stack.api("GET", f"/orders/{order['id']}/versions", expect=200)["live_generation_id"] == \
+        versions.first.get_attribute("data-generation-id")
+
+
 def test_a_generation_started_elsewhere_shows_up_on_an_open_order_page(page: Any, stack: Stack) -> None:
     order = stack.create_order()
     open_order(page, stack, order["id"])

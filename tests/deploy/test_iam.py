@@ -64,7 +64,7 @@ def test_no_wildcard_actions_and_every_resource_named(template):
             where = f"{name}: {statement.get('Sid')}"
             assert set(statement) == {"Sid", "Effect", "Action", "Resource"}, where
             assert statement["Effect"] == "Allow", where
-            assert statement["Action"] and all(re.fullmatch(r"[a-z0-9]+:[A-Za-z]+", a) for a in statement["Action"]), where
+            assert statement["Action"] and all(re.fullmatch(r"[a-z0-9-]+:[A-Za-z]+", a) for a in statement["Action"]), where
             resource = statement["Resource"]
             assert isinstance(resource, dict), f"{where}: a literal resource ({resource!r})"
             assert references(resource) and references(resource) <= known, where
@@ -83,6 +83,13 @@ def test_function_policies_grant_what_each_function_does_and_no_more():
         return out
 
     own_logs = {"logs:CreateLogStream", "logs:PutLogEvents"}
+    # who publishes a version (the worker on success, the API on publish/rollback, the sweeper when a
+    # pointer write failed) switches the live pointer and prunes old versions' files
+    switch = {"cloudfront-keyvaluestore:DescribeKeyValueStore", "cloudfront-keyvaluestore:PutKey"}
+
+    def site_writes(function: str) -> dict[str, set[str]]:
+        return {target: set(s["Action"]) for s in repo_policy(function)["Statement"]
+                for target in strings_in(s["Resource"]) if target.startswith("${SiteBucket.Arn}/")}
     write_logs = {"dynamodb:PutItem", "dynamodb:Query"}  # TransactWriteItems' puts; the last line number
     db = {"secretsmanager:GetSecretValue"}
     assert grants("bearer") == {"ApiTokenSecret": {"secretsmanager:GetSecretValue"}, "Stage": own_logs}
@@ -90,7 +97,15 @@ def test_function_policies_grant_what_each_function_does_and_no_more():
     assert worker["GenerationQueue"] == {"sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes",
                                          "sqs:SendMessage"}
     assert worker["DeadLetterQueue"] == {"sqs:SendMessage"}
-    assert worker["LogsTable"] == write_logs and worker["SiteBucket"] == {"s3:PutObject"}
+    assert worker["LogsTable"] == write_logs and worker["SiteBucket"] == {"s3:PutObject", "s3:DeleteObject"}
+    assert site_writes("run_phase") == {"${SiteBucket.Arn}/sites/*": {"s3:PutObject", "s3:DeleteObject"},
+                                        "${SiteBucket.Arn}/live/*": {"s3:PutObject"}}
+    for function in ("run_phase", "api_handler", "sweep"):
+        assert grants(function)["LiveVersions"] == switch, function
+    for function in ("api_handler", "sweep"):  # they switch pointers and prune; they never write a version
+        assert site_writes(function) == {"${SiteBucket.Arn}/sites/*": {"s3:DeleteObject"},
+                                         "${SiteBucket.Arn}/live/*": {"s3:PutObject"}}, function
+    assert not [f for f in ("bearer", "on_dead_letter") if "LiveVersions" in grants(f) or site_writes(f)]
     assert worker["ai-keys"] == {"secretsmanager:GetSecretValue"}
     assert worker["webhook-secrets"] == {"secretsmanager:GetSecretValue"}  # signs deliveries, never writes
     dead = grants("on_dead_letter")
@@ -101,7 +116,7 @@ def test_function_policies_grant_what_each_function_does_and_no_more():
     assert sweep["SweepDeadLetterQueue"] == {"sqs:SendMessage"}  # Lambda sends failed ticks there as the function
     assert not [f for f in ("api_handler", "bearer", "run_phase", "on_dead_letter") if "SweepDeadLetterQueue" in grants(f)]
     api = grants("api_handler")
-    assert api["SiteBucket"] == {"s3:ListBucket"}  # health check only; the API never reads or writes sites
+    assert api["SiteBucket"] == {"s3:ListBucket", "s3:DeleteObject", "s3:PutObject"}  # health; prune; pointer
     assert api["DeadLetterQueue"] == {"sqs:GetQueueAttributes"}
     assert "secretsmanager:GetSecretValue" not in api["webhook-secrets"]  # writes secrets, never reads them back
     assert not [f for f in ("bearer", "on_dead_letter", "sweep") if "webhook-secrets" in grants(f)]

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import boto3
+from sqlalchemy import text
 from moto.core import enable_iam_authentication
 
 import app as app_module
@@ -116,6 +117,10 @@ def test_every_function_works_with_only_its_own_policy(client, aws, deps):
         fake.stop()
 
 
+def harness_db(deps: Any) -> Any:
+    return deps.engine.begin()
+
+
 def with_policies_only(client: Any, aws: AwsStack, deps: FunctionDeps, fake: FakeProvider) -> None:
     # api_handler creates the config and its secret; run_phase reads the key, writes logs and the site.
     config, done = generate_with_coding_on({
@@ -124,6 +129,8 @@ def with_policies_only(client: Any, aws: AwsStack, deps: FunctionDeps, fake: Fak
     assert done["status"] == "succeeded", done
     assert fake.requests[0].headers["authorization"] == f"Bearer {KEY}"
     assert aws.s3.head_object(Bucket=aws.resources.bucket, Key=f"sites/{done['id']}/index.html")
+    # run_phase made it live: the pointer (a write it could not make would be left to the sweeper)
+    assert client.json("GET", f"/orders/{done['order_id']}/versions")["switch_pending"] is False
 
     # api_handler: health probes, queue counts, log pages, the key read by /test, rotated and removed.
     health = client.json("GET", "/health/dependencies")
@@ -158,3 +165,18 @@ def with_policies_only(client: Any, aws: AwsStack, deps: FunctionDeps, fake: Fak
     client.client.lambda_.invoke("sweep", schedule_event())
     assert drain(client, aws) >= 2  # the redriven message and its republished copy (a no-op duplicate)
     assert client.json("GET", f"/generations/{gen['id']}")["status"] == "succeeded"
+
+    # versions: api_handler publishes and rolls back (pointer, then prune with keep_versions=1: it deletes
+    # the older version's files); the sweeper writes a pointer whose write failed.
+    deps.settings = deps.settings.model_copy(update={"keep_versions": 1})
+    client.json("PATCH", f"/orders/{order['id']}", {"auto_publish": False})
+    newer = client.json("POST", f"/orders/{order['id']}/generations", expect=202)
+    drain(client, aws)
+    published = client.json("POST", f"/orders/{order['id']}/versions/{newer['id']}/publish")
+    assert published["switch_pending"] is False and published["live_generation_id"] == newer["id"]
+    assert [v["files_deleted_at"] is not None for v in published["items"]] == [False, True]
+    assert aws.s3.list_objects_v2(Bucket=aws.resources.bucket, Prefix=f"sites/{gen['id']}/")["KeyCount"] == 0
+    with harness_db(deps) as conn:
+        conn.execute(text("UPDATE orders SET pointer_generation_id = NULL WHERE id = CAST(:o AS uuid)"), {"o": order["id"]})
+    client.client.lambda_.invoke("sweep", schedule_event())
+    assert client.json("GET", f"/orders/{order['id']}/versions")["switch_pending"] is False

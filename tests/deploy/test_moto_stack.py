@@ -12,7 +12,8 @@ from infra.resources import deploy, infrastructure, load_template
 
 # What moto 5.2.5's CloudFormation does not implement: it skips these, with a warning.
 MOTO_SKIPS = {"AWS::CloudFront::Distribution", "AWS::CloudFront::OriginAccessControl",
-              "AWS::CloudFront::ResponseHeadersPolicy", "AWS::S3::BucketPolicy", "AWS::SecretsManager::Secret",
+              "AWS::CloudFront::ResponseHeadersPolicy", "AWS::CloudFront::KeyValueStore",
+              "AWS::CloudFront::Function", "AWS::S3::BucketPolicy", "AWS::SecretsManager::Secret",
               "AWS::CloudWatch::Alarm", "AWS::SNS::Subscription"}
 
 

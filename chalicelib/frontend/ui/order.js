@@ -1,5 +1,6 @@
 // One order (#/orders/<id>): summary, Generate / Resend / Cancel, the phase stepper, the live log,
-// the failure reason or the published site's preview, and the generation history.
+// the failure reason or the published site's preview, the site's versions (live address, Publish,
+// Roll back, auto-publish) and the generation history.
 
 import { h, replace, swatch, spinner } from './dom.js';
 import { t, tn, fmtDateTime, fmtTime, fmtDuration } from './i18n.js';
@@ -197,6 +198,9 @@ export function mount(root, ctx, [rawId]) {
   const summaryBody = h('div', { testid: 'order-summary' });
   const summaryCard = h('section', { class: 'card', 'aria-labelledby': 'summary-title' },
     h('h2', { id: 'summary-title', class: 'card-title' }, t('order.summary')), summaryBody);
+  const versionsBody = h('div', { testid: 'versions-body' });
+  const versionsCard = h('section', { class: 'card versions-card', 'aria-labelledby': 'versions-title', testid: 'versions' },
+    h('h2', { id: 'versions-title', class: 'card-title' }, t('versions.title')), versionsBody);
   const historyList = h('ul', { class: 'history', testid: 'history' });
   const historyCard = h('section', { class: 'card', 'aria-labelledby': 'history-title' },
     h('h2', { id: 'history-title', class: 'card-title' }, t('order.history')), historyList);
@@ -209,7 +213,7 @@ export function mount(root, ctx, [rawId]) {
     actionMsg, offline,
     h('div', { class: 'order-grid' },
       h('div', { class: 'order-main' }, genCard, previewSlot, logCard),
-      h('aside', { class: 'order-aside' }, summaryCard, historyCard)));
+      h('aside', { class: 'order-aside' }, versionsCard, summaryCard, historyCard)));
   replace(root, page);
 
   // ---- rendering ----
@@ -248,6 +252,72 @@ export function mount(root, ctx, [rawId]) {
     row(t('order.created'), fmtDateTime(o.created_at));
     row(t('order.id'), h('code', { class: 'id' }, o.id));
     replace(summaryBody, h('dl', { class: 'dl' }, rows));
+  }
+
+  // ---- versions: the live address, auto-publish, Publish / Roll back ----
+
+  let versions = null;
+
+  async function refreshVersions() {
+    try {
+      const list = await api(`/orders/${encodeURIComponent(orderId)}/versions`);
+      if (!alive) return;
+      versions = list;
+      renderVersions();
+    } catch (err) { /* the list stays as it was */ }
+  }
+
+  function renderVersions() {
+    const v = versions;
+    if (!v) return;
+    const live = v.items.find((item) => item.live);
+    const link = h('a', { href: v.live_url, target: '_blank', rel: 'noopener noreferrer', class: 'url', testid: 'live-url' },
+      v.live_url, h('span', { 'aria-hidden': 'true' }, ' ↗'));
+    const auto = h('input', { type: 'checkbox', id: 'auto-publish', testid: 'auto-publish', checked: v.auto_publish });
+    auto.addEventListener('change', () => act(async () => {
+      const changed = await api(`/orders/${encodeURIComponent(orderId)}`, { method: 'PATCH', body: { auto_publish: auto.checked } });
+      order = changed;
+      say(t(changed.auto_publish ? 'versions.autoOn' : 'versions.autoOff'), 'info');
+      await refreshVersions();
+    }));
+    const rows = v.items.map((item) => versionRow(item, live));
+    replace(versionsBody,
+      h('div', { class: 'live-address' },
+        h('p', { class: 'live-label' }, t('versions.liveUrl')), h('p', { class: 'live-link' }, link),
+        h('p', { class: 'muted small' }, live ? t('versions.liveUrlHint') : t('versions.noLive'))),
+      h('p', { class: 'auto-publish' }, auto, ' ', h('label', { for: 'auto-publish' }, t('versions.autoPublish'))),
+      v.switch_pending ? h('p', { class: 'notice notice-warning', role: 'status', testid: 'switch-pending' }, t('versions.pending')) : null,
+      rows.length ? h('ul', { class: 'versions', testid: 'version-list' }, rows) : h('p', { class: 'muted', testid: 'versions-empty' }, t('versions.empty')),
+      rows.length ? h('p', { class: 'muted small' }, t('versions.keep', { n: v.keep_versions })) : null);
+  }
+
+  function versionRow(item, live) {
+    const deleted = Boolean(item.files_deleted_at);
+    const meta = [t('versions.made', { date: fmtDateTime(item.finished_at, true) }), t('versions.pages', { n: item.pages.length }),
+      item.regenerated_page ? t('versions.regenOf', { page: item.regenerated_page }) : null,
+      deleted ? t('versions.deleted') : null].filter(Boolean).join(' · ');
+    let action = null;
+    if (!item.live && !deleted) {
+      const older = live && item.number < live.number;
+      action = h('button', {
+        type: 'button', class: ['btn', 'btn-sm', older ? 'btn-secondary' : 'btn-primary'],
+        testid: older ? 'version-rollback' : 'version-publish',
+        onclick: () => act(async () => {
+          versions = await api(`/orders/${encodeURIComponent(orderId)}/versions/${encodeURIComponent(item.generation_id)}/publish`, { method: 'POST' });
+          renderVersions();
+          say(t('versions.published', { n: item.number }), 'info');
+        }),
+      }, older ? t('versions.rollback') : t('versions.publish'));
+    }
+    return h('li', { class: ['version', item.live && 'is-live'], testid: 'version', 'data-generation-id': item.generation_id,
+      'data-live': String(item.live) },
+    h('span', { class: 'version-number' }, t('versions.number', { n: item.number })),
+    item.live ? h('span', { class: 'badge badge-succeeded', testid: 'version-live' }, t('versions.live')) : null,
+    h('span', { class: 'version-meta' }, meta),
+    h('span', { class: 'version-actions' },
+      item.preview_url ? h('a', { href: item.preview_url, target: '_blank', rel: 'noopener noreferrer', class: 'btn btn-sm btn-ghost', testid: 'version-preview' },
+        t('versions.preview'), h('span', { 'aria-hidden': 'true' }, ' ↗')) : null,
+      action));
   }
 
   function renderActions() {
@@ -475,6 +545,7 @@ export function mount(root, ctx, [rawId]) {
       ctx.announce(`${t('order.generation')}: ${t(`status.${gen.status}`)}`);
     }
     await refreshGenerations();
+    await refreshVersions();
   }
 
   async function refreshGenerations() {
@@ -561,6 +632,7 @@ export function mount(root, ctx, [rawId]) {
       renderSummary();
       renderHistory();
       renderActions();
+      refreshVersions();
       if (gens.length) select(gens[0].id);
       else {
         genEmpty.hidden = false;
