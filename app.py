@@ -161,6 +161,7 @@ def get_order(order_id: str) -> Response:
 
 @app.route("/orders/{order_id}", methods=["PATCH"], authorizer=bearer, content_types=BODY_TYPES)
 @edge.endpoint
+@needs(ORDERS)
 def update_order(order_id: str) -> Response:
     command = edge.parse_body(_req(), schemas.OrderUpdate, get_deps().settings.max_body_bytes)
     return edge.ok(orders.update_order(get_deps(), order_id, command))
@@ -168,6 +169,7 @@ def update_order(order_id: str) -> Response:
 
 @app.route("/orders/{order_id}/versions", methods=["GET"], authorizer=bearer)
 @edge.endpoint
+@needs(ORDERS)
 def list_versions(order_id: str) -> Response:
     return edge.ok(versions.list_versions(get_deps(), order_id))
 
@@ -175,6 +177,7 @@ def list_versions(order_id: str) -> Response:
 @app.route("/orders/{order_id}/versions/{generation_id}/publish", methods=["POST"], authorizer=bearer,
            content_types=BODY_TYPES)
 @edge.endpoint
+@needs(ORDERS)
 def publish_version(order_id: str, generation_id: str) -> Response:
     return edge.ok(versions.publish(get_deps(), order_id, generation_id))
 

@@ -186,14 +186,19 @@ def logs(ctx: click.Context, generation: str, follow: bool, interval: float) -> 
             return
         if page["generation_status"] in FINISHED:
             gen = api.call("GET", f"/generations/{_quote(generation)}")
-            _finish_line(gen)
+            _finish_line(api, gen)
             return
         time.sleep(interval)
 
 
-def _finish_line(gen: dict[str, Any]) -> None:
+def _finish_line(api: Any, gen: dict[str, Any]) -> None:
+    """The outcome: the order's live address when this version is live, else the version's preview."""
     if gen["status"] == "succeeded":
-        out.print(f"{_status('succeeded')}: live at {escape(str(gen.get('site_url')))}")
+        order = api.call("GET", f"/orders/{_quote(gen['order_id'])}")
+        if order.get("live_generation_id") == gen["id"]:
+            out.print(f"{_status('succeeded')}: live at {escape(str(order['live_url']))}")
+        else:
+            out.print(f"{_status('succeeded')}: preview at {escape(str(gen.get('site_url')))} (not published)")
     else:
         out.print(f"{_status(gen['status'])}: {escape(str(gen.get('error') or 'no reason given'))}")
 
@@ -212,7 +217,7 @@ def generate(ctx: click.Context, order: str, wait: bool, timeout: float, interva
     if not wait:
         return
     gen = _watch(api, gen, timeout, interval)
-    _finish_line(gen)
+    _finish_line(api, gen)
     if gen["status"] != "succeeded":
         sys.exit(1)
 

@@ -72,7 +72,7 @@ class Publication(BaseModel):
     site_url: str = Field(max_length=2000)  # the version's preview: index.html under its own prefix
     prefix: str = Field(max_length=200)
     files: int
-    pages: list[str] = Field(default_factory=list)  # its HTML files
+    pages: list[Annotated[str, Field(max_length=120)]] = Field(default_factory=list, max_length=40)  # its HTML files
 
 
 # --- per-page parts (content and code run one part per page, plus the stylesheet for code) ---------

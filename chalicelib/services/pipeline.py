@@ -253,11 +253,11 @@ def _announce(deps: Deps, log: ProgressLog, command: RunPhase, done: AlreadyDone
     log.lifecycle("phase_succeeded", done.finished_at, f"Phase {command.phase} succeeded", phase=command.phase.value)
     if done.generation_status == GenerationStatus.SUCCEEDED and next_phase(command.phase) is None:
         if done.live_url is not None:
-            log.lifecycle("generation_succeeded", done.finished_at,
-                          f"Site live at {done.live_url} (this version: {done.site_url})")
-            if done.published_at is not None:
+            if done.published_at is not None:  # first: generation_succeeded is the generation's last line
                 log.lifecycle("version_published", done.published_at, f"Published: {done.live_url} now shows "
                               "this version")
+            log.lifecycle("generation_succeeded", done.finished_at,
+                          f"Site live at {done.live_url} (this version: {done.site_url})")
             assert done.order_id is not None
             after_publish(deps, done.order_id, log)  # a duplicate delivery does it again: idempotent
         else:

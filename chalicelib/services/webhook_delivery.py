@@ -74,7 +74,8 @@ def deliver(deps: Deps, command: DeliverWebhook, remaining_ms: int) -> str:
     retryable = True
     try:
         secret = _secret(deps, secret_ref)
-        headers = {signing.HEADER: signing.header(secret, body), "Sitegen-Event-Id": str(event_id),
+        signed = signing.header(secret, body, int(deps.clock().timestamp()))  # the time of this attempt
+        headers = {signing.HEADER: signed, "Sitegen-Event-Id": str(event_id),
                    "Sitegen-Event-Type": event_type, "Sitegen-Delivery-Id": str(did),
                    "Sitegen-Delivery-Attempt": str(attempt)}
         answer = http.post(url, body, headers, deps.settings.webhook_timeout_s)

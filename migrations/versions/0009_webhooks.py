@@ -3,7 +3,7 @@ id, written in the transaction that caused it; webhook_deliveries: an event to o
 outbox row of its delivery and its history
 
 Revision ID: 0009
-Revises: 0006 (0007 and 0008 are reserved for other branches: whichever lands after them re-points this)
+Revises: 0008 (site versions)
 """
 from alembic import op
 import sqlalchemy as sa

@@ -65,13 +65,14 @@ def test_orders_generate_wait_generations_and_logs(stack):
     assert "content: succeeded 4/4 pages" in lines and "code: succeeded 5/5 files" in lines
     assert "publish: succeeded" in lines
     done = stack.call("GET", f"/generations/{gid}")
-    assert lines[-1] == f"succeeded: live at {done['site_url']}"
+    live_url = stack.call("GET", f"/orders/{done['order_id']}")["live_url"]
+    assert lines[-1] == f"succeeded: live at {live_url}"  # the order's one address (issue 14)
 
     gens = cli(stack, "generations", order["id"])
     assert gens.returncode == 0 and gid in gens.stdout and "succeeded" in gens.stdout and "100%" in gens.stdout
     log = cli(stack, "logs", gid)
     assert log.returncode == 0
-    assert "Generation queued" in log.stdout and f"Site published: {done['site_url']}" in log.stdout
+    assert "Generation queued" in log.stdout and f"Site live at {live_url}" in log.stdout
     assert "INFO" in log.stdout and len(log.stdout.splitlines()) >= 20
 
 
@@ -81,7 +82,7 @@ def test_logs_follow_prints_new_lines_until_the_generation_ends(stack):
     run = cli(stack, "logs", gen["id"], "--follow", "--interval", "0.2", use_env=True)
     assert run.returncode == 0, run.stderr
     lines = run.stdout.splitlines()
-    assert "Generation queued" in lines[0] and "Site published" in lines[-2]
+    assert "Generation queued" in lines[0] and "Site live at" in lines[-2]
     assert lines[-1].startswith("succeeded: live at http://")
     assert stack.call("GET", f"/generations/{gen['id']}")["status"] == "succeeded"
 
