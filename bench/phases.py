@@ -26,8 +26,8 @@ MAX_TRANSACTIONS = 2
 MAX_SQS_SENDS = 1
 # publish also makes its version live (issue 14): the order's row in its completing transaction, then one
 # more transaction that writes the live pointer under the order's lock and picks the versions to prune; and
-# its two webhook events (generation.succeeded, version.published), one INSERT each
-PHASE_LIMITS = {"publish": (MAX_TRANSACTIONS + 1, MAX_STATEMENTS + 6)}
+# its webhook events (generation.succeeded, version.published) in one INSERT
+PHASE_LIMITS = {"publish": (MAX_TRANSACTIONS + 1, MAX_STATEMENTS + 5)}
 
 
 def limits(phase: str) -> tuple[int, int]:

@@ -123,12 +123,18 @@ def emit_generation_ended(session: Session, gen: Generation, queued: bool = True
 
 
 # --- the hook for order versions (issue 14, section 1) ------------------------------------------------------
+def version_published(order_id: uuid.UUID | str, version_id: uuid.UUID | str, at: datetime,
+                      payload: dict[str, Any] | None = None) -> tuple[Any, dict[str, Any], str, datetime | None, Any]:
+    """The event of a version made live (as `emit_many` takes it); `payload` is the version as shown."""
+    data = {"version": {"id": str(version_id), "order_id": str(order_id), **(payload or {})}}
+    return EventType.VERSION_PUBLISHED, data, f"{version_id}", at, order_id
+
+
 def emit_version_published(session: Session, *, order_id: uuid.UUID | str, version_id: uuid.UUID | str,
                            at: datetime, payload: dict[str, Any] | None = None) -> list[DeliverWebhook]:
-    """Inside the transaction that publishes (or rolls back to) a version (pipeline._complete with
-    auto_publish, versions.publish); `send(deps, result)` after its commit."""
-    data = {"version": {"id": str(version_id), "order_id": str(order_id), **(payload or {})}}
-    return emit(session, EventType.VERSION_PUBLISHED, data, subject=f"{version_id}", at=at, order_id=order_id)
+    """Inside the transaction that publishes (or rolls back to) a version (versions.publish); `send(deps,
+    result)` after its commit. The pipeline emits it with the generation's own events, in one statement."""
+    return emit_many(session, [version_published(order_id, version_id, at, payload)])
 
 
 def _iso(value: datetime | None) -> str | None:

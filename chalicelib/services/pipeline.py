@@ -230,15 +230,15 @@ def _complete(deps: Deps, command: RunPhase, claim: Claim, output: BaseModel, us
         else:
             gen.status, gen.finished_at = GenerationStatus.SUCCEEDED, now
             gen.site_url = getattr(output, "site_url", None)
-            deliveries = events.emit_generation_ended(s, gen)  # webhooks: in this transaction
+            happened = events.generation_ended(gen)
             order = s.get(Order, gen.order_id, with_for_update={"key_share": True})  # after the generation's lock
             assert order is not None
             if order.auto_publish:  # the new version goes live (else it waits as a preview)
                 published = publish_version(s, order, gen, now)
                 live_url = deps.live_url(str(order.id))
                 if published.changed:
-                    deliveries += events.emit_version_published(s, order_id=order.id, version_id=gen.id, at=now,
-                                                                payload={"live_url": live_url})
+                    happened.append(events.version_published(order.id, gen.id, now, {"live_url": live_url}))
+            deliveries = events.emit_many(s, happened)  # webhooks: in this transaction, one statement
         gen.updated_at = now
         fault("before_commit", command.phase.value)
         uow.commit()
