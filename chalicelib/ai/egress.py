@@ -62,28 +62,29 @@ def is_official(url: str) -> bool:
         return False
 
 
-def url_problem(url: str, sends_key: bool) -> str | None:
-    """What is wrong with calling `url` (no I/O), or None. Never echoes userinfo."""
+def url_problem(url: str, sends_key: bool, field: str = "base_url", allow_query: bool = False) -> str | None:
+    """What is wrong with calling `url` (no I/O), or None. Never echoes userinfo. `field` names it in the
+    message; a webhook's URL may carry a query (`allow_query`), a provider's base URL may not."""
     if not url.isascii() or any(c <= " " or c in "\\\x7f" for c in url):
-        return "base_url must be plain ASCII without spaces, control characters or backslashes (use punycode)"
+        return f"{field} must be plain ASCII without spaces, control characters or backslashes (use punycode)"
     try:
         parts = urlsplit(url)
         host, port = parts.hostname, parts.port  # port raises ValueError when it is not a number
     except ValueError:
-        return "base_url is not a valid URL"
+        return f"{field} is not a valid URL"
     if parts.scheme not in ("http", "https") or not host:
-        return "base_url must be an http(s) URL with a host"
+        return f"{field} must be an http(s) URL with a host"
     if "@" in parts.netloc:
-        return "base_url must not carry a user name or password"
-    if parts.query or "?" in url:
-        return "base_url must not have a query (?...)"
+        return f"{field} must not carry a user name or password"
+    if not allow_query and (parts.query or "?" in url):
+        return f"{field} must not have a query (?...)"
     if parts.fragment or "#" in url:
-        return "base_url must not have a fragment (#...)"
+        return f"{field} must not have a fragment (#...)"
     if port == 0:
-        return "base_url has port 0"
+        return f"{field} has port 0"
     if parts.scheme == "http" and not private_networks_allowed():
         what = "a key is sent" if sends_key else "requests leave sitegen"
-        return f"base_url must use https ({host_label(url)} is plain http and {what}); {PRIVATE_HINT}"
+        return f"{field} must use https ({host_label(url)} is plain http and {what}); {PRIVATE_HINT}"
     return None
 
 

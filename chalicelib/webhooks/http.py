@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 
 import urllib3
 
-from chalicelib.ai.egress import ALLOW_PRIVATE_ENV, address_problem, host_label, private_networks_allowed
+from chalicelib.ai.egress import ALLOW_PRIVATE_ENV, address_problem, host_label, url_problem
 
 MAX_ANSWER_BYTES = 64 * 1024  # the answer's body is not used; read a little so the connection can be reused
 HINT = f"{ALLOW_PRIVATE_ENV}=1 allows private networks and plain http (the local stack sets it)"
@@ -43,24 +43,7 @@ class Answer:
 
 
 def _form_problem(url: str) -> str | None:
-    if not url.isascii() or any(c <= " " or c in "\\\x7f" for c in url):
-        return "url must be plain ASCII without spaces, control characters or backslashes (use punycode)"
-    try:
-        parts = urlsplit(url)
-        host, port = parts.hostname, parts.port  # port raises ValueError when it is not a number
-    except ValueError:
-        return "url is not a valid URL"
-    if parts.scheme not in ("http", "https") or not host:
-        return "url must be an http(s) URL with a host"
-    if "@" in parts.netloc:
-        return "url must not carry a user name or password"
-    if parts.fragment or "#" in url:
-        return "url must not have a fragment (#...)"
-    if port == 0:
-        return "url has port 0"
-    if parts.scheme == "http" and not private_networks_allowed():
-        return f"url must use https ({host_label(url)} is plain http); {HINT}"
-    return None
+    return url_problem(url, sends_key=False, field="url", allow_query=True)  # the shared egress rules
 
 
 def resolve(url: str) -> list[str]:
