@@ -35,7 +35,7 @@ from chalicelib.phases.steps import OUTPUT_OF
 from chalicelib.services import events, outbox
 from chalicelib.services.orders import to_data
 from chalicelib.services.pipeline import (
-    UnknownGeneration, _backoff, _classify, _NoRoute, _resolve, run_phase,
+    Claim, UnknownGeneration, _backoff, _classify, _NoRoute, _resolve, run_phase,
 )
 from chalicelib.services.progress import ProgressLog
 
@@ -123,20 +123,6 @@ class PartFailure:
     generation: tuple[datetime, str] | None
 
 
-@dataclass(frozen=True)
-class PartClaim:
-    run_id: int
-    token: uuid.UUID
-    attempt: int
-    started_at: datetime
-    order: OrderData
-    outputs: dict[str, BaseModel]
-    config: ResolvedConfig | None
-    config_error: str | None
-    instructions: str | None
-    last_failure: tuple[datetime, int, str] | None
-
-
 def run_one_part(deps: Deps, command: RunPhase, remaining_ms: int) -> str:
     targets = (command.phase.value, command.label())
     fault("before_claim", *targets)
@@ -173,7 +159,7 @@ def run_one_part(deps: Deps, command: RunPhase, remaining_ms: int) -> str:
         return _fail(deps, command, claim, _classify(exc), log)
 
 
-def _claim(deps: Deps, command: RunPhase, remaining_ms: int) -> PartClaim | PartFailure | str:
+def _claim(deps: Deps, command: RunPhase, remaining_ms: int) -> Claim | PartFailure | str:
     now = deps.clock()
     lease = timedelta(milliseconds=max(5_000, remaining_ms - 1_000))
     gid, phase = command.generation_id, command.phase
@@ -217,8 +203,8 @@ def _claim(deps: Deps, command: RunPhase, remaining_ms: int) -> PartClaim | Part
         last_failure = (part.failed_at, part.failed_attempt, part.error) \
             if part.failed_at and part.failed_attempt and part.error else None
         wishes = gen.instructions if gen.regenerated_page == command.part else None
-        claim = PartClaim(part.id, part.lease_token, part.attempts, now, to_data(order), outputs, config,
-                          config_error, wishes, last_failure)
+        claim = Claim(part.id, part.lease_token, part.attempts, now, to_data(order), outputs, config,
+                      config_error, last_failure, instructions=wishes)
         uow.commit()
     return claim
 
@@ -247,7 +233,7 @@ def _duplicate_of_success(deps: Deps, s: Any, uow: Any, command: RunPhase, gen: 
     return "skipped: part already succeeded (duplicate delivery)"
 
 
-def _complete(deps: Deps, command: RunPhase, claim: PartClaim, output: BaseModel, usage: dict[str, Any],
+def _complete(deps: Deps, command: RunPhase, claim: Claim, output: BaseModel, usage: dict[str, Any],
               log: ProgressLog) -> str:
     now = deps.clock()
     gid, phase = command.generation_id, command.phase
@@ -313,7 +299,7 @@ def _announce_joined(deps: Deps, log: ProgressLog, phase: Phase, at: datetime, f
         outbox.send(deps, follow_up)
 
 
-def _fail(deps: Deps, command: RunPhase, claim: PartClaim, error: PhaseError, log: ProgressLog) -> str:
+def _fail(deps: Deps, command: RunPhase, claim: Claim, error: PhaseError, log: ProgressLog) -> str:
     now = deps.clock()
     gid, phase, label = command.generation_id, command.phase, command.label()
     reason, retry_delay, follow_up, gen_failed = error.reason, None, None, None

@@ -74,6 +74,7 @@ class Claim:
     config: ResolvedConfig | None
     config_error: str | None
     last_failure: tuple[datetime, int, str] | None  # an earlier attempt's failure, whose line may be missing
+    instructions: str | None = None  # a regenerated page's part only: the customer's wishes
 
 
 def run_phase(deps: Deps, command: RunPhase, remaining_ms: int) -> str:
