@@ -1,11 +1,13 @@
 """sitegen's edges: HTTP routes, the queue handler and the schedule. Each is a few lines."""
+
 from __future__ import annotations
 
 import functools
 import importlib
 import json
 import os
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from chalice import AuthResponse, Chalice, CORSConfig, Rate, Response
 
@@ -35,7 +37,9 @@ worker = _Lazy("chalicelib.services.worker")
 webhooks = _Lazy("chalicelib.services.webhooks")
 
 app = Chalice(app_name="sitegen")
-app.api.cors = CORSConfig(allow_origin="*", allow_headers=["Authorization", "Idempotency-Key", "Content-Type"])
+app.api.cors = CORSConfig(
+    allow_origin="*", allow_headers=["Authorization", "Idempotency-Key", "Content-Type"]
+)
 QUEUE = os.environ.get("SITEGEN_QUEUE_NAME", "sitegen-generation")
 DEAD_LETTER_QUEUE = os.environ.get("SITEGEN_DLQ_NAME", f"{QUEUE}-dlq")
 # Caps the worker's concurrent invocations, hence its Postgres connections (docs/deployment.md).
@@ -95,7 +99,9 @@ def health() -> Response:
     """Liveness only, for anyone: it touches no dependency (the deep checks are behind the token).
     `instance` names the local stack's run (its supervisor checks it); null when deployed."""
     instance = os.environ.get("SITEGEN_INSTANCE_ID") or None
-    return Response(body=json.dumps({"status": "ok", "instance": instance}), status_code=200, headers=edge.JSON)
+    return Response(
+        body=json.dumps({"status": "ok", "instance": instance}), status_code=200, headers=edge.JSON
+    )
 
 
 @app.route("/health/dependencies", methods=["GET"], authorizer=bearer)
@@ -174,8 +180,12 @@ def list_versions(order_id: str) -> Response:
     return edge.ok(versions.list_versions(get_deps(), order_id))
 
 
-@app.route("/orders/{order_id}/versions/{generation_id}/publish", methods=["POST"], authorizer=bearer,
-           content_types=BODY_TYPES)
+@app.route(
+    "/orders/{order_id}/versions/{generation_id}/publish",
+    methods=["POST"],
+    authorizer=bearer,
+    content_types=BODY_TYPES,
+)
 @edge.endpoint
 @needs(ORDERS)
 def publish_version(order_id: str, generation_id: str) -> Response:
@@ -212,24 +222,35 @@ def generation_logs(generation_id: str) -> Response:
     return edge.ok(status.log_page(get_deps(), generation_id, edge.str_param(_req(), "after"), limit))
 
 
-@app.route("/generations/{generation_id}/retry", methods=["POST"], authorizer=bearer, content_types=BODY_TYPES)
+@app.route(
+    "/generations/{generation_id}/retry", methods=["POST"], authorizer=bearer, content_types=BODY_TYPES
+)
 @edge.endpoint
 @needs(ORDERS)
 def retry_generation(generation_id: str) -> Response:
     return edge.ok(generations.retry_generation(get_deps(), generation_id), 202)
 
 
-@app.route("/generations/{generation_id}/pages/{slug}/regenerate", methods=["POST"], authorizer=bearer,
-           content_types=BODY_TYPES)
+@app.route(
+    "/generations/{generation_id}/pages/{slug}/regenerate",
+    methods=["POST"],
+    authorizer=bearer,
+    content_types=BODY_TYPES,
+)
 @edge.endpoint
 @needs(ORDERS)
 def regenerate_page(generation_id: str, slug: str) -> Response:
-    body = edge.parse_body(_req(), schemas.PageRegenerate, get_deps().settings.max_body_bytes) \
-        if _req().raw_body else schemas.PageRegenerate()
+    body = (
+        edge.parse_body(_req(), schemas.PageRegenerate, get_deps().settings.max_body_bytes)
+        if _req().raw_body
+        else schemas.PageRegenerate()
+    )
     return edge.ok(regenerate.regenerate_page(get_deps(), generation_id, slug, body.instructions), 202)
 
 
-@app.route("/generations/{generation_id}/cancel", methods=["POST"], authorizer=bearer, content_types=BODY_TYPES)
+@app.route(
+    "/generations/{generation_id}/cancel", methods=["POST"], authorizer=bearer, content_types=BODY_TYPES
+)
 @edge.endpoint
 @needs(ORDERS)
 def cancel_generation(generation_id: str) -> Response:
@@ -361,7 +382,9 @@ def delete_webhook(webhook_id: str) -> Response:
     return Response(body="", status_code=204)
 
 
-@app.route("/webhooks/{webhook_id}/rotate-secret", methods=["POST"], authorizer=bearer, content_types=BODY_TYPES)
+@app.route(
+    "/webhooks/{webhook_id}/rotate-secret", methods=["POST"], authorizer=bearer, content_types=BODY_TYPES
+)
 @edge.endpoint
 @needs(ADMIN)
 def rotate_webhook_secret(webhook_id: str) -> Response:
@@ -376,8 +399,12 @@ def webhook_deliveries(webhook_id: str) -> Response:
     return edge.ok(webhooks.list_deliveries(get_deps(), webhook_id, limit, edge.str_param(_req(), "cursor")))
 
 
-@app.route("/webhooks/{webhook_id}/deliveries/{delivery_id}/redeliver", methods=["POST"], authorizer=bearer,
-           content_types=BODY_TYPES)
+@app.route(
+    "/webhooks/{webhook_id}/deliveries/{delivery_id}/redeliver",
+    methods=["POST"],
+    authorizer=bearer,
+    content_types=BODY_TYPES,
+)
 @edge.endpoint
 @needs(ADMIN)
 def redeliver_webhook(webhook_id: str, delivery_id: str) -> Response:

@@ -4,6 +4,7 @@ Runs every benchmark, prints a table with the budget (issue 7) next to each figu
 results as JSON (bench/results/latest.json; full.json with --full). Exit status 0 whether or not a
 figure meets its budget: the table says which; the test suite asserts only counts (tests/bench/).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -13,7 +14,7 @@ import platform
 import subprocess
 import sys
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -23,15 +24,30 @@ ROOT = Path(__file__).resolve().parents[1]
 
 MODES: dict[str, dict[str, Any]] = {
     # the test suite's run: every section, tiny
-    "smoke": {"phase_generations": 1, "log_sizes": (100, 2000), "poll_repeats": 3,
-              "e2e": {"n": 2, "workers": 1, "concurrency": 2}, "cold_runs": 1,
-              "realistic": {"generations": 1, "workers": 4, "ttft": 0.01, "tps": 20_000}},  # fast: checks it runs
-    "quick": {"phase_generations": 10, "log_sizes": (1000, 20000), "poll_repeats": 50,
-              "e2e": {"n": 50, "workers": 2, "concurrency": 10}, "cold_runs": 5,
-              "realistic": {"generations": 3, "workers": 4, "ttft": 0.6, "tps": 70.0}},
-    "full": {"phase_generations": 50, "log_sizes": (1000, 20000), "poll_repeats": 200,
-             "e2e": {"n": 500, "workers": 2, "concurrency": 10}, "cold_runs": 15,
-             "realistic": {"generations": 5, "workers": 4, "ttft": 0.6, "tps": 70.0}},
+    "smoke": {
+        "phase_generations": 1,
+        "log_sizes": (100, 2000),
+        "poll_repeats": 3,
+        "e2e": {"n": 2, "workers": 1, "concurrency": 2},
+        "cold_runs": 1,
+        "realistic": {"generations": 1, "workers": 4, "ttft": 0.01, "tps": 20_000},
+    },  # fast: checks it runs
+    "quick": {
+        "phase_generations": 10,
+        "log_sizes": (1000, 20000),
+        "poll_repeats": 50,
+        "e2e": {"n": 50, "workers": 2, "concurrency": 10},
+        "cold_runs": 5,
+        "realistic": {"generations": 3, "workers": 4, "ttft": 0.6, "tps": 70.0},
+    },
+    "full": {
+        "phase_generations": 50,
+        "log_sizes": (1000, 20000),
+        "poll_repeats": 200,
+        "e2e": {"n": 500, "workers": 2, "concurrency": 10},
+        "cold_runs": 15,
+        "realistic": {"generations": 5, "workers": 4, "ttft": 0.6, "tps": 70.0},
+    },
 }
 
 
@@ -45,13 +61,21 @@ def machine() -> dict[str, Any]:
     except OSError:
         pass
     try:
-        commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True,
-                                text=True).stdout.strip()
+        commit = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True
+        ).stdout.strip()
     except OSError:
         commit = ""
     mem_gb = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
-    return {"cpu": cpu, "cores": os.cpu_count(), "memory_gb": round(mem_gb, 1), "python": platform.python_version(),
-            "platform": platform.platform(), "commit": commit, "load_average_at_start": os.getloadavg()}
+    return {
+        "cpu": cpu,
+        "cores": os.cpu_count(),
+        "memory_gb": round(mem_gb, 1),
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "commit": commit,
+        "load_average_at_start": os.getloadavg(),
+    }
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -59,9 +83,16 @@ def main(argv: list[str] | None = None) -> int:
     size = parser.add_mutually_exclusive_group()
     size.add_argument("--full", action="store_true", help="500 generations end to end, more repeats")
     size.add_argument("--smoke", action="store_true", help="a tiny run of everything (the test suite's)")
-    parser.add_argument("--json", type=Path, help="where to write the results (default bench/results/<mode>.json)")
-    parser.add_argument("--skip", action="append", default=[], choices=["phases", "logpoll", "e2e", "coldstart", "realistic"],
-                        help="leave a section out (repeatable)")
+    parser.add_argument(
+        "--json", type=Path, help="where to write the results (default bench/results/<mode>.json)"
+    )
+    parser.add_argument(
+        "--skip",
+        action="append",
+        default=[],
+        choices=["phases", "logpoll", "e2e", "coldstart", "realistic"],
+        help="leave a section out (repeatable)",
+    )
     parser.add_argument("--workers", type=int, help="queue workers of the local stack (default: the mode's)")
     parser.add_argument("--generations", type=int, help="generations end to end (default: the mode's)")
     args = parser.parse_args(argv)
@@ -77,10 +108,15 @@ def main(argv: list[str] | None = None) -> int:
     from bench.harness import database, in_process_stack
 
     started = time.perf_counter()
-    results: dict[str, Any] = {"mode": mode, "command": "make bench" + (" FULL=1" if mode == "full" else "")
-                               if mode != "smoke" else "python -m bench --smoke",
-                               "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-                               "machine": machine(), "timings_s": {}}
+    results: dict[str, Any] = {
+        "mode": mode,
+        "command": "make bench" + (" FULL=1" if mode == "full" else "")
+        if mode != "smoke"
+        else "python -m bench --smoke",
+        "date": datetime.now(UTC).isoformat(timespec="seconds"),
+        "machine": machine(),
+        "timings_s": {},
+    }
 
     def timed(name: str, fn: Any) -> Any:
         t = time.perf_counter()
@@ -94,16 +130,26 @@ def main(argv: list[str] | None = None) -> int:
             if "phases" not in args.skip:
                 results["phases"] = timed("phases", lambda: phases.run(stack, cfg["phase_generations"]))
             if "logpoll" not in args.skip:
-                results["logpoll"] = timed("logpoll", lambda: logpoll.run(stack, cfg["log_sizes"], cfg["poll_repeats"]))
+                results["logpoll"] = timed(
+                    "logpoll", lambda: logpoll.run(stack, cfg["log_sizes"], cfg["poll_repeats"])
+                )
 
     def cold_against(stack: Any) -> None:
         info = stack.info
-        env = {"DATABASE_URL": info["database_url"], "AWS_ENDPOINT_URL": info["aws_endpoint_url"],
-               "SITEGEN_QUEUE_URL": info["queue_url"], "SITEGEN_DLQ_URL": info["dlq_url"],
-               "SITEGEN_LOGS_TABLE": info["logs_table"], "SITEGEN_SITE_BUCKET": info["bucket"],
-               "SITEGEN_SITE_BASE_URL": info["sites_url"], "SITEGEN_API_TOKEN": info["token"],
-               "AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local", "AWS_DEFAULT_REGION": "us-east-1",
-               **{k: str(v) for k, v in info.items() if k.startswith("SITEGEN_")}}
+        env = {
+            "DATABASE_URL": info["database_url"],
+            "AWS_ENDPOINT_URL": info["aws_endpoint_url"],
+            "SITEGEN_QUEUE_URL": info["queue_url"],
+            "SITEGEN_DLQ_URL": info["dlq_url"],
+            "SITEGEN_LOGS_TABLE": info["logs_table"],
+            "SITEGEN_SITE_BUCKET": info["bucket"],
+            "SITEGEN_SITE_BASE_URL": info["sites_url"],
+            "SITEGEN_API_TOKEN": info["token"],
+            "AWS_ACCESS_KEY_ID": "local",
+            "AWS_SECRET_ACCESS_KEY": "local",
+            "AWS_DEFAULT_REGION": "us-east-1",
+            **{k: str(v) for k, v in info.items() if k.startswith("SITEGEN_")},
+        }
         results["coldstart"] = timed("coldstart", lambda: coldstart.run(cfg["cold_runs"], env))
 
     if "e2e" not in args.skip:
@@ -124,7 +170,9 @@ def main(argv: list[str] | None = None) -> int:
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(results, indent=2, default=str) + "\n")
     print(report.render(results))
-    print(f"\nresults: {out.relative_to(ROOT) if out.is_relative_to(ROOT) else out}  ({results['elapsed_s']} s)")
+    print(
+        f"\nresults: {out.relative_to(ROOT) if out.is_relative_to(ROOT) else out}  ({results['elapsed_s']} s)"
+    )
     return 0
 
 

@@ -7,6 +7,7 @@ the machine's load hits both alike.
 
 Run as a child: `python -m bench.coldstart app|deps <modules file>|importtime`.
 """
+
 from __future__ import annotations
 
 import json
@@ -22,34 +23,65 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 OWN = ("app", "chalicelib", "bench", "infra", "tests")
 # Modules no request path of the API needs at import: each one here in `import app` is a finding.
-SHOULD_BE_LAZY = ("boto3", "botocore", "pg8000", "urllib3", "chalicelib.website", "chalicelib.ai.openai",
-                  "chalicelib.ai.anthropic", "chalicelib.ai.cloudflare", "chalicelib.ai.template",
-                  "chalicelib.adapters", "moto", "alembic", "jsonschema")
+SHOULD_BE_LAZY = (
+    "boto3",
+    "botocore",
+    "pg8000",
+    "urllib3",
+    "chalicelib.website",
+    "chalicelib.ai.openai",
+    "chalicelib.ai.anthropic",
+    "chalicelib.ai.cloudflare",
+    "chalicelib.ai.template",
+    "chalicelib.adapters",
+    "moto",
+    "alembic",
+    "jsonschema",
+)
 
 
 def _stdlib() -> frozenset[str]:
-    return frozenset(sys.stdlib_module_names) | {"__main__", "_distutils_hack", "sitecustomize", "usercustomize"}
+    return frozenset(sys.stdlib_module_names) | {
+        "__main__",
+        "_distutils_hack",
+        "sitecustomize",
+        "usercustomize",
+    }
 
 
 def third_party(names: list[str]) -> list[str]:
     """Modules that are neither the standard library nor this project's, in load order."""
     std = _stdlib()
-    return [n for n in names if n.split(".")[0] not in std and n.split(".")[0] not in OWN
-            and not n.startswith("_cython")]
+    return [
+        n
+        for n in names
+        if n.split(".")[0] not in std and n.split(".")[0] not in OWN and not n.startswith("_cython")
+    ]
 
 
 def _health_event() -> dict[str, Any]:
     """GET /health/dependencies as API Gateway passes it on after the authorizer (its context included)."""
     return {
-        "resource": "/health/dependencies", "path": "/health/dependencies", "httpMethod": "GET",
+        "resource": "/health/dependencies",
+        "path": "/health/dependencies",
+        "httpMethod": "GET",
         "headers": {"Host": "localhost", "Accept": "application/json"},
         "multiValueHeaders": {"Host": ["localhost"], "Accept": ["application/json"]},
-        "queryStringParameters": None, "multiValueQueryStringParameters": None, "pathParameters": None,
-        "stageVariables": None, "body": None, "isBase64Encoded": False,
-        "requestContext": {"resourcePath": "/health/dependencies", "httpMethod": "GET",
-                           "path": "/api/health/dependencies", "stage": "api", "requestId": "bench",
-                           "identity": {"sourceIp": "127.0.0.1"},
-                           "authorizer": {"principalId": "crm", "scope": "orders"}},
+        "queryStringParameters": None,
+        "multiValueQueryStringParameters": None,
+        "pathParameters": None,
+        "stageVariables": None,
+        "body": None,
+        "isBase64Encoded": False,
+        "requestContext": {
+            "resourcePath": "/health/dependencies",
+            "httpMethod": "GET",
+            "path": "/api/health/dependencies",
+            "stage": "api",
+            "requestId": "bench",
+            "identity": {"sourceIp": "127.0.0.1"},
+            "authorizer": {"principalId": "crm", "scope": "orders"},
+        },
     }
 
 
@@ -89,7 +121,10 @@ def _child_app(invoke: bool) -> dict[str, Any]:
     from chalicelib import bootstrap
 
     result: dict[str, Any] = {
-        "import_s": t1 - t0, "import_cpu_s": c1 - c0, "io_at_import": list(attempts), "deps_built_at_import": bootstrap._deps is not None,
+        "import_s": t1 - t0,
+        "import_cpu_s": c1 - c0,
+        "io_at_import": list(attempts),
+        "deps_built_at_import": bootstrap._deps is not None,
         "modules_after_import": [m for m in sys.modules if m not in before],
     }
     if invoke:
@@ -97,10 +132,16 @@ def _child_app(invoke: bool) -> dict[str, Any]:
 
         response = app.app(_health_event(), LambdaContext("api_handler", 30))
         t2, c2 = time.perf_counter(), time.process_time()
-        result.update({"first_invocation_s": t2 - t1, "first_invocation_cpu_s": c2 - c1, "status": response.get("statusCode"),
-                       "body": (response.get("body") or "")[:300],
-                       "modules_after_invocation": [m for m in sys.modules if m not in before],
-                       "connections_first_invocation": len(attempts) - len(result["io_at_import"])})
+        result.update(
+            {
+                "first_invocation_s": t2 - t1,
+                "first_invocation_cpu_s": c2 - c1,
+                "status": response.get("statusCode"),
+                "body": (response.get("body") or "")[:300],
+                "modules_after_invocation": [m for m in sys.modules if m not in before],
+                "connections_first_invocation": len(attempts) - len(result["io_at_import"]),
+            }
+        )
     result["maxrss_kb"] = _peak_rss_kb()
     return result
 
@@ -116,8 +157,12 @@ def _child_deps(path: str) -> dict[str, Any]:
             importlib.import_module(name)
         except Exception:  # a private module that only loads as part of its parent: the parent loads it
             failed.append(name)
-    return {"import_s": time.perf_counter() - t0, "import_cpu_s": time.process_time() - c0, "failed": failed,
-            "maxrss_kb": _peak_rss_kb()}
+    return {
+        "import_s": time.perf_counter() - t0,
+        "import_cpu_s": time.process_time() - c0,
+        "failed": failed,
+        "maxrss_kb": _peak_rss_kb(),
+    }
 
 
 # --- the parent -----------------------------------------------------------------------------
@@ -138,7 +183,7 @@ def importtime(env: dict[str, str], top: int = 12) -> dict[str, Any]:
     for line in err.splitlines():
         if not line.startswith("import time:") or "self [us]" in line:
             continue
-        self_us, cumulative_us, name = line[len("import time:"):].split("|")
+        self_us, cumulative_us, name = line[len("import time:") :].split("|")
         rows.append((name.strip(), int(self_us), int(cumulative_us), len(name) - len(name.lstrip())))
     by_package: dict[str, int] = {}
     for name, self_us, _, _ in rows:
@@ -149,7 +194,9 @@ def importtime(env: dict[str, str], top: int = 12) -> dict[str, Any]:
     total = sum(r[1] for r in rows)
     return {
         "total_ms": round(total / 1000, 1),
-        "by_package_ms": {k: round(v / 1000, 1) for k, v in sorted(by_package.items(), key=lambda kv: -kv[1])[:top]},
+        "by_package_ms": {
+            k: round(v / 1000, 1) for k, v in sorted(by_package.items(), key=lambda kv: -kv[1])[:top]
+        },
         "top_modules_self_ms": {r[0]: round(r[1] / 1000, 1) for r in sorted(rows, key=lambda r: -r[1])[:top]},
     }
 
@@ -168,8 +215,19 @@ def run(runs: int = 5, env_extra: dict[str, str] | None = None) -> dict[str, Any
         at_import.write_text(json.dumps(third_party(probe["modules_after_import"])))
         at_invocation = Path(tmp) / "invocation.json"
         at_invocation.write_text(json.dumps(third_party(probe["modules_after_invocation"])))
-        samples: dict[str, list[float]] = {k: [] for k in (
-            "app", "app_cpu", "app_first", "app_first_cpu", "deps", "deps_cpu", "deps_invocation", "deps_invocation_cpu")}
+        samples: dict[str, list[float]] = {
+            k: []
+            for k in (
+                "app",
+                "app_cpu",
+                "app_first",
+                "app_first_cpu",
+                "deps",
+                "deps_cpu",
+                "deps_invocation",
+                "deps_invocation_cpu",
+            )
+        }
         rss: dict[str, list[int]] = {"app_first": [], "deps_invocation": []}
         for _ in range(runs):
             a = _run_child(["app", "invoke"], env)
@@ -197,23 +255,31 @@ def run(runs: int = 5, env_extra: dict[str, str] | None = None) -> dict[str, Any
         "import_app_ms": ms("app_cpu"),
         "import_deps_ms": ms("deps_cpu"),
         "ratio": round(best["app_cpu"] / best["deps_cpu"], 3),
-        "wall": {"import_app_ms": ms("app"), "import_deps_ms": ms("deps"), "ratio": round(best["app"] / best["deps"], 3),
-                 "median_import_app_ms": round(med["app"] * 1000, 1),
-                 "median_import_deps_ms": round(med["deps"] * 1000, 1)},
-        "first_invocation": {"route": "GET /health/dependencies", "status": probe.get("status"),
-                             "import_plus_first_ms": ms("app_first_cpu"),
-                             "import_plus_first_wall_ms": ms("app_first"),
-                             "deps_of_invocation_import_ms": ms("deps_invocation_cpu"),
-                             "deps_of_invocation_import_wall_ms": ms("deps_invocation"),
-                             "ratio": round(best["app_first_cpu"] / best["deps_invocation_cpu"], 3),
-                             "maxrss_mb": round(statistics.median(rss["app_first"]) / 1024, 1),
-                             "deps_maxrss_mb": round(statistics.median(rss["deps_invocation"]) / 1024, 1)},
+        "wall": {
+            "import_app_ms": ms("app"),
+            "import_deps_ms": ms("deps"),
+            "ratio": round(best["app"] / best["deps"], 3),
+            "median_import_app_ms": round(med["app"] * 1000, 1),
+            "median_import_deps_ms": round(med["deps"] * 1000, 1),
+        },
+        "first_invocation": {
+            "route": "GET /health/dependencies",
+            "status": probe.get("status"),
+            "import_plus_first_ms": ms("app_first_cpu"),
+            "import_plus_first_wall_ms": ms("app_first"),
+            "deps_of_invocation_import_ms": ms("deps_invocation_cpu"),
+            "deps_of_invocation_import_wall_ms": ms("deps_invocation"),
+            "ratio": round(best["app_first_cpu"] / best["deps_invocation_cpu"], 3),
+            "maxrss_mb": round(statistics.median(rss["app_first"]) / 1024, 1),
+            "deps_maxrss_mb": round(statistics.median(rss["deps_invocation"]) / 1024, 1),
+        },
         "samples_ms": {k: [round(x * 1000, 1) for x in v] for k, v in samples.items()},
         "io_at_import": probe["io_at_import"],
         "deps_built_at_import": probe["deps_built_at_import"],
         "modules_at_import": {"total": len(mods), "third_party": len(third_party(mods)), "own": len(own)},
-        "should_be_lazy_but_imported": sorted({m for m in mods for lazy in SHOULD_BE_LAZY
-                                               if m == lazy or m.startswith(lazy + ".")}),
+        "should_be_lazy_but_imported": sorted(
+            {m for m in mods for lazy in SHOULD_BE_LAZY if m == lazy or m.startswith(lazy + ".")}
+        ),
         "deps_modules_that_did_not_import_alone": d["failed"],
         "importtime": importtime(env),
     }

@@ -6,6 +6,7 @@ Durations: each invocation is billed for the handler's wall time measured here, 
 PostgreSQL and moto standing in for AWS (bench/phases.py); `SENSITIVITY` says what every extra 100 ms
 per invocation, and every second spent waiting for an AI provider, adds.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -32,7 +33,9 @@ def _price(key: str) -> float:
     return PRICES[key][0]
 
 
-def per_generation(phases: dict[str, Any], e2e: dict[str, Any] | None, memory_mb: int = 256) -> dict[str, Any]:
+def per_generation(
+    phases: dict[str, Any], e2e: dict[str, Any] | None, memory_mb: int = 256
+) -> dict[str, Any]:
     """Counts per generated site, from the measured figures."""
     gb = memory_mb / 1024
     phase_rows = phases["phases"]
@@ -43,9 +46,12 @@ def per_generation(phases: dict[str, Any], e2e: dict[str, Any] | None, memory_mb
     status_polls = e2e.get("status_polls_per_generation_watching", 1.0) if e2e else 1.0
     logs_polls = e2e.get("log_polls_per_generation_watching", 1.0) if e2e else 1.0
     api_requests = 2 + status_polls + logs_polls  # POST /orders, POST /orders/{id}/generations, the polls
-    api_s = (api_rows["POST /orders"]["wall_ms"]["mean"] + api_rows["POST /orders/{id}/generations"]["wall_ms"]["mean"]
-             + status_polls * api_rows["GET /generations/{id}"]["wall_ms"]["mean"]
-             + logs_polls * api_rows["GET /generations/{id}/logs"]["wall_ms"]["mean"]) / 1000
+    api_s = (
+        api_rows["POST /orders"]["wall_ms"]["mean"]
+        + api_rows["POST /orders/{id}/generations"]["wall_ms"]["mean"]
+        + status_polls * api_rows["GET /generations/{id}"]["wall_ms"]["mean"]
+        + logs_polls * api_rows["GET /generations/{id}/logs"]["wall_ms"]["mean"]
+    ) / 1000
     total = phases["generation_total"]
     start = api_rows["POST /orders/{id}/generations"]
     sends = total["sqs_sends"] + start["sqs_sends"]["mean"]
@@ -54,13 +60,18 @@ def per_generation(phases: dict[str, Any], e2e: dict[str, Any] | None, memory_mb
     log_bytes = total["stdout_bytes"] + (worker_invocations + api_requests) * LAMBDA_REPORT_BYTES
     return {
         "memory_mb": memory_mb,
-        "worker_invocations": worker_invocations, "worker_gb_s": round(worker_s * gb, 5),
-        "api_requests": round(api_requests, 1), "api_gb_s": round(api_s * gb, 5),
+        "worker_invocations": worker_invocations,
+        "worker_gb_s": round(worker_s * gb, 5),
+        "api_requests": round(api_requests, 1),
+        "api_gb_s": round(api_s * gb, 5),
         # every message: sent once, received once and deleted once by Lambda's event source mapping
         "sqs_requests": round(sends * 3, 1),
         # reads: the watchers' polls, and the writers' (each write reads the generation's last line number)
-        "ddb_wru": wru, "ddb_rru": round(logs_polls * rru_per_poll + total["ddb_rru"] + start["ddb_rru"]["mean"], 2),
-        "s3_puts": total["s3_puts"], "site_bytes": total.get("s3_bytes", 0), "log_bytes": round(log_bytes),
+        "ddb_wru": wru,
+        "ddb_rru": round(logs_polls * rru_per_poll + total["ddb_rru"] + start["ddb_rru"]["mean"], 2),
+        "s3_puts": total["s3_puts"],
+        "site_bytes": total.get("s3_bytes", 0),
+        "log_bytes": round(log_bytes),
         "log_line_bytes": total["ddb_bytes_written"] + start["ddb_bytes_written"]["mean"],
         "sfn_transitions": worker_invocations,  # one Task state per phase, in a Standard state machine
         "status_poll_gb_s": round(api_rows["GET /generations/{id}"]["wall_ms"]["mean"] / 1000 * gb, 6),
@@ -71,20 +82,25 @@ def per_generation(phases: dict[str, Any], e2e: dict[str, Any] | None, memory_mb
 
 GENERATION_EVERY = 30  # frontend/ui/order.js: the generation is fetched at least every 30 polls
 WATCHING_QUIET = "each minute a user watches the dashboard while nothing changes (a log poll a second)"
-WATCHING_BUSY = "each minute a user watches while the generation changes every second (a log and a status poll)"
+WATCHING_BUSY = (
+    "each minute a user watches while the generation changes every second (a log and a status poll)"
+)
 
 
 def _watching(counts: dict[str, Any], status_polls: float) -> float:
     """USD for a minute of the dashboard's polling: 60 log polls, and the generation when it moved."""
     requests = 60 + status_polls
-    return (requests * (_price("api_request") + _price("lambda_request"))
-            + 60 * (counts["rru_per_poll"] * _price("ddb_rru") + counts["log_poll_gb_s"] * _price("lambda_gb_s"))
-            + status_polls * counts["status_poll_gb_s"] * _price("lambda_gb_s"))
+    return (
+        requests * (_price("api_request") + _price("lambda_request"))
+        + 60 * (counts["rru_per_poll"] * _price("ddb_rru") + counts["log_poll_gb_s"] * _price("lambda_gb_s"))
+        + status_polls * counts["status_poll_gb_s"] * _price("lambda_gb_s")
+    )
 
 
 def price(counts: dict[str, Any]) -> dict[str, Any]:
     lines = {
-        "Lambda requests (worker + API)": (counts["worker_invocations"] + counts["api_requests"]) * _price("lambda_request"),
+        "Lambda requests (worker + API)": (counts["worker_invocations"] + counts["api_requests"])
+        * _price("lambda_request"),
         "Lambda duration (worker)": counts["worker_gb_s"] * _price("lambda_gb_s"),
         "Lambda duration (API)": counts["api_gb_s"] * _price("lambda_gb_s"),
         "API Gateway requests": counts["api_requests"] * _price("api_request"),
@@ -108,13 +124,16 @@ def price(counts: dict[str, Any]) -> dict[str, Any]:
         "storage_per_1000_sites_per_month_usd": {
             "S3 (the published site)": round(counts["site_bytes"] * 1000 / 1e9 * _price("s3_gb_month"), 6),
             "DynamoDB (log lines, until their 30-day TTL)": round(
-                counts["log_line_bytes"] * 1000 / 1e9 * _price("ddb_gb_month"), 6),
+                counts["log_line_bytes"] * 1000 / 1e9 * _price("ddb_gb_month"), 6
+            ),
         },
         "sensitivity_per_1000_sites_usd": {
             "each extra 100 ms per worker invocation": round(
-                counts["worker_invocations"] * 0.1 * gb * _price("lambda_gb_s") * 1000, 4),
+                counts["worker_invocations"] * 0.1 * gb * _price("lambda_gb_s") * 1000, 4
+            ),
             "each second a worker waits for an AI provider, per AI phase (4 of 6)": round(
-                4 * 1.0 * gb * _price("lambda_gb_s") * 1000, 4),
+                4 * 1.0 * gb * _price("lambda_gb_s") * 1000, 4
+            ),
             WATCHING_QUIET: round(_watching(counts, status_polls=60 / GENERATION_EVERY) * 1000, 4),
             WATCHING_BUSY: round(_watching(counts, status_polls=60) * 1000, 4),
         },

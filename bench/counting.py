@@ -4,6 +4,7 @@ hooks), DynamoDB items and request units, S3 puts, CPU time and stdout bytes (Cl
 
 One `Meter` per process; `meter.window()` is a context manager that returns what happened inside it.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -13,8 +14,9 @@ import math
 import sys
 import time
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any, Iterator
+from typing import Any
 
 
 @dataclass
@@ -27,25 +29,33 @@ class Window:
     commits: int = 0
     rollbacks: int = 0
     checkouts: int = 0  # pool checkouts (each one pings the server: pool_pre_ping)
-    round_trips: int = 0  # waits for the server's answer on the wire (pg8000), pings and BEGIN/COMMIT included
+    round_trips: int = (
+        0  # waits for the server's answer on the wire (pg8000), pings and BEGIN/COMMIT included
+    )
     aws: Counter = field(default_factory=Counter)  # "service.Operation" -> calls
     ddb_items_written: int = 0
     ddb_wru: int = 0  # write request units (1 per KB of item, rounded up, per item; 2 in a transaction)
     ddb_bytes_written: int = 0
     ddb_items_read: int = 0  # Count of a Query/GetItem answer
     ddb_items_scanned: int = 0  # ScannedCount: what DynamoDB read (and bills) before any filter
-    ddb_rru: float = 0.0  # read request units: 0.5 per 4 KB read (1 if strongly consistent), rounded up per call
+    ddb_rru: float = (
+        0.0  # read request units: 0.5 per 4 KB read (1 if strongly consistent), rounded up per call
+    )
     ddb_batch_lines: int = 0  # items written through BatchWriteItem
     ddb_single_puts: int = 0  # PutItem calls (lifecycle lines: conditional, idempotent)
     ddb_single_puts_free_text: int = 0  # PutItem of a line without an event: should have been batched
-    ddb_log_writes: int = 0  # TransactWriteItems calls (each writes a batch of lines, or a lifecycle line + guard)
+    ddb_log_writes: int = (
+        0  # TransactWriteItems calls (each writes a batch of lines, or a lifecycle line + guard)
+    )
     ddb_free_text_writes: int = 0  # TransactWriteItems carrying free-text lines: one per flush
     s3_puts: int = 0
     s3_bytes: int = 0
     sqs_sends: int = 0
     cpu_s: float = 0.0
     wall_s: float = 0.0
-    aws_cpu_s: float = 0.0  # inside AWS client calls: botocore, and moto's in-process emulation of the service
+    aws_cpu_s: float = (
+        0.0  # inside AWS client calls: botocore, and moto's in-process emulation of the service
+    )
     aws_wall_s: float = 0.0
     ai_cpu_s: float = 0.0  # inside the AI provider's generate (the offline template provider)
     ai_wall_s: float = 0.0
@@ -62,25 +72,40 @@ class Window:
 
     def as_dict(self) -> dict[str, Any]:
         return {
-            "statements": self.statements, "transactions": self.transactions, "commits": self.commits,
-            "rollbacks": self.rollbacks, "checkouts": self.checkouts, "round_trips": self.round_trips,
-            "aws_calls": dict(sorted(self.aws.items())), "aws_total": sum(self.aws.values()),
-            "sqs_sends": self.sqs_sends, "ddb_items_written": self.ddb_items_written, "ddb_wru": self.ddb_wru,
+            "statements": self.statements,
+            "transactions": self.transactions,
+            "commits": self.commits,
+            "rollbacks": self.rollbacks,
+            "checkouts": self.checkouts,
+            "round_trips": self.round_trips,
+            "aws_calls": dict(sorted(self.aws.items())),
+            "aws_total": sum(self.aws.values()),
+            "sqs_sends": self.sqs_sends,
+            "ddb_items_written": self.ddb_items_written,
+            "ddb_wru": self.ddb_wru,
             "ddb_bytes_written": self.ddb_bytes_written,
-            "ddb_batch_lines": self.ddb_batch_lines, "ddb_single_puts": self.ddb_single_puts,
+            "ddb_batch_lines": self.ddb_batch_lines,
+            "ddb_single_puts": self.ddb_single_puts,
             "ddb_single_puts_free_text": self.ddb_single_puts_free_text,
-            "ddb_log_writes": self.ddb_log_writes, "ddb_free_text_writes": self.ddb_free_text_writes,
-            "ddb_items_read": self.ddb_items_read, "ddb_items_scanned": self.ddb_items_scanned,
-            "ddb_rru": self.ddb_rru, "s3_puts": self.s3_puts, "s3_bytes": self.s3_bytes,
-            "cpu_ms": round(self.cpu_s * 1000, 2), "wall_ms": round(self.wall_s * 1000, 2),
-            "cpu_ms_aws_calls": round(self.aws_cpu_s * 1000, 2), "cpu_ms_ai": round(self.ai_cpu_s * 1000, 2),
+            "ddb_log_writes": self.ddb_log_writes,
+            "ddb_free_text_writes": self.ddb_free_text_writes,
+            "ddb_items_read": self.ddb_items_read,
+            "ddb_items_scanned": self.ddb_items_scanned,
+            "ddb_rru": self.ddb_rru,
+            "s3_puts": self.s3_puts,
+            "s3_bytes": self.s3_bytes,
+            "cpu_ms": round(self.cpu_s * 1000, 2),
+            "wall_ms": round(self.wall_s * 1000, 2),
+            "cpu_ms_aws_calls": round(self.aws_cpu_s * 1000, 2),
+            "cpu_ms_ai": round(self.ai_cpu_s * 1000, 2),
             "cpu_ms_own": round(self.own_cpu_s * 1000, 2),
-            "stdout_bytes": self.stdout_bytes, "repeated_sql": len(self.repeated_sql()),
+            "stdout_bytes": self.stdout_bytes,
+            "repeated_sql": len(self.repeated_sql()),
         }
 
 
 def _value_size(value: dict[str, Any]) -> int:
-    (kind, v), = value.items()
+    ((kind, v),) = value.items()
     if kind in ("S", "N", "B"):
         return len(str(v).encode())
     if kind == "BOOL" or kind == "NULL":
@@ -136,6 +161,7 @@ class Meter:
             def handler(*args: Any, **kwargs: Any) -> None:
                 for w in self._windows:
                     setattr(w, name, getattr(w, name) + 1)
+
             return handler
 
         event.listen(engine, "before_cursor_execute", on_execute)
@@ -213,6 +239,7 @@ class Meter:
                         w.ddb_bytes_written += item_size(item)
                         w.ddb_items_written += 1
                         w.ddb_wru += 2 * max(1, math.ceil(item_size(item) / 1024))  # prepare + commit
+
         return handler
 
     def _after_call(self, service: str) -> Any:
@@ -230,6 +257,7 @@ class Meter:
                 w.ddb_items_read += count
                 w.ddb_items_scanned += scanned
                 w.ddb_rru += units
+
         return handler
 
     def _after_call_error(self, **kwargs: Any) -> None:

@@ -13,6 +13,7 @@ Throughput: generations finished per minute over the whole run (the first W gene
 workers up and are not counted). Memory: each worker's peak RSS (VmHWM) after the run, i.e. through
 many whole generations, and its RSS when idle before the first one.
 """
+
 from __future__ import annotations
 
 import json
@@ -58,7 +59,11 @@ def _watch(stack: Any, poll_s: float, timeout_s: float) -> dict[str, Any]:
         now = time.time()
         since_status += 1
         # the dashboard fetches the generation only when the log page says its version moved
-        if status is None or page["generation_updated_at"] != status["updated_at"] or since_status >= GENERATION_EVERY:
+        if (
+            status is None
+            or page["generation_updated_at"] != status["updated_at"]
+            or since_status >= GENERATION_EVERY
+        ):
             status, since_status = stack.call("GET", f"/generations/{gid}"), 0
             polls["status"] += 1
             now = time.time()
@@ -76,7 +81,10 @@ def _watch(stack: Any, poll_s: float, timeout_s: float) -> dict[str, Any]:
         raise RuntimeError(f"generation {gid} ended {status['status']}: {status.get('error')}")
     first_worker = next(x for x in lines if x["event"] == "phase_started")
     return {
-        "id": gid, "t0": t0, "end": seen["finished"], "polls": polls,
+        "id": gid,
+        "t0": t0,
+        "end": seen["finished"],
+        "polls": polls,
         "first_line_visible_s": seen["first_line"] - t0,
         "first_line_written_s": _ts(lines[0]["ts"]) - t0,
         "first_worker_line_visible_s": seen["first_worker_line"] - t0,
@@ -108,8 +116,14 @@ def _worker_pids(stack: Any) -> dict[str, int]:
     return {name: pid for name, pid in pids.items() if name.startswith("worker-") or name == "api"}
 
 
-def run(n: int = 50, workers: int = 2, concurrency: int = 10, poll_s: float = FRONTEND_POLL_S,
-        timeout_s: float = 300, keep_stack: Any = None) -> dict[str, Any]:
+def run(
+    n: int = 50,
+    workers: int = 2,
+    concurrency: int = 10,
+    poll_s: float = FRONTEND_POLL_S,
+    timeout_s: float = 300,
+    keep_stack: Any = None,
+) -> dict[str, Any]:
     """keep_stack(stack) is called with the stack still up after the run (e.g. to measure cold starts
     against it)."""
     from tests.support.local_stack import LocalStack
@@ -150,12 +164,18 @@ def run(n: int = 50, workers: int = 2, concurrency: int = 10, poll_s: float = FR
 
     def stats(key: str) -> dict[str, float]:
         values = [r[key] for r in results if r[key] is not None]
-        return {"p50_s": round(_pct(values, 0.5), 3), "p95_s": round(_pct(values, 0.95), 3),
-                "max_s": round(max(values), 3)}
+        return {
+            "p50_s": round(_pct(values, 0.5), 3),
+            "p95_s": round(_pct(values, 0.95), 3),
+            "max_s": round(max(values), 3),
+        }
 
     polls = [r["polls"]["status"] + r["polls"]["logs"] for r in results]
     return {
-        "generations": n, "workers": workers, "watchers": concurrency, "poll_interval_s": poll_s,
+        "generations": n,
+        "workers": workers,
+        "watchers": concurrency,
+        "poll_interval_s": poll_s,
         "stack_startup_s": round(startup_s, 1),
         "elapsed_s": round(t_end - t_start, 1),
         "generations_per_minute": round(n / (t_end - t_start) * 60, 1),
@@ -166,9 +186,13 @@ def run(n: int = 50, workers: int = 2, concurrency: int = 10, poll_s: float = FR
         "succeeded_visible": stats("succeeded_visible_s"),
         "succeeded_at": stats("succeeded_at_s"),
         "api_requests_per_generation_watching": round(statistics.fmean(polls), 1),
-        "status_polls_per_generation_watching": round(statistics.fmean(r["polls"]["status"] for r in results), 2),
+        "status_polls_per_generation_watching": round(
+            statistics.fmean(r["polls"]["status"] for r in results), 2
+        ),
         "log_polls_per_generation_watching": round(statistics.fmean(r["polls"]["logs"] for r in results), 2),
         "log_lines_per_generation": round(statistics.fmean(r["lines"] for r in results), 1),
-        "rss_mb": {name: {"idle": idle.get(name, {}).get("VmRSS"), "peak": v.get("VmHWM")}
-                   for name, v in peak.items()},
+        "rss_mb": {
+            name: {"idle": idle.get(name, {}).get("VmRSS"), "peak": v.get("VmHWM")}
+            for name, v in peak.items()
+        },
     }

@@ -1,5 +1,6 @@
 """The in-process stack the benchmarks drive: a real PostgreSQL (embedded unless BENCH_DATABASE_URL or
 TEST_DATABASE_URL), moto for AWS, the production Deps, the Chalice app's real handlers."""
+
 from __future__ import annotations
 
 import contextlib
@@ -7,9 +8,10 @@ import json
 import os
 import shutil
 import tempfile
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 from bench.counting import Meter
 from tests.integration.test_generation_flow import ORDER  # noqa: F401  (the order every test generates)
@@ -67,8 +69,9 @@ class Stack:
         if client is None:
             client = self.__dict__["_client"] = Client(self.app, stage_name="local")
         headers = {"Content-Type": "application/json", "Authorization": f"Bearer {TOKEN}"}
-        response = client.http.request(method, path, headers=headers,
-                                       body=json.dumps(body) if body is not None else None)
+        response = client.http.request(
+            method, path, headers=headers, body=json.dumps(body) if body is not None else None
+        )
         if expect is not None and response.status_code != expect:
             raise AssertionError(f"{method} {path}: {response.status_code} {response.body[:500]!r}")
         return json.loads(response.body) if response.body else None
@@ -87,11 +90,15 @@ class Stack:
         """Invoke run_phase with the Lambda-shaped event, as Lambda's SQS event source does."""
         from infra.lambda_events import LambdaContext, sqs_event
 
-        self.app.handler_map["run_phase"](sqs_event([message], self.queue_arn), LambdaContext("run_phase", 120))
+        self.app.handler_map["run_phase"](
+            sqs_event([message], self.queue_arn), LambdaContext("run_phase", 120)
+        )
 
     def ack(self, message: dict[str, Any]) -> None:
         """The event source deletes the message after the invocation succeeded."""
-        self.aws.sqs.delete_message(QueueUrl=self.aws.resources.queue_url, ReceiptHandle=message["ReceiptHandle"])
+        self.aws.sqs.delete_message(
+            QueueUrl=self.aws.resources.queue_url, ReceiptHandle=message["ReceiptHandle"]
+        )
 
     def deliver(self, message: dict[str, Any]) -> None:
         self.invoke(message)
@@ -114,9 +121,8 @@ def in_process_stack(database_url: str) -> Iterator[Stack]:
     from moto import mock_aws
 
     from chalicelib import bootstrap
-    from tests.support.stack import make_aws, make_deps, reset_database
-
     from infra.moto_server import patch
+    from tests.support.stack import make_aws, make_deps, reset_database
 
     patch()  # the local stack's moto: a DynamoDB Query reads only its partition (infra/moto_server.py)
     with mock_aws():
@@ -129,8 +135,9 @@ def in_process_stack(database_url: str) -> Iterator[Stack]:
         meter.watch_provider(deps)
         from app import app
 
-        arn = aws.sqs.get_queue_attributes(QueueUrl=aws.resources.queue_url,
-                                           AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        arn = aws.sqs.get_queue_attributes(QueueUrl=aws.resources.queue_url, AttributeNames=["QueueArn"])[
+            "Attributes"
+        ]["QueueArn"]
         try:
             yield Stack(deps, aws, meter, app, arn)
         finally:

@@ -2,6 +2,7 @@
 a generation with 1,000 and with 20,000 lines (and the empty poll a watcher makes while nothing new has
 come). Lines are written through the real adapter (TransactWriteItems, 100 a call) into moto's table;
 each poll goes through the API route."""
+
 from __future__ import annotations
 
 import statistics
@@ -22,10 +23,13 @@ def _fill(stack: Stack, generation_id: str, lines: int) -> list[str]:
         log.info(f"progress line {i}: writing the copy for page {i % 7}", phase="content")
     log.flush()
     last = stack.deps.client("dynamodb").query(
-        TableName=stack.deps.settings.logs_table, KeyConditionExpression="generation_id = :g AND #c > :lines",
-        ExpressionAttributeNames={"#c": "cursor"}, ExpressionAttributeValues={":g": {"S": generation_id},
-                                                                              ":lines": {"S": "L"}},
-        ScanIndexForward=False, Limit=11)["Items"]
+        TableName=stack.deps.settings.logs_table,
+        KeyConditionExpression="generation_id = :g AND #c > :lines",
+        ExpressionAttributeNames={"#c": "cursor"},
+        ExpressionAttributeValues={":g": {"S": generation_id}, ":lines": {"S": "L"}},
+        ScanIndexForward=False,
+        Limit=11,
+    )["Items"]
     return sorted(item["cursor"]["S"] for item in last)
 
 
@@ -45,7 +49,9 @@ def _summary(polls: list[tuple[float, Any, int]]) -> dict[str, Any]:
         "returned": returned,
         "ddb_calls": sum(n for k, n in w.aws.items() if k.startswith("dynamodb.")),
         "ddb_calls_by_operation": {k: n for k, n in w.aws.items() if k.startswith("dynamodb.")},
-        "items_read": w.ddb_items_read, "items_scanned": w.ddb_items_scanned, "rru": w.ddb_rru,
+        "items_read": w.ddb_items_read,
+        "items_scanned": w.ddb_items_scanned,
+        "rru": w.ddb_rru,
         "statements": w.statements,
         "median_ms": round(statistics.median(times) * 1000, 2),
         "min_ms": round(min(times) * 1000, 2),
@@ -80,15 +86,23 @@ def run(stack: Stack, sizes: tuple[int, ...] = (1000, 20000), repeats: int = 20)
         cursors = _fill(stack, generation_id, size)
         results["sizes"][str(size)] = {"lines": size, "fill_s": round(time.perf_counter() - t, 2)}
         for kind, after in (("last_10", cursors[-11]), ("nothing_new", cursors[-1])):
-            paths[(str(size), kind)] = f"/generations/{generation_id}/logs?after={after}&limit={FRONTEND_PAGE}"
+            paths[(str(size), kind)] = (
+                f"/generations/{generation_id}/logs?after={after}&limit={FRONTEND_PAGE}"
+            )
     for (size, kind), summary in _poll_all(stack, paths, repeats).items():
         results["sizes"][size][kind] = summary
     small, large = (results["sizes"][str(s)] for s in (min(sizes), max(sizes)))
     # the median of the interleaved repeats (the fastest of each is in the JSON too)
-    results["time_ratio_large_vs_small"] = round(large["last_10"]["median_ms"] / small["last_10"]["median_ms"], 3)
+    results["time_ratio_large_vs_small"] = round(
+        large["last_10"]["median_ms"] / small["last_10"]["median_ms"], 3
+    )
     results["time_ratio_outside_aws"] = round(
-        large["last_10"]["median_ms_outside_aws"] / small["last_10"]["median_ms_outside_aws"], 3)
-    same = all(large[k][m] == small[k][m] for k in ("last_10", "nothing_new")
-               for m in ("ddb_calls", "items_read", "items_scanned", "rru", "statements"))
+        large["last_10"]["median_ms_outside_aws"] / small["last_10"]["median_ms_outside_aws"], 3
+    )
+    same = all(
+        large[k][m] == small[k][m]
+        for k in ("last_10", "nothing_new")
+        for m in ("ddb_calls", "items_read", "items_scanned", "rru", "statements")
+    )
     results["same_cost_for_any_size"] = same
     return results

@@ -8,6 +8,7 @@ figures, which are the mean and the maximum over the next `generations`.
 Also here, since they are counted the same way: what the API requests of one generation cost (create,
 generate, one status poll, one log poll), and whether list routes run a statement per row (N+1).
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -33,10 +34,35 @@ PHASE_LIMITS = {"publish": (MAX_TRANSACTIONS + 1, MAX_STATEMENTS + 5)}
 def limits(phase: str) -> tuple[int, int]:
     """(transactions, statements) a phase may use."""
     return PHASE_LIMITS.get(phase, (MAX_TRANSACTIONS, MAX_STATEMENTS))
-METRICS = ("statements", "transactions", "round_trips", "checkouts", "aws_total", "sqs_sends", "ddb_single_puts",
-           "ddb_single_puts_free_text", "ddb_batch_lines", "ddb_log_writes", "ddb_free_text_writes", "ddb_items_written", "ddb_wru", "ddb_bytes_written",
-           "ddb_items_read", "ddb_rru", "s3_puts", "s3_bytes", "cpu_ms", "cpu_ms_own", "cpu_ms_aws_calls", "cpu_ms_ai",
-           "wall_ms", "stdout_bytes", "repeated_sql")
+
+
+METRICS = (
+    "statements",
+    "transactions",
+    "round_trips",
+    "checkouts",
+    "aws_total",
+    "sqs_sends",
+    "ddb_single_puts",
+    "ddb_single_puts_free_text",
+    "ddb_batch_lines",
+    "ddb_log_writes",
+    "ddb_free_text_writes",
+    "ddb_items_written",
+    "ddb_wru",
+    "ddb_bytes_written",
+    "ddb_items_read",
+    "ddb_rru",
+    "s3_puts",
+    "s3_bytes",
+    "cpu_ms",
+    "cpu_ms_own",
+    "cpu_ms_aws_calls",
+    "cpu_ms_ai",
+    "wall_ms",
+    "stdout_bytes",
+    "repeated_sql",
+)
 
 
 def _run_generation(stack: Stack) -> tuple[str, dict[str, list[Window]], dict[str, Window]]:
@@ -57,7 +83,9 @@ def _run_generation(stack: Stack) -> tuple[str, dict[str, list[Window]], dict[st
             stack.invoke(message)
         stack.ack(message)
         if phase in phases and not body.get("part"):
-            raise RuntimeError(f"phase {phase} ran twice in one generation (a retry): {stack.http('GET', f'/generations/{gid}')}")
+            raise RuntimeError(
+                f"phase {phase} ran twice in one generation (a retry): {stack.http('GET', f'/generations/{gid}')}"
+            )
         phases[phase].append(w)
     with stack.meter.window() as w:
         status = stack.http("GET", f"/generations/{gid}", expect=200)
@@ -86,6 +114,7 @@ def _summary(windows: list[Window]) -> dict[str, Any]:
 
 def _n_plus_one(stack: Stack) -> dict[str, Any]:
     """Statements of list routes with few and with many rows: equal when there is no N+1."""
+
     def statements(path: str) -> int:
         with stack.meter.window() as w:
             stack.http("GET", path, expect=200)
@@ -99,19 +128,27 @@ def _n_plus_one(stack: Stack) -> dict[str, Any]:
         stack.http("POST", f"/generations/{gid}/cancel", expect=202)
     with contextlib.redirect_stdout(io.StringIO()):  # the worker's own log lines
         stack.run_all()  # the queued first phases find their generations cancelled
-    before = {"GET /orders?limit=": statements("/orders?limit=1"),
-           "GET /orders/{id}/generations": statements(f"/orders/{one}/generations"),
-           "GET /ai/configs": statements("/ai/configs"), "GET /ai/doctor": statements("/ai/doctor")}
+    before = {
+        "GET /orders?limit=": statements("/orders?limit=1"),
+        "GET /orders/{id}/generations": statements(f"/orders/{one}/generations"),
+        "GET /ai/configs": statements("/ai/configs"),
+        "GET /ai/doctor": statements("/ai/doctor"),
+    }
     for i in range(4):
         stack.http("POST", "/ai/configs", {"name": f"bench {i}", "provider": "template"}, expect=201)
     checks = {
         "GET /orders?limit=": (before["GET /orders?limit="], statements("/orders?limit=20")),
-        "GET /orders/{id}/generations": (before["GET /orders/{id}/generations"],
-                                         statements(f"/orders/{many}/generations")),
+        "GET /orders/{id}/generations": (
+            before["GET /orders/{id}/generations"],
+            statements(f"/orders/{many}/generations"),
+        ),
         "GET /ai/configs": (before["GET /ai/configs"], statements("/ai/configs")),
         "GET /ai/doctor": (before["GET /ai/doctor"], statements("/ai/doctor")),
     }
-    return {route: {"few": few, "many": many_, "no_n_plus_one": few == many_} for route, (few, many_) in checks.items()}
+    return {
+        route: {"few": few, "many": many_, "no_n_plus_one": few == many_}
+        for route, (few, many_) in checks.items()
+    }
 
 
 def run(stack: Stack, generations: int = 10) -> dict[str, Any]:
@@ -125,8 +162,10 @@ def run(stack: Stack, generations: int = 10) -> dict[str, Any]:
         for name, w in api.items():
             per_route[name].append(w)
     phases_summary = {name: _summary(ws) for name, ws in per_phase.items()}
-    generation_total = {m: round(sum(w.as_dict()[m] for ws in per_phase.values() for w in ws) / generations, 2)
-                        for m in METRICS}  # parts included: a generation's whole cost
+    generation_total = {
+        m: round(sum(w.as_dict()[m] for ws in per_phase.values() for w in ws) / generations, 2)
+        for m in METRICS
+    }  # parts included: a generation's whole cost
     aws_per_generation: Counter = Counter()
     for s in phases_summary.values():
         aws_per_generation.update(s["aws_calls"])
@@ -147,8 +186,10 @@ def run(stack: Stack, generations: int = 10) -> dict[str, Any]:
         "generation_total": generation_total,
         "aws_calls_per_generation": {k: round(v, 2) for k, v in sorted(aws_per_generation.items())},
         "api": {name: _summary(ws) for name, ws in per_route.items()},
-        "cold_first_generation": {**{name: ws[0].as_dict() for name, ws in cold_phases.items()},
-                                  **{name: w.as_dict() for name, w in cold_api.items()}},
+        "cold_first_generation": {
+            **{name: ws[0].as_dict() for name, ws in cold_phases.items()},
+            **{name: w.as_dict() for name, w in cold_api.items()},
+        },
         "n_plus_one": _n_plus_one(stack),
         "budget": budget,
         "budget_met": all(all(v.values()) for v in budget.values()),

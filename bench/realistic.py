@@ -9,6 +9,7 @@ path, and <= 60 s. For comparison, what one call per phase would take at the sam
 pipeline: the whole site's copy in one call, the whole site's code in one call), from the sizes of the
 template's answers for that order.
 """
+
 from __future__ import annotations
 
 import json
@@ -40,8 +41,13 @@ def serial_estimate_s(ttft: float, tps: float) -> float:
     order = OrderData.model_validate({"id": "-", **ORDER})
     inputs: dict[str, Any] = {}
     total = 0.0
-    for name, schema in (("brief", "Brief"), ("sitemap", "Sitemap"), ("content", "Content"), ("code", "SiteFiles"),
-                         ("review", "Review")):
+    for name, schema in (
+        ("brief", "Brief"),
+        ("sitemap", "Sitemap"),
+        ("content", "Content"),
+        ("code", "SiteFiles"),
+        ("review", "Review"),
+    ):
         out = answer(schema, order, inputs)
         inputs[name] = out
         total += ttft + len(out.model_dump_json()) / CHARS_PER_TOKEN / tps
@@ -75,19 +81,37 @@ def _one(stack: Any, timeout_s: float) -> dict[str, Any]:
     entries = [e for e in _sim_log(sim)[before:] if e.get("schema") != "Ping"]
     took = _ts(gen["finished_at"]) - t0
     path = critical_path(entries)
-    return {"id": gid, "seconds": round(took, 2), "critical_path_s": round(path, 2),
-            "ratio": round(took / path, 3) if path else None,
-            "steps_s": {k: round(v, 2) for k, v in step_durations(entries).items()},
-            "model_calls": len(entries), "tokens_out": sum(int(e.get("tokens_out") or 0) for e in entries)}
+    return {
+        "id": gid,
+        "seconds": round(took, 2),
+        "critical_path_s": round(path, 2),
+        "ratio": round(took / path, 3) if path else None,
+        "steps_s": {k: round(v, 2) for k, v in step_durations(entries).items()},
+        "model_calls": len(entries),
+        "tokens_out": sum(int(e.get("tokens_out") or 0) for e in entries),
+    }
 
 
-def run(generations: int = 3, workers: int = 4, ttft: float = 0.6, tps: float = 70.0,
-        timeout_s: float = 300) -> dict[str, Any]:
+def run(
+    generations: int = 3, workers: int = 4, ttft: float = 0.6, tps: float = 70.0, timeout_s: float = 300
+) -> dict[str, Any]:
     from tests.support.local_stack import LocalStack
 
     state = Path(tempfile.mkdtemp(prefix="sitegen-bench-realistic-"))
-    stack = LocalStack(state, ["--workers", str(workers), "--schedule-interval", "60", "--model-sim",
-                               "--sim-ttft", str(ttft), "--sim-tps", str(tps)]).start()
+    stack = LocalStack(
+        state,
+        [
+            "--workers",
+            str(workers),
+            "--schedule-interval",
+            "60",
+            "--model-sim",
+            "--sim-ttft",
+            str(ttft),
+            "--sim-tps",
+            str(tps),
+        ],
+    ).start()
     try:
         runs = [_one(stack, timeout_s) for _ in range(generations)]
     finally:
@@ -96,8 +120,12 @@ def run(generations: int = 3, workers: int = 4, ttft: float = 0.6, tps: float = 
     seconds = [r["seconds"] for r in runs]
     ratios = [r["ratio"] for r in runs if r["ratio"]]
     return {
-        "generations": generations, "workers": workers, "sim_ttft_s": ttft, "sim_tokens_per_s": tps,
-        "seconds_median": round(statistics.median(seconds), 2), "seconds_max": max(seconds),
+        "generations": generations,
+        "workers": workers,
+        "sim_ttft_s": ttft,
+        "sim_tokens_per_s": tps,
+        "seconds_median": round(statistics.median(seconds), 2),
+        "seconds_max": max(seconds),
         "critical_path_median_s": round(statistics.median(r["critical_path_s"] for r in runs), 2),
         "ratio_median": round(statistics.median(ratios), 3) if ratios else None,
         "ratio_max": max(ratios) if ratios else None,

@@ -6,6 +6,7 @@ or `admin` (also AI configs, routing, the doctor and redrive). In SITEGEN_API_TO
 SITEGEN_API_TOKEN_SHA256 and the tokens secret an entry may end with `:orders` or `:admin`
 (`tokenA,tokenB:orders`); an entry without one is `admin`, as every token was before scopes.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -13,7 +14,7 @@ import hmac
 import json
 import sys
 import time
-from typing import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 
 ORDERS, ADMIN = "orders", "admin"
 SCOPES = (ORDERS, ADMIN)  # narrowest first
@@ -61,8 +62,13 @@ class TokenCache:
     """The accepted digests, loaded again once `ttl_s` has passed. A failed reload keeps the last
     ones (and says so), so a Secrets Manager hiccup does not lock every client out."""
 
-    def __init__(self, load: Callable[[], Mapping[str, str]], ttl_s: float = TOKEN_TTL_S,
-                 initial: Mapping[str, str] | None = None, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        load: Callable[[], Mapping[str, str]],
+        ttl_s: float = TOKEN_TTL_S,
+        initial: Mapping[str, str] | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self._load, self._ttl, self._clock = load, ttl_s, clock
         self._value = dict(initial) if initial is not None else None
         self._expires = clock() + ttl_s if initial is not None else 0.0
@@ -75,7 +81,16 @@ class TokenCache:
             except Exception as exc:
                 if self._value is None:
                     raise
-                print(json.dumps({"level": "warning", "message": "could not re-read the API tokens; keeping the "
-                                  "last ones", "error": type(exc).__name__}), file=sys.stdout, flush=True)
+                print(
+                    json.dumps(
+                        {
+                            "level": "warning",
+                            "message": "could not re-read the API tokens; keeping the last ones",
+                            "error": type(exc).__name__,
+                        }
+                    ),
+                    file=sys.stdout,
+                    flush=True,
+                )
             self._expires = now + self._ttl
         return self._value

@@ -3,12 +3,14 @@
 Everything is created lazily, once per container (Lambda) or process, and tests swap it with
 `set_deps`. Importing this module does no I/O.
 """
+
 from __future__ import annotations
 
 import os
-from datetime import datetime, timezone
+from collections.abc import Callable
+from datetime import UTC, datetime
 from functools import cached_property
-from typing import Any, Callable
+from typing import Any
 
 from chalicelib.config import Settings, check_timeouts, get_settings
 from chalicelib.db.uow import UnitOfWork
@@ -16,12 +18,16 @@ from chalicelib.ports import LivePointer, LogStore, PhaseQueue, SiteStore
 
 
 def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 class Deps:
-    def __init__(self, settings: Settings, clock: Callable[[], datetime] = utcnow,
-                 token_loader: Callable[[], dict[str, str]] | None = None) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        clock: Callable[[], datetime] = utcnow,
+        token_loader: Callable[[], dict[str, str]] | None = None,
+    ) -> None:
         self.settings = settings
         self.clock = clock
         self.token_loader = token_loader  # None: the settings' tokens, fixed (tests)
@@ -31,7 +37,9 @@ class Deps:
     def tokens(self) -> Any:
         from chalicelib.auth import ADMIN, TokenCache
 
-        given = {digest: self.settings.token_scopes.get(digest, ADMIN) for digest in self.settings.token_hashes}
+        given = {
+            digest: self.settings.token_scopes.get(digest, ADMIN) for digest in self.settings.token_hashes
+        }
         given.update(self.settings.token_scopes)
         return TokenCache(self.token_loader or (lambda: given), initial=given)
 
@@ -73,7 +81,9 @@ class Deps:
             import boto3
             from botocore.config import Config
 
-            config = Config(connect_timeout=3, read_timeout=10, retries={"max_attempts": 3, "mode": "standard"})
+            config = Config(
+                connect_timeout=3, read_timeout=10, retries={"max_attempts": 3, "mode": "standard"}
+            )
             cache[service] = boto3.client(service, region_name=self.settings.region, config=config)
         return cache[service]
 
@@ -126,8 +136,11 @@ class Deps:
     def webhook_secrets(self) -> Any:
         from chalicelib.adapters.secrets import SecretsManagerStore
 
-        return SecretsManagerStore(self.client("secretsmanager"), prefix=self.settings.webhook_secrets_prefix,
-                                   description="sitegen webhook signing secret (managed by sitegen)")
+        return SecretsManagerStore(
+            self.client("secretsmanager"),
+            prefix=self.settings.webhook_secrets_prefix,
+            description="sitegen webhook signing secret (managed by sitegen)",
+        )
 
     # --- AI -------------------------------------------------------------------------------
     def provider(self, config: Any) -> Any:

@@ -1,5 +1,6 @@
 """Settings read once from the environment. No I/O at import; on a deployed stage `get_settings` reads
 the token digests and the database URL from Secrets Manager once (chalicelib/adapters/stage_secrets.py)."""
+
 from __future__ import annotations
 
 import hashlib
@@ -50,10 +51,15 @@ class Settings(BaseModel):
     @field_validator("live_url_template")
     @classmethod
     def _live_url(cls, value: str | None) -> str | None:
-        if value is not None and (value.count("{order}") != 1 or not value.startswith(("http://", "https://"))
-                                  or not value.endswith("/")):
-            raise ValueError("SITEGEN_LIVE_URL must be an http(s) URL ending in / with {order} once, e.g. "
-                             "https://{order}.sites.example.com/")
+        if value is not None and (
+            value.count("{order}") != 1
+            or not value.startswith(("http://", "https://"))
+            or not value.endswith("/")
+        ):
+            raise ValueError(
+                "SITEGEN_LIVE_URL must be an http(s) URL ending in / with {order} once, e.g. "
+                "https://{order}.sites.example.com/"
+            )
         return value
 
 
@@ -65,8 +71,9 @@ def read_token_scopes() -> dict[str, str]:
     plain = [split_scope(t) for t in _list("SITEGEN_API_TOKENS") + _list("SITEGEN_API_TOKEN")]
     digests = [split_scope(h) for h in _list("SITEGEN_API_TOKEN_SHA256")]
     stored = secret.token_scopes(secret.read(os.environ.get("SITEGEN_API_TOKEN_SECRET_ID")))
-    return merge_scopes([(hash_token(t), s) for t, s in plain] + [(h.lower(), s) for h, s in digests]
-                        + list(stored.items()))
+    return merge_scopes(
+        [(hash_token(t), s) for t, s in plain] + [(h.lower(), s) for h, s in digests] + list(stored.items())
+    )
 
 
 @lru_cache(maxsize=1)
@@ -76,8 +83,8 @@ def get_settings() -> Settings:
     from chalicelib.adapters import stage_secrets as secret  # reads only when an id is set
 
     return Settings(
-        database_url=env("DATABASE_URL") or secret.database_url(secret.read(env("SITEGEN_DATABASE_SECRET_ID")),
-                                                               env("SITEGEN_DATABASE_HOST")),
+        database_url=env("DATABASE_URL")
+        or secret.database_url(secret.read(env("SITEGEN_DATABASE_SECRET_ID")), env("SITEGEN_DATABASE_HOST")),
         queue_url=env("SITEGEN_QUEUE_URL"),
         dlq_url=env("SITEGEN_DLQ_URL"),
         logs_table=env("SITEGEN_LOGS_TABLE", "sitegen-logs"),

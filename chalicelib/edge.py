@@ -2,13 +2,15 @@
 
 Shape of every error: {"code": "...", "message": "...", "details": [...] | null} (+ extra fields).
 """
+
 from __future__ import annotations
 
 import functools
 import json
 import sys
 import traceback
-from typing import Any, Callable, TypeVar
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from chalice import Response
 from pydantic import BaseModel, ValidationError
@@ -23,14 +25,16 @@ STATUS = {NotFound: 404, Conflict: 409, InvalidInput: 400}
 
 
 class ApiError(Exception):
-    def __init__(self, status: int, code: str, message: str, details: list[dict[str, Any]] | None = None,
-                 **extra: Any) -> None:
+    def __init__(
+        self, status: int, code: str, message: str, details: list[dict[str, Any]] | None = None, **extra: Any
+    ) -> None:
         super().__init__(message)
         self.status, self.code, self.message, self.details, self.extra = status, code, message, details, extra
 
 
-def error(status: int, code: str, message: str, details: list[dict[str, Any]] | None = None,
-          **extra: Any) -> Response:
+def error(
+    status: int, code: str, message: str, details: list[dict[str, Any]] | None = None, **extra: Any
+) -> Response:
     body = {"code": code, "message": message, "details": details, **extra}
     return Response(body=json.dumps(body), status_code=status, headers=JSON)
 
@@ -53,8 +57,12 @@ def parse_body(request: Any, model: type[M], max_bytes: int) -> M:
         raise ApiError(400, "invalid_json", "request body must be a JSON object")
     nul = _nul_field(data)
     if nul is not None:  # Postgres text and jsonb cannot hold U+0000
-        raise ApiError(422, "validation_error", "request body is invalid",
-                       [{"field": nul, "message": "must not contain the NUL character (\\u0000)"}])
+        raise ApiError(
+            422,
+            "validation_error",
+            "request body is invalid",
+            [{"field": nul, "message": "must not contain the NUL character (\\u0000)"}],
+        )
     try:
         return model.model_validate(data)
     except ValidationError as exc:
@@ -86,8 +94,12 @@ def int_param(request: Any, name: str, default: int, low: int, high: int) -> int
         return default
     # isascii: "²".isdigit() is true but int("²") fails; the length bound keeps int() cheap
     if not (raw.isascii() and raw.isdigit()) or len(raw) > 9 or not low <= int(raw) <= high:
-        raise ApiError(400, "validation_error", f"{name} must be an integer from {low} to {high}",
-                       [{"field": name, "message": "out of range"}])
+        raise ApiError(
+            400,
+            "validation_error",
+            f"{name} must be an integer from {low} to {high}",
+            [{"field": name, "message": "out of range"}],
+        )
     return int(raw)
 
 
@@ -101,8 +113,12 @@ def require_scope(request: Any, needed: str) -> None:
 
     granted = token_scope(request)
     if not allows(granted, needed):
-        raise ApiError(403, "forbidden", f"this token's scope ({granted or 'none'}) does not allow this; "
-                       f"it needs a token with the {needed} scope")
+        raise ApiError(
+            403,
+            "forbidden",
+            f"this token's scope ({granted or 'none'}) does not allow this; "
+            f"it needs a token with the {needed} scope",
+        )
 
 
 def str_param(request: Any, name: str) -> str | None:
@@ -119,17 +135,24 @@ def endpoint(view: Callable[..., Response]) -> Callable[..., Response]:
         except ApiError as exc:
             return error(exc.status, exc.code, exc.message, exc.details, **exc.extra)
         except SitegenError as exc:
-            details = [{"field": exc.details["field"], "message": exc.message}] if "field" in exc.details else None
+            details = (
+                [{"field": exc.details["field"], "message": exc.message}] if "field" in exc.details else None
+            )
             extra = {k: v for k, v in exc.details.items() if k != "field"}
             return error(STATUS.get(type(exc), 400), exc.code, exc.message, details, **extra)
         except Exception as exc:
             if sqlstate(exc).startswith("23"):  # a constraint another request's change made true meanwhile
                 _report(exc)
-                return error(409, "conflict", "another request changed the same data meanwhile; read it again "
-                             "and retry")
+                return error(
+                    409,
+                    "conflict",
+                    "another request changed the same data meanwhile; read it again and retry",
+                )
             if _unavailable(exc):  # an outage: worth retrying. A database error from a bug is a 500.
                 _report(exc)
-                return error(503, "dependency_unavailable", "a backing service is unavailable; try again shortly")
+                return error(
+                    503, "dependency_unavailable", "a backing service is unavailable; try again shortly"
+                )
             _report(exc)
             return error(500, "internal_error", "internal error; it has been logged")
 
@@ -146,13 +169,27 @@ def _unavailable(exc: Exception) -> bool:
         return True
     if isinstance(exc, DBAPIError):
         code = sqlstate(exc)
-        return (isinstance(exc, (OperationalError, InterfaceError)) or exc.connection_invalidated
-                or exc.statement is None  # failed while connecting (e.g. "not accepting connections")
-                or code.startswith(OUTAGE_SQLSTATES))
+        return (
+            isinstance(exc, (OperationalError, InterfaceError))
+            or exc.connection_invalidated
+            or exc.statement is None  # failed while connecting (e.g. "not accepting connections")
+            or code.startswith(OUTAGE_SQLSTATES)
+        )
     return type(exc).__module__.startswith(("pg8000", "botocore", "urllib3"))
 
 
 def _report(exc: BaseException) -> None:
     code = getattr(exc, "response", {}).get("Error", {}).get("Code") if hasattr(exc, "response") else None
-    print(json.dumps({"level": "error", "message": "request failed", "error": type(exc).__name__, "code": code,
-                      "where": traceback.format_tb(exc.__traceback__)[-3:]}), file=sys.stdout, flush=True)
+    print(
+        json.dumps(
+            {
+                "level": "error",
+                "message": "request failed",
+                "error": type(exc).__name__,
+                "code": code,
+                "where": traceback.format_tb(exc.__traceback__)[-3:],
+            }
+        ),
+        file=sys.stdout,
+        flush=True,
+    )

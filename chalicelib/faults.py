@@ -10,13 +10,19 @@ SITEGEN_FAULTS is a comma-separated list of:
 
 InjectedFault derives from BaseException: like a real crash, no `except Exception` in the app stops it.
 """
+
 from __future__ import annotations
 
 import os
 import random
 
 POINTS = (
-    "before_claim", "after_claim", "after_ai_call", "before_commit", "after_commit", "after_send",
+    "before_claim",
+    "after_claim",
+    "after_ai_call",
+    "before_commit",
+    "after_commit",
+    "after_send",
     "during_log_write",
 )
 _fired: set[str] = set()

@@ -1,4 +1,5 @@
 """What the services need from the outside world. Adapters implement these; tests may too."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -24,8 +25,13 @@ class LogLine:
 
     def public(self) -> dict[str, Any]:
         return {
-            "cursor": self.cursor, "ts": self.ts, "level": self.level,
-            "phase": self.phase, "event": self.event, "message": self.message, "part": self.part,
+            "cursor": self.cursor,
+            "ts": self.ts,
+            "level": self.level,
+            "phase": self.phase,
+            "event": self.event,
+            "message": self.message,
+            "part": self.part,
         }
 
 

@@ -1,4 +1,5 @@
 """HTTP schemas: `XCreate` is what the API accepts, `XPublic` what it returns."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -20,8 +21,11 @@ class OrderCreate(BaseModel):
     brand: Brand = Field(default_factory=Brand)
     locale: str = Field(default="pt-BR", json_schema_extra={"enum": list(LOCALES)})  # checked by _locale
     external_ref: str | None = Field(default=None, min_length=1, max_length=100)
-    auto_publish: StrictBool = Field(default=True, description="a generation that succeeds becomes live; false: it "
-                               "waits as a preview until POST /orders/{id}/versions/{generation_id}/publish")
+    auto_publish: StrictBool = Field(
+        default=True,
+        description="a generation that succeeds becomes live; false: it "
+        "waits as a preview until POST /orders/{id}/versions/{generation_id}/publish",
+    )
 
     @field_validator("services")
     @classmethod
@@ -57,6 +61,7 @@ class OrderPublic(BaseModel):
 
 class OrderUpdate(BaseModel):
     """PATCH /orders/{id}: the order's settings."""
+
     model_config = ConfigDict(extra="forbid")
 
     auto_publish: StrictBool = Field(description="true: a generation that succeeds becomes live")
@@ -72,6 +77,7 @@ GenerationStatusName = Literal["queued", "running", "succeeded", "failed", "canc
 
 class PhaseUsagePublic(BaseModel):
     """What one phase's AI call cost: who answered, tokens, latency and the estimated price."""
+
     provider: str | None = None
     model: str | None = None
     config_id: str | None = None
@@ -84,6 +90,7 @@ class PhaseUsagePublic(BaseModel):
 
 class PartPublic(BaseModel):
     """One part of a per-page phase (content, code): a page's slug, or styles.css."""
+
     name: str
     status: Literal["pending", "running", "retrying", "succeeded", "failed"]
     attempts: int
@@ -97,6 +104,7 @@ class PartPublic(BaseModel):
 
 class UsageTotalsPublic(BaseModel):
     """A generation's usage summed over its phases that have run."""
+
     tokens_in: int = 0
     tokens_out: int = 0
     ai_latency_ms: float = 0.0
@@ -113,7 +121,9 @@ class PhasePublic(BaseModel):
     finished_at: datetime | None
     error: str | None
     usage: PhaseUsagePublic | None = None
-    parts: list[PartPublic] = Field(default_factory=list, description="content and code: one per page (+ styles.css)")
+    parts: list[PartPublic] = Field(
+        default_factory=list, description="content and code: one per page (+ styles.css)"
+    )
     parts_done: int = 0
 
 
@@ -130,12 +140,15 @@ class GenerationPublic(BaseModel):
     updated_at: datetime
     finished_at: datetime | None
     usage: UsageTotalsPublic = Field(default_factory=UsageTotalsPublic)
-    source_generation_id: str | None = Field(default=None, description="a page regeneration: the generation it reuses")
+    source_generation_id: str | None = Field(
+        default=None, description="a page regeneration: the generation it reuses"
+    )
     regenerated_page: str | None = None
 
 
 class VersionPublic(BaseModel):
     """A version of the order's site: a generation that succeeded, its files under its own prefix."""
+
     generation_id: str
     number: int = Field(description="1 for the order's first version, and so on")
     live: bool
@@ -153,11 +166,14 @@ class VersionList(BaseModel):
     order_id: str
     live_url: str
     auto_publish: bool
-    keep_versions: int = Field(description="versions whose files are kept (SITEGEN_KEEP_VERSIONS), and the live one")
+    keep_versions: int = Field(
+        description="versions whose files are kept (SITEGEN_KEEP_VERSIONS), and the live one"
+    )
     live_generation_id: str | None
     serving_generation_id: str | None = Field(description="what the live address was last confirmed to show")
-    switch_pending: bool = Field(description="the live address has not been switched to live_generation_id "
-                                 "yet (retried every minute)")
+    switch_pending: bool = Field(
+        description="the live address has not been switched to live_generation_id yet (retried every minute)"
+    )
     items: list[VersionPublic] = Field(description="newest first")
 
 
@@ -196,13 +212,16 @@ class QueuePublic(BaseModel):
 
 class DeadLetterPublic(BaseModel):
     """A message that ran out of deliveries, kept in Postgres until a redrive handles it."""
+
     id: int
     generation_id: str | None = Field(description="null when the body could not be read")
     order_id: str | None
     business_name: str | None
     generation_status: GenerationStatusName | None
     phase: str | None
-    part: str | None = Field(default=None, description="content and code: the page (or styles.css) it was for")
+    part: str | None = Field(
+        default=None, description="content and code: the page (or styles.css) it was for"
+    )
     reason: str
     received_at: datetime
     age_seconds: int
@@ -245,24 +264,37 @@ class RedrivePublic(BaseModel):
 
 class PageRegenerate(BaseModel):
     """POST /generations/{id}/pages/{slug}/regenerate: optional wishes for the new version of the page."""
+
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     instructions: str | None = Field(
-        default=None, max_length=500,
-        description="free text for the model, passed as data (it cannot override the rules)")
+        default=None,
+        max_length=500,
+        description="free text for the model, passed as data (it cannot override the rules)",
+    )
 
 
 # --- webhooks --------------------------------------------------------------------------------------------
-WebhookEventName = Literal["generation.succeeded", "generation.failed", "generation.cancelled", "version.published",
-                           "page.regenerated"]
+WebhookEventName = Literal[
+    "generation.succeeded",
+    "generation.failed",
+    "generation.cancelled",
+    "version.published",
+    "page.regenerated",
+]
 
 
 class WebhookCreate(BaseModel):
     """POST /webhooks: where to send, and which events."""
+
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    url: str = Field(min_length=1, max_length=2000, description="https (http only where private networks are "
-                     "allowed); no user name, password or fragment")
+    url: str = Field(
+        min_length=1,
+        max_length=2000,
+        description="https (http only where private networks are "
+        "allowed); no user name, password or fragment",
+    )
     events: list[WebhookEventName] = Field(min_length=1, max_length=5)
     description: str | None = Field(default=None, max_length=200)
 
@@ -284,6 +316,7 @@ class WebhookPublic(BaseModel):
 
 class WebhookWithSecret(WebhookPublic):
     """Only the answers to POST /webhooks and POST /webhooks/{id}/rotate-secret carry the secret."""
+
     secret: str = Field(description="the signing secret: shown this once, never again")
 
 

@@ -12,6 +12,7 @@ config) with one change: a request that matches no route gets a fixed 404
 anything from the request. Production needs the same answer from API Gateway: a GatewayResponse for
 MISSING_AUTHENTICATION_TOKEN with a static body (see tests/integration/test_no_secrets.py).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -23,8 +24,9 @@ from typing import Any
 from chalice import local
 
 ROOT = Path(__file__).resolve().parents[1]
-NO_ROUTE = json.dumps({"code": "not_found", "message": "no route matches this method and path",
-                       "details": None}).encode()
+NO_ROUTE = json.dumps(
+    {"code": "not_found", "message": "no route matches this method and path", "details": None}
+).encode()
 
 
 class NoRoute(local.LocalGatewayException):
@@ -38,27 +40,44 @@ class QuietGateway(local.LocalGateway):
         try:
             self.event_converter.create_lambda_event(method=method, path=path, headers={}, body=None)
         except ValueError:  # what LocalGateway.handle_request turns into the echoing 403
-            raise NoRoute({"Content-Type": "application/json", "x-amzn-ErrorType": "NotFoundException"},
-                          NO_ROUTE) from None
+            raise NoRoute(
+                {"Content-Type": "application/json", "x-amzn-ErrorType": "NotFoundException"}, NO_ROUTE
+            ) from None
         return super().handle_request(method, path, headers, body)
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8000)
     parser.add_argument("--stage", default="local")
     parser.add_argument("--project-dir", default=str(ROOT))
-    parser.add_argument("--no-autoreload", action="store_true", help="accepted for `chalice local` parity; "
-                        "this launcher never reloads")
+    parser.add_argument(
+        "--no-autoreload",
+        action="store_true",
+        help="accepted for `chalice local` parity; this launcher never reloads",
+    )
     args = parser.parse_args(argv)
     # ChaliceRequestHandler builds a `local.LocalGateway` per request, looked up by name at that time.
     local.LocalGateway = QuietGateway  # type: ignore[misc]
 
     from chalice.cli import main as chalice_main  # what the `chalice` console script runs
 
-    sys.argv = ["chalice", "--project-dir", args.project_dir, "local", "--host", args.host,
-                "--port", str(args.port), "--stage", args.stage, "--no-autoreload"]
+    sys.argv = [
+        "chalice",
+        "--project-dir",
+        args.project_dir,
+        "local",
+        "--host",
+        args.host,
+        "--port",
+        str(args.port),
+        "--stage",
+        args.stage,
+        "--no-autoreload",
+    ]
     return chalice_main()
 
 

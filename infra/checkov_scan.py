@@ -11,6 +11,7 @@ BC_SKIP_MAPPING, CKV_SKIP_PACKAGE_UPDATE_CHECK), and every socket is refused in 
 to reach the network is printed to stderr as `network attempt: ...` and makes the exit code 3, so
 the scan cannot depend on a network, hang on one, or pass with a warning because one was missing.
 """
+
 from __future__ import annotations
 
 import os
@@ -30,6 +31,7 @@ def refuse(what: str) -> Any:
         attempts.append(f"{what} {target!r}")
         print(f"network attempt: {what} {target!r}", file=sys.stderr, flush=True)
         raise OSError(f"checkov_scan: no network ({what})")
+
     return refused
 
 
@@ -52,8 +54,16 @@ def main() -> None:
     from checkov.main import Checkov
 
     extra = sys.argv[2:] or ["--output", "json"]
-    argv = ["--file", sys.argv[1], "--framework", "cloudformation", "--skip-download", "--soft-fail", "--compact",
-            *extra]
+    argv = [
+        "--file",
+        sys.argv[1],
+        "--framework",
+        "cloudformation",
+        "--skip-download",
+        "--soft-fail",
+        "--compact",
+        *extra,
+    ]
     code = Checkov(argv).run()
     sys.stdout.flush()
     sys.exit(NETWORK_ATTEMPT if attempts else code or 0)

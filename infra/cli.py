@@ -15,6 +15,7 @@ The API's URL and token come from SITEGEN_API_URL and SITEGEN_API_TOKEN, else fr
 stack.json (--state-dir, or SITEGEN_STATE_DIR, default .sitegen). The token is never printed. An
 error is one line on stderr, with exit code 1 (2 for a command line it cannot parse).
 """
+
 from __future__ import annotations
 
 import json
@@ -56,19 +57,33 @@ class Api:
 
     def call(self, method: str, path: str, body: Any = None, timeout_s: float = 30) -> Any:
         data = json.dumps(body).encode() if body is not None else None
-        request = urllib.request.Request(self.url + path, data=data, method=method, headers={
-            "Authorization": f"Bearer {self.token}", "Accept": "application/json", "Content-Type": "application/json",
-            "User-Agent": "sitegen-cli"})
+        request = urllib.request.Request(
+            self.url + path,
+            data=data,
+            method=method,
+            headers={
+                "Authorization": f"Bearer {self.token}",
+                "Accept": "application/json",
+                "Content-Type": "application/json",
+                "User-Agent": "sitegen-cli",
+            },
+        )
         try:
             with urllib.request.urlopen(request, timeout=timeout_s) as response:
                 raw = response.read()
         except urllib.error.HTTPError as exc:
             raise CliError(self._http_error(exc.code, exc.read())) from None
         except urllib.error.URLError as exc:
-            raise CliError(self.redact(f"cannot reach the API at {self.url} ({exc.reason}); is it running? "
-                                       f"(URL from {self.where})")) from None
+            raise CliError(
+                self.redact(
+                    f"cannot reach the API at {self.url} ({exc.reason}); is it running? "
+                    f"(URL from {self.where})"
+                )
+            ) from None
         except (TimeoutError, OSError) as exc:
-            raise CliError(self.redact(f"no answer from the API at {self.url} ({type(exc).__name__})")) from None
+            raise CliError(
+                self.redact(f"no answer from the API at {self.url} ({type(exc).__name__})")
+            ) from None
         try:
             return json.loads(raw) if raw else None
         except ValueError:
@@ -84,7 +99,9 @@ class Api:
         body = body if isinstance(body, dict) else {}
         message = str(body.get("message") or raw[:200].decode("utf-8", "replace") or "no detail")
         if body.get("details"):
-            message += " (" + "; ".join(f"{d.get('field')}: {d.get('message')}" for d in body["details"][:3]) + ")"
+            message += (
+                " (" + "; ".join(f"{d.get('field')}: {d.get('message')}" for d in body["details"][:3]) + ")"
+            )
         if body.get("active_generation_id"):
             message += f"; the active one is {body['active_generation_id']}"
         code = f" {body['code']}" if body.get("code") else ""
@@ -95,15 +112,20 @@ class Api:
 
 
 def connect(state_dir: str | None) -> Api:
-    url, token = os.environ.get("SITEGEN_API_URL", "").strip(), os.environ.get("SITEGEN_API_TOKEN", "").strip()
+    url, token = (
+        os.environ.get("SITEGEN_API_URL", "").strip(),
+        os.environ.get("SITEGEN_API_TOKEN", "").strip(),
+    )
     where = "SITEGEN_API_URL / SITEGEN_API_TOKEN"
     if not (url and token):
         stack = Path(state_dir or os.environ.get("SITEGEN_STATE_DIR") or ".sitegen") / "stack.json"
         try:
             info = json.loads(stack.read_text())
         except FileNotFoundError:
-            raise CliError(f"no API to talk to: set SITEGEN_API_URL and SITEGEN_API_TOKEN, or start the local "
-                           f"stack (make run), which writes {stack}") from None
+            raise CliError(
+                f"no API to talk to: set SITEGEN_API_URL and SITEGEN_API_TOKEN, or start the local "
+                f"stack (make run), which writes {stack}"
+            ) from None
         except (OSError, ValueError) as exc:
             raise CliError(f"cannot read {stack} ({type(exc).__name__})") from None
         url, token = url or str(info.get("api_url") or ""), token or str(info.get("token") or "")
@@ -128,7 +150,13 @@ def _table(*columns: str, title: str | None = None) -> Table:
 
 
 def _status(status: str) -> str:
-    style = {"succeeded": "green", "failed": "red", "cancelled": "yellow", "running": "cyan", "queued": "blue"}
+    style = {
+        "succeeded": "green",
+        "failed": "red",
+        "cancelled": "yellow",
+        "running": "cyan",
+        "queued": "blue",
+    }
     return f"[{style.get(status, 'default')}]{escape(status)}[/]"
 
 
@@ -148,14 +176,20 @@ def _log_line(line: dict[str, Any]) -> str:
     level = str(line.get("level") or "info")
     style = LEVEL_STYLE.get(level, "default")
     phase = f" {escape(line['phase'])}" if line.get("phase") else ""
-    return (f"[dim]{escape(str(line.get('ts', ''))[11:23])}[/] [{style}]{level.upper():7}[/]"
-            f"[magenta]{phase}[/] [{style}]{escape(str(line.get('message', '')))}[/]")
+    return (
+        f"[dim]{escape(str(line.get('ts', ''))[11:23])}[/] [{style}]{level.upper():7}[/]"
+        f"[magenta]{phase}[/] [{style}]{escape(str(line.get('message', '')))}[/]"
+    )
 
 
 # --- commands --------------------------------------------------------------------------------------------
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.option("--state-dir", default=None, metavar="DIR",
-              help="the local stack's state dir, for stack.json (default: $SITEGEN_STATE_DIR or .sitegen)")
+@click.option(
+    "--state-dir",
+    default=None,
+    metavar="DIR",
+    help="the local stack's state dir, for stack.json (default: $SITEGEN_STATE_DIR or .sitegen)",
+)
 @click.pass_context
 def cli(ctx: click.Context, state_dir: str | None) -> None:
     """sitegen's operator CLI, over the HTTP API."""
@@ -198,7 +232,9 @@ def _finish_line(api: Any, gen: dict[str, Any]) -> None:
         if order.get("live_generation_id") == gen["id"]:
             out.print(f"{_status('succeeded')}: live at {escape(str(order['live_url']))}")
         else:
-            out.print(f"{_status('succeeded')}: preview at {escape(str(gen.get('site_url')))} (not published)")
+            out.print(
+                f"{_status('succeeded')}: preview at {escape(str(gen.get('site_url')))} (not published)"
+            )
     else:
         out.print(f"{_status(gen['status'])}: {escape(str(gen.get('error') or 'no reason given'))}")
 
@@ -262,10 +298,17 @@ def _watch(api: Api, gen: dict[str, Any], timeout: float, interval: float) -> di
         while True:
             for phase in gen["phases"]:
                 done, total = _phase_done(phase)
-                progress.update(tasks[phase["name"]], completed=done, total=total,
-                                description=escape(_phase_text(phase))[:28])
-            progress.update(overall, completed=round(gen["progress"] * len(gen["phases"]), 2),
-                            description=f"[bold]generation {escape(gen['status'])}")
+                progress.update(
+                    tasks[phase["name"]],
+                    completed=done,
+                    total=total,
+                    description=escape(_phase_text(phase))[:28],
+                )
+            progress.update(
+                overall,
+                completed=round(gen["progress"] * len(gen["phases"]), 2),
+                description=f"[bold]generation {escape(gen['status'])}",
+            )
             if gen["status"] in FINISHED:
                 return gen
             _sleep_or_give_up(deadline, interval, gid)
@@ -285,9 +328,13 @@ def queue(ctx: click.Context) -> None:
     q = _api(ctx).call("GET", "/queue")
     table = _table("what", "value", title=f"queue {q['queue']}")
     dead = f"[bold red]{q['dead_letter']}[/]" if q["dead_letter"] else "0"
-    for what, value in (("depth (visible)", str(q["visible"])), ("in flight", str(q["in_flight"])),
-                        ("delayed", str(q["delayed"])), ("dead letters", dead),
-                        ("oldest waiting", _age(q["oldest_age_seconds"]))):
+    for what, value in (
+        ("depth (visible)", str(q["visible"])),
+        ("in flight", str(q["in_flight"])),
+        ("delayed", str(q["delayed"])),
+        ("dead letters", dead),
+        ("oldest waiting", _age(q["oldest_age_seconds"])),
+    ):
         table.add_row(what, value)
     out.print(table)
 
@@ -301,10 +348,19 @@ def doctor(ctx: click.Context) -> None:
     health = _health(api)
     for name, state in sorted((health.get("checks") or {}).items()):
         if state != "ok":
-            findings.append({"severity": "error", "code": "dependency_down", "where": name, "message": f"{name} is {state}"})
+            findings.append(
+                {
+                    "severity": "error",
+                    "code": "dependency_down",
+                    "where": name,
+                    "message": f"{name} is {state}",
+                }
+            )
     for f in api.call("GET", "/ai/doctor")["findings"]:
         where = " ".join(x for x in (f.get("task"), (f.get("config_id") or "")[:8]) if x)
-        findings.append({"severity": f["severity"], "code": f["code"], "where": where, "message": f["message"]})
+        findings.append(
+            {"severity": f["severity"], "code": f["code"], "where": where, "message": f["message"]}
+        )
     if not findings:
         out.print("[green]No findings.[/] Every dependency is up; the AI configuration has no problems.")
         return
@@ -312,8 +368,12 @@ def doctor(ctx: click.Context) -> None:
     table = _table("severity", "code", "where", "finding")
     for f in sorted(findings, key=lambda f: order.get(f["severity"], 3)):
         style = SEVERITY_STYLE.get(f["severity"], "default")
-        table.add_row(f"[{style}]{escape(f['severity'])}[/]", escape(f["code"]), escape(f["where"]),
-                      escape(f["message"]))
+        table.add_row(
+            f"[{style}]{escape(f['severity'])}[/]",
+            escape(f["code"]),
+            escape(f["where"]),
+            escape(f["message"]),
+        )
     out.print(table)
     if any(f["severity"] == "error" for f in findings):
         sys.exit(1)
@@ -344,8 +404,10 @@ def _health(api: Api) -> dict[str, Any]:
 def redrive(ctx: click.Context) -> None:
     """Send the dead letters back; generations they had failed are resumed."""
     r = _api(ctx).call("POST", "/queue/dead-letter/redrive")
-    out.print(f"redriven {r['redriven']}: sent {r['sent']}, resumed {len(r['resumed_generations'])} generation(s), "
-              f"skipped {r['skipped']}, kept {r['kept']}")
+    out.print(
+        f"redriven {r['redriven']}: sent {r['sent']}, resumed {len(r['resumed_generations'])} generation(s), "
+        f"skipped {r['skipped']}, kept {r['kept']}"
+    )
     for gid in r["resumed_generations"]:
         out.print(f"  resumed {gid}")
     if r["kept"]:
@@ -363,8 +425,14 @@ def orders(ctx: click.Context, limit: int) -> None:
         return
     table = _table("id", "business", "segment", "locale", "external ref", "created")
     for o in page["items"]:
-        table.add_row(o["id"], escape(o["business_name"]), escape(o["segment"]), o["locale"],
-                      escape(o.get("external_ref") or "-"), _when(o["created_at"]))
+        table.add_row(
+            o["id"],
+            escape(o["business_name"]),
+            escape(o["segment"]),
+            o["locale"],
+            escape(o.get("external_ref") or "-"),
+            _when(o["created_at"]),
+        )
     out.print(table)
 
 
@@ -379,9 +447,14 @@ def generations(ctx: click.Context, order: str) -> None:
         return
     table = _table("id", "status", "phase", "progress", "created", "site or reason")
     for g in items:
-        table.add_row(g["id"], _status(g["status"]), escape(g.get("current_phase") or "-"),
-                      f"{round(g['progress'] * 100)}%", _when(g["created_at"]),
-                      escape(g.get("site_url") or g.get("error") or ""))
+        table.add_row(
+            g["id"],
+            _status(g["status"]),
+            escape(g.get("current_phase") or "-"),
+            f"{round(g['progress'] * 100)}%",
+            _when(g["created_at"]),
+            escape(g.get("site_url") or g.get("error") or ""),
+        )
     out.print(table)
 
 

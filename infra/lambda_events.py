@@ -1,4 +1,5 @@
 """Lambda-shaped events and context, as AWS hands them to the functions."""
+
 from __future__ import annotations
 
 import time
@@ -29,7 +30,8 @@ def sqs_record(message: dict[str, Any], queue_arn: str, region: str = "us-east-1
             "SentTimestamp": attrs.get("SentTimestamp", str(int(time.time() * 1000))),
             "SenderId": attrs.get("SenderId", "AIDAEXAMPLE"),
             "ApproximateFirstReceiveTimestamp": attrs.get(
-                "ApproximateFirstReceiveTimestamp", str(int(time.time() * 1000))),
+                "ApproximateFirstReceiveTimestamp", str(int(time.time() * 1000))
+            ),
         },
         "messageAttributes": {
             name: {"stringValue": v.get("StringValue"), "dataType": v.get("DataType", "String")}
@@ -48,8 +50,13 @@ def sqs_event(messages: list[dict[str, Any]], queue_arn: str) -> dict[str, Any]:
 
 def schedule_event() -> dict[str, Any]:
     return {
-        "version": "0", "id": str(uuid.uuid4()), "detail-type": "Scheduled Event", "source": "aws.events",
-        "account": "123456789012", "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-        "region": "us-east-1", "resources": ["arn:aws:events:us-east-1:123456789012:rule/sitegen-sweep"],
+        "version": "0",
+        "id": str(uuid.uuid4()),
+        "detail-type": "Scheduled Event",
+        "source": "aws.events",
+        "account": "123456789012",
+        "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "region": "us-east-1",
+        "resources": ["arn:aws:events:us-east-1:123456789012:rule/sitegen-sweep"],
         "detail": {},
     }

@@ -8,6 +8,7 @@
 - On start, `leftovers()` finds what a previous run on the same state dir still has running (from
   its pids.json, on a platform without PR_SET_PDEATHSIG for example), for the supervisor to stop.
 """
+
 from __future__ import annotations
 
 import ctypes
@@ -16,8 +17,8 @@ import os
 import signal
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 PR_SET_PDEATHSIG = 1
 _libc = ctypes.CDLL(None, use_errno=True) if sys.platform.startswith("linux") else None
@@ -71,7 +72,8 @@ def leftovers(state: Path) -> dict[str, int]:
             proc = psutil.Process(pid)
             cmdline = proc.cmdline()
             ours = proc.create_time() <= written + 2 and any(
-                part.startswith("infra.") or str(state) in part for part in cmdline)
+                part.startswith("infra.") or str(state) in part for part in cmdline
+            )
         except psutil.Error:
             continue
         if pid != os.getpid() and ours and alive(pid):

@@ -14,6 +14,7 @@ back quickly); the queue's visibility timeout is 6x that and the AI call timeout
 `--model-sim [--sim-ttft S] [--sim-tps N]`: the model simulator (infra/model_sim.py) as a child, with an
 AI config for it created through the API and every task routed to it.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -117,13 +118,21 @@ class Supervisor:
         self.stopping = False
         self.instance = secrets.token_hex(8)  # /health of this run's API names it
 
-    def spawn(self, name: str, argv: list[str], env: dict[str, str] | None = None, guard: bool = False) -> None:
+    def spawn(
+        self, name: str, argv: list[str], env: dict[str, str] | None = None, guard: bool = False
+    ) -> None:
         """A guard outlives the supervisor until the pipe on its stdin closes; every other child dies with it."""
         log = open(self.state / "logs" / f"{name}.log", "ab")
         lifeline = {"stdin": subprocess.PIPE} if guard else {"preexec_fn": die_with_parent()}
         self.children[name] = subprocess.Popen(
-            argv, cwd=ROOT, env={**self.env, **(env or {})}, stdout=log, stderr=subprocess.STDOUT,
-            start_new_session=True, **lifeline)
+            argv,
+            cwd=ROOT,
+            env={**self.env, **(env or {})},
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+            **lifeline,
+        )
         self.write_pids()
 
     def claim_state_dir(self) -> None:
@@ -134,16 +143,21 @@ class Supervisor:
             fcntl.flock(self.lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             self.lock.seek(0)
-            raise StartError(f"another sitegen runs on {self.state} (supervisor pid {self.lock.read().strip()}); "
-                             "stop it first, or pass another --state-dir") from None
+            raise StartError(
+                f"another sitegen runs on {self.state} (supervisor pid {self.lock.read().strip()}); "
+                "stop it first, or pass another --state-dir"
+            ) from None
         self.lock.truncate(0)
         self.lock.write(f"{os.getpid()}\n")
         self.lock.flush()
         left = leftovers(self.state)
         if not left:
             return
-        print(f"stopping what the last run on {self.state} left running: "
-              + ", ".join(f"{name} (pid {pid})" for name, pid in left.items()), flush=True)
+        print(
+            f"stopping what the last run on {self.state} left running: "
+            + ", ".join(f"{name} (pid {pid})" for name, pid in left.items()),
+            flush=True,
+        )
         for name, pid in left.items():
             if name != "postgres":
                 with contextlib.suppress(ProcessLookupError):
@@ -168,8 +182,11 @@ class Supervisor:
 
     def timeouts(self) -> dict[str, str]:
         worker_s = self.args.worker_timeout or (10 if self.args.chaos else 120)
-        return {"SITEGEN_WORKER_TIMEOUT_S": str(worker_s), "SITEGEN_VISIBILITY_TIMEOUT_S": str(6 * worker_s),
-                "SITEGEN_PROVIDER_TIMEOUT_S": str(max(1, min(60, worker_s // 2)))}
+        return {
+            "SITEGEN_WORKER_TIMEOUT_S": str(worker_s),
+            "SITEGEN_VISIBILITY_TIMEOUT_S": str(6 * worker_s),
+            "SITEGEN_PROVIDER_TIMEOUT_S": str(max(1, min(60, worker_s // 2))),
+        }
 
     def start(self) -> dict[str, str]:
         (self.state / "logs").mkdir(parents=True, exist_ok=True)
@@ -189,8 +206,14 @@ class Supervisor:
 
         moto_port = free_port()
         aws_url = f"http://127.0.0.1:{moto_port}"
-        base_env = {**os.environ, "AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local",
-                    "AWS_DEFAULT_REGION": "us-east-1", "AWS_REGION": "us-east-1", "PYTHONUNBUFFERED": "1"}
+        base_env = {
+            **os.environ,
+            "AWS_ACCESS_KEY_ID": "local",
+            "AWS_SECRET_ACCESS_KEY": "local",
+            "AWS_DEFAULT_REGION": "us-east-1",
+            "AWS_REGION": "us-east-1",
+            "PYTHONUNBUFFERED": "1",
+        }
         base_env.pop("AWS_PROFILE", None)
         base_env.setdefault("SITEGEN_AI_ALLOW_PRIVATE_NETWORKS", "1")  # a model on localhost is normal here
         self.env = base_env
@@ -202,43 +225,82 @@ class Supervisor:
         from infra.resources import deploy
 
         timeouts = self.timeouts()
-        resources = deploy(boto3.Session(region_name="us-east-1", aws_access_key_id="local",
-                                         aws_secret_access_key="local"), "local", endpoint_url=aws_url,
-                           parameters={"WorkerTimeoutSeconds": timeouts["SITEGEN_WORKER_TIMEOUT_S"],
-                                       "VisibilityTimeoutSeconds": timeouts["SITEGEN_VISIBILITY_TIMEOUT_S"]})
+        resources = deploy(
+            boto3.Session(region_name="us-east-1", aws_access_key_id="local", aws_secret_access_key="local"),
+            "local",
+            endpoint_url=aws_url,
+            parameters={
+                "WorkerTimeoutSeconds": timeouts["SITEGEN_WORKER_TIMEOUT_S"],
+                "VisibilityTimeoutSeconds": timeouts["SITEGEN_VISIBILITY_TIMEOUT_S"],
+            },
+        )
         token, generated = token_for(self.state)
         api_url = f"http://127.0.0.1:{self.args.port}"
         sites_url = f"http://127.0.0.1:{site_port}"
         self.env = {
-            **base_env, "AWS_ENDPOINT_URL": aws_url, "DATABASE_URL": database_url,
-            "SITEGEN_QUEUE_URL": resources.queue_url, "SITEGEN_DLQ_URL": resources.dlq_url,
-            "SITEGEN_QUEUE_NAME": resources.queue_name, "SITEGEN_LOGS_TABLE": resources.logs_table,
-            "SITEGEN_SITE_BUCKET": resources.bucket, "SITEGEN_SITE_BASE_URL": sites_url,
+            **base_env,
+            "AWS_ENDPOINT_URL": aws_url,
+            "DATABASE_URL": database_url,
+            "SITEGEN_QUEUE_URL": resources.queue_url,
+            "SITEGEN_DLQ_URL": resources.dlq_url,
+            "SITEGEN_QUEUE_NAME": resources.queue_name,
+            "SITEGEN_LOGS_TABLE": resources.logs_table,
+            "SITEGEN_SITE_BUCKET": resources.bucket,
+            "SITEGEN_SITE_BASE_URL": sites_url,
             # each order's live site at the root of its own host: browsers (and curl) resolve *.localhost
             # to this machine, and the site server routes by the host's first label (infra/site_server.py)
-            "SITEGEN_LIVE_URL": os.environ.get("SITEGEN_LIVE_URL") or f"http://{{order}}.localhost:{site_port}/",
-            "SITEGEN_API_TOKEN": token, "SITEGEN_DB_POOL_SIZE": "4", **timeouts,
+            "SITEGEN_LIVE_URL": os.environ.get("SITEGEN_LIVE_URL")
+            or f"http://{{order}}.localhost:{site_port}/",
+            "SITEGEN_API_TOKEN": token,
+            "SITEGEN_DB_POOL_SIZE": "4",
+            **timeouts,
             "SITEGEN_AI_ALLOW_PRIVATE_NETWORKS": "1",  # AI configs may point at loopback (the model simulator)
             "SITEGEN_INSTANCE_ID": self.instance,
         }
         # chalice local, minus its echo of the Authorization header on unknown routes (infra/chalice_local.py)
-        self.spawn("api", [PY, "-m", "infra.chalice_local", "--host", "127.0.0.1", "--port", str(self.args.port),
-                           "--stage", "local"])
+        self.spawn(
+            "api",
+            [
+                PY,
+                "-m",
+                "infra.chalice_local",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(self.args.port),
+                "--stage",
+                "local",
+            ],
+        )
         self.spawn("sites", [PY, "-m", "infra.site_server", "--port", str(site_port)])
         for n in range(self.args.workers):
             self.spawn_worker(f"worker-{n}")
         self.spawn("dead-letters", [PY, "-m", "infra.worker", "--role", "dead-letters"])
-        self.spawn("scheduler", [PY, "-m", "infra.worker", "--role", "scheduler",
-                                 "--interval", str(self.args.schedule_interval)])
+        self.spawn(
+            "scheduler",
+            [PY, "-m", "infra.worker", "--role", "scheduler", "--interval", str(self.args.schedule_interval)],
+        )
         check_own_api(api_url, self.instance)
         wait_http(f"{sites_url}/")
         sim = self.start_model_sim(api_url, token) if getattr(self.args, "model_sim", False) else {}
-        info = {"api_url": api_url, "sites_url": sites_url, "aws_endpoint_url": aws_url, "region": "us-east-1",
-                "queue_url": resources.queue_url, "dlq_url": resources.dlq_url, "logs_table": resources.logs_table,
-                "bucket": resources.bucket, "token": token, "database_url": database_url,
-                "live_url_template": self.env["SITEGEN_LIVE_URL"],
-                "workers": self.args.workers, "chaos": self.args.chaos, "instance": self.instance, **timeouts,
-                **sim}
+        info = {
+            "api_url": api_url,
+            "sites_url": sites_url,
+            "aws_endpoint_url": aws_url,
+            "region": "us-east-1",
+            "queue_url": resources.queue_url,
+            "dlq_url": resources.dlq_url,
+            "logs_table": resources.logs_table,
+            "bucket": resources.bucket,
+            "token": token,
+            "database_url": database_url,
+            "live_url_template": self.env["SITEGEN_LIVE_URL"],
+            "workers": self.args.workers,
+            "chaos": self.args.chaos,
+            "instance": self.instance,
+            **timeouts,
+            **sim,
+        }
         stack_file = self.state / "stack.json"
         stack_file.write_text(json.dumps(info, indent=2))
         stack_file.chmod(0o600)
@@ -255,12 +317,29 @@ class Supervisor:
 
         port, ttft, tps = free_port(), self.args.sim_ttft, self.args.sim_tps
         sim_url, sim_log = f"http://127.0.0.1:{port}", self.state / "logs" / "model-sim.jsonl"
-        self.spawn("model-sim", [PY, "-m", "infra.model_sim", "--port", str(port), "--ttft", str(ttft),
-                                 "--tps", str(tps), "--log", str(sim_log)])
+        self.spawn(
+            "model-sim",
+            [
+                PY,
+                "-m",
+                "infra.model_sim",
+                "--port",
+                str(port),
+                "--ttft",
+                str(ttft),
+                "--tps",
+                str(tps),
+                "--log",
+                str(sim_log),
+            ],
+        )
         wait_http(f"{sim_url}/_sim/health")
         config_id = route_to_sim(api_caller(api_url, token), sim_url, tps)
-        print(f"model simulator: {sim_url} ({ttft:g} s to first token, {tps:g} tokens/s), every task routed to it; "
-              f"timings in {sim_log}", flush=True)
+        print(
+            f"model simulator: {sim_url} ({ttft:g} s to first token, {tps:g} tokens/s), every task routed to it; "
+            f"timings in {sim_log}",
+            flush=True,
+        )
         return {"model_sim_url": sim_url, "model_sim_log": str(sim_log), "model_sim_config_id": config_id}
 
     def spawn_worker(self, name: str) -> None:
@@ -277,13 +356,18 @@ class Supervisor:
                     print(f"{name} exited with {code}; restarting", flush=True)
                     self.spawn_worker(name)
                 else:
-                    print(f"{name} exited with {code}; stopping the stack (see {self.state / 'logs'})", flush=True)
+                    print(
+                        f"{name} exited with {code}; stopping the stack (see {self.state / 'logs'})",
+                        flush=True,
+                    )
                     return
             time.sleep(0.5)
 
     def stop(self) -> None:
         self.stopping = True
-        guard = self.children.pop("pg-guard", None)  # last: it stops PostgreSQL if this process dies meanwhile
+        guard = self.children.pop(
+            "pg-guard", None
+        )  # last: it stops PostgreSQL if this process dies meanwhile
         for proc in self.children.values():
             if proc.poll() is None:
                 os.killpg(proc.pid, signal.SIGTERM)
@@ -303,22 +387,49 @@ class Supervisor:
 def main() -> None:
     from infra.model_sim import DEFAULT_TPS, DEFAULT_TTFT
 
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--port", type=int, default=8000)
     parser.add_argument("--state-dir", default=".sitegen")
-    parser.add_argument("--site-port", type=int, default=0, help="generated sites' origin (default: port + 1)")
+    parser.add_argument(
+        "--site-port", type=int, default=0, help="generated sites' origin (default: port + 1)"
+    )
     parser.add_argument("--workers", type=int, default=1)
     parser.add_argument("--schedule-interval", type=float, default=60.0)
-    parser.add_argument("--chaos", type=float, default=0.0, metavar="P",
-                        help="each worker dies at a random fault point with probability P per phase (0..1)")
-    parser.add_argument("--worker-timeout", type=int, default=0, metavar="S",
-                        help="the worker's timeout in seconds (default 120, or 10 with --chaos)")
-    parser.add_argument("--model-sim", action="store_true",
-                        help="start the model simulator (infra/model_sim.py) and route every AI task to it")
-    parser.add_argument("--sim-ttft", type=float, default=DEFAULT_TTFT, metavar="S",
-                        help=f"the simulator's time to first token (default {DEFAULT_TTFT} s)")
-    parser.add_argument("--sim-tps", type=float, default=DEFAULT_TPS, metavar="N",
-                        help=f"the simulator's output tokens a second (default {DEFAULT_TPS:g})")
+    parser.add_argument(
+        "--chaos",
+        type=float,
+        default=0.0,
+        metavar="P",
+        help="each worker dies at a random fault point with probability P per phase (0..1)",
+    )
+    parser.add_argument(
+        "--worker-timeout",
+        type=int,
+        default=0,
+        metavar="S",
+        help="the worker's timeout in seconds (default 120, or 10 with --chaos)",
+    )
+    parser.add_argument(
+        "--model-sim",
+        action="store_true",
+        help="start the model simulator (infra/model_sim.py) and route every AI task to it",
+    )
+    parser.add_argument(
+        "--sim-ttft",
+        type=float,
+        default=DEFAULT_TTFT,
+        metavar="S",
+        help=f"the simulator's time to first token (default {DEFAULT_TTFT} s)",
+    )
+    parser.add_argument(
+        "--sim-tps",
+        type=float,
+        default=DEFAULT_TPS,
+        metavar="N",
+        help=f"the simulator's output tokens a second (default {DEFAULT_TPS:g})",
+    )
     args = parser.parse_args()
     if args.sim_ttft < 0 or args.sim_tps <= 0:
         parser.error("--sim-ttft must be at least 0 and --sim-tps above 0")

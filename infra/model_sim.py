@@ -25,6 +25,7 @@ turns a log into the time sitegen's chain of dependent model calls takes.
 In tests: `sim = start_sim(ttft=0, tps=50_000, rate_429=1.0)`; `sim.url`, `sim.log()`,
 `sim.set_faults(...)`, `sim.set_speed(...)`, `sim.clear_log()`, `sim.stop()`.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -39,10 +40,11 @@ import signal
 import socket
 import threading
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 from urllib.parse import unquote, urlsplit
 
 from chalicelib.ai.prompts import parse_data
@@ -87,8 +89,15 @@ def find_data(call: wire.Call) -> dict[str, Any] | None:
 class Model:
     """The simulator's state and decisions, without HTTP: speed, faults, the log."""
 
-    def __init__(self, ttft: float, tps: float, faults: Faults, log_file: str | Path | None = None,
-                 require_key: str | None = None, quiet: bool = True) -> None:
+    def __init__(
+        self,
+        ttft: float,
+        tps: float,
+        faults: Faults,
+        log_file: str | Path | None = None,
+        require_key: str | None = None,
+        quiet: bool = True,
+    ) -> None:
         self.ttft, self.tps = DEFAULT_TTFT, DEFAULT_TPS
         self.set_speed(ttft, tps)
         self.faults, self.require_key, self.quiet = faults, require_key, quiet
@@ -121,30 +130,43 @@ class Model:
         except ValueError as exc:
             return Outcome(400, wire.error(api, 400, str(exc)), 0.0, {"id": self.next_id(), "api": api})
         data = find_data(call)
-        entry: dict[str, Any] = {"id": self.next_id(), "api": api, "model": call.model,
-                                 "repair": wire.is_repair(call)}
+        entry: dict[str, Any] = {
+            "id": self.next_id(),
+            "api": api,
+            "model": call.model,
+            "repair": wire.is_repair(call),
+        }
         try:
             if data is None:
                 if not wire.is_ping(call):
-                    raise ValueError("no <sitegen-data> block in the user messages, and the answer schema "
-                                     "is not Ping: the simulator cannot answer this request")
+                    raise ValueError(
+                        "no <sitegen-data> block in the user messages, and the answer schema "
+                        "is not Ping: the simulator cannot answer this request"
+                    )
                 answer: dict[str, Any] | str = {"ok": True}
                 entry.update(schema="Ping", part=None, findings=0, order=None)
             else:
                 answer = answer_data(data)
-                entry.update(schema=str(data.get("answer_schema")), part=data.get("part"),
-                             findings=len(data.get("findings_to_fix") or []), order=_order_key(data))
+                entry.update(
+                    schema=str(data.get("answer_schema")),
+                    part=data.get("part"),
+                    findings=len(data.get("findings_to_fix") or []),
+                    order=_order_key(data),
+                )
         except (KeyError, ValueError, TypeError) as exc:
             message = f"cannot answer: {type(exc).__name__}: {exc}"[:500]
             return Outcome(400, wire.error(api, 400, message), 0.0, {**entry, "fault": None})
-        fault = self.faults.draw(repair=entry["repair"], markup=entry["schema"] == "PageMarkup",
-                                 fixing=bool(entry["findings"]))
+        fault = self.faults.draw(
+            repair=entry["repair"], markup=entry["schema"] == "PageMarkup", fixing=bool(entry["findings"])
+        )
         entry["fault"] = fault
         tokens_in = wire.prompt_tokens(call)
         entry.update(tokens_in=tokens_in, tokens_out=0, ttft=0.0)
         if fault in ("429", "500"):
             status = int(fault)
-            message = "Rate limit reached (simulated)" if status == 429 else "The server had an error (simulated)"
+            message = (
+                "Rate limit reached (simulated)" if status == 429 else "The server had an error (simulated)"
+            )
             headers = {"Retry-After": "1"} if status == 429 else {}
             return Outcome(status, wire.error(api, status, message), 0.0, entry, headers)
         if fault == "hang":
@@ -157,10 +179,15 @@ class Model:
         text = wire.answer_text(answer)
         tokens_out, cut_text = wire.tokens(text), None
         if call.max_tokens is not None and tokens_out > call.max_tokens:
-            tokens_out, cut_text = call.max_tokens, text[:int(call.max_tokens * wire.CHARS_PER_TOKEN)]
+            tokens_out, cut_text = call.max_tokens, text[: int(call.max_tokens * wire.CHARS_PER_TOKEN)]
         ttft, tps = self.ttft, self.tps
         entry.update(tokens_out=tokens_out, ttft=ttft, cut=cut_text is not None)
-        return Outcome(200, wire.reply(call, entry["id"], answer, cut_text, tokens_in, tokens_out), ttft + tokens_out / tps, entry)
+        return Outcome(
+            200,
+            wire.reply(call, entry["id"], answer, cut_text, tokens_in, tokens_out),
+            ttft + tokens_out / tps,
+            entry,
+        )
 
     # --- the log -----------------------------------------------------------------------------
     def next_id(self) -> int:
@@ -180,8 +207,15 @@ class Model:
                 with self.log_file.open("a", encoding="utf-8") as out:
                     out.write(json.dumps(entry, ensure_ascii=False) + "\n")
         if not self.quiet:
-            print(json.dumps({k: entry.get(k) for k in ("id", "api", "schema", "part", "status", "fault",
-                                                         "tokens_out", "outcome")}), flush=True)
+            print(
+                json.dumps(
+                    {
+                        k: entry.get(k)
+                        for k in ("id", "api", "schema", "part", "status", "fault", "tokens_out", "outcome")
+                    }
+                ),
+                flush=True,
+            )
 
     def log(self) -> list[dict[str, Any]]:
         with self._lock:
@@ -194,8 +228,11 @@ class Model:
 
 # --- the critical path -----------------------------------------------------------------------------
 CHAIN: tuple[tuple[str, tuple[str, ...]], ...] = (
-    ("brief", ("Brief",)), ("sitemap", ("Sitemap",)), ("content", ("PageCopy", "Content")),
-    ("code", ("PageMarkup", "Stylesheet", "SiteFiles")), ("review", ("Review",)),
+    ("brief", ("Brief",)),
+    ("sitemap", ("Sitemap",)),
+    ("content", ("PageCopy", "Content")),
+    ("code", ("PageMarkup", "Stylesheet", "SiteFiles")),
+    ("review", ("Review",)),
 )
 STEP_OF = {schema: step for step, schemas in CHAIN for schema in schemas}
 
@@ -216,7 +253,9 @@ def step_durations(entries: Iterable[dict[str, Any]]) -> dict[str, float]:
             continue
         key = (step, entry.get("part"))
         parts[key] = parts.get(key, 0.0) + max(0.0, float(entry["finished"]) - float(entry["started"]))
-    return {step: max((s for (name, _), s in parts.items() if name == step), default=0.0) for step, _ in CHAIN}
+    return {
+        step: max((s for (name, _), s in parts.items() if name == step), default=0.0) for step, _ in CHAIN
+    }
 
 
 def critical_path(entries: Iterable[dict[str, Any]]) -> float:
@@ -240,10 +279,13 @@ class Handler(BaseHTTPRequestHandler):
 
     def do_GET(self) -> None:  # noqa: N802 (http.server naming)
         model, path = self.server.model, urlsplit(self.path).path
-        views = {"/_sim/health": lambda: {"ok": True, **self.server.settings()},
-                 "/_sim/log": model.log, "/_sim/faults": lambda: dict(model.faults.rates),
-                 "/_sim/speed": lambda: {"ttft": model.ttft, "tps": model.tps},
-                 "/v1/models": lambda: {"object": "list", "data": [{"id": "sim", "object": "model"}]}}
+        views = {
+            "/_sim/health": lambda: {"ok": True, **self.server.settings()},
+            "/_sim/log": model.log,
+            "/_sim/faults": lambda: dict(model.faults.rates),
+            "/_sim/speed": lambda: {"ttft": model.ttft, "tps": model.tps},
+            "/v1/models": lambda: {"object": "list", "data": [{"id": "sim", "object": "model"}]},
+        }
         view = views.get(path)
         self._json(200, view()) if view else self._json(404, {"error": f"no such path {path}"})
 
@@ -338,17 +380,26 @@ class Server(ThreadingHTTPServer):
 class Sim:
     """A running simulator (a server thread in this process)."""
 
-    def __init__(self, port: int = 0, ttft: float | None = None, tps: float | None = None, seed: int = 0,
-                 log_file: str | Path | None = None, require_key: str | None = None, quiet: bool = True,
-                 **faults: float) -> None:
+    def __init__(
+        self,
+        port: int = 0,
+        ttft: float | None = None,
+        tps: float | None = None,
+        seed: int = 0,
+        log_file: str | Path | None = None,
+        require_key: str | None = None,
+        quiet: bool = True,
+        **faults: float,
+    ) -> None:
         ttft = ttft if ttft is not None else float(os.environ.get(ENV_TTFT) or DEFAULT_TTFT)
         tps = tps if tps is not None else float(os.environ.get(ENV_TPS) or DEFAULT_TPS)
         self.model = Model(ttft, tps, Faults(seed, **faults), log_file, require_key, quiet)
         self.server = Server(port, self.model)
         self.port = int(self.server.server_address[1])
         self.url = f"http://127.0.0.1:{self.port}"
-        self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05},
-                                       name="model-sim", daemon=True)
+        self.thread = threading.Thread(
+            target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, name="model-sim", daemon=True
+        )
 
     def start(self) -> Sim:
         self.thread.start()
@@ -386,26 +437,51 @@ def start_sim(ttft: float | None = None, tps: float | None = None, **kw: Any) ->
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--port", type=int, default=0, help="0: a free port")
-    parser.add_argument("--ttft", type=float, default=None, help=f"time to first token, s (default {DEFAULT_TTFT}, "
-                                                                  f"or {ENV_TTFT})")
-    parser.add_argument("--tps", type=float, default=None, help=f"output tokens a second (default {DEFAULT_TPS:g}, "
-                                                                 f"or {ENV_TPS})")
+    parser.add_argument(
+        "--ttft",
+        type=float,
+        default=None,
+        help=f"time to first token, s (default {DEFAULT_TTFT}, or {ENV_TTFT})",
+    )
+    parser.add_argument(
+        "--tps",
+        type=float,
+        default=None,
+        help=f"output tokens a second (default {DEFAULT_TPS:g}, or {ENV_TPS})",
+    )
     parser.add_argument("--seed", type=int, default=0, help="seed of the fault draws (a run can be replayed)")
-    parser.add_argument("--log", default=None, metavar="FILE", help="append every request's timing to this JSONL file")
+    parser.add_argument(
+        "--log", default=None, metavar="FILE", help="append every request's timing to this JSONL file"
+    )
     parser.add_argument("--require-key", action="store_true", help=f"accept only the key in {ENV_KEY}")
     parser.add_argument("--quiet", action="store_true", help="no line per request on stdout")
     for name in FAULTS:
-        parser.add_argument("--" + name.replace("_", "-"), type=float, default=0.0, metavar="R",
-                            help=f"fault rate 0..1 ({name.removeprefix('rate_').replace('_', ' ')})")
+        parser.add_argument(
+            "--" + name.replace("_", "-"),
+            type=float,
+            default=0.0,
+            metavar="R",
+            help=f"fault rate 0..1 ({name.removeprefix('rate_').replace('_', ' ')})",
+        )
     args = parser.parse_args(argv)
     key = os.environ.get(ENV_KEY) if args.require_key else None
     if args.require_key and not key:
         parser.error(f"--require-key needs the key in {ENV_KEY}")
     try:
-        sim = Sim(args.port, args.ttft, args.tps, args.seed, args.log, key, args.quiet,
-                  **{name: getattr(args, name) for name in FAULTS}).start()
+        sim = Sim(
+            args.port,
+            args.ttft,
+            args.tps,
+            args.seed,
+            args.log,
+            key,
+            args.quiet,
+            **{name: getattr(args, name) for name in FAULTS},
+        ).start()
     except ValueError as exc:
         parser.error(str(exc))
     stop = threading.Event()

@@ -21,6 +21,7 @@ undid whatever other requests wrote meanwhile, and two transactions could both f
 a lock serializes transactions and single writes, every condition is checked before anything is
 written, and nothing is copied. The answers are moto's own (the same test runs both).
 """
+
 from __future__ import annotations
 
 import bisect
@@ -30,13 +31,20 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from moto.dynamodb.comparisons import get_filter_expression
-from moto.dynamodb.exceptions import (ConditionalCheckFailed, MockValidationException, MultipleTransactionsException,
-                                      TransactionCanceledException, TransactWriteSingleOpException)
+from moto.dynamodb.exceptions import (
+    ConditionalCheckFailed,
+    MockValidationException,
+    MultipleTransactionsException,
+    TransactionCanceledException,
+    TransactWriteSingleOpException,
+)
 from moto.dynamodb.models import DynamoDBBackend
 from moto.dynamodb.models.table import Table
 
 _lock = threading.Lock()  # the moto server handles requests on several threads
-_write_lock = threading.RLock()  # one write (a transaction, a put, a delete) at a time, as DynamoDB's are atomic
+_write_lock = (
+    threading.RLock()
+)  # one write (a transaction, a put, a delete) at a time, as DynamoDB's are atomic
 _transact_write_items = DynamoDBBackend.transact_write_items
 _request = threading.local()
 _query = Table.query
@@ -45,8 +53,13 @@ _put_item = Table.put_item
 _delete_item = Table.delete_item
 _QUERY_ARGS = [n for n, p in inspect.signature(_query).parameters.items() if p.kind is not p.VAR_KEYWORD][1:]
 _OPERATORS = {"=": "EQ", ">": "GT", ">=": "GE", "<": "LT", "<=": "LE"}  # moto passes either spelling
-_QUERY_DEFAULTS = {"range_comparison": None, "range_objs": [], "limit": None, "exclusive_start_key": None,
-                   "scan_index_forward": True}
+_QUERY_DEFAULTS = {
+    "range_comparison": None,
+    "range_objs": [],
+    "limit": None,
+    "exclusive_start_key": None,
+    "scan_index_forward": True,
+}
 
 
 @dataclass
@@ -123,7 +136,7 @@ def _partition_items(self: Table) -> list[Any]:
 
 
 def _partition_query(self: Table, *args: Any, **kwargs: Any) -> Any:
-    q = {**_QUERY_DEFAULTS, **dict(zip(_QUERY_ARGS, args)), **kwargs}
+    q = {**_QUERY_DEFAULTS, **dict(zip(_QUERY_ARGS, args, strict=False)), **kwargs}
     query_filter = set(kwargs) - set(_QUERY_ARGS)  # QueryFilter conditions arrive as keyword arguments
     one_sort_key = len(q.get("range_key_conditions") or []) <= 1
     simple = not q.get("index_name") and not query_filter and one_sort_key
@@ -189,7 +202,8 @@ def _transact_write_items_atomically(self: DynamoDBBackend, transact_items: list
                 current = self.get_item(table_name, key)
                 condition = op.get("ConditionExpression")
                 if condition is not None and not get_filter_expression(
-                        condition, op.get("ExpressionAttributeNames"), op.get("ExpressionAttributeValues")).expr(current):
+                    condition, op.get("ExpressionAttributeNames"), op.get("ExpressionAttributeValues")
+                ).expr(current):
                     if op.get("ReturnValuesOnConditionCheckFailure") == "ALL_OLD" and current:
                         original = current.to_json()["Attributes"]
                     raise ConditionalCheckFailed(item=original)

@@ -13,6 +13,7 @@ logs table, site bucket and CloudFront, secrets, alarms), then:
 
 The output folder holds `sam.yaml` and `deployment.zip`; `make deploy` uploads and deploys them.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -43,7 +44,9 @@ def function_setting(stage: str, function: str, name: str) -> Any:
     """A setting as Chalice resolves it for one function of one stage."""
     from chalice.config import Config
 
-    config = Config(chalice_stage=stage, function_name=function, config_from_disk=json.loads(CHALICE_CONFIG.read_text()))
+    config = Config(
+        chalice_stage=stage, function_name=function, config_from_disk=json.loads(CHALICE_CONFIG.read_text())
+    )
     return getattr(config, name)
 
 
@@ -56,7 +59,9 @@ def finish(template: dict[str, Any], stage: str) -> dict[str, Any]:
     worker_timeout = int(function_setting(stage, WORKER, "lambda_timeout"))
     params["WorkerTimeoutSeconds"]["Default"] = worker_timeout
     params["VisibilityTimeoutSeconds"]["Default"] = VISIBILITY_FACTOR * worker_timeout
-    params["LogRetentionInDays"]["Default"] = int(function_setting(stage, "api_handler", "log_retention_in_days"))
+    params["LogRetentionInDays"]["Default"] = int(
+        function_setting(stage, "api_handler", "log_retention_in_days")
+    )
     params["ApiTracing"]["Default"] = "true" if stage in TRACED_STAGES else "false"
     return template
 
@@ -71,9 +76,24 @@ def package(stage: str, out: Path) -> Path:
     # The region only picks the service principals' DNS suffix (amazonaws.com for every commercial one).
     env = {**os.environ, "AWS_DEFAULT_REGION": os.environ.get("AWS_DEFAULT_REGION") or "us-east-1"}
     chalice = Path(sys.executable).parent / "chalice"
-    subprocess.run([str(chalice), "package", "--stage", stage, "--pkg-format", "cloudformation",
-                    "--template-format", "yaml", "--merge-template", str(MERGE_TEMPLATE), str(out.resolve())],
-                   cwd=ROOT, env=env, check=True)
+    subprocess.run(
+        [
+            str(chalice),
+            "package",
+            "--stage",
+            stage,
+            "--pkg-format",
+            "cloudformation",
+            "--template-format",
+            "yaml",
+            "--merge-template",
+            str(MERGE_TEMPLATE),
+            str(out.resolve()),
+        ],
+        cwd=ROOT,
+        env=env,
+        check=True,
+    )
     path = out / "sam.yaml"
     template = finish(yaml.safe_load(path.read_text()), stage)
     path.write_text(yaml.dump(template, Dumper=_NoAliases, sort_keys=False, allow_unicode=True, width=120))
@@ -81,7 +101,9 @@ def package(stage: str, out: Path) -> Path:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--stage", default="dev")
     parser.add_argument("--out", default="", help="output folder (default dist/<stage>)")
     args = parser.parse_args()

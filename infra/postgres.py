@@ -4,6 +4,7 @@
 stdin, stops the embedded server once that pipe closes: the supervisor is gone, however it died
 (pg_ctl detaches PostgreSQL, so it would not go down with the supervisor's children).
 """
+
 from __future__ import annotations
 
 import json

@@ -6,6 +6,7 @@ are left out (`infrastructure`). moto's CloudFormation skips, with a warning, th
 implement (CloudFront, Secrets Manager secrets, bucket policies, alarms): the local stack serves
 sites itself and reads tokens and the database URL from its environment.
 """
+
 from __future__ import annotations
 
 import json
@@ -20,7 +21,14 @@ import yaml
 TEMPLATE = Path(__file__).with_name("template.yaml")
 # What Chalice generates (functions, API, permissions, roles), and the patches to it.
 LAMBDA_TYPES = ("AWS::Serverless::", "AWS::Lambda::", "AWS::IAM::", "AWS::ApiGateway::")
-TEMPLATE_SECTIONS = ("AWSTemplateFormatVersion", "Description", "Parameters", "Conditions", "Resources", "Outputs")
+TEMPLATE_SECTIONS = (
+    "AWSTemplateFormatVersion",
+    "Description",
+    "Parameters",
+    "Conditions",
+    "Resources",
+    "Outputs",
+)
 
 
 @dataclass(frozen=True)
@@ -83,10 +91,17 @@ def infrastructure(template: dict[str, Any]) -> dict[str, Any]:
     """The non-Lambda part of a template (infra/template.yaml or the packaged one): no functions, API,
     roles, permissions, patches or Globals, nor anything that refers to them (e.g. Chalice's log groups)."""
     resources = dict(template.get("Resources", {}))
-    dropped = {name for name, r in resources.items() if not str(r.get("Type", "")) or r["Type"].startswith(LAMBDA_TYPES)}
+    dropped = {
+        name
+        for name, r in resources.items()
+        if not str(r.get("Type", "")) or r["Type"].startswith(LAMBDA_TYPES)
+    }
     while True:
-        more = {name for name, r in resources.items() if name not in dropped
-                and (references(r) | set(_depends_on(r))) & dropped}
+        more = {
+            name
+            for name, r in resources.items()
+            if name not in dropped and (references(r) | set(_depends_on(r))) & dropped
+        }
         if not more:
             break
         dropped |= more
@@ -112,8 +127,13 @@ def stack_body(template: dict[str, Any]) -> str:
     return json.dumps(body)
 
 
-def deploy(session: Any, stage: str = "local", endpoint_url: str | None = None,
-           parameters: dict[str, str] | None = None, template: dict[str, Any] | None = None) -> Resources:
+def deploy(
+    session: Any,
+    stage: str = "local",
+    endpoint_url: str | None = None,
+    parameters: dict[str, str] | None = None,
+    template: dict[str, Any] | None = None,
+) -> Resources:
     """Create (or reuse) the stack and return what the app needs. `parameters` override the template's
     defaults (e.g. WorkerTimeoutSeconds, VisibilityTimeoutSeconds); Stage is `stage`. `template`:
     infra/template.yaml unless given (a packaged one, in tests; only its non-Lambda part is used)."""
@@ -126,9 +146,14 @@ def deploy(session: Any, stage: str = "local", endpoint_url: str | None = None,
         values = {**(parameters or {}), "Stage": stage}
         with warnings.catch_warnings():  # in-process moto warns once per type it skips
             warnings.filterwarnings("ignore", message=".*not supported by moto's CloudFormation")
-            cfn.create_stack(StackName=name, TemplateBody=stack_body(template),
-                             Parameters=[{"ParameterKey": k, "ParameterValue": str(v)} for k, v in values.items()])
-            cfn.get_waiter("stack_create_complete").wait(StackName=name, WaiterConfig={"Delay": 1, "MaxAttempts": 60})
+            cfn.create_stack(
+                StackName=name,
+                TemplateBody=stack_body(template),
+                Parameters=[{"ParameterKey": k, "ParameterValue": str(v)} for k, v in values.items()],
+            )
+            cfn.get_waiter("stack_create_complete").wait(
+                StackName=name, WaiterConfig={"Delay": 1, "MaxAttempts": 60}
+            )
         stack = cfn.describe_stacks(StackName=name)["Stacks"][0]
     out = {o["OutputKey"]: o["OutputValue"] for o in stack["Outputs"]}
     sqs = session.client("sqs", endpoint_url=endpoint_url)
@@ -139,8 +164,9 @@ def deploy(session: Any, stage: str = "local", endpoint_url: str | None = None,
     return Resources(queue_url, out["QueueName"], dlq_url, out["LogsTableName"], out["SiteBucketName"])
 
 
-def _settings_moto_skips(session: Any, endpoint_url: str | None, template: dict[str, Any], table: str,
-                         bucket: str) -> None:
+def _settings_moto_skips(
+    session: Any, endpoint_url: str | None, template: dict[str, Any], table: str, bucket: str
+) -> None:
     """moto's CloudFormation creates the table and the bucket but ignores these of their properties
     (TTL, point-in-time recovery, public access block, versioning): apply them as the template says."""
     table_props = template["Resources"]["LogsTable"]["Properties"]

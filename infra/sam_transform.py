@@ -6,6 +6,7 @@ aws-sam-translator pins an older pydantic than the app's. Standard library and s
 The functions' local CodeUri is first replaced by an S3 URI, which is what `aws cloudformation
 package` does before a deploy (the transform refuses anything else).
 """
+
 from __future__ import annotations
 
 import json

@@ -14,6 +14,7 @@ drawn that applies wins:
   skipped heading level). Only when the request carries no `findings_to_fix`, so the repair round
   after the review's findings succeeds.
 """
+
 from __future__ import annotations
 
 import json
@@ -62,7 +63,7 @@ def break_schema(answer: dict[str, Any], schema: dict[str, Any] | None, variant:
     """An answer that fails validation: a required field left out, or (`not_json`) cut-off prose."""
     if variant == "not_json":
         text = json.dumps(answer, ensure_ascii=False)
-        return "Sure! Here is the JSON you asked for:\n{" + text[1:len(text) // 2]
+        return "Sure! Here is the JSON you asked for:\n{" + text[1 : len(text) // 2]
     required = (schema or {}).get("required") or list(answer)
     field = next((name for name in required if name in answer), next(iter(answer), None))
     return {k: v for k, v in answer.items() if k != field}

@@ -7,6 +7,7 @@ Pure functions, no I/O. Three APIs:
 
 Tokens are estimated the same way everywhere: about 3.5 characters a token (`tokens`).
 """
+
 from __future__ import annotations
 
 import json
@@ -42,11 +43,15 @@ class Call:
 
 
 def _int(value: Any) -> int | None:
-    return int(value) if isinstance(value, (int, float)) and not isinstance(value, bool) and value > 0 else None
+    return (
+        int(value) if isinstance(value, (int, float)) and not isinstance(value, bool) and value > 0 else None
+    )
 
 
 def _split_system(messages: list[Any]) -> tuple[str, list[dict[str, Any]]]:
-    system = "\n".join(str(m.get("content") or "") for m in messages if isinstance(m, dict) and m.get("role") == "system")
+    system = "\n".join(
+        str(m.get("content") or "") for m in messages if isinstance(m, dict) and m.get("role") == "system"
+    )
     return system, [m for m in messages if isinstance(m, dict) and m.get("role") != "system"]
 
 
@@ -61,9 +66,16 @@ def read_call(api: str, body: dict[str, Any], model: str | None = None) -> Call:
         tool = next((t for t in tools if t.get("name") == name), tools[0] if tools else None)
         system = body.get("system")
         text = system if isinstance(system, str) else " ".join(texts(system or []))
-        return Call(api, str(body.get("model") or ""), text, [m for m in body["messages"] if isinstance(m, dict)],
-                    tool.get("input_schema") if tool else None, None, _int(body.get("max_tokens")),
-                    str(tool["name"]) if tool else None)
+        return Call(
+            api,
+            str(body.get("model") or ""),
+            text,
+            [m for m in body["messages"] if isinstance(m, dict)],
+            tool.get("input_schema") if tool else None,
+            None,
+            _int(body.get("max_tokens")),
+            str(tool["name"]) if tool else None,
+        )
     system, messages = _split_system(body["messages"])
     fmt = body.get("response_format") or {}
     spec = fmt.get("json_schema") if isinstance(fmt, dict) else None
@@ -95,7 +107,12 @@ def texts(content: Any) -> list[str]:
 
 def user_texts(call: Call) -> list[str]:
     """The texts of the user turns, latest first."""
-    return [text for m in reversed(call.messages) if m.get("role") == "user" for text in reversed(texts(m.get("content")))]
+    return [
+        text
+        for m in reversed(call.messages)
+        if m.get("role") == "user"
+        for text in reversed(texts(m.get("content")))
+    ]
 
 
 def is_repair(call: Call) -> bool:
@@ -116,44 +133,83 @@ def prompt_tokens(call: Call) -> int:
 
 
 # --- replies -------------------------------------------------------------------------------------------
-def reply(call: Call, n: int, answer: dict[str, Any] | str, cut_text: str | None, tokens_in: int,
-          tokens_out: int) -> dict[str, Any]:
+def reply(
+    call: Call, n: int, answer: dict[str, Any] | str, cut_text: str | None, tokens_in: int, tokens_out: int
+) -> dict[str, Any]:
     """The API's success body. `cut_text` is set when max_tokens cut the answer (then it is that text)."""
     if call.api == "anthropic":
         return _anthropic(call, n, answer, cut_text, tokens_in, tokens_out)
     if call.api == "cloudflare":
         response: Any = cut_text if cut_text is not None else answer
-        return {"result": {"response": response, "usage": _openai_usage(tokens_in, tokens_out)},
-                "success": True, "errors": [], "messages": []}
+        return {
+            "result": {"response": response, "usage": _openai_usage(tokens_in, tokens_out)},
+            "success": True,
+            "errors": [],
+            "messages": [],
+        }
     text = cut_text if cut_text is not None else answer_text(answer)
-    return {"id": f"chatcmpl-sim-{n}", "object": "chat.completion", "created": int(time.time()), "model": call.model,
-            "choices": [{"index": 0, "message": {"role": "assistant", "content": text, "refusal": None},
-                         "finish_reason": "length" if cut_text is not None else "stop"}],
-            "usage": _openai_usage(tokens_in, tokens_out)}
+    return {
+        "id": f"chatcmpl-sim-{n}",
+        "object": "chat.completion",
+        "created": int(time.time()),
+        "model": call.model,
+        "choices": [
+            {
+                "index": 0,
+                "message": {"role": "assistant", "content": text, "refusal": None},
+                "finish_reason": "length" if cut_text is not None else "stop",
+            }
+        ],
+        "usage": _openai_usage(tokens_in, tokens_out),
+    }
 
 
 def _openai_usage(tokens_in: int, tokens_out: int) -> dict[str, int]:
-    return {"prompt_tokens": tokens_in, "completion_tokens": tokens_out, "total_tokens": tokens_in + tokens_out}
+    return {
+        "prompt_tokens": tokens_in,
+        "completion_tokens": tokens_out,
+        "total_tokens": tokens_in + tokens_out,
+    }
 
 
-def _anthropic(call: Call, n: int, answer: dict[str, Any] | str, cut_text: str | None, tokens_in: int,
-               tokens_out: int) -> dict[str, Any]:
+def _anthropic(
+    call: Call, n: int, answer: dict[str, Any] | str, cut_text: str | None, tokens_in: int, tokens_out: int
+) -> dict[str, Any]:
     # A cut tool call is a tool_use block whose input could not be completed: {} (its partial JSON is
     # not an object yet), with stop_reason "max_tokens". Text (no tool, or an answer that is not JSON)
     # is a text block, cut like any text.
     if call.tool and isinstance(answer, dict):
-        block: dict[str, Any] = {"type": "tool_use", "id": f"toolu_sim_{n}", "name": call.tool,
-                                 "input": {} if cut_text is not None else answer}
+        block: dict[str, Any] = {
+            "type": "tool_use",
+            "id": f"toolu_sim_{n}",
+            "name": call.tool,
+            "input": {} if cut_text is not None else answer,
+        }
         stop = "tool_use"
     else:
-        block, stop = {"type": "text", "text": cut_text if cut_text is not None else answer_text(answer)}, "end_turn"
-    return {"id": f"msg_sim_{n}", "type": "message", "role": "assistant", "model": call.model, "content": [block],
-            "stop_reason": "max_tokens" if cut_text is not None else stop, "stop_sequence": None,
-            "usage": {"input_tokens": tokens_in, "output_tokens": tokens_out}}
+        block, stop = (
+            {"type": "text", "text": cut_text if cut_text is not None else answer_text(answer)},
+            "end_turn",
+        )
+    return {
+        "id": f"msg_sim_{n}",
+        "type": "message",
+        "role": "assistant",
+        "model": call.model,
+        "content": [block],
+        "stop_reason": "max_tokens" if cut_text is not None else stop,
+        "stop_sequence": None,
+        "usage": {"input_tokens": tokens_in, "output_tokens": tokens_out},
+    }
 
 
-ERROR_TYPES = {400: "invalid_request_error", 401: "authentication_error", 404: "not_found_error",
-               429: "rate_limit_error", 500: "api_error"}
+ERROR_TYPES = {
+    400: "invalid_request_error",
+    401: "authentication_error",
+    404: "not_found_error",
+    429: "rate_limit_error",
+    500: "api_error",
+}
 
 
 def error(api: str, status: int, message: str) -> dict[str, Any]:
@@ -162,6 +218,10 @@ def error(api: str, status: int, message: str) -> dict[str, Any]:
     if api == "anthropic":
         return {"type": "error", "error": {"type": kind, "message": message}}
     if api == "cloudflare":
-        return {"result": None, "success": False, "errors": [{"code": 10000 + status, "message": message}],
-                "messages": []}
+        return {
+            "result": None,
+            "success": False,
+            "errors": [{"code": 10000 + status, "message": message}],
+            "messages": [],
+        }
     return {"error": {"message": message, "type": kind, "param": None, "code": None}}

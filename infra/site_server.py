@@ -10,14 +10,16 @@ test runs both on the same cases):
   A stylesheet or favicon asked for as `?v=<generation id>` comes from that version whatever is live
   by then: a page that was served just before a switch gets its own version's stylesheet.
 """
+
 from __future__ import annotations
 
 import argparse
 import os
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Callable
+from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
 import boto3
@@ -81,7 +83,9 @@ class SiteHandler(BaseHTTPRequestHandler):
         pointer = S3LivePointer(s3, self.bucket)
         target = route(self.headers.get("Host", ""), self.path, pointer.get)
         if target.redirect:
-            return self._send(target.status, b"", "text/plain; charset=utf-8", head, {"Location": target.redirect})
+            return self._send(
+                target.status, b"", "text/plain; charset=utf-8", head, {"Location": target.redirect}
+            )
         if target.key is None:
             return self._send(404, b"not found", "text/plain; charset=utf-8", head)
         try:
@@ -90,8 +94,14 @@ class SiteHandler(BaseHTTPRequestHandler):
             return self._send(404, b"not found", "text/plain; charset=utf-8", head)
         self._send(200, obj["Body"].read(), obj.get("ContentType", "application/octet-stream"), head)
 
-    def _send(self, status: int, body: bytes, content_type: str, head: bool = False,
-              extra: dict[str, str] | None = None) -> None:
+    def _send(
+        self,
+        status: int,
+        body: bytes,
+        content_type: str,
+        head: bool = False,
+        extra: dict[str, str] | None = None,
+    ) -> None:
         self.send_response(status)
         self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(body)))

@@ -14,6 +14,7 @@ API and the database:
 and that the outbox and the queue are empty. Prints a table, writes `<state-dir>/soak.json`, and
 exits 1 when any check fails.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -57,8 +58,10 @@ DROP TRIGGER IF EXISTS count_part_output_write ON part_runs;
 CREATE TRIGGER count_part_output_write AFTER UPDATE ON part_runs
   FOR EACH ROW EXECUTE FUNCTION count_part_output_write();
 """
-DROP_WRITE_COUNTER = ("DROP TRIGGER count_output_write ON phase_runs; DROP TRIGGER count_part_output_write ON part_runs; "
-                      "DROP TABLE output_writes;")
+DROP_WRITE_COUNTER = (
+    "DROP TRIGGER count_output_write ON phase_runs; DROP TRIGGER count_part_output_write ON part_runs; "
+    "DROP TABLE output_writes;"
+)
 
 
 class Api:
@@ -67,8 +70,12 @@ class Api:
 
     def call(self, method: str, path: str, body: Any = None) -> Any:
         data = json.dumps(body).encode() if body is not None else None
-        request = urllib.request.Request(self.url + path, data=data, method=method, headers={
-            "Authorization": f"Bearer {self.token}", "Content-Type": "application/json"})
+        request = urllib.request.Request(
+            self.url + path,
+            data=data,
+            method=method,
+            headers={"Authorization": f"Bearer {self.token}", "Content-Type": "application/json"},
+        )
         with urllib.request.urlopen(request, timeout=30) as response:
             return json.loads(response.read())
 
@@ -86,9 +93,25 @@ def start_stack(state: Path, args: argparse.Namespace) -> tuple[subprocess.Popen
     from infra.local import free_port
 
     state.mkdir(parents=True, exist_ok=True)
-    argv = [sys.executable, "-m", "infra.local", "--port", str(args.port or free_port()),
-            "--site-port", str(free_port()), "--state-dir", str(state), "--workers", str(args.workers),
-            "--chaos", str(args.chaos), "--worker-timeout", str(args.worker_timeout), "--schedule-interval", "5"]
+    argv = [
+        sys.executable,
+        "-m",
+        "infra.local",
+        "--port",
+        str(args.port or free_port()),
+        "--site-port",
+        str(free_port()),
+        "--state-dir",
+        str(state),
+        "--workers",
+        str(args.workers),
+        "--chaos",
+        str(args.chaos),
+        "--worker-timeout",
+        str(args.worker_timeout),
+        "--schedule-interval",
+        "5",
+    ]
     proc = subprocess.Popen(argv, stdout=open(state / "supervisor.log", "ab"), stderr=subprocess.STDOUT)
     stack_file = state / "stack.json"
     deadline = time.monotonic() + 180
@@ -111,16 +134,24 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         started = time.monotonic()
         ids = []
         for n in range(args.generations):
-            order = api.call("POST", "/orders", {
-                "business_name": f"Soak Business {n}", "segment": ["bakery", "dentist", "law firm"][n % 3],
-                "services": ["One", "Two"], "locale": ["pt-BR", "en"][n % 2]})
+            order = api.call(
+                "POST",
+                "/orders",
+                {
+                    "business_name": f"Soak Business {n}",
+                    "segment": ["bakery", "dentist", "law firm"][n % 3],
+                    "services": ["One", "Two"],
+                    "locale": ["pt-BR", "en"][n % 2],
+                },
+            )
             ids.append(api.call("POST", f"/orders/{order['id']}/generations")["id"])
         created_s = time.monotonic() - started
         deadline = time.monotonic() + args.timeout
         while time.monotonic() < deadline:
             with engine.connect() as conn:
-                active = conn.execute(text(
-                    "SELECT count(*) FROM generations WHERE status IN ('queued', 'running')")).scalar()
+                active = conn.execute(
+                    text("SELECT count(*) FROM generations WHERE status IN ('queued', 'running')")
+                ).scalar()
             if not active:
                 break
             time.sleep(1)
@@ -143,8 +174,15 @@ def queue_depth(api: Api) -> int:
     return int(queue["visible"] + queue["in_flight"] + queue["delayed"])
 
 
-def check(api: Api, engine: Any, state: Path, ids: list[str], created_s: float, elapsed_s: float,
-          args: argparse.Namespace) -> dict[str, Any]:
+def check(
+    api: Api,
+    engine: Any,
+    state: Path,
+    ids: list[str],
+    created_s: float,
+    elapsed_s: float,
+    args: argparse.Namespace,
+) -> dict[str, Any]:
     statuses: Counter[str] = Counter()
     lost, stuck, unexplained, duplicated, attempts = [], [], [], [], Counter()
     for gid in ids:
@@ -159,38 +197,62 @@ def check(api: Api, engine: Any, state: Path, ids: list[str], created_s: float, 
             stuck.append(gid)
             continue
         events = Counter((line["event"], line["phase"]) for line in api.logs(gid) if line["event"])
-        duplicated += [f"{gid}: {e} {p} x{n}" for (e, p), n in events.items() if e == "phase_succeeded" and n > 1]
-        if gen["status"] == "failed" and (not gen["error"] or sum(n for (e, _), n in events.items()
-                                                                  if e == "generation_failed") != 1):
+        duplicated += [
+            f"{gid}: {e} {p} x{n}" for (e, p), n in events.items() if e == "phase_succeeded" and n > 1
+        ]
+        if gen["status"] == "failed" and (
+            not gen["error"] or sum(n for (e, _), n in events.items() if e == "generation_failed") != 1
+        ):
             unexplained.append(gid)
     with engine.connect() as conn:
-        writes = conn.execute(text("SELECT generation_id, phase, count(*) FROM output_writes "
-                                   "GROUP BY 1, 2 HAVING count(*) > 1")).all()
+        writes = conn.execute(
+            text("SELECT generation_id, phase, count(*) FROM output_writes GROUP BY 1, 2 HAVING count(*) > 1")
+        ).all()
         outbox = conn.execute(text("SELECT count(*) FROM outbox")).scalar()
-        reasons = Counter(r for (r,) in conn.execute(text("SELECT error FROM generations WHERE status = 'failed'")))
+        reasons = Counter(
+            r for (r,) in conn.execute(text("SELECT error FROM generations WHERE status = 'failed'"))
+        )
     duplicated += [f"{g}: output of {p} stored x{n}" for g, p, n in writes]
-    deaths = sum(log.read_text(errors="replace").count("chaos: worker exits")
-                 for log in (state / "logs").glob("worker-*.log"))
+    deaths = sum(
+        log.read_text(errors="replace").count("chaos: worker exits")
+        for log in (state / "logs").glob("worker-*.log")
+    )
     result = {
-        "generations": len(ids), "workers": args.workers, "chaos": args.chaos, "statuses": dict(statuses),
-        "lost": lost, "stuck": stuck, "duplicated": duplicated, "unexplained_failures": unexplained,
-        "failure_reasons": dict(reasons), "worker_deaths": deaths, "phase_attempts": dict(sorted(attempts.items())),
-        "outbox_left": outbox, "queue_left": queue_depth(api),
-        "create_seconds": round(created_s, 1), "elapsed_seconds": round(elapsed_s, 1),
+        "generations": len(ids),
+        "workers": args.workers,
+        "chaos": args.chaos,
+        "statuses": dict(statuses),
+        "lost": lost,
+        "stuck": stuck,
+        "duplicated": duplicated,
+        "unexplained_failures": unexplained,
+        "failure_reasons": dict(reasons),
+        "worker_deaths": deaths,
+        "phase_attempts": dict(sorted(attempts.items())),
+        "outbox_left": outbox,
+        "queue_left": queue_depth(api),
+        "create_seconds": round(created_s, 1),
+        "elapsed_seconds": round(elapsed_s, 1),
     }
     result["ok"] = not (lost or stuck or duplicated or unexplained or outbox or result["queue_left"])
     return result
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--generations", type=int, default=200)
     parser.add_argument("--workers", type=int, default=4)
     parser.add_argument("--chaos", type=float, default=0.2)
     parser.add_argument("--state-dir", default=".sitegen-soak")
     parser.add_argument("--port", type=int, default=0)
-    parser.add_argument("--worker-timeout", type=int, default=0, help="see infra.local (default 10 s under chaos)")
-    parser.add_argument("--timeout", type=float, default=900, help="seconds to wait for every generation to end")
+    parser.add_argument(
+        "--worker-timeout", type=int, default=0, help="see infra.local (default 10 s under chaos)"
+    )
+    parser.add_argument(
+        "--timeout", type=float, default=900, help="seconds to wait for every generation to end"
+    )
     args = parser.parse_args()
     result = run(args)
     (Path(args.state_dir) / "soak.json").write_text(json.dumps(result, indent=2))

@@ -6,6 +6,7 @@
 
 The queue, the logs table and the database live outside these processes, so killing one loses nothing.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -50,8 +51,12 @@ def run_scheduler(interval_s: float) -> None:
     from chalicelib.services.sweeper import resume_in_flight
 
     report = resume_in_flight(get_deps())
-    print(json.dumps({"level": "info", "message": "resumed in-flight generations",
-                      "republished": report.republished}), flush=True)
+    print(
+        json.dumps(
+            {"level": "info", "message": "resumed in-flight generations", "republished": report.republished}
+        ),
+        flush=True,
+    )
     handler = app.handler_map["sweep"]
     next_run = time.monotonic() + interval_s
     while not _stop:
@@ -59,8 +64,10 @@ def run_scheduler(interval_s: float) -> None:
             try:
                 handler(schedule_event(), LambdaContext("sweep", 60))
             except Exception as exc:  # a failed sweep is retried on the next tick, as on AWS
-                print(json.dumps({"level": "error", "message": "sweep failed", "error": type(exc).__name__}),
-                      flush=True)
+                print(
+                    json.dumps({"level": "error", "message": "sweep failed", "error": type(exc).__name__}),
+                    flush=True,
+                )
             next_run = time.monotonic() + interval_s
         time.sleep(0.2)
 

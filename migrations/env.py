@@ -1,4 +1,5 @@
 """Alembic environment: DATABASE_URL decides where migrations go."""
+
 from __future__ import annotations
 
 import os

@@ -1,10 +1,11 @@
 """Shared fixtures: a real PostgreSQL (embedded unless TEST_DATABASE_URL), moto for AWS, the app."""
+
 from __future__ import annotations
 
 import os
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 import pytest
 
@@ -30,8 +31,8 @@ def database_url() -> Iterator[str]:
 
         data_dir = Path(tempfile.mkdtemp(prefix="sitegen-pg-"))
         admin, server = embedded(data_dir)
-    from infra.postgres import create_database
     from chalicelib.db.migrate import upgrade
+    from infra.postgres import create_database
 
     url = create_database(admin, f"sitegen_test_{os.getpid()}")
     upgrade(url)

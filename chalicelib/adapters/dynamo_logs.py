@@ -15,6 +15,7 @@ Other keys in a partition: `#` + a lifecycle line's once_key, the guard that mak
 most one line per key (written in the same transaction as the line); and lines written before the
 numbering (cursors of 13 digits + a tag, sorting before `L`), read first. Nothing sorts after `L`.
 """
+
 from __future__ import annotations
 
 import random
@@ -48,7 +49,7 @@ def line_key(n: int) -> str:
 
 def number(cursor: str) -> int | None:
     """A numbered line's number, None for any other key or cursor."""
-    digits = cursor[len(LINE):]
+    digits = cursor[len(LINE) :]
     return int(digits) if cursor.startswith(LINE) and len(digits) == 12 and digits.isdigit() else None
 
 
@@ -79,7 +80,9 @@ class DynamoLogStore:
             chunk: list[LogLine] = []
             size = 0
             for line in (x for x in lines if x.generation_id == generation_id):
-                line_size = 512 + 4 * len(line.message) + len(line.part or "")  # UTF-8: at most 4 bytes a char
+                line_size = (
+                    512 + 4 * len(line.message) + len(line.part or "")
+                )  # UTF-8: at most 4 bytes a char
                 if chunk and (len(chunk) == TRANSACTION_ITEMS or size + line_size > TRANSACTION_BYTES):
                     self._append(generation_id, chunk)
                     chunk, size = [], 0
@@ -101,14 +104,34 @@ class DynamoLogStore:
             if last is None:
                 last = self._last_number(generation_id)
             written_at = str(int(time.time() * 1000))
-            puts = [self._item(line, line_key(last + 1 + i), written_at, expires_at) for i, line in enumerate(lines)]
+            puts = [
+                self._item(line, line_key(last + 1 + i), written_at, expires_at)
+                for i, line in enumerate(lines)
+            ]
             if guard is not None:
-                puts.insert(0, {"generation_id": {"S": generation_id}, "cursor": {"S": GUARD + guard},
-                                "line": {"S": line_key(last + 1)}, "expires_at": {"N": expires_at}})
+                puts.insert(
+                    0,
+                    {
+                        "generation_id": {"S": generation_id},
+                        "cursor": {"S": GUARD + guard},
+                        "line": {"S": line_key(last + 1)},
+                        "expires_at": {"N": expires_at},
+                    },
+                )
             try:
-                self._client.transact_write_items(TransactItems=[
-                    {"Put": {"TableName": self._table, "Item": item, "ConditionExpression": "attribute_not_exists(#c)",
-                             "ExpressionAttributeNames": {"#c": "cursor"}}} for item in puts])
+                self._client.transact_write_items(
+                    TransactItems=[
+                        {
+                            "Put": {
+                                "TableName": self._table,
+                                "Item": item,
+                                "ConditionExpression": "attribute_not_exists(#c)",
+                                "ExpressionAttributeNames": {"#c": "cursor"},
+                            }
+                        }
+                        for item in puts
+                    ]
+                )
                 self._remember(generation_id, last + len(lines))
                 return True
             except ClientError as exc:
@@ -122,7 +145,8 @@ class DynamoLogStore:
                 last = None
                 if time.monotonic() > deadline:
                     raise LogWriteConflict(
-                        f"no free line number for generation {generation_id} in {WRITE_PATIENCE_S} s") from exc
+                        f"no free line number for generation {generation_id} in {WRITE_PATIENCE_S} s"
+                    ) from exc
                 if not guessed:
                     time.sleep(random.uniform(0, min(BACKOFF_MAX_S, 0.005 * 2 ** min(attempt, 8))))
                     attempt += 1
@@ -136,10 +160,14 @@ class DynamoLogStore:
 
     def _last_number(self, generation_id: str) -> int:
         result = self._client.query(
-            TableName=self._table, KeyConditionExpression="#g = :g AND #c > :lines",
+            TableName=self._table,
+            KeyConditionExpression="#g = :g AND #c > :lines",
             ExpressionAttributeNames={"#g": "generation_id", "#c": "cursor"},
             ExpressionAttributeValues={":g": {"S": generation_id}, ":lines": {"S": LINE}},
-            ScanIndexForward=False, Limit=1, ConsistentRead=True, ProjectionExpression="#c",
+            ScanIndexForward=False,
+            Limit=1,
+            ConsistentRead=True,
+            ProjectionExpression="#c",
         )
         items = result.get("Items", [])
         return (number(items[0]["cursor"]["S"]) or 0) if items else 0
@@ -165,10 +193,12 @@ class DynamoLogStore:
         start = after if after and after > START else START  # nothing before START is a line
         last = number(start) or 0  # a cursor from before the numbering: no numbered line seen yet
         result = self._client.query(
-            TableName=self._table, KeyConditionExpression="#g = :g AND #c > :after",
+            TableName=self._table,
+            KeyConditionExpression="#g = :g AND #c > :after",
             ExpressionAttributeNames={"#g": "generation_id", "#c": "cursor"},
             ExpressionAttributeValues={":g": {"S": generation_id}, ":after": {"S": start}},
-            ScanIndexForward=True, Limit=limit,
+            ScanIndexForward=True,
+            Limit=limit,
         )
         lines: list[LogLine] = []
         now_ms = time.time() * 1000
@@ -190,7 +220,12 @@ def _line(item: dict[str, Any]) -> LogLine:
         return item[name]["S"] if name in item else None
 
     return LogLine(
-        generation_id=item["generation_id"]["S"], cursor=item["cursor"]["S"], ts=item["ts"]["S"],
-        level=item["level"]["S"], phase=s("phase"), event=s("event"), message=item["message"]["S"],
+        generation_id=item["generation_id"]["S"],
+        cursor=item["cursor"]["S"],
+        ts=item["ts"]["S"],
+        level=item["level"]["S"],
+        phase=s("phase"),
+        event=s("event"),
+        message=item["message"]["S"],
         part=s("part"),
     )

@@ -1,5 +1,6 @@
 """Generated sites in S3, served from SITEGEN_SITE_BASE_URL (CloudFront in production), and the
 pointer that says which version of an order's site is live."""
+
 from __future__ import annotations
 
 import json
@@ -39,8 +40,12 @@ class S3SiteStore:
         for path, content_type, body in typed:
             try:
                 self._client.put_object(
-                    Bucket=self._bucket, Key=f"{prefix}/{path}", Body=body, ContentType=content_type,
-                    CacheControl="no-cache", IfNoneMatch="*",
+                    Bucket=self._bucket,
+                    Key=f"{prefix}/{path}",
+                    Body=body,
+                    ContentType=content_type,
+                    CacheControl="no-cache",
+                    IfNoneMatch="*",
                 )
             except self._client.exceptions.ClientError as exc:
                 if exc.response.get("Error", {}).get("Code") != "PreconditionFailed":
@@ -72,8 +77,13 @@ class S3LivePointer:
 
     def put(self, order_id: str, generation_id: str) -> None:
         body = json.dumps({"generation_id": generation_id, "prefix": f"sites/{generation_id}"}).encode()
-        self._client.put_object(Bucket=self._bucket, Key=f"{POINTER_PREFIX}{order_id}.json", Body=body,
-                                ContentType="application/json", CacheControl="no-cache")
+        self._client.put_object(
+            Bucket=self._bucket,
+            Key=f"{POINTER_PREFIX}{order_id}.json",
+            Body=body,
+            ContentType="application/json",
+            CacheControl="no-cache",
+        )
 
     def get(self, order_id: str) -> str | None:
         try:

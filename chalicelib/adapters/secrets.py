@@ -5,6 +5,7 @@ Postgres keeps only the returned ref (the secret's name) and the key's last char
 Removing a key schedules the secret for deletion (7-day recovery window, unreadable meanwhile);
 putting a key again restores and overwrites it.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -19,8 +20,9 @@ def _code(exc: ClientError) -> str:
 
 
 class SecretsManagerStore:
-    def __init__(self, client: Any, prefix: str,
-                 description: str = "sitegen AI provider API key (managed by sitegen)") -> None:
+    def __init__(
+        self, client: Any, prefix: str, description: str = "sitegen AI provider API key (managed by sitegen)"
+    ) -> None:
         self._client = client
         self._prefix = prefix
         self._description = description

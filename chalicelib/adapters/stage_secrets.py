@@ -8,6 +8,7 @@ import, never when the id is unset: locally and in tests nothing here runs).
   endpoint, or localhost through a tunnel).
 A secret still holding the template's placeholder (`unset`) counts as empty.
 """
+
 from __future__ import annotations
 
 import json
@@ -45,18 +46,25 @@ def token_digests(value: str | None) -> set[str]:
 def database_url(value: str | None, host: str | None = None) -> str | None:
     if not value:
         return None
-    from sqlalchemy.engine import make_url, URL
+    from sqlalchemy.engine import URL, make_url
 
     if value.startswith("postgresql"):
         url = make_url(value)
     else:
         try:
             fields = json.loads(value)
-            url = URL.create("postgresql+pg8000", username=fields["username"], password=fields["password"],
-                             host=fields["host"], port=int(fields.get("port") or 5432),
-                             database=fields.get("dbname") or "postgres")
+            url = URL.create(
+                "postgresql+pg8000",
+                username=fields["username"],
+                password=fields["password"],
+                host=fields["host"],
+                port=int(fields.get("port") or 5432),
+                database=fields.get("dbname") or "postgres",
+            )
         except (ValueError, KeyError, TypeError) as exc:
-            raise RuntimeError("the database secret holds neither a postgresql URL nor RDS-style JSON") from exc
+            raise RuntimeError(
+                "the database secret holds neither a postgresql URL nor RDS-style JSON"
+            ) from exc
     if host:
         url = url.set(host=host)
     return url.render_as_string(hide_password=False)

@@ -1,5 +1,6 @@
 """Anthropic Messages API. The answer comes back as the input of one forced tool call, so it is JSON
 that follows the schema; a repair replies to that tool call with an error result."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -29,15 +30,22 @@ class AnthropicProvider(ChatProvider):
             "max_tokens": self.max_tokens,
             "system": system,
             "messages": turns,
-            "tools": [{"name": TOOL, "description": "Submit the answer; its input must follow the schema.",
-                       "input_schema": compact(schema.model_json_schema())}],
+            "tools": [
+                {
+                    "name": TOOL,
+                    "description": "Submit the answer; its input must follow the schema.",
+                    "input_schema": compact(schema.model_json_schema()),
+                }
+            ],
             "tool_choice": {"type": "tool", "name": TOOL},
         }
         if self.temperature is not None:
             body["temperature"] = min(1.0, float(self.temperature))  # Anthropic accepts 0..1
         return body
 
-    def _send(self, system: str, turns: list[dict[str, Any]], schema: type[BaseModel], timeout: float) -> Reply:
+    def _send(
+        self, system: str, turns: list[dict[str, Any]], schema: type[BaseModel], timeout: float
+    ) -> Reply:
         headers = {"x-api-key": self._api_key or "", "anthropic-version": ANTHROPIC_VERSION}
         data = self._post(headers, self._body(system, turns, schema), timeout)
         if not isinstance(data, dict) or not isinstance(data.get("content"), list):
@@ -51,13 +59,21 @@ class AnthropicProvider(ChatProvider):
         tool = next((b for b in blocks if b.get("type") == "tool_use"), None)
         content: Any = tool.get("input") if tool else "".join(str(b.get("text", "")) for b in blocks)
         usage = data.get("usage") or {}
-        return Reply(content=content if content is not None else "",
-                     tokens_in=int(usage.get("input_tokens") or 0), tokens_out=int(usage.get("output_tokens") or 0),
-                     assistant={"role": "assistant", "content": blocks},
-                     tool_use_id=str(tool.get("id")) if tool else None)
+        return Reply(
+            content=content if content is not None else "",
+            tokens_in=int(usage.get("input_tokens") or 0),
+            tokens_out=int(usage.get("output_tokens") or 0),
+            assistant={"role": "assistant", "content": blocks},
+            tool_use_id=str(tool.get("id")) if tool else None,
+        )
 
     def _feedback(self, reply: Reply, message: str) -> list[dict[str, Any]]:
         if reply.tool_use_id is None:
             return super()._feedback(reply, message)
-        result = {"type": "tool_result", "tool_use_id": reply.tool_use_id, "is_error": True, "content": message}
+        result = {
+            "type": "tool_result",
+            "tool_use_id": reply.tool_use_id,
+            "is_error": True,
+            "content": message,
+        }
         return [reply.assistant, {"role": "user", "content": [result]}]

@@ -1,4 +1,5 @@
 """The provider port: given a phase's inputs, return its validated output and what it cost."""
+
 from __future__ import annotations
 
 import uuid
@@ -27,8 +28,16 @@ class ResolvedConfig:
 
 def resolved_from(row: Any) -> ResolvedConfig:
     """From an `ai_configs` row (anything with its attributes)."""
-    return ResolvedConfig(row.id, row.name, row.provider, row.model, row.base_url, row.account_id,
-                          row.secret_ref, dict(row.params or {}))
+    return ResolvedConfig(
+        row.id,
+        row.name,
+        row.provider,
+        row.model,
+        row.base_url,
+        row.account_id,
+        row.secret_ref,
+        dict(row.params or {}),
+    )
 
 
 @dataclass(frozen=True)

@@ -2,6 +2,7 @@
 
 A subclass only speaks its wire format in `_send` (and, if it must, shapes the repair turn).
 """
+
 from __future__ import annotations
 
 import json
@@ -11,8 +12,8 @@ from typing import Any, ClassVar
 
 from pydantic import BaseModel, ValidationError
 
-from chalicelib.ai.base import AIRequest, AIResult, ResolvedConfig
 from chalicelib.ai import egress
+from chalicelib.ai.base import AIRequest, AIResult, ResolvedConfig
 from chalicelib.ai.http import post_json, redact
 from chalicelib.ai.pricing import estimate_cost
 from chalicelib.ai.prompts import PROMPT_VERSION, build_messages, repair_message
@@ -56,11 +57,13 @@ def parse_output(content: str | dict[str, Any] | list[Any], schema: type[BaseMod
         except ValueError as exc:
             start, end = text.find("{"), text.rfind("}")  # tolerate fences or a sentence around it
             try:
-                data = json.loads(text[start:end + 1]) if 0 <= start < end else None
+                data = json.loads(text[start : end + 1]) if 0 <= start < end else None
             except ValueError:
                 data = None
             if data is None:
-                detail = f"{exc.msg} at line {exc.lineno} column {exc.colno}" if hasattr(exc, "msg") else str(exc)
+                detail = (
+                    f"{exc.msg} at line {exc.lineno} column {exc.colno}" if hasattr(exc, "msg") else str(exc)
+                )
                 raise InvalidOutput(f"the answer is not valid JSON ({detail})") from None
     try:
         return schema.model_validate(data)
@@ -83,7 +86,9 @@ class ChatProvider:
         self.timeout_s = min(MAX_TIMEOUT_S, max(0.05, float(params.get("timeout_s") or DEFAULT_TIMEOUT_S)))
 
     # --- what a subclass provides ------------------------------------------------------------
-    def _send(self, system: str, turns: list[dict[str, Any]], schema: type[BaseModel], timeout: float) -> Reply:
+    def _send(
+        self, system: str, turns: list[dict[str, Any]], schema: type[BaseModel], timeout: float
+    ) -> Reply:
         raise NotImplementedError
 
     def _feedback(self, reply: Reply, message: str) -> list[dict[str, Any]]:
@@ -94,7 +99,7 @@ class ChatProvider:
         return post_json(self.url, headers, body, self.connect_timeout_s, timeout)[2]
 
     def _quoted(self, text: Any) -> str:
-        """": <the provider's words>" when they come from its official host, else nothing: another
+        """ ": <the provider's words>" when they come from its official host, else nothing: another
         server's answer is not shown (chalicelib/ai/http.py)."""
         return f": {redact(str(text), [self._api_key])[:300]}" if egress.is_official(self.url) else ""
 
@@ -103,8 +108,9 @@ class ChatProvider:
         system, user = build_messages(request)
         return self.run(system, user, request.schema, request.order.locale)
 
-    def run(self, system: str, user: str, schema: type[BaseModel], locale: str = "en",
-            repair: bool = True) -> AIResult:
+    def run(
+        self, system: str, user: str, schema: type[BaseModel], locale: str = "en", repair: bool = True
+    ) -> AIResult:
         """One call, and one repair call if the answer does not fit the schema and `repair`."""
         try:
             return self._run(system, user, schema, locale, repair)
@@ -117,7 +123,9 @@ class ChatProvider:
             raise clean from None
         except Exception as exc:  # a surprise in a provider's answer: retry, and say what it was
             detail = f"{type(exc).__name__}{self._quoted(exc)}"
-            raise RetryableError(f"{self.name} returned an answer sitegen could not read ({detail})") from None
+            raise RetryableError(
+                f"{self.name} returned an answer sitegen could not read ({detail})"
+            ) from None
 
     def _run(self, system: str, user: str, schema: type[BaseModel], locale: str, repair: bool) -> AIResult:
         started = time.monotonic()
@@ -131,7 +139,9 @@ class ChatProvider:
                 raise RetryableError(f"output was invalid: {first}") from None
             left = BUDGET_S - (time.monotonic() - started)
             if left < MIN_REPAIR_S:
-                raise RetryableError(f"output was invalid and no time was left for a repair: {first}") from None
+                raise RetryableError(
+                    f"output was invalid and no time was left for a repair: {first}"
+                ) from None
             turns += self._feedback(reply, repair_message(str(first), locale))
             reply = self._send(system, turns, schema, min(self.timeout_s, left))
             tokens_in, tokens_out, calls = tokens_in + reply.tokens_in, tokens_out + reply.tokens_out, 2
@@ -140,14 +150,20 @@ class ChatProvider:
             except InvalidOutput as second:
                 raise RetryableError(f"output stayed invalid after a repair: {second}") from None
         usage = {
-            "provider": self.name, "model": self.model, "config_id": str(self.config.id),
-            "tokens_in": tokens_in, "tokens_out": tokens_out,
+            "provider": self.name,
+            "model": self.model,
+            "config_id": str(self.config.id),
+            "tokens_in": tokens_in,
+            "tokens_out": tokens_out,
             "latency_ms": round((time.monotonic() - started) * 1000, 2),
             "cost_usd": estimate_cost(self.model, tokens_in, tokens_out),
-            "calls": calls, "prompt_version": PROMPT_VERSION,
+            "calls": calls,
+            "prompt_version": PROMPT_VERSION,
         }
         return AIResult(output=output, usage=usage)
 
     def cut_off(self, reason: str) -> PermanentError:
-        return PermanentError(f"the answer was cut off at max_tokens={self.max_tokens} ({reason}); raise "
-                              f"max_tokens in AI config {self.config.name!r}")
+        return PermanentError(
+            f"the answer was cut off at max_tokens={self.max_tokens} ({reason}); raise "
+            f"max_tokens in AI config {self.config.name!r}"
+        )

@@ -1,4 +1,5 @@
 """Cloudflare Workers AI over REST: POST .../accounts/{account_id}/ai/run/{model}, JSON mode."""
+
 from __future__ import annotations
 
 import json
@@ -24,8 +25,10 @@ class CloudflareProvider(ChatProvider):
             raise PermanentError(f"AI config {config.name!r} (cloudflare) has no account_id set")
         super().__init__(config, api_key)
         base = (config.base_url or CLOUDFLARE_BASE_URL).rstrip("/")
-        self.url = (f"{base}/client/v4/accounts/{quote(config.account_id, safe='')}"
-                    f"/ai/run/{quote(self.model, safe='/@')}")
+        self.url = (
+            f"{base}/client/v4/accounts/{quote(config.account_id, safe='')}"
+            f"/ai/run/{quote(self.model, safe='/@')}"
+        )
 
     def _body(self, system: str, turns: list[dict[str, Any]], schema: type[BaseModel]) -> dict[str, Any]:
         body: dict[str, Any] = {
@@ -37,7 +40,9 @@ class CloudflareProvider(ChatProvider):
             body["temperature"] = self.temperature
         return body
 
-    def _send(self, system: str, turns: list[dict[str, Any]], schema: type[BaseModel], timeout: float) -> Reply:
+    def _send(
+        self, system: str, turns: list[dict[str, Any]], schema: type[BaseModel], timeout: float
+    ) -> Reply:
         headers = {"Authorization": f"Bearer {self._api_key or ''}"}
         data = self._post(headers, self._body(system, turns, schema), timeout)
         if not isinstance(data, dict):
@@ -48,11 +53,16 @@ class CloudflareProvider(ChatProvider):
         if not isinstance(result, dict):
             raise RetryableError("Workers AI returned a response without a result")
         response = result.get("response")
-        content: Any = response if isinstance(response, (dict, list)) else ("" if response is None else str(response))
+        content: Any = (
+            response if isinstance(response, (dict, list)) else ("" if response is None else str(response))
+        )
         usage = result.get("usage") or {}
         if isinstance(content, str) and int(usage.get("completion_tokens") or 0) >= self.max_tokens:
             raise self.cut_off("completion_tokens reached it")  # Workers AI has no finish reason to read
         text = content if isinstance(content, str) else json.dumps(content, ensure_ascii=False)
-        return Reply(content=content, tokens_in=int(usage.get("prompt_tokens") or 0),
-                     tokens_out=int(usage.get("completion_tokens") or 0),
-                     assistant={"role": "assistant", "content": text})
+        return Reply(
+            content=content,
+            tokens_in=int(usage.get("prompt_tokens") or 0),
+            tokens_out=int(usage.get("completion_tokens") or 0),
+            assistant={"role": "assistant", "content": text},
+        )

@@ -10,6 +10,7 @@ notation the resolver accepts (`0x7f000001`, `2130706433`, `127.1`, `[::ffff:127
 (Ollama, vLLM). Deployed stages leave it unset; the local stack and the tests set it. Metadata,
 multicast, broadcast and unspecified addresses stay refused even then.
 """
+
 from __future__ import annotations
 
 import ipaddress
@@ -25,9 +26,20 @@ ALLOW_PRIVATE_ENV = "SITEGEN_AI_ALLOW_PRIVATE_NETWORKS"
 OFFICIAL_HOSTS = frozenset({"api.openai.com", "api.anthropic.com", "api.cloudflare.com"})
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 # Instance metadata, credentials and platform endpoints (AWS EC2/ECS/DNS, GCP, Azure, Alibaba, Oracle).
-METADATA = frozenset(ipaddress.ip_address(a) for a in (
-    "169.254.169.254", "169.254.170.2", "169.254.169.253", "169.254.169.123", "fd00:ec2::254", "fd00:ec2::23",
-    "168.63.129.16", "100.100.100.200", "192.0.0.192"))
+METADATA = frozenset(
+    ipaddress.ip_address(a)
+    for a in (
+        "169.254.169.254",
+        "169.254.170.2",
+        "169.254.169.253",
+        "169.254.169.123",
+        "fd00:ec2::254",
+        "fd00:ec2::23",
+        "168.63.129.16",
+        "100.100.100.200",
+        "192.0.0.192",
+    )
+)
 NAT64 = ipaddress.ip_network("64:ff9b::/96")
 SAVE_LOOKUP_S = 2.0  # the longest saving a config waits for its host to resolve
 PRIVATE_HINT = f"set {ALLOW_PRIVATE_ENV}=1 only where a self-hosted model runs on a private network"
@@ -119,12 +131,14 @@ def resolve(url: str) -> list[str]:
     except (socket.gaierror, UnicodeError, OSError):
         raise RetryableError(f"could not resolve {host_label(url)}") from None
     addresses: list[str] = []
-    for family, *_, sockaddr in infos:
+    for _family, *_, sockaddr in infos:
         ip = ipaddress.ip_address(str(sockaddr[0]).split("%", 1)[0])
         problem = address_problem(ip)
         if problem:  # one bad address refuses the host: the resolver might hand out that one next time
-            raise EndpointRefused(f"{host_label(url)} resolves to {problem}; sitegen does not send requests "
-                                  f"there ({PRIVATE_HINT})")
+            raise EndpointRefused(
+                f"{host_label(url)} resolves to {problem}; sitegen does not send requests "
+                f"there ({PRIVATE_HINT})"
+            )
         if str(ip) not in addresses:
             addresses.append(str(ip))
     if not addresses:

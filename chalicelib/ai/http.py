@@ -11,6 +11,7 @@ followed. At most MAX_RESPONSE_BYTES of an answer are read, within the call's ti
 provider's own error text is quoted only when it comes from its official host, so a config pointed at
 some other server cannot read that server's answers through sitegen.
 """
+
 from __future__ import annotations
 
 import email.utils
@@ -19,7 +20,8 @@ import re
 import threading
 import time
 from collections import OrderedDict
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 from urllib.parse import urlsplit
 
 import urllib3
@@ -47,7 +49,9 @@ def redact(text: str, secrets: Iterable[str | None] = ()) -> str:
 
 def header_secrets(headers: dict[str, str]) -> list[str]:
     values = [v for k, v in headers.items() if k.lower() in AUTH_HEADERS and v]
-    return values + [v.split(None, 1)[1] for v in values if v.lower().startswith("bearer ") and " " in v.strip()]
+    return values + [
+        v.split(None, 1)[1] for v in values if v.lower().startswith("bearer ") and " " in v.strip()
+    ]
 
 
 def retry_after(headers: dict[str, str]) -> float | None:
@@ -80,7 +84,9 @@ def error_detail(payload: Any) -> str:
             return err[:DETAIL_LIMIT]
         errors = payload.get("errors")
         if isinstance(errors, list) and errors:
-            return "; ".join(str(e.get("message", e)) if isinstance(e, dict) else str(e) for e in errors)[:DETAIL_LIMIT]
+            return "; ".join(str(e.get("message", e)) if isinstance(e, dict) else str(e) for e in errors)[
+                :DETAIL_LIMIT
+            ]
         if payload.get("message"):
             return str(payload["message"])[:DETAIL_LIMIT]
     return " ".join(str(payload).split())[:DETAIL_LIMIT]
@@ -96,15 +102,18 @@ def _answered(exc: PhaseError, status: int) -> PhaseError:
     return exc
 
 
-def _status_error(url: str, status: int, headers: dict[str, str], payload: Any, secrets: list[str]) -> PhaseError:
+def _status_error(
+    url: str, status: int, headers: dict[str, str], payload: Any, secrets: list[str]
+) -> PhaseError:
     host = host_label(url)
     detail = f": {redact(error_detail(payload), secrets)}" if egress.is_official(url) else ""
     if status in (401, 403):
         return _answered(PermanentError(f"{host} rejected the credentials (HTTP {status}){detail}"), status)
     if status == 429 or status == 408 or status >= 500:
         kind = {429: "rate limited", 408: "request timeout", 529: "overloaded"}.get(status, "server error")
-        return _answered(RetryableError(f"{host} {kind} (HTTP {status}){detail}",
-                                        retry_after=retry_after(headers)), status)
+        return _answered(
+            RetryableError(f"{host} {kind} (HTTP {status}){detail}", retry_after=retry_after(headers)), status
+        )
     return _answered(PermanentError(f"{host} refused the request (HTTP {status}){detail}"), status)
 
 
@@ -114,8 +123,16 @@ def _pool(scheme: str, host: str, address: str, port: int) -> urllib3.HTTPConnec
     with _POOLS_LOCK:
         pool = _POOLS.pop(key, None)
         if pool is None and scheme == "https":
-            pool = urllib3.HTTPSConnectionPool(address, port, maxsize=4, retries=False, server_hostname=host,
-                                               assert_hostname=host, cert_reqs="CERT_REQUIRED", ca_certs=CA_CERTS)
+            pool = urllib3.HTTPSConnectionPool(
+                address,
+                port,
+                maxsize=4,
+                retries=False,
+                server_hostname=host,
+                assert_hostname=host,
+                cert_reqs="CERT_REQUIRED",
+                ca_certs=CA_CERTS,
+            )
         elif pool is None:
             pool = urllib3.HTTPConnectionPool(address, port, maxsize=4, retries=False)
         _POOLS[key] = pool
@@ -124,17 +141,27 @@ def _pool(scheme: str, host: str, address: str, port: int) -> urllib3.HTTPConnec
     return pool
 
 
-def _open(url: str, addresses: list[str], body: bytes, headers: dict[str, str],
-          timeout: urllib3.Timeout) -> urllib3.BaseHTTPResponse:
+def _open(
+    url: str, addresses: list[str], body: bytes, headers: dict[str, str], timeout: urllib3.Timeout
+) -> urllib3.BaseHTTPResponse:
     """Send to the first address that takes the connection (the request is sent once at most)."""
     parts = urlsplit(url)
     port = parts.port or (443 if parts.scheme == "https" else 80)
     for n, address in enumerate(addresses):
         pool = _pool(parts.scheme, parts.hostname or "", address, port)
         try:
-            return pool.urlopen("POST", parts.path or "/", body=body, headers=headers, timeout=timeout,
-                                retries=False, redirect=False, assert_same_host=False, preload_content=False,
-                                decode_content=False)
+            return pool.urlopen(
+                "POST",
+                parts.path or "/",
+                body=body,
+                headers=headers,
+                timeout=timeout,
+                retries=False,
+                redirect=False,
+                assert_same_host=False,
+                preload_content=False,
+                decode_content=False,
+            )
         except urllib3.exceptions.ConnectTimeoutError:  # NewConnectionError too: nothing was sent
             if n == len(addresses) - 1:
                 raise
@@ -145,8 +172,10 @@ def _read(response: urllib3.BaseHTTPResponse, host: str, deadline: float) -> byt
     """The body, at most MAX_RESPONSE_BYTES, read before `deadline` (each wait is cut to what is left)."""
     length = (response.headers.get("content-length") or "").strip()
     if length.isdigit() and int(length) > MAX_RESPONSE_BYTES:
-        raise PermanentError(f"{host} announced an answer of {int(length)} bytes; sitegen reads at most "
-                             f"{MAX_RESPONSE_BYTES} bytes")
+        raise PermanentError(
+            f"{host} announced an answer of {int(length)} bytes; sitegen reads at most "
+            f"{MAX_RESPONSE_BYTES} bytes"
+        )
     if (response.headers.get("content-encoding") or "identity").strip().lower() != "identity":
         raise RetryableError(f"{host} sent a compressed answer although sitegen asked for none")
     chunks: list[bytes] = []
@@ -163,13 +192,19 @@ def _read(response: urllib3.BaseHTTPResponse, host: str, deadline: float) -> byt
             return b"".join(chunks)
         size += len(chunk)
         if size > MAX_RESPONSE_BYTES:
-            raise PermanentError(f"{host} sent an answer larger than {MAX_RESPONSE_BYTES} bytes; sitegen "
-                                 "stopped reading it")
+            raise PermanentError(
+                f"{host} sent an answer larger than {MAX_RESPONSE_BYTES} bytes; sitegen stopped reading it"
+            )
         chunks.append(chunk)
 
 
-def post_json(url: str, headers: dict[str, str], body: dict[str, Any], connect_timeout: float = 5.0,
-              read_timeout: float = 60.0) -> tuple[int, dict[str, str], Any]:
+def post_json(
+    url: str,
+    headers: dict[str, str],
+    body: dict[str, Any],
+    connect_timeout: float = 5.0,
+    read_timeout: float = 60.0,
+) -> tuple[int, dict[str, str], Any]:
     """POST `body` as JSON; returns (status, lower-cased headers, parsed JSON) for a 2xx, else raises.
     The whole call, answer included, takes at most about connect_timeout + read_timeout."""
     host = host_label(url)
@@ -180,8 +215,14 @@ def post_json(url: str, headers: dict[str, str], body: dict[str, Any], connect_t
     deadline = time.monotonic() + connect_timeout + read_timeout
     addresses = resolve(url)  # EndpointRefused, or RetryableError when the name does not resolve
     parts = urlsplit(url)
-    all_headers = {"Content-Type": "application/json", "Accept": "application/json", "Accept-Encoding": "identity",
-                   "User-Agent": "sitegen", **headers, "Host": parts.netloc}
+    all_headers = {
+        "Content-Type": "application/json",
+        "Accept": "application/json",
+        "Accept-Encoding": "identity",
+        "User-Agent": "sitegen",
+        **headers,
+        "Host": parts.netloc,
+    }
     timeout = urllib3.Timeout(connect=connect_timeout, read=read_timeout)
     try:
         response = _open(url, addresses, json.dumps(body).encode(), all_headers, timeout)
@@ -194,8 +235,10 @@ def post_json(url: str, headers: dict[str, str], body: dict[str, Any], connect_t
     except urllib3.exceptions.HTTPError as exc:
         raise RetryableError(f"connection to {host} failed ({type(exc).__name__})") from None
     except ValueError:  # e.g. a header value with a line break; its text would carry the key
-        raise PermanentError(f"the request to {host} could not be sent: a header value is invalid "
-                             "(check the API key for spaces or line breaks)") from None
+        raise PermanentError(
+            f"the request to {host} could not be sent: a header value is invalid "
+            "(check the API key for spaces or line breaks)"
+        ) from None
     response_headers = {k.lower(): v for k, v in response.headers.items()}
     try:
         raw = _read(response, host, deadline)
@@ -204,11 +247,15 @@ def post_json(url: str, headers: dict[str, str], body: dict[str, Any], connect_t
         raise _answered(exc, response.status) from None
     except urllib3.exceptions.ReadTimeoutError:
         response.close()
-        raise _answered(RetryableError(f"{host} did not finish its answer in time"), response.status) from None
+        raise _answered(
+            RetryableError(f"{host} did not finish its answer in time"), response.status
+        ) from None
     except (urllib3.exceptions.HTTPError, OSError) as exc:
         response.close()
-        raise _answered(RetryableError(f"connection to {host} failed while reading ({type(exc).__name__})"),
-                        response.status) from None
+        raise _answered(
+            RetryableError(f"connection to {host} failed while reading ({type(exc).__name__})"),
+            response.status,
+        ) from None
     finally:
         response.release_conn()
     try:
@@ -219,6 +266,8 @@ def post_json(url: str, headers: dict[str, str], body: dict[str, Any], connect_t
     if not 200 <= response.status < 300:
         raise _status_error(url, response.status, response_headers, payload, secrets)
     if not parsed or payload is None:
-        raise _answered(RetryableError(f"{host} returned HTTP {response.status} with a body that is not JSON"),
-                        response.status)
+        raise _answered(
+            RetryableError(f"{host} returned HTTP {response.status} with a body that is not JSON"),
+            response.status,
+        )
     return response.status, response_headers, payload

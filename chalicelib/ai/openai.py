@@ -1,4 +1,5 @@
 """OpenAI Chat Completions with Structured Outputs, and any server that speaks the same API."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -25,15 +26,23 @@ class OpenAIProvider(ChatProvider):
         body: dict[str, Any] = {
             "model": self.model,
             "messages": [{"role": "system", "content": system}, *turns],
-            "response_format": {"type": "json_schema", "json_schema": {
-                "name": schema.__name__, "schema": strict(schema.model_json_schema()), "strict": True}},
+            "response_format": {
+                "type": "json_schema",
+                "json_schema": {
+                    "name": schema.__name__,
+                    "schema": strict(schema.model_json_schema()),
+                    "strict": True,
+                },
+            },
             self.token_param: self.max_tokens,
         }
         if self.temperature is not None:
             body["temperature"] = self.temperature
         return body
 
-    def _send(self, system: str, turns: list[dict[str, Any]], schema: type[BaseModel], timeout: float) -> Reply:
+    def _send(
+        self, system: str, turns: list[dict[str, Any]], schema: type[BaseModel], timeout: float
+    ) -> Reply:
         headers = {"Authorization": f"Bearer {self._api_key}"} if self._api_key else {}
         data = self._post(headers, self._body(system, turns, schema), timeout)
         choices = data.get("choices") if isinstance(data, dict) else None
@@ -51,9 +60,12 @@ class OpenAIProvider(ChatProvider):
         content = message.get("content")
         text = content if isinstance(content, str) else ""
         usage = data.get("usage") or {}
-        return Reply(content=text, tokens_in=int(usage.get("prompt_tokens") or 0),
-                     tokens_out=int(usage.get("completion_tokens") or 0),
-                     assistant={"role": "assistant", "content": text})
+        return Reply(
+            content=text,
+            tokens_in=int(usage.get("prompt_tokens") or 0),
+            tokens_out=int(usage.get("completion_tokens") or 0),
+            assistant={"role": "assistant", "content": text},
+        )
 
 
 class OpenAICompatibleProvider(OpenAIProvider):

@@ -4,6 +4,7 @@ SITEGEN_AI_PRICES is JSON: {"model-id": [input, output]} or {"model-id": {"input
 A model id matches its exact entry or else the longest entry it starts with (dated snapshots,
 "-latest" aliases). Unknown models cost None: unknown, not free.
 """
+
 from __future__ import annotations
 
 import json
@@ -47,12 +48,23 @@ def _overrides(raw: str) -> dict[str, Price]:
     try:
         data = json.loads(raw)
         return {
-            str(model): (float(v["input"]), float(v["output"])) if isinstance(v, dict) else (float(v[0]), float(v[1]))
+            str(model): (float(v["input"]), float(v["output"]))
+            if isinstance(v, dict)
+            else (float(v[0]), float(v[1]))
             for model, v in data.items()
         }
     except (ValueError, TypeError, KeyError, IndexError, AttributeError) as exc:
-        print(json.dumps({"level": "warning", "message": "SITEGEN_AI_PRICES ignored: not valid JSON prices",
-                          "error": type(exc).__name__}), file=sys.stdout, flush=True)
+        print(
+            json.dumps(
+                {
+                    "level": "warning",
+                    "message": "SITEGEN_AI_PRICES ignored: not valid JSON prices",
+                    "error": type(exc).__name__,
+                }
+            ),
+            file=sys.stdout,
+            flush=True,
+        )
         return {}
 
 

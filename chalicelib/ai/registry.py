@@ -1,9 +1,11 @@
 """Known providers, what each one needs, and how to build one from a routed config."""
+
 from __future__ import annotations
 
 import difflib
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable, Literal, Protocol
+from typing import Literal, Protocol
 
 from chalicelib.ai.base import Provider, ResolvedConfig
 from chalicelib.domain.errors import PermanentError, PhaseError, RetryableError
@@ -45,14 +47,19 @@ def needs_key(provider: str) -> bool:
     return spec is not None and spec.key == "required"
 
 
-def missing_settings(provider: str, model: str | None, base_url: str | None, account_id: str | None) -> list[str]:
+def missing_settings(
+    provider: str, model: str | None, base_url: str | None, account_id: str | None
+) -> list[str]:
     spec = SPECS.get(provider)
     values = {"model": model, "base_url": base_url, "account_id": account_id}
     return [name for name in spec.requires if not values[name]] if spec else []
 
 
-def build_provider(config: ResolvedConfig, secrets: Callable[[], SecretStore] | None = None,
-                   max_timeout_s: float | None = None) -> Provider:
+def build_provider(
+    config: ResolvedConfig,
+    secrets: Callable[[], SecretStore] | None = None,
+    max_timeout_s: float | None = None,
+) -> Provider:
     """`secrets` is called (and the key fetched) only for a provider that uses a key. A config's
     `timeout_s` is clamped to `max_timeout_s` (the stage's provider timeout, which the start-up check
     keeps below the function's timeout), so no config can outlast the Lambda that makes the call."""
@@ -85,18 +92,23 @@ def _api_key(config: ResolvedConfig, secrets: Callable[[], SecretStore] | None) 
         return None
     if not config.secret_ref:
         if needs_key(config.provider):
-            raise PermanentError(f"AI config {config.name!r} ({config.provider}) has no API key; "
-                                 f"set one with PATCH /ai/configs/{config.id}")
+            raise PermanentError(
+                f"AI config {config.name!r} ({config.provider}) has no API key; "
+                f"set one with PATCH /ai/configs/{config.id}"
+            )
         return None
     if secrets is None:
         raise PermanentError(f"AI config {config.name!r} has an API key but no secret store is available")
     try:
         return secrets().get(config.secret_ref)
     except LookupError:
-        raise PermanentError(f"the API key of AI config {config.name!r} is missing from the secret store; "
-                             f"set it again with PATCH /ai/configs/{config.id}") from None
+        raise PermanentError(
+            f"the API key of AI config {config.name!r} is missing from the secret store; "
+            f"set it again with PATCH /ai/configs/{config.id}"
+        ) from None
     except PhaseError:
         raise
     except Exception as exc:  # throttling, network: the store is fine, try again later
-        raise RetryableError(f"could not read the API key of AI config {config.name!r} "
-                             f"({type(exc).__name__})") from None
+        raise RetryableError(
+            f"could not read the API key of AI config {config.name!r} ({type(exc).__name__})"
+        ) from None

@@ -5,14 +5,29 @@
 every object closed and fully required, no length/count/pattern keywords. Those constraints still
 reach the model through the prompt, and our own validation (plus one repair) enforces them.
 """
+
 from __future__ import annotations
 
 from typing import Any
 
-CONSTRAINTS = frozenset({
-    "default", "minLength", "maxLength", "minItems", "maxItems", "pattern", "format", "minimum",
-    "maximum", "exclusiveMinimum", "exclusiveMaximum", "multipleOf", "uniqueItems", "examples",
-})
+CONSTRAINTS = frozenset(
+    {
+        "default",
+        "minLength",
+        "maxLength",
+        "minItems",
+        "maxItems",
+        "pattern",
+        "format",
+        "minimum",
+        "maximum",
+        "exclusiveMinimum",
+        "exclusiveMaximum",
+        "multipleOf",
+        "uniqueItems",
+        "examples",
+    }
+)
 MAX_DEPTH = 32
 
 

@@ -1,8 +1,9 @@
 """HTTP schemas for AI configs and routing. The API key is write-only: accepted, never returned."""
+
 from __future__ import annotations
 
-from datetime import datetime
 import re
+from datetime import datetime
 from typing import Annotated, Any
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, SecretStr, field_validator
@@ -147,12 +148,15 @@ class TestResult(BaseModel):
 
 class ConfigSpend(BaseModel):
     """What one AI config's calls cost over the window, from the usage each phase and part recorded."""
+
     config_id: str
     runs: int = Field(description="phases and parts it answered (a per-page phase counts once per page)")
     calls: int = Field(description="model calls, repairs included")
     tokens_in: int
     tokens_out: int
-    cost_usd: float | None = Field(description="the sum of the known costs; null when no run had a known price")
+    cost_usd: float | None = Field(
+        description="the sum of the known costs; null when no run had a known price"
+    )
     cost_complete: bool = Field(description="false when some run's model has no known price")
 
 

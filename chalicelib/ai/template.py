@@ -4,6 +4,7 @@
 order, the earlier outputs, the part), the answer. The provider calls it; so does the model simulator
 (infra/model_sim.py), from the data block of a prompt, through `answer_data`.
 """
+
 from __future__ import annotations
 
 import time
@@ -17,8 +18,12 @@ from chalicelib.domain.order import OrderData
 from chalicelib.phases.schemas import Brief, Content, SiteFiles, Sitemap
 from chalicelib.website import template_provider as tp
 
-INPUT_SCHEMAS: dict[str, type[BaseModel]] = {"brief": Brief, "sitemap": Sitemap, "content": Content,
-                                             "code": SiteFiles}
+INPUT_SCHEMAS: dict[str, type[BaseModel]] = {
+    "brief": Brief,
+    "sitemap": Sitemap,
+    "content": Content,
+    "code": SiteFiles,
+}
 
 
 def answer(schema: str, order: OrderData, inputs: dict[str, Any], part: str | None = None) -> BaseModel:
@@ -49,8 +54,11 @@ def answer(schema: str, order: OrderData, inputs: dict[str, Any], part: str | No
 def answer_data(data: dict[str, Any]) -> dict[str, Any]:
     """`answer` from a prompt's data block (chalicelib.ai.prompts.request_data), as JSON-ready data."""
     order = OrderData.model_validate({"id": "-", **data["order"]})
-    inputs = {name: INPUT_SCHEMAS[name].model_validate(value)
-              for name, value in (data.get("inputs") or {}).items() if name in INPUT_SCHEMAS}
+    inputs = {
+        name: INPUT_SCHEMAS[name].model_validate(value)
+        for name, value in (data.get("inputs") or {}).items()
+        if name in INPUT_SCHEMAS
+    }
     return answer(str(data["answer_schema"]), order, inputs, data.get("part")).model_dump(mode="json")
 
 
@@ -63,11 +71,17 @@ class TemplateProvider:
         try:
             output = answer(request.schema.__name__, request.order, request.inputs, request.part)
         except (KeyError, ValueError) as exc:
-            raise PermanentError(f"the template provider cannot answer {request.schema.__name__} "
-                                 f"for phase {request.phase}: {exc}") from None
+            raise PermanentError(
+                f"the template provider cannot answer {request.schema.__name__} "
+                f"for phase {request.phase}: {exc}"
+            ) from None
         usage = {
-            "provider": "template", "model": self._config.model, "config_id": str(self._config.id),
-            "tokens_in": 0, "tokens_out": 0, "cost_usd": 0.0,
+            "provider": "template",
+            "model": self._config.model,
+            "config_id": str(self._config.id),
+            "tokens_in": 0,
+            "tokens_out": 0,
+            "cost_usd": 0.0,
             "latency_ms": round((time.perf_counter() - started) * 1000, 2),
         }
         return AIResult(output=request.schema.model_validate(output.model_dump()), usage=usage)

@@ -1,4 +1,5 @@
 """What the PostgreSQL server said about a failed statement, read from a SQLAlchemy DBAPIError."""
+
 from __future__ import annotations
 
 from typing import Any

@@ -1,4 +1,5 @@
 """Apply Alembic migrations: `python -m chalicelib.db.migrate [DATABASE_URL]`."""
+
 from __future__ import annotations
 
 import os

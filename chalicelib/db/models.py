@@ -1,4 +1,5 @@
 """Postgres tables (SQLAlchemy 2 typed ORM). The schema itself is owned by Alembic migrations."""
+
 from __future__ import annotations
 
 import uuid
@@ -6,8 +7,19 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
-    BigInteger, Boolean, DateTime, ForeignKey, Identity, Index, Integer, String, Text,
-    UniqueConstraint, Uuid, func, text,
+    BigInteger,
+    Boolean,
+    DateTime,
+    ForeignKey,
+    Identity,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    Uuid,
+    func,
+    text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -40,7 +52,8 @@ class Order(Base):
     # confirmed to hold (written after commit; the sweeper writes it wherever the two differ).
     auto_publish: Mapped[bool] = mapped_column(Boolean, default=True, server_default=text("true"))
     live_generation_id: Mapped[uuid.UUID | None] = mapped_column(
-        ForeignKey("generations.id", use_alter=True, name="orders_live_generation_id_fkey"))
+        ForeignKey("generations.id", use_alter=True, name="orders_live_generation_id_fkey")
+    )
     pointer_generation_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
 
 
@@ -49,12 +62,17 @@ class Generation(Base):
     __table_args__ = (
         # The database, not read-then-write, guarantees one active generation per order.
         Index(
-            "uq_generations_one_active_per_order", "order_id", unique=True,
+            "uq_generations_one_active_per_order",
+            "order_id",
+            unique=True,
             postgresql_where=text("status IN ('queued', 'running')"),
         ),
         Index("ix_generations_active", "status", postgresql_where=text("status IN ('queued', 'running')")),
-        Index("ix_generations_failure_unlogged", "finished_at",
-              postgresql_where=text("status = 'failed' AND failure_logged_at IS NULL")),
+        Index(
+            "ix_generations_failure_unlogged",
+            "finished_at",
+            postgresql_where=text("status = 'failed' AND failure_logged_at IS NULL"),
+        ),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
@@ -67,7 +85,9 @@ class Generation(Base):
     created_at: Mapped[datetime] = _now_column()
     updated_at: Mapped[datetime] = _now_column()
     finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    budget_from: Mapped[datetime] = _now_column()  # the total time budget counts from here (a resend resets it)
+    budget_from: Mapped[datetime] = (
+        _now_column()
+    )  # the total time budget counts from here (a resend resets it)
     failure_logged_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))  # its line is written
     # a page regeneration: the generation whose other pages it reuses, the page, the customer's wishes
     source_generation_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
@@ -112,7 +132,9 @@ class PartRun(RunState, Base):
 
     part: Mapped[str] = mapped_column(String(60))  # a page's slug, or "styles.css"
     repairs: Mapped[int] = mapped_column(Integer, default=0, server_default="0")  # review rounds it took
-    reused: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))  # copied, not run
+    reused: Mapped[bool] = mapped_column(
+        Boolean, default=False, server_default=text("false")
+    )  # copied, not run
 
 
 class OutboxMessage(Base):
@@ -223,7 +245,11 @@ class WebhookDelivery(Base):
     __tablename__ = "webhook_deliveries"
     __table_args__ = (
         UniqueConstraint("webhook_id", "event_id"),
-        Index("ix_webhook_deliveries_open", "next_attempt_at", postgresql_where=text("status IN ('pending', 'sending')")),
+        Index(
+            "ix_webhook_deliveries_open",
+            "next_attempt_at",
+            postgresql_where=text("status IN ('pending', 'sending')"),
+        ),
         Index("ix_webhook_deliveries_by_webhook", "webhook_id", "created_at"),
     )
 

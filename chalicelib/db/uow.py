@@ -2,6 +2,7 @@
 
 Never hold one open across a network wait (AI call, SQS send, DynamoDB write).
 """
+
 from __future__ import annotations
 
 from types import TracebackType

@@ -1,4 +1,5 @@
 """Commands carried by the generation queue."""
+
 from __future__ import annotations
 
 import uuid
@@ -15,7 +16,9 @@ class RunPhase(BaseModel):
 
     generation_id: uuid.UUID
     phase: Phase
-    part: str | None = Field(default=None, min_length=1, max_length=60, pattern=r"^[a-z0-9][a-z0-9.-]*$")  # a page slug, or "styles.css"
+    part: str | None = Field(
+        default=None, min_length=1, max_length=60, pattern=r"^[a-z0-9][a-z0-9.-]*$"
+    )  # a page slug, or "styles.css"
 
     def body(self) -> dict[str, str]:
         body = {"generation_id": str(self.generation_id), "phase": self.phase.value}
@@ -24,7 +27,7 @@ class RunPhase(BaseModel):
         return body
 
     def label(self) -> str:
-        """"content" or "content/about": for log lines and reasons."""
+        """ "content" or "content/about": for log lines and reasons."""
         return self.phase.value if self.part is None else f"{self.phase.value}/{self.part}"
 
 

@@ -1,4 +1,5 @@
 """Domain exceptions. The HTTP edge maps them to status codes; nothing else knows HTTP."""
+
 from __future__ import annotations
 
 

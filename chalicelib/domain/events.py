@@ -1,4 +1,5 @@
 """Events the CRM can subscribe to with a webhook (chalicelib/services/events.py emits them)."""
+
 from __future__ import annotations
 
 from enum import StrEnum

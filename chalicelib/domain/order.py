@@ -1,4 +1,5 @@
 """The order as the pipeline sees it: validated, immutable input to every phase."""
+
 from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field

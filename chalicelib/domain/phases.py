@@ -1,4 +1,5 @@
 """The fixed phase order and the AI task type each phase needs."""
+
 from __future__ import annotations
 
 from enum import StrEnum

@@ -1,6 +1,7 @@
 """What one part of a per-page phase does: a page's copy, a page's markup (reviewed, repaired up to
 MAX_REPAIR_ROUNDS times by the coding route), or the stylesheet; and how the parts join into the
 phase's output. Like steps.py: no database; may call the AI provider and write progress lines."""
+
 from __future__ import annotations
 
 import time
@@ -14,7 +15,15 @@ from chalicelib.domain.errors import PermanentError, RetryableError
 from chalicelib.domain.order import OrderData
 from chalicelib.domain.phases import TASK_OF, Phase
 from chalicelib.phases.schemas import (
-    STYLES_PART, Brief, Content, PageCopy, PageMarkup, SiteFile, SiteFiles, Sitemap, Stylesheet,
+    STYLES_PART,
+    Brief,
+    Content,
+    PageCopy,
+    PageMarkup,
+    SiteFile,
+    SiteFiles,
+    Sitemap,
+    Stylesheet,
 )
 from chalicelib.services.progress import ProgressLog
 from chalicelib.website.page_check import SITE_FILES, page_findings
@@ -70,13 +79,24 @@ class PartContext:
     def say(self, message: str, level: str = "info") -> None:
         self.log.info(message, phase=self.phase.value, level=level, part=self.part)
 
-    def ask(self, schema: type[BaseModel], findings: tuple[str, ...] = (),
-            previous: BaseModel | None = None) -> tuple[BaseModel, dict[str, Any]]:
+    def ask(
+        self, schema: type[BaseModel], findings: tuple[str, ...] = (), previous: BaseModel | None = None
+    ) -> tuple[BaseModel, dict[str, Any]]:
         task = TASK_OF[self.phase]
         assert task is not None
-        result = self.provider.generate(AIRequest(
-            phase=self.phase, task=task, order=self.order, inputs=self.outputs, schema=schema, part=self.part,
-            findings=findings, previous=previous, instructions=self.instructions))
+        result = self.provider.generate(
+            AIRequest(
+                phase=self.phase,
+                task=task,
+                order=self.order,
+                inputs=self.outputs,
+                schema=schema,
+                part=self.part,
+                findings=findings,
+                previous=previous,
+                instructions=self.instructions,
+            )
+        )
         return result.output, result.usage
 
 
@@ -113,21 +133,31 @@ def page_markup(ctx: PartContext) -> tuple[BaseModel, dict[str, Any]]:
     for round_no in range(MAX_REPAIR_ROUNDS + 1):
         markup: PageMarkup = output.model_copy(update={"slug": ctx.part})  # type: ignore[assignment]
         body = page_html(site, page, path, markup.main_html)
-        errors = [f.message for f in page_findings(SiteFile(path=path, content_type=HTML, body=body), paths)
-                  if f.severity == "error"]
+        errors = [
+            f.message
+            for f in page_findings(SiteFile(path=path, content_type=HTML, body=body), paths)
+            if f.severity == "error"
+        ]
         if not errors:
             done = f" after {round_no} review round(s)" if round_no else ""
             ctx.say(f"Built page {path} ({len(body.encode()) / 1024:.1f} KiB){done}")
             return markup, {**usage, "repairs": round_no}
         shown = "; ".join(errors[:5]) + (f" (and {len(errors) - 5} more)" if len(errors) > 5 else "")
         if round_no == MAX_REPAIR_ROUNDS:
-            raise PermanentError(f"page {path} still has {len(errors)} review error(s) after "
-                                 f"{MAX_REPAIR_ROUNDS} repair rounds: {shown}")
-        ctx.say(f"Review of page {path}, round {round_no + 1} of {MAX_REPAIR_ROUNDS}: {len(errors)} error(s): "
-                f"{shown}; sending the page back to the coding model", level="warning")
+            raise PermanentError(
+                f"page {path} still has {len(errors)} review error(s) after "
+                f"{MAX_REPAIR_ROUNDS} repair rounds: {shown}"
+            )
+        ctx.say(
+            f"Review of page {path}, round {round_no + 1} of {MAX_REPAIR_ROUNDS}: {len(errors)} error(s): "
+            f"{shown}; sending the page back to the coding model",
+            level="warning",
+        )
         last_call = time.monotonic() - started
         if time.monotonic() + 1.5 * last_call > ctx.deadline:
-            raise RetryableError(f"no time left in this invocation for repair round {round_no + 1} of page {path}")
+            raise RetryableError(
+                f"no time left in this invocation for repair round {round_no + 1} of page {path}"
+            )
         started = time.monotonic()
         output, more = ctx.ask(PageMarkup, findings=tuple(errors[:20]), previous=markup)
         usage = add_usage(usage, more)
@@ -147,9 +177,15 @@ def part_schema(phase: Phase, part: str) -> type[BaseModel]:
     return Stylesheet if phase is Phase.CODE and part == STYLES_PART else PART_SCHEMA[phase]
 
 
-def join_parts(phase: Phase, order: OrderData, outputs: dict[str, BaseModel],
-               parts: dict[str, dict[str, Any]], *, base_url: str | None = None,
-               asset_version: str | None = None) -> BaseModel:
+def join_parts(
+    phase: Phase,
+    order: OrderData,
+    outputs: dict[str, BaseModel],
+    parts: dict[str, dict[str, Any]],
+    *,
+    base_url: str | None = None,
+    asset_version: str | None = None,
+) -> BaseModel:
     """The phase's output from its parts' (stored as JSON): Content, or the whole site's files, made for
     the order's live address ``base_url`` (sitemap.xml, robots.txt and og:url absolute)."""
     slugs = slugs_of(outputs["sitemap"])  # type: ignore[arg-type]
@@ -158,8 +194,25 @@ def join_parts(phase: Phase, order: OrderData, outputs: dict[str, BaseModel],
         return Content(pages=[c.page for c in copies], call_to_action=copies[0].call_to_action)
     mains = {slug: PageMarkup.model_validate(parts[slug]).main_html for slug in slugs}
     css = Stylesheet.model_validate(parts[STYLES_PART]).css
-    return assemble_site(order, outputs["brief"], outputs["sitemap"], outputs["content"],  # type: ignore[arg-type]
-                         mains, css, base_url=base_url, asset_version=asset_version)
+    return assemble_site(
+        order,
+        outputs["brief"],
+        outputs["sitemap"],
+        outputs["content"],  # type: ignore[arg-type]
+        mains,
+        css,
+        base_url=base_url,
+        asset_version=asset_version,
+    )
 
 
-__all__ = ["PARTED", "PartContext", "add_usage", "join_parts", "part_schema", "parts_of", "run_part", "SiteFiles"]
+__all__ = [
+    "PARTED",
+    "PartContext",
+    "add_usage",
+    "join_parts",
+    "part_schema",
+    "parts_of",
+    "run_part",
+    "SiteFiles",
+]

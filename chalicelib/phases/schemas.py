@@ -1,4 +1,5 @@
 """Validated outputs of each phase. Stored as JSON in Postgres (phase_runs.output)."""
+
 from __future__ import annotations
 
 from typing import Annotated, Literal
@@ -48,7 +49,9 @@ class Content(BaseModel):
 
 class SiteFile(BaseModel):
     path: str = Field(pattern=r"^[a-z0-9][a-z0-9._/-]*$", max_length=120)
-    content_type: str = Field(max_length=100)  # ignored when published: the extension decides (website/files.py)
+    content_type: str = Field(
+        max_length=100
+    )  # ignored when published: the extension decides (website/files.py)
     body: str = Field(max_length=262_144)  # = website.files.MAX_FILE_BYTES; the review gate counts bytes
 
 
@@ -72,7 +75,9 @@ class Publication(BaseModel):
     site_url: str = Field(max_length=2000)  # the version's preview: index.html under its own prefix
     prefix: str = Field(max_length=200)
     files: int
-    pages: list[Annotated[str, Field(max_length=120)]] = Field(default_factory=list, max_length=40)  # its HTML files
+    pages: list[Annotated[str, Field(max_length=120)]] = Field(
+        default_factory=list, max_length=40
+    )  # its HTML files
 
 
 # --- per-page parts (content and code run one part per page, plus the stylesheet for code) ---------

@@ -3,10 +3,12 @@
 A step returns (output, usage). Steps never touch the database; they may call the AI provider,
 write progress lines, and (publish only) write to the site store.
 """
+
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 from pydantic import BaseModel
 
@@ -19,8 +21,12 @@ from chalicelib.ports import SiteStore
 from chalicelib.services.progress import ProgressLog
 
 OUTPUT_OF: dict[Phase, type[BaseModel]] = {
-    Phase.BRIEF: Brief, Phase.SITEMAP: Sitemap, Phase.CONTENT: Content,
-    Phase.CODE: SiteFiles, Phase.REVIEW: Review, Phase.PUBLISH: Publication,
+    Phase.BRIEF: Brief,
+    Phase.SITEMAP: Sitemap,
+    Phase.CONTENT: Content,
+    Phase.CODE: SiteFiles,
+    Phase.REVIEW: Review,
+    Phase.PUBLISH: Publication,
 }
 
 
@@ -40,8 +46,15 @@ class PhaseContext:
     def ask_ai(self) -> tuple[BaseModel, dict[str, Any]]:
         task = TASK_OF[self.phase]
         assert self.provider is not None and task is not None
-        result = self.provider.generate(AIRequest(
-            phase=self.phase, task=task, order=self.order, inputs=self.outputs, schema=OUTPUT_OF[self.phase]))
+        result = self.provider.generate(
+            AIRequest(
+                phase=self.phase,
+                task=task,
+                order=self.order,
+                inputs=self.outputs,
+                schema=OUTPUT_OF[self.phase],
+            )
+        )
         return result.output, result.usage
 
 
@@ -73,8 +86,11 @@ def review(ctx: PhaseContext) -> tuple[BaseModel, dict[str, Any]]:
     findings += [f for f in notes.findings if f not in findings]  # type: ignore[attr-defined]
     errors = [f for f in findings if f.severity == "error"]
     for finding in findings:
-        ctx.log.info(f"{finding.file}: {finding.message}", phase=ctx.phase.value,
-                     level="error" if finding.severity == "error" else "warning")
+        ctx.log.info(
+            f"{finding.file}: {finding.message}",
+            phase=ctx.phase.value,
+            level="error" if finding.severity == "error" else "warning",
+        )
     if errors:
         shown = "; ".join(f"{f.file}: {f.message}" for f in errors[:5])
         more = f" (and {len(errors) - 5} more)" if len(errors) > 5 else ""
@@ -86,14 +102,26 @@ def review(ctx: PhaseContext) -> tuple[BaseModel, dict[str, Any]]:
 def publish(ctx: PhaseContext) -> tuple[BaseModel, dict[str, Any]]:
     files: SiteFiles = ctx.outputs["code"]  # type: ignore[assignment]
     prefix = f"sites/{ctx.generation_id}"
-    from chalicelib.website.files import content_type_for  # the type comes from the extension, never the model
+    from chalicelib.website.files import (
+        content_type_for,
+    )  # the type comes from the extension, never the model
 
-    url = ctx.sites.publish(prefix, [(f.path, content_type_for(f.path) or "application/octet-stream", f.body.encode())
-                                     for f in files.files])
+    url = ctx.sites.publish(
+        prefix,
+        [
+            (f.path, content_type_for(f.path) or "application/octet-stream", f.body.encode())
+            for f in files.files
+        ],
+    )
     ctx.say(f"Wrote {len(files.files)} files of this version: {url}")
     pages = [f.path for f in files.files if f.path.endswith(".html")]
     return Publication(site_url=url, prefix=prefix, files=len(files.files), pages=pages), {}
 
 
 # content and code run one part per page: chalicelib/phases/part_steps.py
-STEPS: dict[Phase, Step] = {Phase.BRIEF: brief, Phase.SITEMAP: sitemap, Phase.REVIEW: review, Phase.PUBLISH: publish}
+STEPS: dict[Phase, Step] = {
+    Phase.BRIEF: brief,
+    Phase.SITEMAP: sitemap,
+    Phase.REVIEW: review,
+    Phase.PUBLISH: publish,
+}

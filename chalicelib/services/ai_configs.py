@@ -3,6 +3,7 @@
 API keys go to the secret store (deps.secrets); Postgres keeps only the secret's ref and the key's
 last characters. No key is ever returned, logged or put in an error.
 """
+
 from __future__ import annotations
 
 import json
@@ -15,16 +16,25 @@ from typing import Any
 from sqlalchemy import Numeric, exists, func, or_, select
 from sqlalchemy.exc import IntegrityError
 
+from chalicelib.ai import egress
 from chalicelib.ai.base import AIRequest, ResolvedConfig, resolved_from
 from chalicelib.ai.doctor import ConfigInfo, diagnose
-from chalicelib.ai import egress
 from chalicelib.ai.egress import EndpointRefused, check_url, host_label
 from chalicelib.ai.http import http_status, redact
 from chalicelib.ai.prompts import Ping, ping_messages
 from chalicelib.ai.registry import KNOWN_PROVIDERS, missing_settings, needs_key
 from chalicelib.ai.schemas import (
-    AIConfigCreate, AIConfigList, AIConfigPublic, AIConfigUpdate, ConfigSpend, DoctorReport, RoutingPublic,
-    RoutingUpdate, SpendReport, TaskRoutes, TestResult,
+    AIConfigCreate,
+    AIConfigList,
+    AIConfigPublic,
+    AIConfigUpdate,
+    ConfigSpend,
+    DoctorReport,
+    RoutingPublic,
+    RoutingUpdate,
+    SpendReport,
+    TaskRoutes,
+    TestResult,
 )
 from chalicelib.bootstrap import Deps
 from chalicelib.db.models import AIConfig, AIRoute, PartRun, PhaseRun
@@ -51,10 +61,18 @@ def _last_chars(key: str) -> str:
 
 def to_public(row: AIConfig) -> AIConfigPublic:
     return AIConfigPublic(
-        id=str(row.id), name=row.name, provider=row.provider, model=row.model, base_url=row.base_url,
-        account_id=row.account_id, enabled=row.enabled, params=dict(row.params or {}),
-        has_api_key=bool(row.secret_ref), api_key_hint=f"\u2026{row.api_key_last4 or ''}" if row.secret_ref else None,
-        created_at=row.created_at, updated_at=row.updated_at,
+        id=str(row.id),
+        name=row.name,
+        provider=row.provider,
+        model=row.model,
+        base_url=row.base_url,
+        account_id=row.account_id,
+        enabled=row.enabled,
+        params=dict(row.params or {}),
+        has_api_key=bool(row.secret_ref),
+        api_key_hint=f"\u2026{row.api_key_last4 or ''}" if row.secret_ref else None,
+        created_at=row.created_at,
+        updated_at=row.updated_at,
     )
 
 
@@ -92,8 +110,18 @@ def _forget(deps: Deps, ref: str) -> None:
     try:
         deps.secrets.delete(ref)
     except Exception as exc:  # the config change stands; the leftover secret is reported, not fatal
-        print(json.dumps({"level": "warning", "message": "could not delete an AI key secret", "ref": ref,
-                          "error": type(exc).__name__}), file=sys.stdout, flush=True)
+        print(
+            json.dumps(
+                {
+                    "level": "warning",
+                    "message": "could not delete an AI key secret",
+                    "ref": ref,
+                    "error": type(exc).__name__,
+                }
+            ),
+            file=sys.stdout,
+            flush=True,
+        )
 
 
 def create_config(deps: Deps, command: AIConfigCreate) -> AIConfigPublic:
@@ -110,9 +138,15 @@ def create_config(deps: Deps, command: AIConfigCreate) -> AIConfigPublic:
     try:
         with deps.uow() as uow:
             row = AIConfig(
-                id=config_id, name=command.name, provider=command.provider, model=command.model,
-                base_url=command.base_url, account_id=command.account_id, secret_ref=ref,
-                api_key_last4=_last_chars(key) if key else None, enabled=command.enabled,
+                id=config_id,
+                name=command.name,
+                provider=command.provider,
+                model=command.model,
+                base_url=command.base_url,
+                account_id=command.account_id,
+                secret_ref=ref,
+                api_key_last4=_last_chars(key) if key else None,
+                enabled=command.enabled,
                 params=command.params.model_dump(exclude_none=True),
             )
             uow.session.add(row)
@@ -142,8 +176,11 @@ def get_config(deps: Deps, config_id: str) -> AIConfigPublic:
 
 def update_config(deps: Deps, config_id: str, command: AIConfigUpdate) -> AIConfigPublic:
     sent = command.model_fields_set
-    changes = {f: getattr(command, f) for f in ("name", "provider", "model", "base_url", "account_id", "enabled")
-               if f in sent}
+    changes = {
+        f: getattr(command, f)
+        for f in ("name", "provider", "model", "base_url", "account_id", "enabled")
+        if f in sent
+    }
     with deps.uow() as uow:
         row = _load(uow.session, config_id)
         merged = {f: changes.get(f, getattr(row, f)) for f in ("provider", "model", "base_url", "account_id")}
@@ -155,8 +192,11 @@ def update_config(deps: Deps, config_id: str, command: AIConfigUpdate) -> AIConf
             raise InvalidInput(f"provider {merged['provider']!r} needs an api_key", field="api_key")
         moved = [f for f in ENDPOINT_FIELDS if f in changes and changes[f] != getattr(row, f)]
         if moved and row.secret_ref and "api_key" not in sent:  # the stored key never follows a new endpoint
-            raise InvalidInput(f"changing {', '.join(moved)} sends requests somewhere else: send api_key again "
-                               "in the same request (or null to remove the key)", field="api_key")
+            raise InvalidInput(
+                f"changing {', '.join(moved)} sends requests somewhere else: send api_key again "
+                "in the same request (or null to remove the key)",
+                field="api_key",
+            )
         cid = row.id
     if "base_url" in sent or "api_key" in sent or moved:
         _check_endpoint(merged["base_url"], sends_key=will_have_key)
@@ -198,8 +238,11 @@ def delete_config(deps: Deps, config_id: str) -> None:
         row = _load(uow.session, config_id, lock=True)
         tasks = sorted(uow.session.scalars(select(AIRoute.task).where(AIRoute.config_id == row.id)))
         if tasks:
-            raise Conflict(f"AI config {row.name!r} is routed for {', '.join(tasks)}; route those to another "
-                           "config first (PUT /ai/routing)", tasks=tasks)
+            raise Conflict(
+                f"AI config {row.name!r} is routed for {', '.join(tasks)}; route those to another "
+                "config first (PUT /ai/routing)",
+                tasks=tasks,
+            )
         ref = row.secret_ref
         uow.session.delete(row)
         try:
@@ -213,8 +256,9 @@ def delete_config(deps: Deps, config_id: str) -> None:
 
 # --- routing ---------------------------------------------------------------------------------
 def _routing(routes: dict[str, str | None]) -> RoutingPublic:
-    return RoutingPublic(routes=TaskRoutes(**{t.value: routes.get(t.value) for t in TaskType}),
-                         fallback=routes.get("fallback"))
+    return RoutingPublic(
+        routes=TaskRoutes(**{t.value: routes.get(t.value) for t in TaskType}), fallback=routes.get("fallback")
+    )
 
 
 def get_routing(deps: Deps) -> RoutingPublic:
@@ -235,8 +279,14 @@ def put_routing(deps: Deps, command: RoutingUpdate) -> RoutingPublic:
     with deps.uow() as uow:
         s = uow.session
         # FOR SHARE: a config being routed to cannot be deleted or disabled until this commits
-        configs = {c.id: c for c in s.scalars(select(AIConfig).where(AIConfig.id.in_([i for i in ids.values() if i]))
-                                              .with_for_update(read=True))}
+        configs = {
+            c.id: c
+            for c in s.scalars(
+                select(AIConfig)
+                .where(AIConfig.id.in_([i for i in ids.values() if i]))
+                .with_for_update(read=True)
+            )
+        }
         current = {r.task: r for r in s.scalars(select(AIRoute).with_for_update())}
         for task, cid in ids.items():
             changed = task not in current or current[task].config_id != cid
@@ -246,11 +296,15 @@ def put_routing(deps: Deps, command: RoutingUpdate) -> RoutingPublic:
                 raise InvalidInput(f"AI config {wanted[task]!r} does not exist", field=fields[task])
             config = configs[cid]
             if not config.enabled:
-                raise InvalidInput(f"AI config {config.name!r} is disabled; enable it before routing {task} to it",
-                                   field=fields[task])
+                raise InvalidInput(
+                    f"AI config {config.name!r} is disabled; enable it before routing {task} to it",
+                    field=fields[task],
+                )
             if config.provider not in KNOWN_PROVIDERS:
-                raise InvalidInput(f"AI config {config.name!r} has an unknown provider {config.provider!r}",
-                                   field=fields[task])
+                raise InvalidInput(
+                    f"AI config {config.name!r} has an unknown provider {config.provider!r}",
+                    field=fields[task],
+                )
         for task, cid in ids.items():
             if task in current:
                 current[task].config_id = cid
@@ -288,7 +342,9 @@ def test_config(deps: Deps, config_id: str) -> TestResult:
         error = exc.reason
     except PhaseError as exc:
         status = http_status(exc)
-        error = redact(exc.reason) if url is None or egress.is_official(url) else _generic_failure(url, status)
+        error = (
+            redact(exc.reason) if url is None or egress.is_official(url) else _generic_failure(url, status)
+        )
     except Exception as exc:
         error = f"unexpected {type(exc).__name__} while calling the provider"
     return _tested(started, error=error, status=status)
@@ -313,9 +369,22 @@ test_config.__test__ = False  # type: ignore[attr-defined]  # not a pytest test
 
 def doctor(deps: Deps) -> DoctorReport:
     with deps.uow() as uow:
-        configs = [ConfigInfo(str(c.id), c.name, c.provider, c.model, c.base_url, c.account_id,
-                              bool(c.secret_ref), c.enabled) for c in uow.session.scalars(select(AIConfig))]
-        routes = {r.task: str(r.config_id) if r.config_id else None for r in uow.session.scalars(select(AIRoute))}
+        configs = [
+            ConfigInfo(
+                str(c.id),
+                c.name,
+                c.provider,
+                c.model,
+                c.base_url,
+                c.account_id,
+                bool(c.secret_ref),
+                c.enabled,
+            )
+            for c in uow.session.scalars(select(AIConfig))
+        ]
+        routes = {
+            r.task: str(r.config_id) if r.config_id else None for r in uow.session.scalars(select(AIRoute))
+        }
     return DoctorReport(findings=diagnose(configs, routes))
 
 
@@ -326,13 +395,30 @@ PER_PAGE_PHASES = (Phase.CONTENT.value, Phase.CODE.value)
 def _spend_query(model: Any, since: Any, *where: Any) -> Any:
     usage = model.usage
     number = lambda key: usage[key].astext.cast(Numeric)  # noqa: E731  a JSON null reads as NULL
-    runs = (select(usage["config_id"].astext.label("config_id"),
-                   func.coalesce(number("calls"), 1).label("calls"), func.coalesce(number("tokens_in"), 0).label("t_in"),
-                   func.coalesce(number("tokens_out"), 0).label("t_out"), number("cost_usd").label("cost"))
-            .where(usage.is_not(None), model.finished_at >= since, *where).subquery())
-    return (select(runs.c.config_id, func.count(), func.sum(runs.c.calls), func.sum(runs.c.t_in),
-                   func.sum(runs.c.t_out), func.sum(runs.c.cost), func.count(runs.c.cost))  # unknown cost: not free
-            .where(runs.c.config_id.is_not(None)).group_by(runs.c.config_id))
+    runs = (
+        select(
+            usage["config_id"].astext.label("config_id"),
+            func.coalesce(number("calls"), 1).label("calls"),
+            func.coalesce(number("tokens_in"), 0).label("t_in"),
+            func.coalesce(number("tokens_out"), 0).label("t_out"),
+            number("cost_usd").label("cost"),
+        )
+        .where(usage.is_not(None), model.finished_at >= since, *where)
+        .subquery()
+    )
+    return (
+        select(
+            runs.c.config_id,
+            func.count(),
+            func.sum(runs.c.calls),
+            func.sum(runs.c.t_in),
+            func.sum(runs.c.t_out),
+            func.sum(runs.c.cost),
+            func.count(runs.c.cost),
+        )  # unknown cost: not free
+        .where(runs.c.config_id.is_not(None))
+        .group_by(runs.c.config_id)
+    )
 
 
 def spend(deps: Deps, days: int = 7) -> SpendReport:
@@ -340,8 +426,11 @@ def spend(deps: Deps, days: int = 7) -> SpendReport:
     per-page phase's usage is the sum of its parts': its parts are counted, not the phase (a phase
     run without parts with usage, e.g. from before parts existed, counts itself)."""
     since = deps.clock() - timedelta(days=days)
-    parts_with_usage = exists().where(PartRun.generation_id == PhaseRun.generation_id,
-                                      PartRun.phase == PhaseRun.phase, PartRun.usage.is_not(None))
+    parts_with_usage = exists().where(
+        PartRun.generation_id == PhaseRun.generation_id,
+        PartRun.phase == PhaseRun.phase,
+        PartRun.usage.is_not(None),
+    )
     phases = _spend_query(PhaseRun, since, or_(PhaseRun.phase.not_in(PER_PAGE_PHASES), ~parts_with_usage))
     parts = _spend_query(PartRun, since, PartRun.reused.is_(False))
     totals: dict[str, list[Any]] = {}
@@ -355,8 +444,17 @@ def spend(deps: Deps, days: int = 7) -> SpendReport:
                 row[3] += int(tokens_out or 0)
                 row[4] = cost if row[4] is None else row[4] + (cost or 0)
                 row[5] += priced
-    items = [ConfigSpend(config_id=cid, runs=runs, calls=calls, tokens_in=t_in, tokens_out=t_out,
-                         cost_usd=round(float(cost), 6) if cost is not None else None, cost_complete=priced == runs)
-             for cid, (runs, calls, t_in, t_out, cost, priced) in totals.items()]
+    items = [
+        ConfigSpend(
+            config_id=cid,
+            runs=runs,
+            calls=calls,
+            tokens_in=t_in,
+            tokens_out=t_out,
+            cost_usd=round(float(cost), 6) if cost is not None else None,
+            cost_complete=priced == runs,
+        )
+        for cid, (runs, calls, t_in, t_out, cost, priced) in totals.items()
+    ]
     items.sort(key=lambda i: (-(i.tokens_in + i.tokens_out), i.config_id))
     return SpendReport(days=days, since=since, items=items)

@@ -5,6 +5,7 @@ marked failed with the reason, and a log line says so. The handler never raises:
 it puts the message back on the dead-letter queue, delayed, for a later attempt (no hot loop of
 invocations while the database is away).
 """
+
 from __future__ import annotations
 
 import json
@@ -31,7 +32,11 @@ def _loose(body: str) -> tuple[uuid.UUID | None, str | None, str | None]:
     try:
         data = json.loads(body)
         part = data.get("part")
-        return uuid.UUID(str(data["generation_id"])), str(data.get("phase"))[:20], str(part)[:60] if part else None
+        return (
+            uuid.UUID(str(data["generation_id"])),
+            str(data.get("phase"))[:20],
+            str(part)[:60] if part else None,
+        )
     except (ValueError, KeyError, TypeError, AttributeError):
         return None, None, None
 
@@ -58,10 +63,22 @@ def handle_dead_letter(deps: Deps, message_id: str, body: str, reason: str | Non
         deliveries: list = []
         with deps.uow() as uow:
             s = uow.session
-            first_time = s.scalar(insert(DeadLetter).values(
-                message_id=message_id, body=body, reason=reason[:2000], generation_id=gid, phase=phase,
-                received_at=now,
-            ).on_conflict_do_nothing().returning(DeadLetter.message_id)) is not None
+            first_time = (
+                s.scalar(
+                    insert(DeadLetter)
+                    .values(
+                        message_id=message_id,
+                        body=body,
+                        reason=reason[:2000],
+                        generation_id=gid,
+                        phase=phase,
+                        received_at=now,
+                    )
+                    .on_conflict_do_nothing()
+                    .returning(DeadLetter.message_id)
+                )
+                is not None
+            )
             gen = s.get(Generation, gid, with_for_update=True) if gid else None
             # The same dead letter again (its handler died after the commit) must not fail a generation
             # that was resent since.
@@ -75,14 +92,23 @@ def handle_dead_letter(deps: Deps, message_id: str, body: str, reason: str | Non
             uow.commit()
         if failed_at is not None:
             ProgressLog(deps.logs, str(gid)).generation_failed(failed_at, reason)
-        _say("error", "dead letter recorded", reason=reason, generation_id=str(gid) if gid else None,
-             webhook_deliveries=len(deliveries) or None)
+        _say(
+            "error",
+            "dead letter recorded",
+            reason=reason,
+            generation_id=str(gid) if gid else None,
+            webhook_deliveries=len(deliveries) or None,
+        )
         return f"recorded: {reason}"
     except Exception as exc:  # never raise: keep the message on the dead-letter queue instead
         try:
             deps.queue.send_dead_letter(body, reason, delay_seconds=PUT_BACK_DELAY_S)
-            _say("error", "dead letter not recorded; put back on the dead-letter queue",
-                 error=type(exc).__name__, retry_in_s=PUT_BACK_DELAY_S)
+            _say(
+                "error",
+                "dead letter not recorded; put back on the dead-letter queue",
+                error=type(exc).__name__,
+                retry_in_s=PUT_BACK_DELAY_S,
+            )
         except Exception as again:
             _say("error", "dead letter could not be recorded or kept", error=type(again).__name__, body=body)
         return "kept on the dead-letter queue"
@@ -97,8 +123,12 @@ def redrive(deps: Deps) -> RedrivePublic:
     from chalicelib.services.generations import retry_generation
 
     with deps.uow() as uow:
-        rows = [(r.id, r.body) for r in uow.session.scalars(
-            select(DeadLetter).where(DeadLetter.redriven_at.is_(None)).order_by(DeadLetter.id).limit(500))]
+        rows = [
+            (r.id, r.body)
+            for r in uow.session.scalars(
+                select(DeadLetter).where(DeadLetter.redriven_at.is_(None)).order_by(DeadLetter.id).limit(500)
+            )
+        ]
     resumed: set[uuid.UUID] = set()
     sent = skipped = kept = 0
     handled: list[int] = []
@@ -120,7 +150,9 @@ def redrive(deps: Deps) -> RedrivePublic:
                 handled.append(row_id)
                 continue
             with deps.uow() as uow:
-                status = uow.session.scalar(select(Generation.status).where(Generation.id == command.generation_id))
+                status = uow.session.scalar(
+                    select(Generation.status).where(Generation.id == command.generation_id)
+                )
             if status == GenerationStatus.FAILED and command.generation_id not in resumed:
                 retry_generation(deps, str(command.generation_id))
                 resumed.add(command.generation_id)
@@ -138,10 +170,17 @@ def redrive(deps: Deps) -> RedrivePublic:
         handled.append(row_id)
     if handled:
         with deps.uow() as uow:
-            uow.session.execute(update(DeadLetter).where(DeadLetter.id.in_(handled)).values(redriven_at=deps.clock()))
+            uow.session.execute(
+                update(DeadLetter).where(DeadLetter.id.in_(handled)).values(redriven_at=deps.clock())
+            )
             uow.commit()
-    return RedrivePublic(redriven=len(handled) - skipped, resumed_generations=sorted(str(g) for g in resumed),
-                         sent=sent, skipped=skipped, kept=kept)
+    return RedrivePublic(
+        redriven=len(handled) - skipped,
+        resumed_generations=sorted(str(g) for g in resumed),
+        sent=sent,
+        skipped=skipped,
+        kept=kept,
+    )
 
 
 def list_pending(deps: Deps, limit: int = 100) -> DeadLetterList:
@@ -150,23 +189,49 @@ def list_pending(deps: Deps, limit: int = 100) -> DeadLetterList:
     now = deps.clock()
     with deps.uow() as uow:
         rows = uow.session.execute(
-            select(DeadLetter.id, DeadLetter.body, DeadLetter.reason, DeadLetter.generation_id, DeadLetter.phase,
-                   DeadLetter.received_at, Generation.order_id, Generation.status, Order.business_name)
+            select(
+                DeadLetter.id,
+                DeadLetter.body,
+                DeadLetter.reason,
+                DeadLetter.generation_id,
+                DeadLetter.phase,
+                DeadLetter.received_at,
+                Generation.order_id,
+                Generation.status,
+                Order.business_name,
+            )
             .outerjoin(Generation, Generation.id == DeadLetter.generation_id)
             .outerjoin(Order, Order.id == Generation.order_id)
-            .where(DeadLetter.redriven_at.is_(None)).order_by(DeadLetter.id).limit(limit)).all()
-    items = [DeadLetterPublic(
-        id=r.id, generation_id=str(r.generation_id) if r.generation_id else None,
-        order_id=str(r.order_id) if r.order_id else None, business_name=r.business_name, generation_status=r.status,
-        phase=r.phase, part=_loose(r.body)[2], reason=r.reason, received_at=r.received_at,
-        age_seconds=max(0, int((now - r.received_at).total_seconds()))) for r in rows]
+            .where(DeadLetter.redriven_at.is_(None))
+            .order_by(DeadLetter.id)
+            .limit(limit)
+        ).all()
+    items = [
+        DeadLetterPublic(
+            id=r.id,
+            generation_id=str(r.generation_id) if r.generation_id else None,
+            order_id=str(r.order_id) if r.order_id else None,
+            business_name=r.business_name,
+            generation_status=r.status,
+            phase=r.phase,
+            part=_loose(r.body)[2],
+            reason=r.reason,
+            received_at=r.received_at,
+            age_seconds=max(0, int((now - r.received_at).total_seconds())),
+        )
+        for r in rows
+    ]
     return DeadLetterList(items=items, total=pending_count(deps) if len(items) == limit else len(items))
 
 
 def pending_count(deps: Deps) -> int:
     with deps.uow() as uow:
-        return int(uow.session.scalar(select(func.count()).select_from(DeadLetter)
-                                      .where(DeadLetter.redriven_at.is_(None))) or 0)
+        return int(
+            uow.session.scalar(
+                select(func.count()).select_from(DeadLetter).where(DeadLetter.redriven_at.is_(None))
+            )
+            or 0
+        )
 
 
 def _say(level: str, message: str, **fields: Any) -> None:

@@ -8,13 +8,15 @@ state changes that emit are guarded (a generation ends once, under its row lock)
 ids. After commit the caller sends the returned commands (`send`): one SQS message per delivery on
 the generation queue, in one SendMessageBatch; a lost send is republished by the sweeper.
 """
+
 from __future__ import annotations
 
 import json
 import sys
 import uuid
-from datetime import datetime, timezone
-from typing import Any, Iterable
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import text
 from sqlalchemy.orm import Session
@@ -47,13 +49,22 @@ SELECT gen_random_uuid(), w.id, ev.id, 'pending', 0, ev.occurred_at,
 FROM ev JOIN webhooks w ON w.events @> jsonb_build_array(ev.type)
 RETURNING id
 """
-_ROW = ("(CAST(:id{n} AS uuid), CAST(:type{n} AS varchar), CAST(:subject{n} AS varchar), "
-        "CAST(:at{n} AS timestamptz), CAST(:payload{n} AS jsonb), CAST(:order{n} AS uuid))")
+_ROW = (
+    "(CAST(:id{n} AS uuid), CAST(:type{n} AS varchar), CAST(:subject{n} AS varchar), "
+    "CAST(:at{n} AS timestamptz), CAST(:payload{n} AS jsonb), CAST(:order{n} AS uuid))"
+)
 
 
-def emit(session: Session, event_type: EventType | str, payload: dict[str, Any], *, subject: str | None = None,
-         at: datetime | None = None, order_id: uuid.UUID | str | None = None,
-         queued: bool = True) -> list[DeliverWebhook]:
+def emit(
+    session: Session,
+    event_type: EventType | str,
+    payload: dict[str, Any],
+    *,
+    subject: str | None = None,
+    at: datetime | None = None,
+    order_id: uuid.UUID | str | None = None,
+    queued: bool = True,
+) -> list[DeliverWebhook]:
     """Add one event to the transaction of `session`. `subject` and `at` identify the state change (a
     second emit of the same one adds nothing); `order_id` adds the order's id and external_ref to the
     payload. `queued=False` when the caller cannot send (the dead-letter handler): the sweeper sends
@@ -61,16 +72,26 @@ def emit(session: Session, event_type: EventType | str, payload: dict[str, Any],
     return emit_many(session, [(event_type, payload, subject, at, order_id)], queued=queued)
 
 
-def emit_many(session: Session, events: Iterable[tuple[Any, dict[str, Any], str | None, datetime | None, Any]],
-              queued: bool = True) -> list[DeliverWebhook]:
+def emit_many(
+    session: Session,
+    events: Iterable[tuple[Any, dict[str, Any], str | None, datetime | None, Any]],
+    queued: bool = True,
+) -> list[DeliverWebhook]:
     """Several events (type, payload, subject, at, order_id) in the same single statement."""
     params: dict[str, Any] = {"queued": queued, "window": RETRY_WINDOW_S}
     rows = []
     for n, (event_type, payload, subject, at, order_id) in enumerate(events):
-        when = at or datetime.now(timezone.utc)
-        params.update({f"id{n}": str(uuid.uuid4()), f"type{n}": EventType(event_type).value,
-                       f"subject{n}": (subject or str(uuid.uuid4()))[:100], f"at{n}": when,
-                       f"payload{n}": json.dumps(payload, default=str), f"order{n}": str(order_id) if order_id else None})
+        when = at or datetime.now(UTC)
+        params.update(
+            {
+                f"id{n}": str(uuid.uuid4()),
+                f"type{n}": EventType(event_type).value,
+                f"subject{n}": (subject or str(uuid.uuid4()))[:100],
+                f"at{n}": when,
+                f"payload{n}": json.dumps(payload, default=str),
+                f"order{n}": str(order_id) if order_id else None,
+            }
+        )
         rows.append(_ROW.format(n=n))
     if not rows:
         return []
@@ -90,20 +111,36 @@ def send(deps: Deps, commands: list[DeliverWebhook], delay_seconds: int = 0) -> 
             deps.queue.send_many([c.body() for c in commands])
         return True
     except Exception as exc:
-        print(json.dumps({"level": "warning", "message": "webhook delivery not enqueued; the sweeper will send it",
-                          "deliveries": [str(c.webhook_delivery_id) for c in commands],
-                          "error": type(exc).__name__}), file=sys.stdout, flush=True)
+        print(
+            json.dumps(
+                {
+                    "level": "warning",
+                    "message": "webhook delivery not enqueued; the sweeper will send it",
+                    "deliveries": [str(c.webhook_delivery_id) for c in commands],
+                    "error": type(exc).__name__,
+                }
+            ),
+            file=sys.stdout,
+            flush=True,
+        )
         return False
 
 
 # --- the events of a generation ---------------------------------------------------------------------------
 def generation_payload(gen: Generation) -> dict[str, Any]:
-    return {"generation": {
-        "id": str(gen.id), "order_id": str(gen.order_id), "status": gen.status, "error": gen.error,
-        "site_url": gen.site_url, "created_at": _iso(gen.created_at), "finished_at": _iso(gen.finished_at),
-        "source_generation_id": str(gen.source_generation_id) if gen.source_generation_id else None,
-        "regenerated_page": gen.regenerated_page,
-    }}
+    return {
+        "generation": {
+            "id": str(gen.id),
+            "order_id": str(gen.order_id),
+            "status": gen.status,
+            "error": gen.error,
+            "site_url": gen.site_url,
+            "created_at": _iso(gen.created_at),
+            "finished_at": _iso(gen.finished_at),
+            "source_generation_id": str(gen.source_generation_id) if gen.source_generation_id else None,
+            "regenerated_page": gen.regenerated_page,
+        }
+    }
 
 
 def generation_ended(gen: Generation) -> list[tuple[Any, dict[str, Any], str, datetime | None, Any]]:
@@ -111,10 +148,18 @@ def generation_ended(gen: Generation) -> list[tuple[Any, dict[str, Any], str, da
     page.regenerated when a page regeneration succeeded."""
     payload = generation_payload(gen)
     events: list[tuple[Any, dict[str, Any], str, datetime | None, Any]] = [
-        (f"generation.{gen.status}", payload, str(gen.id), gen.finished_at, gen.order_id)]
+        (f"generation.{gen.status}", payload, str(gen.id), gen.finished_at, gen.order_id)
+    ]
     if gen.status == "succeeded" and gen.regenerated_page:
-        events.append((EventType.PAGE_REGENERATED, {**payload, "page": gen.regenerated_page}, str(gen.id),
-                       gen.finished_at, gen.order_id))
+        events.append(
+            (
+                EventType.PAGE_REGENERATED,
+                {**payload, "page": gen.regenerated_page},
+                str(gen.id),
+                gen.finished_at,
+                gen.order_id,
+            )
+        )
     return events
 
 
@@ -123,15 +168,25 @@ def emit_generation_ended(session: Session, gen: Generation, queued: bool = True
 
 
 # --- the hook for order versions (issue 14, section 1) ------------------------------------------------------
-def version_published(order_id: uuid.UUID | str, version_id: uuid.UUID | str, at: datetime,
-                      payload: dict[str, Any] | None = None) -> tuple[Any, dict[str, Any], str, datetime | None, Any]:
+def version_published(
+    order_id: uuid.UUID | str,
+    version_id: uuid.UUID | str,
+    at: datetime,
+    payload: dict[str, Any] | None = None,
+) -> tuple[Any, dict[str, Any], str, datetime | None, Any]:
     """The event of a version made live (as `emit_many` takes it); `payload` is the version as shown."""
     data = {"version": {"id": str(version_id), "order_id": str(order_id), **(payload or {})}}
     return EventType.VERSION_PUBLISHED, data, f"{version_id}", at, order_id
 
 
-def emit_version_published(session: Session, *, order_id: uuid.UUID | str, version_id: uuid.UUID | str,
-                           at: datetime, payload: dict[str, Any] | None = None) -> list[DeliverWebhook]:
+def emit_version_published(
+    session: Session,
+    *,
+    order_id: uuid.UUID | str,
+    version_id: uuid.UUID | str,
+    at: datetime,
+    payload: dict[str, Any] | None = None,
+) -> list[DeliverWebhook]:
     """Inside the transaction that publishes (or rolls back to) a version (versions.publish); `send(deps,
     result)` after its commit. The pipeline emits it with the generation's own events, in one statement."""
     return emit_many(session, [version_published(order_id, version_id, at, payload)])

@@ -1,4 +1,5 @@
 """Start, resend (retry), cancel and read generations."""
+
 from __future__ import annotations
 
 import uuid
@@ -7,17 +8,20 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 
 from chalicelib.bootstrap import Deps
-from chalicelib.db.models import Generation, IdempotencyRecord, Order, PartRun, PhaseRun
+from chalicelib.db.models import Generation, IdempotencyRecord, Order, OutboxMessage, PartRun, PhaseRun
 from chalicelib.domain.errors import Conflict, InvalidInput, NotFound
 from chalicelib.domain.phases import ACTIVE, PHASES, GenerationStatus, Phase, PhaseStatus
 from chalicelib.schemas import (
-    GenerationList, GenerationPublic, PartPublic, PhasePublic, PhaseUsagePublic, UsageTotalsPublic,
+    GenerationList,
+    GenerationPublic,
+    PartPublic,
+    PhasePublic,
+    PhaseUsagePublic,
+    UsageTotalsPublic,
 )
 from chalicelib.services import events, outbox
 from chalicelib.services.orders import parse_id
 from chalicelib.services.progress import ProgressLog
-
-from chalicelib.db.models import OutboxMessage
 
 
 def _usage(run: PhaseRun | PartRun) -> PhaseUsagePublic | None:
@@ -25,9 +29,20 @@ def _usage(run: PhaseRun | PartRun) -> PhaseUsagePublic | None:
 
 
 def _phase(run: PhaseRun, parts: list[PartRun]) -> PhasePublic:
-    shown = [PartPublic(name=p.part, status=p.status, attempts=p.attempts, repairs=p.repairs, reused=p.reused,
-                        started_at=p.started_at, finished_at=p.finished_at, error=p.error, usage=_usage(p))
-             for p in sorted(parts, key=lambda p: p.position)]
+    shown = [
+        PartPublic(
+            name=p.part,
+            status=p.status,
+            attempts=p.attempts,
+            repairs=p.repairs,
+            reused=p.reused,
+            started_at=p.started_at,
+            finished_at=p.finished_at,
+            error=p.error,
+            usage=_usage(p),
+        )
+        for p in sorted(parts, key=lambda p: p.position)
+    ]
     usage = _usage(run)
     if usage is None and any(p.usage for p in shown):  # a running per-page phase: what its parts cost so far
         from chalicelib.phases.part_steps import add_usage
@@ -36,28 +51,50 @@ def _phase(run: PhaseRun, parts: list[PartRun]) -> PhasePublic:
         for p in parts:
             total = add_usage(total, {k: v for k, v in (p.usage or {}).items() if k != "repairs"})
         usage = PhaseUsagePublic.model_validate(total)
-    return PhasePublic(name=run.phase, status=run.status, attempts=run.attempts, started_at=run.started_at,
-                       finished_at=run.finished_at, error=run.error, usage=usage, parts=shown,
-                       parts_done=sum(1 for p in parts if p.status == PhaseStatus.SUCCEEDED))
+    return PhasePublic(
+        name=run.phase,
+        status=run.status,
+        attempts=run.attempts,
+        started_at=run.started_at,
+        finished_at=run.finished_at,
+        error=run.error,
+        usage=usage,
+        parts=shown,
+        parts_done=sum(1 for p in parts if p.status == PhaseStatus.SUCCEEDED),
+    )
 
 
 def _totals(usages: list[PhaseUsagePublic]) -> UsageTotalsPublic:
     known = [u.cost_usd for u in usages if u.cost_usd is not None]
     return UsageTotalsPublic(
-        tokens_in=sum(u.tokens_in for u in usages), tokens_out=sum(u.tokens_out for u in usages),
-        ai_latency_ms=round(sum(u.latency_ms for u in usages), 2), cost_usd=round(sum(known), 6),
-        cost_complete=len(known) == len(usages), phases_counted=len(usages))
+        tokens_in=sum(u.tokens_in for u in usages),
+        tokens_out=sum(u.tokens_out for u in usages),
+        ai_latency_ms=round(sum(u.latency_ms for u in usages), 2),
+        cost_usd=round(sum(known), 6),
+        cost_complete=len(known) == len(usages),
+        phases_counted=len(usages),
+    )
 
 
 def to_public(gen: Generation, runs: list[PhaseRun], parts: list[PartRun] | None = None) -> GenerationPublic:
     runs = sorted(runs, key=lambda r: r.position)
     phases = [_phase(r, [p for p in parts or [] if p.phase == r.phase]) for r in runs]
-    done = sum(1.0 if p.status == PhaseStatus.SUCCEEDED else p.parts_done / len(p.parts) if p.parts else 0.0
-               for p in phases)  # a running per-page phase counts its finished parts
+    done = sum(
+        1.0 if p.status == PhaseStatus.SUCCEEDED else p.parts_done / len(p.parts) if p.parts else 0.0
+        for p in phases
+    )  # a running per-page phase counts its finished parts
     return GenerationPublic(
-        id=str(gen.id), order_id=str(gen.order_id), status=gen.status, current_phase=gen.current_phase,
-        phases=phases, progress=round(done / len(runs), 4) if runs else 0.0, error=gen.error,
-        site_url=gen.site_url, created_at=gen.created_at, updated_at=gen.updated_at, finished_at=gen.finished_at,
+        id=str(gen.id),
+        order_id=str(gen.order_id),
+        status=gen.status,
+        current_phase=gen.current_phase,
+        phases=phases,
+        progress=round(done / len(runs), 4) if runs else 0.0,
+        error=gen.error,
+        site_url=gen.site_url,
+        created_at=gen.created_at,
+        updated_at=gen.updated_at,
+        finished_at=gen.finished_at,
         usage=_totals([p.usage for p in phases if p.usage is not None]),
         source_generation_id=str(gen.source_generation_id) if gen.source_generation_id else None,
         regenerated_page=gen.regenerated_page,
@@ -82,8 +119,11 @@ def _parts(session, generation_ids: list[uuid.UUID]) -> dict[uuid.UUID, list[Par
 
 def _active_id(deps: Deps, order_id: uuid.UUID) -> str | None:
     with deps.uow() as uow:
-        found = uow.session.scalar(select(Generation.id).where(
-            Generation.order_id == order_id, Generation.status.in_([s.value for s in ACTIVE])))
+        found = uow.session.scalar(
+            select(Generation.id).where(
+                Generation.order_id == order_id, Generation.status.in_([s.value for s in ACTIVE])
+            )
+        )
         return str(found) if found else None
 
 
@@ -100,8 +140,10 @@ def start_generation(deps: Deps, order_id: str, idempotency_key: str | None) -> 
             raise NotFound(f"order {order_id!r} not found")
         gen = Generation(id=uuid.uuid4(), order_id=oid, status=GenerationStatus.QUEUED)
         s.add(gen)
-        runs = [PhaseRun(generation_id=gen.id, phase=p.value, position=i, status=PhaseStatus.PENDING, attempts=0)
-                for i, p in enumerate(PHASES)]
+        runs = [
+            PhaseRun(generation_id=gen.id, phase=p.value, position=i, status=PhaseStatus.PENDING, attempts=0)
+            for i, p in enumerate(PHASES)
+        ]
         try:
             s.flush()
             s.add_all(runs)
@@ -120,9 +162,12 @@ def start_generation(deps: Deps, order_id: str, idempotency_key: str | None) -> 
                     if record := again.session.get(IdempotencyRecord, record_key):
                         return GenerationPublic.model_validate(record.body)
             active = _active_id(deps, oid)
-            raise Conflict("this order already has an active generation", active_generation_id=active) from None
+            raise Conflict(
+                "this order already has an active generation", active_generation_id=active
+            ) from None
     ProgressLog(deps.logs, str(gen.id)).lifecycle(
-        "generation_queued", gen.created_at, "Generation queued", key="")
+        "generation_queued", gen.created_at, "Generation queued", key=""
+    )
     outbox.send(deps, command)
     return public
 
@@ -145,30 +190,52 @@ def retry_generation(deps: Deps, generation_id: str) -> GenerationPublic:
         first = next((r for r in runs if r.status != PhaseStatus.SUCCEEDED), None)
         if first is None:
             raise Conflict("every phase already succeeded; start a new generation instead")
-        for run in runs[first.position:]:
+        for run in runs[first.position :]:
             run.status, run.attempts, run.error = PhaseStatus.PENDING, 0, None
-            run.lease_token = run.lease_expires_at = run.finished_at = run.failed_at = run.failed_attempt = None
+            run.lease_token = run.lease_expires_at = run.finished_at = run.failed_at = run.failed_attempt = (
+                None
+            )
         # a per-page phase's pages that succeeded are kept: only the others run again
-        s.execute(update(PartRun).where(
-            PartRun.generation_id == gid, PartRun.phase.in_([r.phase for r in runs[first.position:]]),
-            PartRun.status != PhaseStatus.SUCCEEDED,
-        ).values(status=PhaseStatus.PENDING, attempts=0, error=None, lease_token=None, lease_expires_at=None,
-                 finished_at=None, failed_at=None, failed_attempt=None))
+        s.execute(
+            update(PartRun)
+            .where(
+                PartRun.generation_id == gid,
+                PartRun.phase.in_([r.phase for r in runs[first.position :]]),
+                PartRun.status != PhaseStatus.SUCCEEDED,
+            )
+            .values(
+                status=PhaseStatus.PENDING,
+                attempts=0,
+                error=None,
+                lease_token=None,
+                lease_expires_at=None,
+                finished_at=None,
+                failed_at=None,
+                failed_attempt=None,
+            )
+        )
         now = deps.clock()
         gen.status, gen.error, gen.finished_at = GenerationStatus.QUEUED, None, None
-        gen.current_phase, gen.updated_at, gen.budget_from, gen.failure_logged_at = first.phase, now, now, None
+        gen.current_phase, gen.updated_at, gen.budget_from, gen.failure_logged_at = (
+            first.phase,
+            now,
+            now,
+            None,
+        )
         order_id = gen.order_id
         try:
             s.flush()  # the one-active-generation-per-order index speaks here
         except IntegrityError:
             s.rollback()
-            raise Conflict("this order already has an active generation",
-                           active_generation_id=_active_id(deps, order_id)) from None
+            raise Conflict(
+                "this order already has an active generation", active_generation_id=_active_id(deps, order_id)
+            ) from None
         command = outbox.add(s, gid, Phase(first.phase))
         public = to_public(gen, runs)
         uow.commit()
     ProgressLog(deps.logs, str(gid)).lifecycle(
-        "generation_resumed", now, f"Resent: resuming at phase {first.phase}", phase=first.phase)
+        "generation_resumed", now, f"Resent: resuming at phase {first.phase}", phase=first.phase
+    )
     outbox.send(deps, command)
     return public
 
@@ -186,13 +253,21 @@ def cancel_generation(deps: Deps, generation_id: str) -> GenerationPublic:
         s.execute(delete(OutboxMessage).where(OutboxMessage.generation_id == gid))
         # a per-page phase that fanned out stops where it is: a part already running finishes, no other
         # starts, and the phase shows pending again (a Resend fans out what is left)
-        s.execute(update(PhaseRun).where(PhaseRun.generation_id == gid, PhaseRun.status == PhaseStatus.RUNNING,
-                                         PhaseRun.lease_expires_at.is_(None)).values(status=PhaseStatus.PENDING))
+        s.execute(
+            update(PhaseRun)
+            .where(
+                PhaseRun.generation_id == gid,
+                PhaseRun.status == PhaseStatus.RUNNING,
+                PhaseRun.lease_expires_at.is_(None),
+            )
+            .values(status=PhaseStatus.PENDING)
+        )
         public = to_public(gen, _runs(s, [gid])[gid], _parts(s, [gid])[gid])
         deliveries = events.emit_generation_ended(s, gen)
         uow.commit()
     ProgressLog(deps.logs, str(gid)).lifecycle(
-        "generation_cancelled", now, "Cancelled: no further phase will start", level="warning")
+        "generation_cancelled", now, "Cancelled: no further phase will start", level="warning"
+    )
     events.send(deps, deliveries)
     return public
 
@@ -212,7 +287,9 @@ def list_generations(deps: Deps, order_id: str) -> GenerationList:
         s = uow.session
         if s.get(Order, oid) is None:
             raise NotFound(f"order {order_id!r} not found")
-        gens = list(s.scalars(select(Generation).where(Generation.order_id == oid).order_by(Generation.seq.desc())))
+        gens = list(
+            s.scalars(select(Generation).where(Generation.order_id == oid).order_by(Generation.seq.desc()))
+        )
         ids = [g.id for g in gens]
         runs, parts = _runs(s, ids), _parts(s, ids)
         return GenerationList(items=[to_public(g, runs[g.id], parts[g.id]) for g in gens])

@@ -1,4 +1,5 @@
 """Create, list and read orders."""
+
 from __future__ import annotations
 
 import uuid
@@ -22,29 +23,47 @@ def parse_id(raw: str, what: str) -> uuid.UUID:
 
 def to_public(deps: Deps, order: Order) -> OrderPublic:
     return OrderPublic(
-        id=str(order.id), business_name=order.business_name, segment=order.segment,
-        description=order.description, services=order.services, contact=order.contact,
-        brand=order.brand, locale=order.locale, external_ref=order.external_ref,
-        created_at=order.created_at, auto_publish=order.auto_publish, live_url=deps.live_url(str(order.id)),
+        id=str(order.id),
+        business_name=order.business_name,
+        segment=order.segment,
+        description=order.description,
+        services=order.services,
+        contact=order.contact,
+        brand=order.brand,
+        locale=order.locale,
+        external_ref=order.external_ref,
+        created_at=order.created_at,
+        auto_publish=order.auto_publish,
+        live_url=deps.live_url(str(order.id)),
         live_generation_id=str(order.live_generation_id) if order.live_generation_id else None,
     )
 
 
 def to_data(order: Order) -> OrderData:
     return OrderData(
-        id=str(order.id), business_name=order.business_name, segment=order.segment,
-        description=order.description, services=order.services, contact=order.contact,
-        brand=order.brand, locale=order.locale,
+        id=str(order.id),
+        business_name=order.business_name,
+        segment=order.segment,
+        description=order.description,
+        services=order.services,
+        contact=order.contact,
+        brand=order.brand,
+        locale=order.locale,
     )
 
 
 def create_order(deps: Deps, command: OrderCreate) -> OrderPublic:
     with deps.uow() as uow:
         order = Order(
-            business_name=command.business_name, segment=command.segment,
-            description=command.description, services=command.services,
-            contact=command.contact.model_dump(), brand=command.brand.model_dump(),
-            locale=command.locale, external_ref=command.external_ref, auto_publish=command.auto_publish,
+            business_name=command.business_name,
+            segment=command.segment,
+            description=command.description,
+            services=command.services,
+            contact=command.contact.model_dump(),
+            brand=command.brand.model_dump(),
+            locale=command.locale,
+            external_ref=command.external_ref,
+            auto_publish=command.auto_publish,
         )
         uow.session.add(order)
         try:

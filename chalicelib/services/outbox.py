@@ -1,5 +1,6 @@
 """Transactional outbox: a phase to enqueue is written with the state change that wants it,
 then sent after commit. A send that fails leaves the row for the sweeper to republish."""
+
 from __future__ import annotations
 
 import json
@@ -15,35 +16,65 @@ from chalicelib.domain.commands import RunPhase
 from chalicelib.domain.phases import Phase
 
 
-def add(session: Session, generation_id: uuid.UUID, phase: Phase, delay_seconds: int = 0,
-        part: str | None = None) -> RunPhase:
+def add(
+    session: Session, generation_id: uuid.UUID, phase: Phase, delay_seconds: int = 0, part: str | None = None
+) -> RunPhase:
     statement = insert(OutboxMessage).values(
-        generation_id=generation_id, phase=phase.value, part=part or "", delay_seconds=delay_seconds,
+        generation_id=generation_id,
+        phase=phase.value,
+        part=part or "",
+        delay_seconds=delay_seconds,
         published_at=None,
     )
-    session.execute(statement.on_conflict_do_update(
-        index_elements=["generation_id", "phase", "part"],
-        set_={"delay_seconds": delay_seconds, "created_at": statement.excluded.created_at, "published_at": None,
-              "republish_count": 0},
-    ))
+    session.execute(
+        statement.on_conflict_do_update(
+            index_elements=["generation_id", "phase", "part"],
+            set_={
+                "delay_seconds": delay_seconds,
+                "created_at": statement.excluded.created_at,
+                "published_at": None,
+                "republish_count": 0,
+            },
+        )
+    )
     return RunPhase(generation_id=generation_id, phase=phase, part=part)
 
 
 def add_parts(session: Session, generation_id: uuid.UUID, phase: Phase, parts: list[str]) -> list[RunPhase]:
     """One row per part, in one statement (a fan-out)."""
     if parts:
-        session.execute(insert(OutboxMessage).values([
-            {"generation_id": generation_id, "phase": phase.value, "part": part, "delay_seconds": 0,
-             "published_at": None} for part in parts
-        ]).on_conflict_do_nothing(index_elements=["generation_id", "phase", "part"]))
+        session.execute(
+            insert(OutboxMessage)
+            .values(
+                [
+                    {
+                        "generation_id": generation_id,
+                        "phase": phase.value,
+                        "part": part,
+                        "delay_seconds": 0,
+                        "published_at": None,
+                    }
+                    for part in parts
+                ]
+            )
+            .on_conflict_do_nothing(index_elements=["generation_id", "phase", "part"])
+        )
     return [RunPhase(generation_id=generation_id, phase=phase, part=part) for part in parts]
 
 
 def add_if_missing(session: Session, generation_id: uuid.UUID, phase: Phase, part: str | None = None) -> None:
     """A row for the sweeper's rule to republish when due; an existing row keeps its schedule."""
-    session.execute(insert(OutboxMessage).values(
-        generation_id=generation_id, phase=phase.value, part=part or "", delay_seconds=0, published_at=None,
-    ).on_conflict_do_nothing(index_elements=["generation_id", "phase", "part"]))
+    session.execute(
+        insert(OutboxMessage)
+        .values(
+            generation_id=generation_id,
+            phase=phase.value,
+            part=part or "",
+            delay_seconds=0,
+            published_at=None,
+        )
+        .on_conflict_do_nothing(index_elements=["generation_id", "phase", "part"])
+    )
 
 
 def send_many(deps: Deps, commands: list[RunPhase]) -> bool:
@@ -73,7 +104,15 @@ def send(deps: Deps, command: RunPhase, delay_seconds: int = 0) -> bool:
 
 
 def _warn(command: RunPhase, exc: Exception) -> None:
-    print(json.dumps({
-        "level": "warning", "message": "enqueue failed; the sweeper will republish",
-        "generation_id": str(command.generation_id), "phase": command.label(), "error": type(exc).__name__,
-    }), file=sys.stdout)
+    print(
+        json.dumps(
+            {
+                "level": "warning",
+                "message": "enqueue failed; the sweeper will republish",
+                "generation_id": str(command.generation_id),
+                "phase": command.label(),
+                "error": type(exc).__name__,
+            }
+        ),
+        file=sys.stdout,
+    )

@@ -10,6 +10,7 @@
 A duplicate delivery of a finished part repeats its announcements and sends a pending next phase;
 of a failed part, its failure lines. Retries, attempts and backoff are those of phases.
 """
+
 from __future__ import annotations
 
 import time
@@ -22,7 +23,6 @@ from pydantic import BaseModel
 from sqlalchemy import delete, select, update
 from sqlalchemy.dialects.postgresql import insert
 
-from chalicelib.ai.base import ResolvedConfig
 from chalicelib.bootstrap import Deps
 from chalicelib.db.models import Generation, Order, OutboxMessage, PartRun, PhaseRun
 from chalicelib.domain.commands import RunPhase
@@ -35,7 +35,13 @@ from chalicelib.phases.steps import OUTPUT_OF
 from chalicelib.services import events, outbox
 from chalicelib.services.orders import to_data
 from chalicelib.services.pipeline import (
-    Claim, UnknownGeneration, _backoff, _classify, _NoRoute, _resolve, run_phase,
+    Claim,
+    UnknownGeneration,
+    _backoff,
+    _classify,
+    _NoRoute,
+    _resolve,
+    run_phase,
 )
 from chalicelib.services.progress import ProgressLog
 
@@ -58,8 +64,12 @@ def fan_out(deps: Deps, command: RunPhase) -> str:
     gid, phase = command.generation_id, command.phase
     with deps.uow() as uow:
         s = uow.session
-        row = s.execute(select(Generation, Order).join(Order, Order.id == Generation.order_id)
-                        .where(Generation.id == gid).with_for_update(of=Generation)).first()
+        row = s.execute(
+            select(Generation, Order)
+            .join(Order, Order.id == Generation.order_id)
+            .where(Generation.id == gid)
+            .with_for_update(of=Generation)
+        ).first()
         if row is None:
             raise UnknownGeneration(f"generation {gid} does not exist")
         gen, order = row
@@ -70,41 +80,85 @@ def fan_out(deps: Deps, command: RunPhase) -> str:
         if run.status in (PhaseStatus.SUCCEEDED, PhaseStatus.FAILED, PhaseStatus.RUNNING):
             # fanned out before, or over: this message is a duplicate. The parts whose rows still wait
             # (the fan-out died before sending them) are sent again; a part already claimed is a no-op.
-            waiting = [outbox.row_command(r) for r in s.scalars(select(OutboxMessage).where(
-                OutboxMessage.generation_id == gid, OutboxMessage.phase == phase.value, OutboxMessage.part != ""))] \
-                if run.status == PhaseStatus.RUNNING else []
-            s.execute(delete(OutboxMessage).where(OutboxMessage.generation_id == gid,
-                                                  OutboxMessage.phase == phase.value, OutboxMessage.part == ""))
+            waiting = (
+                [
+                    outbox.row_command(r)
+                    for r in s.scalars(
+                        select(OutboxMessage).where(
+                            OutboxMessage.generation_id == gid,
+                            OutboxMessage.phase == phase.value,
+                            OutboxMessage.part != "",
+                        )
+                    )
+                ]
+                if run.status == PhaseStatus.RUNNING
+                else []
+            )
+            s.execute(
+                delete(OutboxMessage).where(
+                    OutboxMessage.generation_id == gid,
+                    OutboxMessage.phase == phase.value,
+                    OutboxMessage.part == "",
+                )
+            )
             uow.commit()
             outbox.send_many(deps, waiting)
-            return f"skipped: phase is {run.status}" + (f"; sent {len(waiting)} waiting part(s) again" if waiting else "")
+            return f"skipped: phase is {run.status}" + (
+                f"; sent {len(waiting)} waiting part(s) again" if waiting else ""
+            )
         earlier = PHASES[: PHASES.index(phase)]
         if any(runs[p.value].status != PhaseStatus.SUCCEEDED for p in earlier):
             return "skipped: an earlier phase has not succeeded (stale message)"
         outputs = {p.value: OUTPUT_OF[p].model_validate(runs[p.value].output) for p in earlier}
         names = parts_of(phase, outputs)
-        existing = {p.part: p for p in s.scalars(select(PartRun).where(
-            PartRun.generation_id == gid, PartRun.phase == phase.value))}
-        missing = [{"generation_id": gid, "phase": phase.value, "part": name, "position": n,
-                    "status": PhaseStatus.PENDING, "attempts": 0}
-                   for n, name in enumerate(names) if name not in existing]
+        existing = {
+            p.part: p
+            for p in s.scalars(
+                select(PartRun).where(PartRun.generation_id == gid, PartRun.phase == phase.value)
+            )
+        }
+        missing = [
+            {
+                "generation_id": gid,
+                "phase": phase.value,
+                "part": name,
+                "position": n,
+                "status": PhaseStatus.PENDING,
+                "attempts": 0,
+            }
+            for n, name in enumerate(names)
+            if name not in existing
+        ]
         if missing:
             s.execute(insert(PartRun).values(missing).on_conflict_do_nothing())
         todo = [n for n in names if n not in existing or existing[n].status != PhaseStatus.SUCCEEDED]
         commands = outbox.add_parts(s, gid, phase, todo)
-        s.execute(delete(OutboxMessage).where(OutboxMessage.generation_id == gid,
-                                              OutboxMessage.phase == phase.value, OutboxMessage.part == ""))
+        s.execute(
+            delete(OutboxMessage).where(
+                OutboxMessage.generation_id == gid,
+                OutboxMessage.phase == phase.value,
+                OutboxMessage.part == "",
+            )
+        )
         run.status, run.attempts, run.started_at = PhaseStatus.RUNNING, run.attempts + 1, now
         run.error = run.lease_token = run.lease_expires_at = None
         gen.status, gen.current_phase, gen.updated_at = GenerationStatus.RUNNING, phase.value, now
         attempt, total, reused = run.attempts, len(names), len(names) - len(todo)
         if not todo:  # every part reused (a regenerated page's other pages): join them at once
-            follow_up = _join(s, gid, phase, to_data(order), outputs, now, live_url=deps.live_url(str(order.id)))
+            follow_up = _join(
+                s, gid, phase, to_data(order), outputs, now, live_url=deps.live_url(str(order.id))
+            )
         uow.commit()
     fault("after_commit", phase.value)
     log = ProgressLog(deps.logs, str(gid))
-    log.lifecycle("phase_started", now, f"Phase {phase} started: {total} {NOUN[phase]} in parallel"
-                  + (f" ({reused} reused)" if reused else ""), phase=phase.value, key=str(attempt))
+    log.lifecycle(
+        "phase_started",
+        now,
+        f"Phase {phase} started: {total} {NOUN[phase]} in parallel"
+        + (f" ({reused} reused)" if reused else ""),
+        phase=phase.value,
+        key=str(attempt),
+    )
     if not todo:
         _announce_joined(deps, log, phase, now, follow_up)
         return "joined: every part was reused"
@@ -137,15 +191,30 @@ def run_one_part(deps: Deps, command: RunPhase, remaining_ms: int) -> str:
     phase, label = command.phase, command.label()
     if claim.last_failure is not None:
         _announce_retry(log, command, *claim.last_failure)
-    log.lifecycle("part_started", claim.started_at, f"{label} started (attempt {claim.attempt})",
-                  phase=phase.value, key=str(claim.attempt), part=command.part)
+    log.lifecycle(
+        "part_started",
+        claim.started_at,
+        f"{label} started (attempt {claim.attempt})",
+        phase=phase.value,
+        key=str(claim.attempt),
+        part=command.part,
+    )
     try:
         if claim.config_error:
             raise PermanentError(claim.config_error)
         assert claim.config is not None
         provider = deps.provider(claim.config)
-        ctx = PartContext(str(command.generation_id), phase, command.part or "", claim.order, claim.outputs,
-                          provider, log, time.monotonic() + 0.9 * remaining_ms / 1000, claim.instructions)
+        ctx = PartContext(
+            str(command.generation_id),
+            phase,
+            command.part or "",
+            claim.order,
+            claim.outputs,
+            provider,
+            log,
+            time.monotonic() + 0.9 * remaining_ms / 1000,
+            claim.instructions,
+        )
         output, usage = run_part(ctx)
         output = part_schema(phase, ctx.part).model_validate(output.model_dump())
         fault("after_ai_call", *targets)
@@ -166,7 +235,8 @@ def _claim(deps: Deps, command: RunPhase, remaining_ms: int) -> Claim | PartFail
     with deps.uow() as uow:
         s = uow.session
         row = s.execute(
-            select(PartRun, Generation, Order).join(Generation, Generation.id == PartRun.generation_id)
+            select(PartRun, Generation, Order)
+            .join(Generation, Generation.id == PartRun.generation_id)
             .join(Order, Order.id == Generation.order_id)
             .where(PartRun.generation_id == gid, PartRun.phase == phase.value, PartRun.part == command.part)
             .with_for_update(of=PartRun)
@@ -181,14 +251,22 @@ def _claim(deps: Deps, command: RunPhase, remaining_ms: int) -> Claim | PartFail
         if part.status == PhaseStatus.FAILED and part.finished_at is not None:
             # a duplicate: the invocation that failed it may have died before its lines; repeat them
             failed = gen.status == GenerationStatus.FAILED and gen.finished_at == part.finished_at
-            return PartFailure(part.finished_at, part.error or "", (gen.finished_at, gen.error or "") if failed else None)
+            return PartFailure(
+                part.finished_at, part.error or "", (gen.finished_at, gen.error or "") if failed else None
+            )
         if gen.status not in ACTIVE:
             return f"skipped: generation is {gen.status}"
         if part.status == PhaseStatus.RUNNING and part.lease_expires_at and part.lease_expires_at > now:
             return f"skipped: part is running elsewhere until {part.lease_expires_at.isoformat()}"
         earlier = PHASES[: PHASES.index(phase)]
-        runs = {r.phase: r for r in s.scalars(select(PhaseRun).where(
-            PhaseRun.generation_id == gid, PhaseRun.phase.in_([p.value for p in earlier])))}
+        runs = {
+            r.phase: r
+            for r in s.scalars(
+                select(PhaseRun).where(
+                    PhaseRun.generation_id == gid, PhaseRun.phase.in_([p.value for p in earlier])
+                )
+            )
+        }
         if any(runs[p.value].status != PhaseStatus.SUCCEEDED for p in earlier):
             return "skipped: an earlier phase has not succeeded (stale message)"
         try:
@@ -197,103 +275,207 @@ def _claim(deps: Deps, command: RunPhase, remaining_ms: int) -> Claim | PartFail
             config, config_error = None, exc.reason
         part.status, part.attempts, part.started_at = PhaseStatus.RUNNING, part.attempts + 1, now
         part.lease_token, part.lease_expires_at = uuid.uuid4(), now + lease
-        s.execute(delete(OutboxMessage).where(OutboxMessage.generation_id == gid, OutboxMessage.phase == phase.value,
-                                              OutboxMessage.part == command.part))
+        s.execute(
+            delete(OutboxMessage).where(
+                OutboxMessage.generation_id == gid,
+                OutboxMessage.phase == phase.value,
+                OutboxMessage.part == command.part,
+            )
+        )
         outputs = {p.value: OUTPUT_OF[p].model_validate(runs[p.value].output) for p in earlier}
-        last_failure = (part.failed_at, part.failed_attempt, part.error) \
-            if part.failed_at and part.failed_attempt and part.error else None
+        last_failure = (
+            (part.failed_at, part.failed_attempt, part.error)
+            if part.failed_at and part.failed_attempt and part.error
+            else None
+        )
         wishes = gen.instructions if gen.regenerated_page == command.part else None
-        claim = Claim(part.id, part.lease_token, part.attempts, now, to_data(order), outputs, config,
-                      config_error, last_failure, instructions=wishes)
+        claim = Claim(
+            part.id,
+            part.lease_token,
+            part.attempts,
+            now,
+            to_data(order),
+            outputs,
+            config,
+            config_error,
+            last_failure,
+            instructions=wishes,
+        )
         uow.commit()
     return claim
 
 
-def _duplicate_of_success(deps: Deps, s: Any, uow: Any, command: RunPhase, gen: Generation, part: PartRun) -> str:
+def _duplicate_of_success(
+    deps: Deps, s: Any, uow: Any, command: RunPhase, gen: Generation, part: PartRun
+) -> str:
     """The part succeeded before; the invocation that finished it may have died after its commit. Its
     lines are written again (keyed by the times stored in Postgres: no doubles); if it was the part that
     joined the phase, the phase's line too, and the next phase's message while its row still waits."""
     nxt = next_phase(command.phase)
-    phase_done = s.scalar(select(PhaseRun.finished_at).where(
-        PhaseRun.generation_id == gen.id, PhaseRun.phase == command.phase.value, PhaseRun.status == PhaseStatus.SUCCEEDED))
+    phase_done = s.scalar(
+        select(PhaseRun.finished_at).where(
+            PhaseRun.generation_id == gen.id,
+            PhaseRun.phase == command.phase.value,
+            PhaseRun.status == PhaseStatus.SUCCEEDED,
+        )
+    )
     joined_here = phase_done is not None and phase_done == part.finished_at
-    pending = joined_here and nxt is not None and gen.status in ACTIVE and s.scalar(select(OutboxMessage.id).where(
-        OutboxMessage.generation_id == gen.id, OutboxMessage.phase == nxt.value, OutboxMessage.part == "")) is not None
-    s.execute(delete(OutboxMessage).where(OutboxMessage.generation_id == gen.id, OutboxMessage.phase == command.phase.value,
-                                          OutboxMessage.part == command.part))
+    pending = (
+        joined_here
+        and nxt is not None
+        and gen.status in ACTIVE
+        and s.scalar(
+            select(OutboxMessage.id).where(
+                OutboxMessage.generation_id == gen.id,
+                OutboxMessage.phase == nxt.value,
+                OutboxMessage.part == "",
+            )
+        )
+        is not None
+    )
+    s.execute(
+        delete(OutboxMessage).where(
+            OutboxMessage.generation_id == gen.id,
+            OutboxMessage.phase == command.phase.value,
+            OutboxMessage.part == command.part,
+        )
+    )
     finished_at = part.finished_at
     uow.commit()
     log = ProgressLog(deps.logs, str(gen.id))
     if finished_at is not None:
-        log.lifecycle("part_succeeded", finished_at, f"{command.label()} succeeded", phase=command.phase.value,
-                      part=command.part)
+        log.lifecycle(
+            "part_succeeded",
+            finished_at,
+            f"{command.label()} succeeded",
+            phase=command.phase.value,
+            part=command.part,
+        )
     if joined_here and phase_done is not None:
-        _announce_joined(deps, log, command.phase, phase_done,
-                         RunPhase(generation_id=gen.id, phase=nxt) if pending and nxt else None)
+        _announce_joined(
+            deps,
+            log,
+            command.phase,
+            phase_done,
+            RunPhase(generation_id=gen.id, phase=nxt) if pending and nxt else None,
+        )
     return "skipped: part already succeeded (duplicate delivery)"
 
 
-def _complete(deps: Deps, command: RunPhase, claim: Claim, output: BaseModel, usage: dict[str, Any],
-              log: ProgressLog) -> str:
+def _complete(
+    deps: Deps, command: RunPhase, claim: Claim, output: BaseModel, usage: dict[str, Any], log: ProgressLog
+) -> str:
     now = deps.clock()
     gid, phase = command.generation_id, command.phase
     follow_up = None
     with deps.uow() as uow:
         s = uow.session
         # the generation's row lock serializes the parts' completions: one of them sees the last
-        status = s.scalar(update(Generation).where(Generation.id == gid).values(updated_at=now)
-                          .returning(Generation.status))
+        status = s.scalar(
+            update(Generation).where(Generation.id == gid).values(updated_at=now).returning(Generation.status)
+        )
         updated = s.execute(
-            update(PartRun).where(PartRun.id == claim.run_id, PartRun.lease_token == claim.token)
-            .values(status=PhaseStatus.SUCCEEDED, output=output.model_dump(mode="json"), finished_at=now, error=None,
-                    lease_token=None, lease_expires_at=None, usage=usage or None, repairs=usage.get("repairs", 0))
+            update(PartRun)
+            .where(PartRun.id == claim.run_id, PartRun.lease_token == claim.token)
+            .values(
+                status=PhaseStatus.SUCCEEDED,
+                output=output.model_dump(mode="json"),
+                finished_at=now,
+                error=None,
+                lease_token=None,
+                lease_expires_at=None,
+                usage=usage or None,
+                repairs=usage.get("repairs", 0),
+            )
         ).rowcount
         if not updated:
             return "discarded: lease was taken over by another delivery"
-        parts = s.execute(select(PartRun.part, PartRun.status, PartRun.output, PartRun.usage).where(
-            PartRun.generation_id == gid, PartRun.phase == phase.value)).all()
+        parts = s.execute(
+            select(PartRun.part, PartRun.status, PartRun.output, PartRun.usage).where(
+                PartRun.generation_id == gid, PartRun.phase == phase.value
+            )
+        ).all()
         done = sum(1 for p in parts if p.status == PhaseStatus.SUCCEEDED)
         joined = done == len(parts) and status in ACTIVE
         if joined:
-            follow_up = _join(s, gid, phase, claim.order, claim.outputs, now,
-                              {p.part: p.output for p in parts}, [p.usage for p in parts],
-                              live_url=deps.live_url(claim.order.id))
+            follow_up = _join(
+                s,
+                gid,
+                phase,
+                claim.order,
+                claim.outputs,
+                now,
+                {p.part: p.output for p in parts},
+                [p.usage for p in parts],
+                live_url=deps.live_url(claim.order.id),
+            )
             joined = follow_up is not None
         fault("before_commit", phase.value, command.label())
         uow.commit()
     fault("after_commit", phase.value, command.label())
-    log.lifecycle("part_succeeded", now, f"{command.label()} succeeded: {phase}: {done} of {len(parts)} "
-                  f"{NOUN[phase]} done", phase=phase.value, part=command.part)
+    log.lifecycle(
+        "part_succeeded",
+        now,
+        f"{command.label()} succeeded: {phase}: {done} of {len(parts)} {NOUN[phase]} done",
+        phase=phase.value,
+        part=command.part,
+    )
     if joined:
         _announce_joined(deps, log, phase, now, follow_up)
     fault("after_send", phase.value, command.label())
     return f"succeeded ({done}/{len(parts)})" + (f"; joined, next: {follow_up.phase}" if follow_up else "")
 
 
-def _join(s: Any, gid: uuid.UUID, phase: Phase, order: OrderData, outputs: dict[str, BaseModel], now: datetime,
-          parts: dict[str, Any] | None = None, usages: list[Any] | None = None, *, live_url: str) -> RunPhase | None:
+def _join(
+    s: Any,
+    gid: uuid.UUID,
+    phase: Phase,
+    order: OrderData,
+    outputs: dict[str, BaseModel],
+    now: datetime,
+    parts: dict[str, Any] | None = None,
+    usages: list[Any] | None = None,
+    *,
+    live_url: str,
+) -> RunPhase | None:
     """Complete the phase from its parts (only from `running`: at most once) and add the next phase's row.
     The site is built for the order's live address: every version carries it (absolute sitemap.xml,
     robots.txt, og:url), so a version's files are the same in its preview and when live."""
     if parts is None:
-        rows = s.execute(select(PartRun.part, PartRun.output, PartRun.usage).where(
-            PartRun.generation_id == gid, PartRun.phase == phase.value)).all()
+        rows = s.execute(
+            select(PartRun.part, PartRun.output, PartRun.usage).where(
+                PartRun.generation_id == gid, PartRun.phase == phase.value
+            )
+        ).all()
         parts, usages = {r.part: r.output for r in rows}, [r.usage for r in rows]
     output = join_parts(phase, order, outputs, parts, base_url=live_url, asset_version=str(gid))
     total: dict[str, Any] = {}
     for usage in usages or []:
         total = add_usage(total, {k: v for k, v in (usage or {}).items() if k != "repairs"})
-    if not s.execute(update(PhaseRun).where(
-        PhaseRun.generation_id == gid, PhaseRun.phase == phase.value, PhaseRun.status == PhaseStatus.RUNNING,
-    ).values(status=PhaseStatus.SUCCEEDED, output=output.model_dump(mode="json"), finished_at=now, error=None,
-             usage=total or None)).rowcount:
+    if not s.execute(
+        update(PhaseRun)
+        .where(
+            PhaseRun.generation_id == gid,
+            PhaseRun.phase == phase.value,
+            PhaseRun.status == PhaseStatus.RUNNING,
+        )
+        .values(
+            status=PhaseStatus.SUCCEEDED,
+            output=output.model_dump(mode="json"),
+            finished_at=now,
+            error=None,
+            usage=total or None,
+        )
+    ).rowcount:
         return None
     nxt = next_phase(phase)
     assert nxt is not None  # content and code are never last
     return outbox.add(s, gid, nxt)
 
 
-def _announce_joined(deps: Deps, log: ProgressLog, phase: Phase, at: datetime, follow_up: RunPhase | None) -> None:
+def _announce_joined(
+    deps: Deps, log: ProgressLog, phase: Phase, at: datetime, follow_up: RunPhase | None
+) -> None:
     log.lifecycle("phase_succeeded", at, f"Phase {phase} succeeded", phase=phase.value)
     if follow_up is not None:
         outbox.send(deps, follow_up)
@@ -319,9 +501,15 @@ def _fail(deps: Deps, command: RunPhase, claim: Claim, error: PhaseError, log: P
             follow_up = outbox.add(s, gid, phase, retry_delay, part=command.part)
         else:
             part.status, part.finished_at = PhaseStatus.FAILED, now
-            s.execute(update(PhaseRun).where(PhaseRun.generation_id == gid, PhaseRun.phase == phase.value,
-                                             PhaseRun.status == PhaseStatus.RUNNING)
-                      .values(status=PhaseStatus.FAILED, finished_at=now, error=f"{label}: {reason}"))
+            s.execute(
+                update(PhaseRun)
+                .where(
+                    PhaseRun.generation_id == gid,
+                    PhaseRun.phase == phase.value,
+                    PhaseRun.status == PhaseStatus.RUNNING,
+                )
+                .values(status=PhaseStatus.FAILED, finished_at=now, error=f"{label}: {reason}")
+            )
             if gen.status in ACTIVE:
                 gen.status, gen.finished_at = GenerationStatus.FAILED, now
                 gen.error = f"phase {phase} failed: {label} failed after {part.attempts} attempt(s): {reason}"
@@ -342,15 +530,34 @@ def _fail(deps: Deps, command: RunPhase, claim: Claim, error: PhaseError, log: P
 def _announce_failure(log: ProgressLog, command: RunPhase, failure: PartFailure) -> None:
     """Keyed by the failure's time stored in Postgres: a duplicate delivery rewrites the same lines."""
     phase, label = command.phase, command.label()
-    log.lifecycle("part_failed", failure.at, f"{label} failed: {failure.reason}", phase=phase.value,
-                  level="error", part=command.part)
+    log.lifecycle(
+        "part_failed",
+        failure.at,
+        f"{label} failed: {failure.reason}",
+        phase=phase.value,
+        level="error",
+        part=command.part,
+    )
     if failure.generation is not None:
-        log.lifecycle("phase_failed", failure.at, f"Phase {phase} failed: {label}: {failure.reason}",
-                      phase=phase.value, level="error")
+        log.lifecycle(
+            "phase_failed",
+            failure.at,
+            f"Phase {phase} failed: {label}: {failure.reason}",
+            phase=phase.value,
+            level="error",
+        )
         log.generation_failed(*failure.generation)
 
 
-def _announce_retry(log: ProgressLog, command: RunPhase, at: datetime, attempt: int, reason: str,
-                    then: str = "retried") -> None:
-    log.lifecycle("part_retrying", at, f"{command.label()} attempt {attempt} failed: {reason}; {then}",
-                  phase=command.phase.value, level="warning", key=str(attempt), part=command.part)
+def _announce_retry(
+    log: ProgressLog, command: RunPhase, at: datetime, attempt: int, reason: str, then: str = "retried"
+) -> None:
+    log.lifecycle(
+        "part_retrying",
+        at,
+        f"{command.label()} attempt {attempt} failed: {reason}; {then}",
+        phase=command.phase.value,
+        level="warning",
+        key=str(attempt),
+        part=command.part,
+    )

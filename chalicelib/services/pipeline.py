@@ -4,6 +4,7 @@ The claim is a lease: in-progress with an expiry derived from the function's rem
 A duplicate of a finished phase is a no-op; a duplicate of a running phase whose lease holds is
 a no-op; a delivery after the lease expired takes over. Completion is guarded by the lease token.
 """
+
 from __future__ import annotations
 
 import json
@@ -24,6 +25,7 @@ from chalicelib.db.errors import server_detail
 from chalicelib.db.models import AIConfig, AIRoute, Generation, Order, OutboxMessage, PhaseRun
 from chalicelib.domain.commands import RunPhase
 from chalicelib.domain.errors import PermanentError, PhaseError, RetryableError
+from chalicelib.domain.order import OrderData
 from chalicelib.domain.phases import ACTIVE, PHASES, TASK_OF, GenerationStatus, Phase, PhaseStatus, next_phase
 from chalicelib.faults import fault
 from chalicelib.phases.steps import OUTPUT_OF, STEPS, PhaseContext
@@ -31,7 +33,6 @@ from chalicelib.services import events, outbox
 from chalicelib.services.orders import to_data
 from chalicelib.services.progress import ProgressLog
 from chalicelib.services.versions import after_publish, publish_version
-from chalicelib.domain.order import OrderData
 
 
 class UnknownGeneration(Exception):
@@ -94,8 +95,13 @@ def run_phase(deps: Deps, command: RunPhase, remaining_ms: int) -> str:
     log = ProgressLog(deps.logs, gid)
     if claim.last_failure is not None:
         _announce_retry(log, phase, *claim.last_failure)
-    log.lifecycle("phase_started", claim.started_at, f"Phase {phase} started (attempt {claim.attempt})",
-                  phase=phase.value, key=str(claim.attempt))
+    log.lifecycle(
+        "phase_started",
+        claim.started_at,
+        f"Phase {phase} started (attempt {claim.attempt})",
+        phase=phase.value,
+        key=str(claim.attempt),
+    )
     try:
         if claim.config_error:
             raise PermanentError(claim.config_error)
@@ -120,8 +126,10 @@ def _claim(deps: Deps, command: RunPhase, remaining_ms: int) -> Claim | AlreadyD
     with deps.uow() as uow:
         s = uow.session
         row = s.execute(
-            select(Generation, Order).join(Order, Order.id == Generation.order_id)
-            .where(Generation.id == command.generation_id).with_for_update(of=Generation)
+            select(Generation, Order)
+            .join(Order, Order.id == Generation.order_id)
+            .where(Generation.id == command.generation_id)
+            .with_for_update(of=Generation)
         ).first()
         if row is None:
             raise UnknownGeneration(f"generation {command.generation_id} does not exist")
@@ -130,16 +138,32 @@ def _claim(deps: Deps, command: RunPhase, remaining_ms: int) -> Claim | AlreadyD
         run = runs[command.phase.value]
         if run.status == PhaseStatus.SUCCEEDED and run.finished_at is not None:
             nxt = next_phase(command.phase)
-            pending = nxt is not None and s.scalar(select(OutboxMessage.id).where(
-                OutboxMessage.generation_id == gen.id, OutboxMessage.phase == nxt.value)) is not None
+            pending = (
+                nxt is not None
+                and s.scalar(
+                    select(OutboxMessage.id).where(
+                        OutboxMessage.generation_id == gen.id, OutboxMessage.phase == nxt.value
+                    )
+                )
+                is not None
+            )
             live = order.live_generation_id == gen.id
-            done = AlreadyDone(run.finished_at, gen.status, gen.site_url,
-                               RunPhase(generation_id=gen.id, phase=nxt) if pending and nxt else None,
-                               order.id, deps.live_url(str(order.id)) if live else None, gen.published_at)
+            done = AlreadyDone(
+                run.finished_at,
+                gen.status,
+                gen.site_url,
+                RunPhase(generation_id=gen.id, phase=nxt) if pending and nxt else None,
+                order.id,
+                deps.live_url(str(order.id)) if live else None,
+                gen.published_at,
+            )
             # a row for this phase is stale (a sweep that raced the claim): republished, it would only
             # come back here, as long as the generation runs
-            s.execute(delete(OutboxMessage).where(
-                OutboxMessage.generation_id == gen.id, OutboxMessage.phase == command.phase.value))
+            s.execute(
+                delete(OutboxMessage).where(
+                    OutboxMessage.generation_id == gen.id, OutboxMessage.phase == command.phase.value
+                )
+            )
             uow.commit()
             return done
         failure = _failure(gen, run)
@@ -159,13 +183,28 @@ def _claim(deps: Deps, command: RunPhase, remaining_ms: int) -> Claim | AlreadyD
         run.status, run.attempts, run.started_at = PhaseStatus.RUNNING, run.attempts + 1, now
         run.lease_token, run.lease_expires_at = uuid.uuid4(), now + lease
         gen.status, gen.current_phase, gen.updated_at = GenerationStatus.RUNNING, command.phase.value, now
-        s.execute(delete(OutboxMessage).where(
-            OutboxMessage.generation_id == gen.id, OutboxMessage.phase == command.phase.value))
+        s.execute(
+            delete(OutboxMessage).where(
+                OutboxMessage.generation_id == gen.id, OutboxMessage.phase == command.phase.value
+            )
+        )
         outputs = {p.value: OUTPUT_OF[p].model_validate(runs[p.value].output) for p in earlier}
-        last_failure = (run.failed_at, run.failed_attempt, run.error) \
-            if run.failed_at and run.failed_attempt and run.error else None
-        claim = Claim(run.id, run.lease_token, run.attempts, now, to_data(order), outputs, config, config_error,
-                      last_failure)
+        last_failure = (
+            (run.failed_at, run.failed_attempt, run.error)
+            if run.failed_at and run.failed_attempt and run.error
+            else None
+        )
+        claim = Claim(
+            run.id,
+            run.lease_token,
+            run.attempts,
+            now,
+            to_data(order),
+            outputs,
+            config,
+            config_error,
+            last_failure,
+        )
         uow.commit()
     return claim
 
@@ -174,10 +213,14 @@ def _resolve(s: Any, phase: Phase) -> ResolvedConfig | None:
     task = TASK_OF[phase]
     if task is None:
         return None
-    rows = {r.task: r for r in s.execute(
-        select(AIRoute.task, AIConfig).outerjoin(AIConfig, AIConfig.id == AIRoute.config_id)
-        .where(AIRoute.task.in_([task.value, "fallback"]))
-    )}
+    rows = {
+        r.task: r
+        for r in s.execute(
+            select(AIRoute.task, AIConfig)
+            .outerjoin(AIConfig, AIConfig.id == AIRoute.config_id)
+            .where(AIRoute.task.in_([task.value, "fallback"]))
+        )
+    }
     for key in (task.value, "fallback"):
         config = rows[key][1] if key in rows else None
         if config is not None and config.enabled:
@@ -195,8 +238,10 @@ def _classify(exc: Exception) -> PhaseError:
     if isinstance(exc, DBAPIError):
         return RetryableError(f"database error ({type(exc.orig).__name__}): {_db_message(exc)}")
     if isinstance(exc, ValidationError):
-        return RetryableError(f"output failed validation: {exc.error_count()} error(s), first: "
-                              f"{exc.errors()[0]['loc']}: {exc.errors()[0]['msg']}")
+        return RetryableError(
+            f"output failed validation: {exc.error_count()} error(s), first: "
+            f"{exc.errors()[0]['loc']}: {exc.errors()[0]['msg']}"
+        )
     from chalicelib.ai.http import redact  # only on this path: keeps urllib3 out of the import
 
     return RetryableError(redact(f"{type(exc).__name__}: {str(exc)[:300]}"))
@@ -207,8 +252,9 @@ def _db_message(exc: DBAPIError) -> str:
     return str(detail.get("M", "") if isinstance(detail, dict) else detail)[:300]
 
 
-def _complete(deps: Deps, command: RunPhase, claim: Claim, output: BaseModel, usage: dict[str, Any],
-              log: ProgressLog) -> str:
+def _complete(
+    deps: Deps, command: RunPhase, claim: Claim, output: BaseModel, usage: dict[str, Any], log: ProgressLog
+) -> str:
     now = deps.clock()
     follow_up, live_url = None, None
     deliveries: list = []
@@ -217,9 +263,17 @@ def _complete(deps: Deps, command: RunPhase, claim: Claim, output: BaseModel, us
         gen = s.get(Generation, command.generation_id, with_for_update=True)
         assert gen is not None
         updated = s.execute(
-            update(PhaseRun).where(PhaseRun.id == claim.run_id, PhaseRun.lease_token == claim.token)
-            .values(status=PhaseStatus.SUCCEEDED, output=output.model_dump(mode="json"), finished_at=now,
-                    error=None, lease_token=None, lease_expires_at=None, usage=usage or None)
+            update(PhaseRun)
+            .where(PhaseRun.id == claim.run_id, PhaseRun.lease_token == claim.token)
+            .values(
+                status=PhaseStatus.SUCCEEDED,
+                output=output.model_dump(mode="json"),
+                finished_at=now,
+                error=None,
+                lease_token=None,
+                lease_expires_at=None,
+                usage=usage or None,
+            )
         ).rowcount
         if not updated:
             return "discarded: lease was taken over by another delivery"
@@ -232,7 +286,9 @@ def _complete(deps: Deps, command: RunPhase, claim: Claim, output: BaseModel, us
             gen.status, gen.finished_at = GenerationStatus.SUCCEEDED, now
             gen.site_url = getattr(output, "site_url", None)
             happened = events.generation_ended(gen)
-            order = s.get(Order, gen.order_id, with_for_update={"key_share": True})  # after the generation's lock
+            order = s.get(
+                Order, gen.order_id, with_for_update={"key_share": True}
+            )  # after the generation's lock
             assert order is not None
             if order.auto_publish:  # the new version goes live (else it waits as a preview)
                 published = publish_version(s, order, gen, now)
@@ -251,19 +307,31 @@ def _complete(deps: Deps, command: RunPhase, claim: Claim, output: BaseModel, us
 
 
 def _announce(deps: Deps, log: ProgressLog, command: RunPhase, done: AlreadyDone) -> None:
-    log.lifecycle("phase_succeeded", done.finished_at, f"Phase {command.phase} succeeded", phase=command.phase.value)
+    log.lifecycle(
+        "phase_succeeded", done.finished_at, f"Phase {command.phase} succeeded", phase=command.phase.value
+    )
     if done.generation_status == GenerationStatus.SUCCEEDED and next_phase(command.phase) is None:
         if done.live_url is not None:
             if done.published_at is not None:  # first: generation_succeeded is the generation's last line
-                log.lifecycle("version_published", done.published_at, f"Published: {done.live_url} now shows "
-                              "this version")
-            log.lifecycle("generation_succeeded", done.finished_at,
-                          f"Site live at {done.live_url} (this version: {done.site_url})")
+                log.lifecycle(
+                    "version_published",
+                    done.published_at,
+                    f"Published: {done.live_url} now shows this version",
+                )
+            log.lifecycle(
+                "generation_succeeded",
+                done.finished_at,
+                f"Site live at {done.live_url} (this version: {done.site_url})",
+            )
             assert done.order_id is not None
             after_publish(deps, done.order_id, log)  # a duplicate delivery does it again: idempotent
         else:
-            log.lifecycle("generation_succeeded", done.finished_at, f"Version ready for review: {done.site_url} "
-                          "(auto_publish is off: publish it to make it live)")
+            log.lifecycle(
+                "generation_succeeded",
+                done.finished_at,
+                f"Version ready for review: {done.site_url} "
+                "(auto_publish is off: publish it to make it live)",
+            )
     if done.pending_next is not None:
         outbox.send(deps, done.pending_next)
     fault("after_send", command.phase.value)
@@ -308,12 +376,19 @@ def _fail(deps: Deps, command: RunPhase, claim: Claim, error: PhaseError, log: P
     return f"failed: {reason}"
 
 
-def _announce_retry(log: ProgressLog, phase: Phase, at: datetime, attempt: int, reason: str,
-                    then: str = "retried") -> None:
+def _announce_retry(
+    log: ProgressLog, phase: Phase, at: datetime, attempt: int, reason: str, then: str = "retried"
+) -> None:
     """Keyed by the failure's time and attempt stored in Postgres (phase_runs.failed_at, failed_attempt):
     the next claim writes it again, in case the invocation that failed died before writing it."""
-    log.lifecycle("phase_retrying", at, f"Phase {phase} attempt {attempt} failed: {reason}; {then}",
-                  phase=phase.value, level="warning", key=str(attempt))
+    log.lifecycle(
+        "phase_retrying",
+        at,
+        f"Phase {phase} attempt {attempt} failed: {reason}; {then}",
+        phase=phase.value,
+        level="warning",
+        key=str(attempt),
+    )
 
 
 def _failure(gen: Generation, run: PhaseRun) -> Failure | None:
@@ -324,8 +399,13 @@ def _failure(gen: Generation, run: PhaseRun) -> Failure | None:
 
 
 def _announce_failure(log: ProgressLog, command: RunPhase, failure: Failure) -> None:
-    log.lifecycle("phase_failed", failure.phase_failed_at, f"Phase {command.phase} failed: {failure.reason}",
-                  phase=command.phase.value, level="error")
+    log.lifecycle(
+        "phase_failed",
+        failure.phase_failed_at,
+        f"Phase {command.phase} failed: {failure.reason}",
+        phase=command.phase.value,
+        level="error",
+    )
     if failure.generation_failed_at is not None:
         log.generation_failed(failure.generation_failed_at, failure.generation_error or failure.reason)
 
@@ -338,6 +418,16 @@ def _backoff(base: int, attempts: int, retry_after: float | None) -> int:
 
 
 def report(outcome: str, command: RunPhase) -> None:
-    print(json.dumps({"level": "info", "generation_id": str(command.generation_id),
-                      "phase": command.phase.value, "part": command.part, "outcome": outcome}),
-          file=sys.stdout, flush=True)
+    print(
+        json.dumps(
+            {
+                "level": "info",
+                "generation_id": str(command.generation_id),
+                "phase": command.phase.value,
+                "part": command.part,
+                "outcome": outcome,
+            }
+        ),
+        file=sys.stdout,
+        flush=True,
+    )

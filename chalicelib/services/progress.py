@@ -7,20 +7,31 @@ keeps as `ts` the time it was made; its place in the log (its cursor) is taken w
 a watcher never misses a line written late (chalicelib/adapters/dynamo_logs.py). If the log store
 fails, the line goes to stdout with a warning and the phase carries on.
 """
+
 from __future__ import annotations
 
 import json
 import sys
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from chalicelib.faults import fault
 from chalicelib.ports import LogLine, LogStore
 
 # A lifecycle line's key: its time, then this rank and its tag. (The rank once ordered lines made in the
 # same millisecond, when keys were cursors; it stays so that keys written before stay the same.)
-_RANK = {"generation_queued": "0", "generation_resumed": "0", "phase_started": "1", "part_started": "1",
-         "phase_succeeded": "3", "phase_failed": "3", "phase_retrying": "3", "part_succeeded": "3",
-         "part_failed": "3", "part_retrying": "3", "version_published": "3"}
+_RANK = {
+    "generation_queued": "0",
+    "generation_resumed": "0",
+    "phase_started": "1",
+    "part_started": "1",
+    "phase_succeeded": "3",
+    "phase_failed": "3",
+    "phase_retrying": "3",
+    "part_succeeded": "3",
+    "part_failed": "3",
+    "part_retrying": "3",
+    "version_published": "3",
+}
 
 
 def once_key_for(ts: datetime, tag: str) -> str:
@@ -29,7 +40,7 @@ def once_key_for(ts: datetime, tag: str) -> str:
 
 
 def iso(ts: datetime) -> str:
-    return ts.astimezone(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    return ts.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 class ProgressLog:
@@ -38,8 +49,17 @@ class ProgressLog:
         self._generation_id = generation_id
         self._buffer: list[LogLine] = []
 
-    def lifecycle(self, event: str, at: datetime, message: str, *, phase: str | None = None,
-                  level: str = "info", key: str = "", part: str | None = None) -> bool | None:
+    def lifecycle(
+        self,
+        event: str,
+        at: datetime,
+        message: str,
+        *,
+        phase: str | None = None,
+        level: str = "info",
+        key: str = "",
+        part: str | None = None,
+    ) -> bool | None:
         """Write the line unless it is there already: True when this call wrote it, False when it was
         there, None when the store failed (the line went to stdout). The line is the same one when
         event, at, phase, part and key are."""
@@ -57,8 +77,10 @@ class ProgressLog:
         failure's time stored in Postgres only, so anyone can write it again if it went missing."""
         return self.lifecycle("generation_failed", at, reason, level="error")
 
-    def info(self, message: str, *, phase: str | None = None, level: str = "info", part: str | None = None) -> None:
-        self._buffer.append(self._line(datetime.now(timezone.utc), level, phase, None, message, part))
+    def info(
+        self, message: str, *, phase: str | None = None, level: str = "info", part: str | None = None
+    ) -> None:
+        self._buffer.append(self._line(datetime.now(UTC), level, phase, None, message, part))
 
     def flush(self) -> None:
         lines, self._buffer = self._buffer, []
@@ -69,14 +91,39 @@ class ProgressLog:
         except Exception as exc:
             _fallback(lines, exc)
 
-    def _line(self, at: datetime, level: str, phase: str | None, event: str | None, message: str,
-              part: str | None, once_key: str = "") -> LogLine:
-        return LogLine(self._generation_id, "", iso(at), level, phase, event, message[:2000], part=part,
-                       once_key=once_key)
+    def _line(
+        self,
+        at: datetime,
+        level: str,
+        phase: str | None,
+        event: str | None,
+        message: str,
+        part: str | None,
+        once_key: str = "",
+    ) -> LogLine:
+        return LogLine(
+            self._generation_id,
+            "",
+            iso(at),
+            level,
+            phase,
+            event,
+            message[:2000],
+            part=part,
+            once_key=once_key,
+        )
 
 
 def _fallback(lines: list[LogLine], exc: Exception) -> None:
-    print(json.dumps({"level": "warning", "message": "log store unavailable; writing to stdout",
-                      "error": type(exc).__name__}), file=sys.stdout)
+    print(
+        json.dumps(
+            {
+                "level": "warning",
+                "message": "log store unavailable; writing to stdout",
+                "error": type(exc).__name__,
+            }
+        ),
+        file=sys.stdout,
+    )
     for line in lines:
         print(json.dumps({"generation_id": line.generation_id, **line.public()}), file=sys.stdout)

@@ -1,5 +1,6 @@
 """Read-only views: health of the dependencies (GET /health/dependencies; GET /health is liveness only
 and touches nothing), queue depth, a page of logs."""
+
 from __future__ import annotations
 
 import time
@@ -9,8 +10,8 @@ from sqlalchemy import func, select, text
 
 from chalicelib.bootstrap import Deps
 from chalicelib.db.models import Generation, OutboxMessage
-from chalicelib.domain.phases import ACTIVE
 from chalicelib.domain.errors import InvalidInput, NotFound
+from chalicelib.domain.phases import ACTIVE
 from chalicelib.schemas import HealthPublic, LogLinePublic, LogPage, QueuePublic
 from chalicelib.services.orders import parse_id
 
@@ -36,7 +37,12 @@ def _probe(deps: Deps) -> HealthPublic:
             uow.session.execute(text("SELECT 1"))
 
     checks: dict[str, str] = {}
-    probes = {"database": database, "queue": deps.queue.ping, "logs": deps.logs.ping, "sites": deps.sites.ping}
+    probes = {
+        "database": database,
+        "queue": deps.queue.ping,
+        "logs": deps.logs.ping,
+        "sites": deps.sites.ping,
+    }
     for name, probe in probes.items():
         try:
             probe()  # type: ignore[operator]
@@ -44,8 +50,9 @@ def _probe(deps: Deps) -> HealthPublic:
         except Exception as exc:  # a probe names the dependency, never its secrets
             checks[name] = f"down: {type(exc).__name__}"
     down = [name for name, state in checks.items() if state != "ok"]
-    return HealthPublic(status="unavailable" if down else "ok", checks=checks, down=down,
-                        instance=deps.settings.instance_id)
+    return HealthPublic(
+        status="unavailable" if down else "ok", checks=checks, down=down, instance=deps.settings.instance_id
+    )
 
 
 def queue_stats(deps: Deps) -> QueuePublic:
@@ -58,10 +65,17 @@ def queue_stats(deps: Deps) -> QueuePublic:
         oldest = uow.session.scalar(
             select(func.min(OutboxMessage.created_at + OutboxMessage.delay_seconds * timedelta(seconds=1)))
             .join(Generation, Generation.id == OutboxMessage.generation_id)
-            .where(Generation.status.in_([s.value for s in ACTIVE])))
+            .where(Generation.status.in_([s.value for s in ACTIVE]))
+        )
     age = max(0, int((deps.clock() - oldest).total_seconds())) if oldest else None
-    return QueuePublic(queue=stats.queue, visible=stats.visible, in_flight=stats.in_flight, delayed=stats.delayed,
-                       dead_letter=stats.dead_letter + pending_count(deps), oldest_age_seconds=age)
+    return QueuePublic(
+        queue=stats.queue,
+        visible=stats.visible,
+        in_flight=stats.in_flight,
+        delayed=stats.delayed,
+        dead_letter=stats.dead_letter + pending_count(deps),
+        oldest_age_seconds=age,
+    )
 
 
 def log_page(deps: Deps, generation_id: str, after: str | None, limit: int) -> LogPage:
@@ -72,10 +86,15 @@ def log_page(deps: Deps, generation_id: str, after: str | None, limit: int) -> L
         raise InvalidInput("after is not a valid cursor", field="after")
     with deps.uow() as uow:
         gen = uow.session.execute(
-            select(Generation.status, Generation.updated_at).where(Generation.id == gid)).one_or_none()
+            select(Generation.status, Generation.updated_at).where(Generation.id == gid)
+        ).one_or_none()
     if gen is None:
         raise NotFound(f"generation {generation_id!r} not found")
     lines = deps.logs.page(str(gid), after or None, limit)
     items = [LogLinePublic(**line.public()) for line in lines]
-    return LogPage(items=items, next_cursor=items[-1].cursor if items else (after or "0"),
-                   generation_status=gen.status, generation_updated_at=gen.updated_at)
+    return LogPage(
+        items=items,
+        next_cursor=items[-1].cursor if items else (after or "0"),
+        generation_status=gen.status,
+        generation_updated_at=gen.updated_at,
+    )

@@ -1,6 +1,7 @@
 """Runs every minute: republish outbox rows nobody claimed, re-enqueue phases whose lease expired,
 fail generations over their total time budget, drop the outbox rows of generations that ended, write
 the failure lines that are missing, switch live addresses whose pointer write failed. Logs what it did."""
+
 from __future__ import annotations
 
 import json
@@ -33,7 +34,9 @@ class SweepReport:
     pointers: int = 0  # live addresses switched to the version Postgres says is live (a write that failed)
 
 
-def sweep(deps: Deps, republish_after_s: int = 60, budget_s: int | None = None, limit: int = 500) -> SweepReport:
+def sweep(
+    deps: Deps, republish_after_s: int = 60, budget_s: int | None = None, limit: int = 500
+) -> SweepReport:
     now = deps.clock()
     budget_s = budget_s or deps.settings.generation_budget_s
     report = SweepReport()
@@ -46,27 +49,46 @@ def sweep(deps: Deps, republish_after_s: int = 60, budget_s: int | None = None, 
         # (skipping those a claim holds), so a claim that commits meanwhile takes its run out of the
         # result and one that comes after deletes the row.
         expired = s.execute(
-            select(PhaseRun.generation_id, PhaseRun.phase).join(Generation, Generation.id == PhaseRun.generation_id)
-            .where(PhaseRun.status == PhaseStatus.RUNNING, PhaseRun.lease_expires_at < now,
-                   Generation.status.in_(ACTIVE_NAMES)).limit(limit)
-            .with_for_update(of=[PhaseRun, Generation], skip_locked=True)  # a claim locks the generation first
+            select(PhaseRun.generation_id, PhaseRun.phase)
+            .join(Generation, Generation.id == PhaseRun.generation_id)
+            .where(
+                PhaseRun.status == PhaseStatus.RUNNING,
+                PhaseRun.lease_expires_at < now,
+                Generation.status.in_(ACTIVE_NAMES),
+            )
+            .limit(limit)
+            .with_for_update(
+                of=[PhaseRun, Generation], skip_locked=True
+            )  # a claim locks the generation first
         ).all()
         for gid, phase in expired:
             outbox.add_if_missing(s, gid, Phase(phase))
         expired_parts = s.execute(
             select(PartRun.generation_id, PartRun.phase, PartRun.part)
             .join(Generation, Generation.id == PartRun.generation_id)
-            .where(PartRun.status == PhaseStatus.RUNNING, PartRun.lease_expires_at < now,
-                   Generation.status.in_(ACTIVE_NAMES)).limit(limit)
+            .where(
+                PartRun.status == PhaseStatus.RUNNING,
+                PartRun.lease_expires_at < now,
+                Generation.status.in_(ACTIVE_NAMES),
+            )
+            .limit(limit)
             .with_for_update(of=[PartRun, Generation], skip_locked=True)
         ).all()
         for gid, phase, part in expired_parts:
             outbox.add_if_missing(s, gid, Phase(phase), part)
         report.expired_leases = len(expired) + len(expired_parts)
         # 2. Generations over the total time budget.
-        late = list(s.scalars(select(Generation).where(
-            Generation.status.in_(ACTIVE_NAMES), Generation.budget_from < now - timedelta(seconds=budget_s)
-        ).with_for_update(skip_locked=True).limit(limit)))
+        late = list(
+            s.scalars(
+                select(Generation)
+                .where(
+                    Generation.status.in_(ACTIVE_NAMES),
+                    Generation.budget_from < now - timedelta(seconds=budget_s),
+                )
+                .with_for_update(skip_locked=True)
+                .limit(limit)
+            )
+        )
         for gen in late:
             gen.status, gen.finished_at, gen.updated_at = GenerationStatus.FAILED, now, now
             gen.error = f"gave up: not finished within the time budget of {budget_s // 60} min (at phase {gen.current_phase or PHASES[0].value})"
@@ -77,14 +99,23 @@ def sweep(deps: Deps, republish_after_s: int = 60, budget_s: int | None = None, 
         # holds at least as many messages as there are rows waiting, and each republish doubles the
         # wait before the next one (60 s, 2, 4, 8, then every 16 min).
         backoff = func.power(2, func.least(OutboxMessage.republish_count, MAX_DOUBLINGS))
-        due = (OutboxMessage.delay_seconds * timedelta(seconds=1)
-               + backoff * timedelta(seconds=republish_after_s))
-        active_rows = select(OutboxMessage).join(Generation, Generation.id == OutboxMessage.generation_id) \
+        due = OutboxMessage.delay_seconds * timedelta(seconds=1) + backoff * timedelta(
+            seconds=republish_after_s
+        )
+        active_rows = (
+            select(OutboxMessage)
+            .join(Generation, Generation.id == OutboxMessage.generation_id)
             .where(Generation.status.in_(ACTIVE_NAMES))
-        rows = list(s.scalars(
-            active_rows.where(func.coalesce(OutboxMessage.published_at, OutboxMessage.created_at) + due <= now)
-            .with_for_update(of=OutboxMessage, skip_locked=True).limit(limit)
-        ))
+        )
+        rows = list(
+            s.scalars(
+                active_rows.where(
+                    func.coalesce(OutboxMessage.published_at, OutboxMessage.created_at) + due <= now
+                )
+                .with_for_update(of=OutboxMessage, skip_locked=True)
+                .limit(limit)
+            )
+        )
         if rows:  # webhook deliveries' messages share the queue: they are no backlog of phases
             queued = max(0, queued - webhook_delivery.messages_on_queue(s))
         if rows and queued >= s.scalar(select(func.count()).select_from(active_rows.subquery())):
@@ -93,10 +124,15 @@ def sweep(deps: Deps, republish_after_s: int = 60, budget_s: int | None = None, 
         # 4. Rows of generations that ended: no phase of theirs will run again (a claim skips them), so
         # nothing else would ever remove them.
         ended = select(Generation.id).where(Generation.status.not_in(ACTIVE_NAMES))
-        report.cleared = s.execute(delete(OutboxMessage).where(OutboxMessage.generation_id.in_(ended))).rowcount or 0
+        report.cleared = (
+            s.execute(delete(OutboxMessage).where(OutboxMessage.generation_id.in_(ended))).rowcount or 0
+        )
         if rows:
-            s.execute(update(OutboxMessage).where(OutboxMessage.id.in_([r.id for r in rows]))
-                      .values(published_at=now, republish_count=OutboxMessage.republish_count + 1))
+            s.execute(
+                update(OutboxMessage)
+                .where(OutboxMessage.id.in_([r.id for r in rows]))
+                .values(published_at=now, republish_count=OutboxMessage.republish_count + 1)
+            )
         uow.commit()
     report.republished = sum(outbox.send(deps, c) for c in commands)  # first: log lines may be slow
     events.send(deps, deliveries)
@@ -105,7 +141,9 @@ def sweep(deps: Deps, republish_after_s: int = 60, budget_s: int | None = None, 
         setattr(report, key, value)
     report.pointers = _switch_live_pointers(deps, min(limit, 50))
     if any(asdict(report).values()):
-        print(json.dumps({"level": "info", "message": "sweeper", **asdict(report)}), file=sys.stdout, flush=True)
+        print(
+            json.dumps({"level": "info", "message": "sweeper", **asdict(report)}), file=sys.stdout, flush=True
+        )
     return report
 
 
@@ -115,9 +153,16 @@ def _write_missing_failure_lines(deps: Deps, limit: int) -> int:
     store, it writes it (a conditional put keyed by the failure's time: an existing line refuses it).
     Returns how many it wrote."""
     with deps.uow() as uow:
-        failed = uow.session.execute(select(Generation.id, Generation.finished_at, Generation.error).where(
-            Generation.status == GenerationStatus.FAILED, Generation.failure_logged_at.is_(None),
-            Generation.finished_at.is_not(None)).order_by(Generation.finished_at).limit(limit)).all()
+        failed = uow.session.execute(
+            select(Generation.id, Generation.finished_at, Generation.error)
+            .where(
+                Generation.status == GenerationStatus.FAILED,
+                Generation.failure_logged_at.is_(None),
+                Generation.finished_at.is_not(None),
+            )
+            .order_by(Generation.finished_at)
+            .limit(limit)
+        ).all()
     written, seen = 0, []
     for gid, at, error in failed:
         result = ProgressLog(deps.logs, str(gid)).generation_failed(at, error or "")
@@ -127,8 +172,9 @@ def _write_missing_failure_lines(deps: Deps, limit: int) -> int:
         seen.append(gid)
     if seen:
         with deps.uow() as uow:
-            uow.session.execute(update(Generation).where(Generation.id.in_(seen))
-                                .values(failure_logged_at=deps.clock()))
+            uow.session.execute(
+                update(Generation).where(Generation.id.in_(seen)).values(failure_logged_at=deps.clock())
+            )
             uow.commit()
     return written
 
@@ -158,10 +204,14 @@ def expire_all_leases(deps: Deps) -> int:
     """After a whole local stack restart no worker survives: every lease is void."""
     now = deps.clock()
     with deps.uow() as uow:
-        result = uow.session.execute(update(PhaseRun).where(
-            PhaseRun.status == PhaseStatus.RUNNING, PhaseRun.lease_expires_at.is_not(None)).values(lease_expires_at=now))
+        result = uow.session.execute(
+            update(PhaseRun)
+            .where(PhaseRun.status == PhaseStatus.RUNNING, PhaseRun.lease_expires_at.is_not(None))
+            .values(lease_expires_at=now)
+        )
         parts = uow.session.execute(
-            update(PartRun).where(PartRun.status == PhaseStatus.RUNNING).values(lease_expires_at=now))
+            update(PartRun).where(PartRun.status == PhaseStatus.RUNNING).values(lease_expires_at=now)
+        )
         uow.commit()
         return (result.rowcount or 0) + (parts.rowcount or 0)
 
@@ -172,21 +222,38 @@ def resume_in_flight(deps: Deps) -> SweepReport:
     with deps.uow() as uow:
         s = uow.session
         gens = list(s.scalars(select(Generation).where(Generation.status.in_(ACTIVE_NAMES))))
-        runs = s.scalars(select(PhaseRun).where(PhaseRun.generation_id.in_([g.id for g in gens]))
-                         .order_by(PhaseRun.position)).all() if gens else []
+        runs = (
+            s.scalars(
+                select(PhaseRun)
+                .where(PhaseRun.generation_id.in_([g.id for g in gens]))
+                .order_by(PhaseRun.position)
+            ).all()
+            if gens
+            else []
+        )
         first: dict = {}
         for run in runs:
             if run.status != PhaseStatus.SUCCEEDED:
                 first.setdefault(run.generation_id, run)
-        fanned_out = [(gid, run.phase) for gid, run in first.items() if run.status == PhaseStatus.RUNNING
-                      and run.lease_expires_at is None]  # a per-page phase: its unfinished parts go again
-        parts = s.execute(select(PartRun.generation_id, PartRun.phase, PartRun.part).where(
-            tuple_(PartRun.generation_id, PartRun.phase).in_(fanned_out),
-            PartRun.status != PhaseStatus.SUCCEEDED)).all() if fanned_out else []
+        fanned_out = [
+            (gid, run.phase)
+            for gid, run in first.items()
+            if run.status == PhaseStatus.RUNNING and run.lease_expires_at is None
+        ]  # a per-page phase: its unfinished parts go again
+        parts = (
+            s.execute(
+                select(PartRun.generation_id, PartRun.phase, PartRun.part).where(
+                    tuple_(PartRun.generation_id, PartRun.phase).in_(fanned_out),
+                    PartRun.status != PhaseStatus.SUCCEEDED,
+                )
+            ).all()
+            if fanned_out
+            else []
+        )
         for gid, phase, part in parts:
             outbox.add(s, gid, Phase(phase), part=part)
         for gid, run in first.items():
             if (gid, run.phase) not in fanned_out:
                 outbox.add(s, gid, Phase(run.phase))
         uow.commit()
-    return sweep(deps, republish_after_s=-10**6)
+    return sweep(deps, republish_after_s=-(10**6))

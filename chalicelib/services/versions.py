@@ -10,6 +10,7 @@ confirmed to hold; where the two differ the sweeper writes the pointer again.
 Locks: a generation's row before its order's (as the worker completing a generation does); orders are
 locked FOR NO KEY UPDATE, which does not block inserting a generation of the order.
 """
+
 from __future__ import annotations
 
 import json
@@ -26,8 +27,8 @@ from chalicelib.bootstrap import Deps
 from chalicelib.db.models import Generation, Order, PhaseRun
 from chalicelib.domain.errors import Conflict, NotFound
 from chalicelib.domain.phases import GenerationStatus
-from chalicelib.services.orders import parse_id
 from chalicelib.services import events
+from chalicelib.services.orders import parse_id
 from chalicelib.services.progress import ProgressLog
 
 if TYPE_CHECKING:  # the worker uses this module too, and never loads the HTTP schemas
@@ -54,8 +55,10 @@ def publish_version(session: Session, order: Order, generation: Generation, now:
     if generation.status != GenerationStatus.SUCCEEDED:
         raise Conflict(f"only a generation that succeeded is a version (this one is {generation.status})")
     if generation.files_deleted_at is not None:
-        raise Conflict("this version's files were deleted (keep-the-last-N): it can no longer be published; "
-                       "regenerate the site instead")
+        raise Conflict(
+            "this version's files were deleted (keep-the-last-N): it can no longer be published; "
+            "regenerate the site instead"
+        )
     previous = order.live_generation_id
     if previous == generation.id:
         return Published(order.id, generation.id, previous, generation.published_at or now, changed=False)
@@ -83,14 +86,19 @@ def publish(deps: Deps, order_id: str, generation_id: str) -> VersionList:
         if gen is None:
             raise NotFound(f"order {order_id!r} has no version {generation_id!r}")
         result = publish_version(s, order, gen, now)
-        deliveries = events.emit_version_published(s, order_id=oid, version_id=gid, at=now,
-                                                   payload={"live_url": deps.live_url(str(oid))}) \
-            if result.changed else []
+        deliveries = (
+            events.emit_version_published(
+                s, order_id=oid, version_id=gid, at=now, payload={"live_url": deps.live_url(str(oid))}
+            )
+            if result.changed
+            else []
+        )
         uow.commit()
     events.send(deps, deliveries)
     if result.changed:
         ProgressLog(deps.logs, str(gid)).lifecycle(
-            "version_published", now, f"Published: {deps.live_url(str(oid))} now shows this version")
+            "version_published", now, f"Published: {deps.live_url(str(oid))} now shows this version"
+        )
     after_publish(deps, oid)
     return list_versions(deps, order_id)
 
@@ -104,8 +112,12 @@ def after_publish(deps: Deps, oid: uuid.UUID, log: ProgressLog | None = None) ->
     except Exception as exc:
         _report("live pointer not switched; the sweeper retries it every minute", oid, exc)
         if log is not None:
-            log.info(f"The live address still shows the previous version: {type(exc).__name__}; "
-                     "it is switched again every minute", phase="publish", level="warning")
+            log.info(
+                f"The live address still shows the previous version: {type(exc).__name__}; "
+                "it is switched again every minute",
+                phase="publish",
+                level="warning",
+            )
             log.flush()
         return False
     try:
@@ -114,9 +126,19 @@ def after_publish(deps: Deps, oid: uuid.UUID, log: ProgressLog | None = None) ->
     except Exception as exc:  # marked deleted already: the files stay in the bucket (storage only)
         _report("old versions' files not deleted", oid, exc)
     if victims:
-        print(json.dumps({"level": "info", "message": "old versions pruned", "order_id": str(oid),
-                          "generations": [str(g) for g in victims], "keep_versions": deps.settings.keep_versions}),
-              file=sys.stdout, flush=True)
+        print(
+            json.dumps(
+                {
+                    "level": "info",
+                    "message": "old versions pruned",
+                    "order_id": str(oid),
+                    "generations": [str(g) for g in victims],
+                    "keep_versions": deps.settings.keep_versions,
+                }
+            ),
+            file=sys.stdout,
+            flush=True,
+        )
     return True
 
 
@@ -130,23 +152,41 @@ def switch_live(deps: Deps, oid: uuid.UUID) -> dict[uuid.UUID, list[str]]:
     keep = deps.settings.keep_versions
     with deps.uow() as uow:
         s = uow.session
-        row = s.execute(select(Order.live_generation_id, Order.pointer_generation_id).where(Order.id == oid)
-                        .with_for_update(key_share=True)).first()  # only the two ids: no need for the whole order
+        row = s.execute(
+            select(Order.live_generation_id, Order.pointer_generation_id)
+            .where(Order.id == oid)
+            .with_for_update(key_share=True)
+        ).first()  # only the two ids: no need for the whole order
         if row is None or row.live_generation_id is None:
             return {}
         live = row.live_generation_id
         if live != row.pointer_generation_id:
             deps.live_pointer.put(str(oid), str(live))
             s.execute(update(Order).where(Order.id == oid).values(pointer_generation_id=live))
-        kept = list(s.scalars(select(Generation.id).where(
-            Generation.order_id == oid, Generation.status == GenerationStatus.SUCCEEDED,
-            Generation.files_deleted_at.is_(None)).order_by(Generation.seq.desc())))
+        kept = list(
+            s.scalars(
+                select(Generation.id)
+                .where(
+                    Generation.order_id == oid,
+                    Generation.status == GenerationStatus.SUCCEEDED,
+                    Generation.files_deleted_at.is_(None),
+                )
+                .order_by(Generation.seq.desc())
+            )
+        )
         victims = [gid for gid in kept[keep:] if gid != live]
         files: dict[uuid.UUID, list[str]] = {}
         if victims:
-            s.execute(update(Generation).where(Generation.id.in_(victims)).values(files_deleted_at=deps.clock()))
-            outputs = dict(s.execute(select(PhaseRun.generation_id, PhaseRun.output).where(
-                PhaseRun.generation_id.in_(victims), PhaseRun.phase == "code")).all())
+            s.execute(
+                update(Generation).where(Generation.id.in_(victims)).values(files_deleted_at=deps.clock())
+            )
+            outputs = dict(
+                s.execute(
+                    select(PhaseRun.generation_id, PhaseRun.output).where(
+                        PhaseRun.generation_id.in_(victims), PhaseRun.phase == "code"
+                    )
+                ).all()
+            )
             files = {gid: [f["path"] for f in (outputs.get(gid) or {}).get("files", [])] for gid in victims}
         uow.commit()
         return files
@@ -154,8 +194,14 @@ def switch_live(deps: Deps, oid: uuid.UUID) -> dict[uuid.UUID, list[str]]:
 
 def pointers_behind(deps: Deps, limit: int) -> list[uuid.UUID]:
     with deps.uow() as uow:
-        return list(uow.session.scalars(select(Order.id).where(
-            Order.live_generation_id.is_distinct_from(Order.pointer_generation_id)).order_by(Order.seq).limit(limit)))
+        return list(
+            uow.session.scalars(
+                select(Order.id)
+                .where(Order.live_generation_id.is_distinct_from(Order.pointer_generation_id))
+                .order_by(Order.seq)
+                .limit(limit)
+            )
+        )
 
 
 def list_versions(deps: Deps, order_id: str) -> VersionList:
@@ -167,25 +213,47 @@ def list_versions(deps: Deps, order_id: str) -> VersionList:
         order = s.get(Order, oid)
         if order is None:
             raise NotFound(f"order {order_id!r} not found")
-        gens = list(s.scalars(select(Generation).where(
-            Generation.order_id == oid, Generation.status == GenerationStatus.SUCCEEDED).order_by(Generation.seq)))
+        gens = list(
+            s.scalars(
+                select(Generation)
+                .where(Generation.order_id == oid, Generation.status == GenerationStatus.SUCCEEDED)
+                .order_by(Generation.seq)
+            )
+        )
         ids = [g.id for g in gens]
-        published = dict(s.execute(select(PhaseRun.generation_id, PhaseRun.output).where(
-            PhaseRun.generation_id.in_(ids), PhaseRun.phase == "publish")).all()) if ids else {}
+        published = (
+            dict(
+                s.execute(
+                    select(PhaseRun.generation_id, PhaseRun.output).where(
+                        PhaseRun.generation_id.in_(ids), PhaseRun.phase == "publish"
+                    )
+                ).all()
+            )
+            if ids
+            else {}
+        )
         pages = {gid: list(out["pages"]) for gid, out in published.items() if out and "pages" in out}
-        older = [gid for gid in ids if gid not in pages]  # published before versions existed: from the code output
+        older = [
+            gid for gid in ids if gid not in pages
+        ]  # published before versions existed: from the code output
         if older:
-            for gid, out in s.execute(select(PhaseRun.generation_id, PhaseRun.output).where(
-                    PhaseRun.generation_id.in_(older), PhaseRun.phase == "code")).all():
+            for gid, out in s.execute(
+                select(PhaseRun.generation_id, PhaseRun.output).where(
+                    PhaseRun.generation_id.in_(older), PhaseRun.phase == "code"
+                )
+            ).all():
                 pages[gid] = html_pages(out)
         items = [_version(deps, g, n, order, pages.get(g.id, [])) for n, g in enumerate(gens, start=1)]
         return VersionList(
-            order_id=str(oid), live_url=deps.live_url(str(oid)), auto_publish=order.auto_publish,
+            order_id=str(oid),
+            live_url=deps.live_url(str(oid)),
+            auto_publish=order.auto_publish,
             keep_versions=deps.settings.keep_versions,
             live_generation_id=str(order.live_generation_id) if order.live_generation_id else None,
             serving_generation_id=str(order.pointer_generation_id) if order.pointer_generation_id else None,
             switch_pending=order.live_generation_id != order.pointer_generation_id,
-            items=list(reversed(items)))
+            items=list(reversed(items)),
+        )
 
 
 def html_pages(code_output: dict[str, Any] | None) -> list[str]:
@@ -197,14 +265,31 @@ def _version(deps: Deps, gen: Generation, number: int, order: Order, pages: list
 
     deleted = gen.files_deleted_at is not None
     return VersionPublic(
-        generation_id=str(gen.id), number=number, live=gen.id == order.live_generation_id,
-        created_at=gen.created_at, finished_at=gen.finished_at, published_at=gen.published_at, pages=pages,
+        generation_id=str(gen.id),
+        number=number,
+        live=gen.id == order.live_generation_id,
+        created_at=gen.created_at,
+        finished_at=gen.finished_at,
+        published_at=gen.published_at,
+        pages=pages,
         preview_url=None if deleted else (gen.site_url or deps.sites.url(f"sites/{gen.id}")),
         files_deleted_at=gen.files_deleted_at,
         source_generation_id=str(gen.source_generation_id) if gen.source_generation_id else None,
-        regenerated_page=gen.regenerated_page)
+        regenerated_page=gen.regenerated_page,
+    )
 
 
 def _report(message: str, oid: uuid.UUID, exc: Exception) -> None:
-    print(json.dumps({"level": "error", "message": message, "order_id": str(oid), "error": type(exc).__name__,
-                      "detail": str(exc)[:300]}), file=sys.stdout, flush=True)
+    print(
+        json.dumps(
+            {
+                "level": "error",
+                "message": message,
+                "order_id": str(oid),
+                "error": type(exc).__name__,
+                "detail": str(exc)[:300],
+            }
+        ),
+        file=sys.stdout,
+        flush=True,
+    )

@@ -9,6 +9,7 @@ again by the redrive) with a log line. A backoff SQS can delay (up to 900 s) goe
 message at once; a longer one is left to the sweeper, which sends it when it is due within 900 s.
 The body, and so the event id, is the same for every attempt; only the signature's timestamp moves.
 """
+
 from __future__ import annotations
 
 import json
@@ -40,8 +41,11 @@ def backoff(attempts: int) -> int:
 
 def envelope(event_id: uuid.UUID, event_type: str, occurred_at: datetime, payload: dict[str, Any]) -> bytes:
     """The body every attempt sends, byte for byte."""
-    return json.dumps({"id": str(event_id), "type": event_type, "created_at": occurred_at.isoformat(),
-                       "data": payload}, separators=(",", ":"), ensure_ascii=False).encode()
+    return json.dumps(
+        {"id": str(event_id), "type": event_type, "created_at": occurred_at.isoformat(), "data": payload},
+        separators=(",", ":"),
+        ensure_ascii=False,
+    ).encode()
 
 
 def deliver(deps: Deps, command: DeliverWebhook, remaining_ms: int) -> str:
@@ -51,33 +55,68 @@ def deliver(deps: Deps, command: DeliverWebhook, remaining_ms: int) -> str:
     with deps.uow() as uow:
         claimed = uow.session.execute(
             update(WebhookDelivery)
-            .where(WebhookDelivery.id == did, Webhook.id == WebhookDelivery.webhook_id,
-                   WebhookEvent.id == WebhookDelivery.event_id,
-                   or_(and_(WebhookDelivery.status == "pending", WebhookDelivery.next_attempt_at <= now + DUE_SLACK),
-                       and_(WebhookDelivery.status == "sending", WebhookDelivery.lease_expires_at < now)))
-            .values(status="sending", attempts=WebhookDelivery.attempts + 1, lease_expires_at=now + lease,
-                    last_attempt_at=now, queued_at=None)
-            .returning(WebhookDelivery.attempts, WebhookDelivery.retry_until, WebhookDelivery.webhook_id,
-                       Webhook.url, Webhook.secret_ref, WebhookEvent.id, WebhookEvent.type, WebhookEvent.occurred_at,
-                       WebhookEvent.payload)
+            .where(
+                WebhookDelivery.id == did,
+                Webhook.id == WebhookDelivery.webhook_id,
+                WebhookEvent.id == WebhookDelivery.event_id,
+                or_(
+                    and_(
+                        WebhookDelivery.status == "pending",
+                        WebhookDelivery.next_attempt_at <= now + DUE_SLACK,
+                    ),
+                    and_(WebhookDelivery.status == "sending", WebhookDelivery.lease_expires_at < now),
+                ),
+            )
+            .values(
+                status="sending",
+                attempts=WebhookDelivery.attempts + 1,
+                lease_expires_at=now + lease,
+                last_attempt_at=now,
+                queued_at=None,
+            )
+            .returning(
+                WebhookDelivery.attempts,
+                WebhookDelivery.retry_until,
+                WebhookDelivery.webhook_id,
+                Webhook.url,
+                Webhook.secret_ref,
+                WebhookEvent.id,
+                WebhookEvent.type,
+                WebhookEvent.occurred_at,
+                WebhookEvent.payload,
+            )
         ).first()
         if claimed is None:
             state = uow.session.scalar(select(WebhookDelivery.status).where(WebhookDelivery.id == did))
         uow.commit()
     if claimed is None:  # a duplicate, early or stale message: nothing to do
-        return f"skipped: delivery is {state}" if state else "skipped: no such delivery (its webhook was deleted)"
+        return (
+            f"skipped: delivery is {state}"
+            if state
+            else "skipped: no such delivery (its webhook was deleted)"
+        )
     attempt, retry_until, webhook_id, url, secret_ref, event_id, event_type, occurred_at, payload = claimed
-    facts = {"delivery_id": str(did), "webhook_id": str(webhook_id), "event_id": str(event_id),
-             "event_type": event_type, "host": http.host_label(url), "attempt": attempt}
+    facts = {
+        "delivery_id": str(did),
+        "webhook_id": str(webhook_id),
+        "event_id": str(event_id),
+        "event_type": event_type,
+        "host": http.host_label(url),
+        "attempt": attempt,
+    }
     body = envelope(event_id, event_type, occurred_at, payload)
     status: int | None = None
     retryable = True
     try:
         secret = _secret(deps, secret_ref)
         signed = signing.header(secret, body, int(deps.clock().timestamp()))  # the time of this attempt
-        headers = {signing.HEADER: signed, "Sitegen-Event-Id": str(event_id),
-                   "Sitegen-Event-Type": event_type, "Sitegen-Delivery-Id": str(did),
-                   "Sitegen-Delivery-Attempt": str(attempt)}
+        headers = {
+            signing.HEADER: signed,
+            "Sitegen-Event-Id": str(event_id),
+            "Sitegen-Event-Type": event_type,
+            "Sitegen-Delivery-Id": str(did),
+            "Sitegen-Delivery-Attempt": str(attempt),
+        }
         answer = http.post(url, body, headers, deps.settings.webhook_timeout_s)
         status, error = answer.status, None
     except http.UrlRefused as exc:  # the address is not allowed (any more): retrying will not help
@@ -99,8 +138,16 @@ def _secret(deps: Deps, ref: str) -> str:
     return _secret_cache[ref]
 
 
-def _record(deps: Deps, command: DeliverWebhook, attempt: int, retry_until: datetime, status: int | None,
-            error: str | None, retryable: bool, facts: dict[str, Any]) -> str:
+def _record(
+    deps: Deps,
+    command: DeliverWebhook,
+    attempt: int,
+    retry_until: datetime,
+    status: int | None,
+    error: str | None,
+    retryable: bool,
+    facts: dict[str, Any],
+) -> str:
     now = deps.clock()
     did = command.webhook_delivery_id
     delay = backoff(attempt) if error else 0
@@ -111,14 +158,23 @@ def _record(deps: Deps, command: DeliverWebhook, attempt: int, retry_until: date
     elif gives_up:
         values.update(status="failed", finished_at=now)
     else:
-        values.update(status="pending", next_attempt_at=now + timedelta(seconds=delay),
-                      queued_at=now if delay <= MAX_DELAY_S else None)
+        values.update(
+            status="pending",
+            next_attempt_at=now + timedelta(seconds=delay),
+            queued_at=now if delay <= MAX_DELAY_S else None,
+        )
     reason = _dead_reason(facts, attempt, error) if gives_up else None
     with deps.uow() as uow:
         s = uow.session
-        recorded = s.execute(update(WebhookDelivery).where(
-            WebhookDelivery.id == did, WebhookDelivery.status == "sending", WebhookDelivery.attempts == attempt,
-        ).values(**values)).rowcount
+        recorded = s.execute(
+            update(WebhookDelivery)
+            .where(
+                WebhookDelivery.id == did,
+                WebhookDelivery.status == "sending",
+                WebhookDelivery.attempts == attempt,
+            )
+            .values(**values)
+        ).rowcount
         if not recorded:
             return "discarded: the delivery was taken over (its lease expired)"
         if reason:
@@ -139,15 +195,24 @@ def _record(deps: Deps, command: DeliverWebhook, attempt: int, retry_until: date
 
 
 def _dead_reason(facts: dict[str, Any], attempts: int, error: str | None) -> str:
-    return (f"webhook delivery {facts['delivery_id']} ({facts['event_type']} to {facts['host']}) gave up after "
-            f"{attempts} attempt(s): {error}")[:2000]
+    return (
+        f"webhook delivery {facts['delivery_id']} ({facts['event_type']} to {facts['host']}) gave up after "
+        f"{attempts} attempt(s): {error}"
+    )[:2000]
 
 
 def _dead_letter(session: Any, delivery_id: uuid.UUID, attempts: int, reason: str) -> None:
-    session.execute(insert(DeadLetter).values(
-        message_id=f"webhook-delivery:{delivery_id}:{attempts}", body=json.dumps(DeliverWebhook(
-            webhook_delivery_id=delivery_id).body()), reason=reason, generation_id=None, phase=None,
-    ).on_conflict_do_nothing())
+    session.execute(
+        insert(DeadLetter)
+        .values(
+            message_id=f"webhook-delivery:{delivery_id}:{attempts}",
+            body=json.dumps(DeliverWebhook(webhook_delivery_id=delivery_id).body()),
+            reason=reason,
+            generation_id=None,
+            phase=None,
+        )
+        .on_conflict_do_nothing()
+    )
 
 
 # --- the sweeper's rules --------------------------------------------------------------------------------
@@ -161,21 +226,40 @@ def sweep(deps: Deps, lost_after_s: int = 120, limit: int = 500) -> dict[str, in
     dead: list[tuple[uuid.UUID, str]] = []
     with deps.uow() as uow:
         s = uow.session
-        rows = s.execute(select(d, Webhook.url, WebhookEvent.type)
-                         .join(Webhook, Webhook.id == d.webhook_id).join(WebhookEvent, WebhookEvent.id == d.event_id)
-                         .where(or_(
-                             and_(d.status == "pending", d.retry_until < now),
-                             and_(d.status == "pending", d.queued_at.is_(None),
-                                  d.next_attempt_at <= now + timedelta(seconds=MAX_DELAY_S)),
-                             and_(d.status == "pending", d.queued_at.is_not(None), d.next_attempt_at <= lost,
-                                  d.queued_at <= lost),
-                             and_(d.status == "sending", d.lease_expires_at < lost)))
-                         .order_by(d.next_attempt_at).limit(limit).with_for_update(of=d, skip_locked=True)).all()
+        rows = s.execute(
+            select(d, Webhook.url, WebhookEvent.type)
+            .join(Webhook, Webhook.id == d.webhook_id)
+            .join(WebhookEvent, WebhookEvent.id == d.event_id)
+            .where(
+                or_(
+                    and_(d.status == "pending", d.retry_until < now),
+                    and_(
+                        d.status == "pending",
+                        d.queued_at.is_(None),
+                        d.next_attempt_at <= now + timedelta(seconds=MAX_DELAY_S),
+                    ),
+                    and_(
+                        d.status == "pending",
+                        d.queued_at.is_not(None),
+                        d.next_attempt_at <= lost,
+                        d.queued_at <= lost,
+                    ),
+                    and_(d.status == "sending", d.lease_expires_at < lost),
+                )
+            )
+            .order_by(d.next_attempt_at)
+            .limit(limit)
+            .with_for_update(of=d, skip_locked=True)
+        ).all()
         for row, url, event_type in rows:
             if row.retry_until < now:
                 facts = {"delivery_id": str(row.id), "event_type": event_type, "host": http.host_label(url)}
-                reason = _dead_reason(facts, row.attempts, f"not delivered within 24 hours; last error: "
-                                                           f"{row.last_error or 'none (never attempted)'}")
+                reason = _dead_reason(
+                    facts,
+                    row.attempts,
+                    f"not delivered within 24 hours; last error: "
+                    f"{row.last_error or 'none (never attempted)'}",
+                )
                 row.status, row.finished_at, row.lease_expires_at = "failed", now, None
                 _dead_letter(s, row.id, row.attempts, reason)
                 dead.append((row.id, reason))
@@ -191,8 +275,12 @@ def sweep(deps: Deps, lost_after_s: int = 120, limit: int = 500) -> dict[str, in
             deps.queue.send(DeliverWebhook(webhook_delivery_id=did).body(), delay_seconds=delay)
             sent += 1
         except Exception as exc:
-            _say("warning", "webhook delivery not enqueued; the next sweep sends it", delivery_id=str(did),
-                 error=type(exc).__name__)
+            _say(
+                "warning",
+                "webhook delivery not enqueued; the next sweep sends it",
+                delivery_id=str(did),
+                error=type(exc).__name__,
+            )
     for did, reason in dead:
         _say("error", "webhook delivery failed for good; dead-lettered", delivery_id=str(did), reason=reason)
     return {"webhooks_sent": sent, "webhooks_dead_lettered": len(dead)}
@@ -200,8 +288,14 @@ def sweep(deps: Deps, lost_after_s: int = 120, limit: int = 500) -> dict[str, in
 
 def messages_on_queue(session: Any) -> int:
     """Deliveries that have a message waiting on the generation queue (for the sweeper's backlog count)."""
-    return int(session.scalar(select(func.count()).select_from(WebhookDelivery).where(
-        WebhookDelivery.status == "pending", WebhookDelivery.queued_at.is_not(None))) or 0)
+    return int(
+        session.scalar(
+            select(func.count())
+            .select_from(WebhookDelivery)
+            .where(WebhookDelivery.status == "pending", WebhookDelivery.queued_at.is_not(None))
+        )
+        or 0
+    )
 
 
 def redrive(deps: Deps, command: DeliverWebhook) -> bool:

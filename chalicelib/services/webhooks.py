@@ -5,6 +5,7 @@ Postgres holding only its ref. It is returned once, by create and by rotate, and
 secret goes to a new secret entry, switched to in the same transaction; the old one is forgotten only
 after the change committed.
 """
+
 from __future__ import annotations
 
 import json
@@ -20,7 +21,12 @@ from chalicelib.db.models import Webhook, WebhookDelivery, WebhookEvent
 from chalicelib.domain.commands import DeliverWebhook
 from chalicelib.domain.errors import Conflict, InvalidInput, NotFound
 from chalicelib.schemas import (
-    WebhookCreate, WebhookDeliveryList, WebhookDeliveryPublic, WebhookList, WebhookPublic, WebhookWithSecret,
+    WebhookCreate,
+    WebhookDeliveryList,
+    WebhookDeliveryPublic,
+    WebhookList,
+    WebhookPublic,
+    WebhookWithSecret,
 )
 from chalicelib.services import events
 from chalicelib.services.orders import parse_id
@@ -29,18 +35,34 @@ from chalicelib.webhooks.signing import new_secret
 
 
 def to_public(row: Webhook) -> WebhookPublic:
-    return WebhookPublic(id=str(row.id), url=row.url, events=list(row.events), description=row.description,
-                         created_at=row.created_at, updated_at=row.updated_at, secret_rotated_at=row.secret_rotated_at)
+    return WebhookPublic(
+        id=str(row.id),
+        url=row.url,
+        events=list(row.events),
+        description=row.description,
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+        secret_rotated_at=row.secret_rotated_at,
+    )
 
 
 def delivery_public(row: WebhookDelivery, event_type: str) -> WebhookDeliveryPublic:
     open_ = row.status in ("pending", "sending")
     return WebhookDeliveryPublic(
-        id=str(row.id), webhook_id=str(row.webhook_id), event_id=str(row.event_id), event_type=event_type,
-        status=row.status, attempts=row.attempts, last_status_code=row.last_status_code,
-        last_attempt_at=row.last_attempt_at, last_error=row.last_error,
-        next_attempt_at=row.next_attempt_at if open_ else None, retry_until=row.retry_until,
-        created_at=row.created_at, finished_at=row.finished_at)
+        id=str(row.id),
+        webhook_id=str(row.webhook_id),
+        event_id=str(row.event_id),
+        event_type=event_type,
+        status=row.status,
+        attempts=row.attempts,
+        last_status_code=row.last_status_code,
+        last_attempt_at=row.last_attempt_at,
+        last_error=row.last_error,
+        next_attempt_at=row.next_attempt_at if open_ else None,
+        retry_until=row.retry_until,
+        created_at=row.created_at,
+        finished_at=row.finished_at,
+    )
 
 
 def _load(session: Any, webhook_id: str, lock: bool = False) -> Webhook:
@@ -71,8 +93,15 @@ def create_webhook(deps: Deps, command: WebhookCreate) -> WebhookWithSecret:
     try:
         with deps.uow() as uow:
             now = deps.clock()
-            row = Webhook(id=webhook_id, url=command.url, events=list(command.events), description=command.description,
-                          secret_ref=ref, created_at=now, updated_at=now)
+            row = Webhook(
+                id=webhook_id,
+                url=command.url,
+                events=list(command.events),
+                description=command.description,
+                secret_ref=ref,
+                created_at=now,
+                updated_at=now,
+            )
             uow.session.add(row)
             uow.commit()
     except Exception:
@@ -144,15 +173,21 @@ def list_deliveries(deps: Deps, webhook_id: str, limit: int, cursor: str | None)
     with deps.uow() as uow:
         s = uow.session
         wid = _load(s, webhook_id).id
-        query = select(WebhookDelivery, WebhookEvent.type).join(WebhookEvent, WebhookEvent.id == WebhookDelivery.event_id) \
+        query = (
+            select(WebhookDelivery, WebhookEvent.type)
+            .join(WebhookEvent, WebhookEvent.id == WebhookDelivery.event_id)
             .where(WebhookDelivery.webhook_id == wid)
+        )
         if after is not None:
             query = query.where(tuple_(WebhookDelivery.created_at, WebhookDelivery.id) < tuple_(*after))
-        rows = s.execute(query.order_by(WebhookDelivery.created_at.desc(), WebhookDelivery.id.desc())
-                         .limit(limit + 1)).all()
+        rows = s.execute(
+            query.order_by(WebhookDelivery.created_at.desc(), WebhookDelivery.id.desc()).limit(limit + 1)
+        ).all()
         items = [delivery_public(d, t) for d, t in rows[:limit]]
         last = rows[limit - 1][0] if len(rows) > limit else None
-    return WebhookDeliveryList(items=items, next_cursor=f"{last.created_at.isoformat()}_{last.id}" if last else None)
+    return WebhookDeliveryList(
+        items=items, next_cursor=f"{last.created_at.isoformat()}_{last.id}" if last else None
+    )
 
 
 def redeliver(deps: Deps, webhook_id: str, delivery_id: str) -> WebhookDeliveryPublic:
@@ -161,10 +196,12 @@ def redeliver(deps: Deps, webhook_id: str, delivery_id: str) -> WebhookDeliveryP
     with deps.uow() as uow:
         s = uow.session
         wid = _load(s, webhook_id).id
-        row = s.execute(select(WebhookDelivery, WebhookEvent.type)
-                        .join(WebhookEvent, WebhookEvent.id == WebhookDelivery.event_id)
-                        .where(WebhookDelivery.id == did, WebhookDelivery.webhook_id == wid)
-                        .with_for_update(of=WebhookDelivery)).first()
+        row = s.execute(
+            select(WebhookDelivery, WebhookEvent.type)
+            .join(WebhookEvent, WebhookEvent.id == WebhookDelivery.event_id)
+            .where(WebhookDelivery.id == did, WebhookDelivery.webhook_id == wid)
+            .with_for_update(of=WebhookDelivery)
+        ).first()
         if row is None:
             raise NotFound(f"delivery {delivery_id!r} of webhook {webhook_id!r} not found")
         delivery, event_type = row

@@ -1,4 +1,5 @@
 """The queue handler's service: parse one message, run its phase, route poison to the dead letters."""
+
 from __future__ import annotations
 
 import json
@@ -32,8 +33,13 @@ def check_ai_configs_once(deps: Deps) -> int:
         _log("warning", "AI config check skipped", error=type(exc).__name__)
         return 0
     for finding in errors:
-        _log("error", f"AI config problem: {finding.message}", code=finding.code,
-             config_id=finding.config_id, task=finding.task)
+        _log(
+            "error",
+            f"AI config problem: {finding.message}",
+            code=finding.code,
+            config_id=finding.config_id,
+            task=finding.task,
+        )
     return len(errors)
 
 
@@ -53,7 +59,9 @@ def handle_message(deps: Deps, body: str, remaining_ms: int) -> str:
         outcome = dispatch(deps, command, remaining_ms)
     except UnknownGeneration as exc:
         return _dead_letter(deps, body, str(exc))
-    except DBAPIError as exc:  # Postgres unreachable: nothing could be recorded there, so say it where users look
+    except (
+        DBAPIError
+    ) as exc:  # Postgres unreachable: nothing could be recorded there, so say it where users look
         _database_unavailable(deps, command, exc)
         raise  # the message comes back after the visibility timeout; a held lease has expired by then
     report(outcome, command)
@@ -67,11 +75,18 @@ def _deliver_webhook(deps: Deps, command: DeliverWebhook, remaining_ms: int) -> 
     try:
         outcome = deliver(deps, command, remaining_ms)
     except DBAPIError as exc:  # nothing recorded: the message comes back; the sweeper also resends it
-        _log("error", f"database unavailable ({type(exc.orig).__name__ if exc.orig else type(exc).__name__}); "
-             "the webhook delivery will run again", delivery_id=str(command.webhook_delivery_id))
+        _log(
+            "error",
+            f"database unavailable ({type(exc.orig).__name__ if exc.orig else type(exc).__name__}); "
+            "the webhook delivery will run again",
+            delivery_id=str(command.webhook_delivery_id),
+        )
         raise
-    print(json.dumps({"level": "info", "delivery_id": str(command.webhook_delivery_id), "outcome": outcome}),
-          file=sys.stdout, flush=True)
+    print(
+        json.dumps({"level": "info", "delivery_id": str(command.webhook_delivery_id), "outcome": outcome}),
+        file=sys.stdout,
+        flush=True,
+    )
     return outcome
 
 
@@ -79,8 +94,12 @@ def _database_unavailable(deps: Deps, command: RunPhase, exc: DBAPIError) -> Non
     reason = f"database unavailable ({type(exc.orig).__name__ if exc.orig else type(exc).__name__})"
     _log("error", reason, generation_id=str(command.generation_id), phase=command.label())
     log = ProgressLog(deps.logs, str(command.generation_id))
-    log.info(f"Phase {command.label()}: {reason}; it will run again when the queue redelivers it",
-             phase=command.phase.value, level="error", part=command.part)
+    log.info(
+        f"Phase {command.label()}: {reason}; it will run again when the queue redelivers it",
+        phase=command.phase.value,
+        level="error",
+        part=command.part,
+    )
     log.flush()
 
 

@@ -7,8 +7,10 @@ to the address checked (DNS rebinding changes nothing) and TLS still verifies th
 are not followed. The form differs in one point: a webhook URL may carry a query (receivers often put a
 routing token there); userinfo and fragments are refused, and plain http only with that setting.
 """
+
 from __future__ import annotations
 
+import contextlib
 import ipaddress
 import socket
 import time
@@ -60,7 +62,9 @@ def resolve(url: str) -> list[str]:
         ip = ipaddress.ip_address(str(sockaddr[0]).split("%", 1)[0])
         problem = address_problem(ip)
         if problem:
-            raise UrlRefused(f"{host_label(url)} resolves to {problem}; sitegen does not send webhooks there ({HINT})")
+            raise UrlRefused(
+                f"{host_label(url)} resolves to {problem}; sitegen does not send webhooks there ({HINT})"
+            )
         if str(ip) not in addresses:
             addresses.append(str(ip))
     if not addresses:
@@ -74,10 +78,8 @@ def check_url(url: str) -> None:
     problem = _form_problem(url)
     if problem:
         raise UrlRefused(problem)
-    try:
+    with contextlib.suppress(DeliveryFailed):
         resolve(url)
-    except DeliveryFailed:
-        pass
 
 
 def post(url: str, body: bytes, headers: dict[str, str], timeout_s: float = 10.0) -> Answer:
@@ -93,16 +95,29 @@ def post(url: str, body: bytes, headers: dict[str, str], timeout_s: float = 10.0
     target = parts.path or "/"
     if parts.query:
         target += f"?{parts.query}"
-    all_headers = {"Content-Type": "application/json", "User-Agent": "sitegen-webhooks", **headers,
-                   "Host": parts.netloc}
+    all_headers = {
+        "Content-Type": "application/json",
+        "User-Agent": "sitegen-webhooks",
+        **headers,
+        "Host": parts.netloc,
+    }
     timeout = urllib3.Timeout(connect=min(5.0, timeout_s), read=timeout_s)
     host = host_label(url)
     response = None
     for n, address in enumerate(addresses):
         pool = _pool(parts.scheme, parts.hostname or "", address, port)
         try:
-            response = pool.urlopen("POST", target, body=body, headers=all_headers, timeout=timeout, retries=False,
-                                    redirect=False, assert_same_host=False, preload_content=False)
+            response = pool.urlopen(
+                "POST",
+                target,
+                body=body,
+                headers=all_headers,
+                timeout=timeout,
+                retries=False,
+                redirect=False,
+                assert_same_host=False,
+                preload_content=False,
+            )
             break
         except urllib3.exceptions.ConnectTimeoutError:  # NewConnectionError too: nothing was sent
             if n == len(addresses) - 1:
@@ -138,8 +153,16 @@ def _pool(scheme: str, host: str, address: str, port: int) -> urllib3.HTTPConnec
         if len(_POOLS) >= 8:
             _POOLS.pop(next(iter(_POOLS))).close()
         if scheme == "https":
-            pool = urllib3.HTTPSConnectionPool(address, port, maxsize=2, retries=False, server_hostname=host,
-                                               assert_hostname=host, cert_reqs="CERT_REQUIRED", ca_certs=CA_CERTS)
+            pool = urllib3.HTTPSConnectionPool(
+                address,
+                port,
+                maxsize=2,
+                retries=False,
+                server_hostname=host,
+                assert_hostname=host,
+                cert_reqs="CERT_REQUIRED",
+                ca_certs=CA_CERTS,
+            )
         else:
             pool = urllib3.HTTPConnectionPool(address, port, maxsize=2, retries=False)
         _POOLS[key] = pool

@@ -4,6 +4,7 @@ Header `Sitegen-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<raw bod
 A receiver recomputes the HMAC over the raw body it got, compares in constant time, and refuses a
 timestamp older than a few minutes (a replay). The README has the 10 lines of Python.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -29,7 +30,9 @@ def header(secret: str, body: bytes, timestamp: int | None = None) -> str:
     return f"t={t},v1={signature(secret, t, body)}"
 
 
-def verify(secret: str, body: bytes, value: str, now: float | None = None, tolerance_s: int = TOLERANCE_S) -> bool:
+def verify(
+    secret: str, body: bytes, value: str, now: float | None = None, tolerance_s: int = TOLERANCE_S
+) -> bool:
     """True when `value` (the header) signs `body` with `secret` and is recent."""
     try:
         fields = dict(part.split("=", 1) for part in value.split(","))

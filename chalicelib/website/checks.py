@@ -5,6 +5,7 @@ site will have); `check_site(files)` adds what needs the whole site: required fi
 the site's total size, checked before anything is parsed. Every file a browser could run script in
 (HTML, SVG, XML) goes through an allowlist; a file's type comes from its extension (website/files.py).
 """
+
 from __future__ import annotations
 
 import posixpath
@@ -15,7 +16,12 @@ from xml.etree import ElementTree
 from chalicelib.phases.schemas import ReviewFinding, SiteFile, SiteFiles
 from chalicelib.website.allowlist import SVG_ATTRIBUTES, SVG_ELEMENTS, url_kind
 from chalicelib.website.files import (
-    CONTENT_TYPES, MAX_FILE_BYTES, MAX_SITE_BYTES, content_type_for, extension, path_problem,
+    CONTENT_TYPES,
+    MAX_FILE_BYTES,
+    MAX_SITE_BYTES,
+    content_type_for,
+    extension,
+    path_problem,
 )
 from chalicelib.website.html_audit import Reference, audit_page, shown
 
@@ -26,7 +32,10 @@ ATTR_WORDS = {"href": "link to", "src": "source", "action": "form action"}
 SITEMAP_NS = "{http://www.sitemaps.org/schemas/sitemap/0.9}"
 SITEMAP_TAGS = {"urlset", "url", "loc", "lastmod", "changefreq", "priority"}
 SVG_NS = "{http://www.w3.org/2000/svg}"
-XML_NAMESPACES = {"{http://www.w3.org/1999/xlink}": "xlink:", "{http://www.w3.org/XML/1998/namespace}": "xml:"}
+XML_NAMESPACES = {
+    "{http://www.w3.org/1999/xlink}": "xlink:",
+    "{http://www.w3.org/XML/1998/namespace}": "xml:",
+}
 CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f]")
 XML_DECLARATIONS = re.compile(r"<!DOCTYPE|<!ENTITY|<\?(?!xml[\s?])", re.IGNORECASE)
 MAX_FINDINGS = 100
@@ -34,19 +43,27 @@ MESSAGE_LIMIT = 1000  # ReviewFinding.message
 
 
 def finding(severity: str, file: str, message: str) -> ReviewFinding:
-    return ReviewFinding(severity=severity, file=file[:200],  # type: ignore[arg-type]
-                         message=message if len(message) <= MESSAGE_LIMIT else message[:MESSAGE_LIMIT - 1] + "\u2026")
+    return ReviewFinding(
+        severity=severity,
+        file=file[:200],  # type: ignore[arg-type]
+        message=message if len(message) <= MESSAGE_LIMIT else message[: MESSAGE_LIMIT - 1] + "\u2026",
+    )
 
 
 def capped(findings: list[ReviewFinding]) -> list[ReviewFinding]:
     """At most MAX_FINDINGS, errors first when some must go; the last one says how many were left out."""
     if len(findings) <= MAX_FINDINGS:
         return findings
-    kept = sorted(findings, key=lambda f: f.severity != "error")[:MAX_FINDINGS - 1]
+    kept = sorted(findings, key=lambda f: f.severity != "error")[: MAX_FINDINGS - 1]
     kept.sort(key=findings.index)
     more = len(findings) - len(kept)
-    return kept + [finding("error" if any(f.severity == "error" for f in findings) else "warning", kept[-1].file,
-                           f"and {more} more finding(s)")]
+    return kept + [
+        finding(
+            "error" if any(f.severity == "error" for f in findings) else "warning",
+            kept[-1].file,
+            f"and {more} more finding(s)",
+        )
+    ]
 
 
 def internal_target(page: str, reference: str) -> str | None:
@@ -70,15 +87,21 @@ def resolves(target: str, paths: set[str]) -> bool:
     return target != OUTSIDE and (target in paths or target + "/index.html" in paths)
 
 
-def reference_findings(page: str, references: list[Reference], ids: set[str], paths: set[str]) -> list[ReviewFinding]:
+def reference_findings(
+    page: str, references: list[Reference], ids: set[str], paths: set[str]
+) -> list[ReviewFinding]:
     findings = []
     for ref in references:
         if ref.value.startswith("#") and len(ref.value) > 1 and unquote(ref.value[1:]) not in ids:
-            findings.append(finding("warning", page, f'fragment "{shown(ref.value)}" does not match any id on the page'))
+            findings.append(
+                finding("warning", page, f'fragment "{shown(ref.value)}" does not match any id on the page')
+            )
             continue
         target = internal_target(page, ref.value)
         if target is not None and not resolves(target, paths):
-            findings.append(finding("error", page, f'{ATTR_WORDS[ref.attr]} "{shown(ref.value)}" does not resolve'))
+            findings.append(
+                finding("error", page, f'{ATTR_WORDS[ref.attr]} "{shown(ref.value)}" does not resolve')
+            )
     return findings
 
 
@@ -86,7 +109,9 @@ def _xml(file: SiteFile) -> tuple[ElementTree.Element | None, list[ReviewFinding
     """The parsed document, or why not. No DTDs, entities or processing instructions (an
     xml-stylesheet can run script), so nothing here expands or fetches anything."""
     if XML_DECLARATIONS.search(file.body):
-        return None, [finding("error", file.path, "DOCTYPE, ENTITY and processing instructions are not allowed")]
+        return None, [
+            finding("error", file.path, "DOCTYPE, ENTITY and processing instructions are not allowed")
+        ]
     try:
         return ElementTree.fromstring(file.body), []
     except ElementTree.ParseError as exc:
@@ -100,14 +125,25 @@ def sitemap_findings(file: SiteFile, paths: set[str]) -> list[ReviewFinding]:
     locs = [(loc.text or "").strip() for loc in root.iter(f"{SITEMAP_NS}loc")]
     if root.tag != f"{SITEMAP_NS}urlset" or not locs:
         findings.append(finding("error", file.path, "no <urlset> with <url><loc> entries"))
-    others = sorted({e.tag for e in root.iter() if not e.tag.startswith(SITEMAP_NS)
-                     or e.tag[len(SITEMAP_NS):] not in SITEMAP_TAGS})
+    others = sorted(
+        {
+            e.tag
+            for e in root.iter()
+            if not e.tag.startswith(SITEMAP_NS) or e.tag[len(SITEMAP_NS) :] not in SITEMAP_TAGS
+        }
+    )
     if others:  # an XML file is rendered by browsers: XHTML elements in it would run
-        findings.append(finding("error", file.path, f"only sitemap elements are allowed, found {shown(', '.join(others))}"))
+        findings.append(
+            finding(
+                "error", file.path, f"only sitemap elements are allowed, found {shown(', '.join(others))}"
+            )
+        )
     for loc in locs:
         scheme = SCHEME.match(loc)
         if scheme and scheme.group().lower() not in ("http:", "https:"):
-            findings.append(finding("error", file.path, f'sitemap entry "{shown(loc)}" is not an http(s) URL'))
+            findings.append(
+                finding("error", file.path, f'sitemap entry "{shown(loc)}" is not an http(s) URL')
+            )
             continue
         target = internal_target(file.path, loc)
         if target is not None and not resolves(target, paths):
@@ -123,7 +159,7 @@ def svg_findings(file: SiteFile, paths: set[str]) -> list[ReviewFinding]:
     if root.tag != f"{SVG_NS}svg":
         findings.append(finding("error", file.path, "the root element must be <svg> in the SVG namespace"))
     for element in root.iter():
-        tag = element.tag[len(SVG_NS):] if element.tag.startswith(SVG_NS) else element.tag
+        tag = element.tag[len(SVG_NS) :] if element.tag.startswith(SVG_NS) else element.tag
         if element.tag != SVG_NS + tag or tag.lower() not in SVG_ELEMENTS:
             findings.append(finding("error", file.path, f"<{shown(tag)}> is not allowed in an SVG"))
         for raw, value in element.attrib.items():
@@ -132,9 +168,13 @@ def svg_findings(file: SiteFile, paths: set[str]) -> list[ReviewFinding]:
                 name = name.replace(namespace, prefix)
             name = name.lower()
             if name.startswith("on"):
-                findings.append(finding("error", file.path, f'inline event handler "{shown(name)}" is not allowed'))
+                findings.append(
+                    finding("error", file.path, f'inline event handler "{shown(name)}" is not allowed')
+                )
             elif name not in SVG_ATTRIBUTES and not name.startswith(("aria-", "data-")):
-                findings.append(finding("error", file.path, f'attribute "{shown(name)}" on <{shown(tag)}> is not allowed'))
+                findings.append(
+                    finding("error", file.path, f'attribute "{shown(name)}" on <{shown(tag)}> is not allowed')
+                )
             elif name in ("href", "xlink:href"):
                 kind, why = url_kind(value)
                 if why:
@@ -160,8 +200,13 @@ def check_file(file: SiteFile, known_paths: set[str]) -> list[ReviewFinding]:
         return [finding("error", file.path, f"unsafe path: {problem}")]
     if content_type_for(file.path) is None:
         allowed = ", ".join(sorted(CONTENT_TYPES))
-        return [finding("error", file.path, f'files of type "{shown(extension(file.path))}" are not allowed '
-                                           f"(allowed: {allowed})")]
+        return [
+            finding(
+                "error",
+                file.path,
+                f'files of type "{shown(extension(file.path))}" are not allowed (allowed: {allowed})',
+            )
+        ]
     size = len(file.body.encode())
     if size > MAX_FILE_BYTES:
         return [finding("error", file.path, f"file is {size} bytes; the limit is {MAX_FILE_BYTES}")]

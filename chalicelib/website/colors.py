@@ -1,4 +1,5 @@
 """WCAG colour maths for readable text on brand colours."""
+
 from __future__ import annotations
 
 WHITE = "#ffffff"
@@ -39,7 +40,7 @@ def on_color(background: str) -> str:
 def mix(color: str, other: str, weight: float) -> str:
     """``weight`` of ``other`` blended into ``color`` (0 = color, 1 = other)."""
     a, b = rgb(color), rgb(other)
-    return to_hex(*(x + (y - x) * weight for x, y in zip(a, b)))
+    return to_hex(*(x + (y - x) * weight for x, y in zip(a, b, strict=False)))
 
 
 def ink(color: str, background: str = WHITE) -> str:

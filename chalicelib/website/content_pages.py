@@ -1,4 +1,5 @@
 """Copy for each kind of page (home, services, about, contact, or a custom page from the sitemap)."""
+
 from __future__ import annotations
 
 from chalicelib.phases.schemas import Brief, PageContent, PagePlan, Section
@@ -11,7 +12,9 @@ MAX_SERVICE_SECTIONS = 10
 
 
 def section(heading: str, body: str, items: list[str] | None = None) -> Section:
-    return Section(heading=clip(heading, 160), body=clip(body, 4000), items=[clip(i, 200) for i in (items or [])][:20])
+    return Section(
+        heading=clip(heading, 160), body=clip(body, 4000), items=[clip(i, 200) for i in (items or [])][:20]
+    )
 
 
 def intro(f: Facts) -> str:
@@ -35,7 +38,9 @@ def services(f: Facts, brief: Brief) -> tuple[str, str, str, list[Section]]:
         for n, s in enumerate(f.offer[:MAX_SERVICE_SECTIONS])
     ]
     if len(f.offer) > MAX_SERVICE_SECTIONS:
-        sections.append(section(f.fmt("services_more_h"), f.fmt("services_more_b"), f.offer[MAX_SERVICE_SECTIONS:]))
+        sections.append(
+            section(f.fmt("services_more_h"), f.fmt("services_more_b"), f.offer[MAX_SERVICE_SECTIONS:])
+        )
     sections.append(section(f.fmt("how_h"), f.fmt("how_b"), f.copy["how_items"]))
     meta = f"{hero_text} {f.fmt('msg_services', services=', '.join(f.offer))}"
     return f.fmt("services_hero"), hero_text, meta, sections

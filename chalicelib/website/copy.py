@@ -3,6 +3,7 @@
 Templates use ``str.format`` with named fields; user text is only ever passed as a format
 *argument*, so braces in a business name are never interpreted.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -35,7 +36,12 @@ PT_BR: Copy = {
     "home_services_b": "Conheça os principais serviços de {name}. Cada trabalho é feito com atenção aos detalhes.",
     "home_why_h": "Por que escolher {name}",
     "home_why_b": "Trabalhamos com transparência do primeiro contato até a entrega.",
-    "home_why_items": ["Atendimento rápido e atencioso", "Preço justo e combinado antes", "Compromisso com prazos", "Qualidade garantida"],
+    "home_why_items": [
+        "Atendimento rápido e atencioso",
+        "Preço justo e combinado antes",
+        "Compromisso com prazos",
+        "Qualidade garantida",
+    ],
     "band_h": "Vamos conversar?",
     "band_b": "Conte o que você precisa e receba uma resposta sem compromisso.",
     "services_hero": "Nossos serviços",
@@ -49,12 +55,22 @@ PT_BR: Copy = {
     "services_more_b": "Outros serviços que oferecemos:",
     "how_h": "Como funciona",
     "how_b": "Um processo simples, do primeiro contato à entrega.",
-    "how_items": ["Você entra em contato e conta o que precisa", "Enviamos um orçamento claro", "Executamos o serviço no prazo combinado", "Acompanhamos depois da entrega"],
+    "how_items": [
+        "Você entra em contato e conta o que precisa",
+        "Enviamos um orçamento claro",
+        "Executamos o serviço no prazo combinado",
+        "Acompanhamos depois da entrega",
+    ],
     "about_hero": "Conheça {name}",
     "about_story_h": "Nossa história",
     "about_values_h": "Nossos valores",
     "about_values_b": "O que guia o nosso trabalho todos os dias.",
-    "about_values_items": ["Respeito ao cliente", "Honestidade", "Qualidade em cada detalhe", "Melhoria contínua"],
+    "about_values_items": [
+        "Respeito ao cliente",
+        "Honestidade",
+        "Qualidade em cada detalhe",
+        "Melhoria contínua",
+    ],
     "about_area_h": "Onde atendemos",
     "about_area_b": "Atendemos clientes{where} e região. Entre em contato para saber mais.",
     "about_area_b_nocity": "Entre em contato para saber se atendemos a sua região.",
@@ -112,7 +128,12 @@ EN: Copy = {
     "home_services_b": "Explore the main services of {name}. Every job gets careful attention to detail.",
     "home_why_h": "Why choose {name}",
     "home_why_b": "We work transparently, from the first conversation to the finished job.",
-    "home_why_items": ["Fast, attentive service", "Fair prices agreed up front", "We keep our deadlines", "Quality guaranteed"],
+    "home_why_items": [
+        "Fast, attentive service",
+        "Fair prices agreed up front",
+        "We keep our deadlines",
+        "Quality guaranteed",
+    ],
     "band_h": "Let's talk",
     "band_b": "Tell us what you need and get a reply with no obligation.",
     "services_hero": "Our services",
@@ -126,12 +147,22 @@ EN: Copy = {
     "services_more_b": "Other services we offer:",
     "how_h": "How it works",
     "how_b": "A simple process, from first contact to delivery.",
-    "how_items": ["You get in touch and tell us what you need", "We send you a clear quote", "We do the work on the agreed schedule", "We follow up after delivery"],
+    "how_items": [
+        "You get in touch and tell us what you need",
+        "We send you a clear quote",
+        "We do the work on the agreed schedule",
+        "We follow up after delivery",
+    ],
     "about_hero": "Meet {name}",
     "about_story_h": "Our story",
     "about_values_h": "Our values",
     "about_values_b": "What guides our work every day.",
-    "about_values_items": ["Respect for every customer", "Honesty", "Quality in every detail", "Always improving"],
+    "about_values_items": [
+        "Respect for every customer",
+        "Honesty",
+        "Quality in every detail",
+        "Always improving",
+    ],
     "about_area_h": "Where we work",
     "about_area_b": "We serve customers{where} and the surrounding area. Get in touch to learn more.",
     "about_area_b_nocity": "Get in touch to check whether we serve your area.",

@@ -1,4 +1,5 @@
 """The order facts every template step needs, normalized once (whitespace, fallbacks, locale)."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass

@@ -3,6 +3,7 @@
 The model chooses a site's paths and bodies, never how they are served: the type comes from the
 extension (this table), and a path can only name a place under the site's own prefix.
 """
+
 from __future__ import annotations
 
 import posixpath

@@ -7,6 +7,7 @@ Python gives up on, `</script x>` ending a script for a browser only), the page 
 checked is what a browser runs. The parser is fed once and never asked to recover from markup left
 unfinished at the end: its recovery is quadratic ("<a" * 80000 took 13 s); an unfinished tail is an error.
 """
+
 from __future__ import annotations
 
 import json
@@ -15,16 +16,57 @@ from html.parser import HTMLParser
 from typing import Literal
 
 from chalicelib.website.allowlist import (
-    HTML_ELEMENTS, LINK_RELS, META_HTTP_EQUIV, SVG_ELEMENTS, TEXT_ONLY, URL_ATTRIBUTES, attribute_allowed,
-    srcset_urls, url_kind,
+    HTML_ELEMENTS,
+    LINK_RELS,
+    META_HTTP_EQUIV,
+    SVG_ELEMENTS,
+    TEXT_ONLY,
+    URL_ATTRIBUTES,
+    attribute_allowed,
+    srcset_urls,
+    url_kind,
 )
 
 Severity = Literal["error", "warning"]
 
-VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "param", "source", "track", "wbr"}
+VOID = {
+    "area",
+    "base",
+    "br",
+    "col",
+    "embed",
+    "hr",
+    "img",
+    "input",
+    "link",
+    "meta",
+    "param",
+    "source",
+    "track",
+    "wbr",
+}
 # Elements whose end tag HTML lets you leave out: never reported as unclosed.
-OPTIONAL_END = {"html", "head", "body", "p", "li", "dt", "dd", "option", "optgroup", "tr", "td", "th", "thead",
-                "tbody", "tfoot", "colgroup", "caption", "rt", "rp"}
+OPTIONAL_END = {
+    "html",
+    "head",
+    "body",
+    "p",
+    "li",
+    "dt",
+    "dd",
+    "option",
+    "optgroup",
+    "tr",
+    "td",
+    "th",
+    "thead",
+    "tbody",
+    "tfoot",
+    "colgroup",
+    "caption",
+    "rt",
+    "rp",
+}
 UNLABELLED_INPUTS = {"hidden", "submit", "button", "reset", "image"}
 REFERENCE_ATTRS = ("href", "src", "action")  # checked against the site's files (checks.py)
 FETCHED = {"img", "source", "link", "use", "image"}  # elements whose URL the browser loads with the page
@@ -48,7 +90,7 @@ class Audit:
 
 def shown(value: str) -> str:
     value = " ".join(value.split())
-    return value if len(value) <= SHOWN else value[:SHOWN - 1] + "\u2026"
+    return value if len(value) <= SHOWN else value[: SHOWN - 1] + "\u2026"
 
 
 def describe(tag: str, attrs: dict[str, str]) -> str:
@@ -91,8 +133,10 @@ class PageParser(HTMLParser):
 
     def handle_comment(self, data: str) -> None:
         if data.startswith((">", "->")) or "--!>" in data or "<!--" in data or data.endswith("<!-"):
-            self.report(f"a comment on line {self.getpos()[0]} ends earlier in a browser than here "
-                        "(<!-->, <!--->, --!> or a nested <!--): not allowed")
+            self.report(
+                f"a comment on line {self.getpos()[0]} ends earlier in a browser than here "
+                "(<!-->, <!--->, --!> or a nested <!--): not allowed"
+            )
         self.markup_in_text("a comment")
 
     def unknown_decl(self, data: str) -> None:
@@ -109,8 +153,10 @@ class PageParser(HTMLParser):
 
     def markup_in_text(self, what: str) -> None:
         if self.text_only:
-            self.report(f"{what} inside <{self.text_only}> on line {self.getpos()[0]} is not allowed "
-                        "(browsers read it as text)")
+            self.report(
+                f"{what} inside <{self.text_only}> on line {self.getpos()[0]} is not allowed "
+                "(browsers read it as text)"
+            )
 
     # --- elements ------------------------------------------------------------------------------
     def handle_starttag(self, tag: str, attr_list: list[tuple[str, str | None]]) -> None:
@@ -155,12 +201,15 @@ class PageParser(HTMLParser):
         elif tag == "link":
             refused = sorted(set(attrs.get("rel", "").lower().split()) - LINK_RELS)
             if refused or not attrs.get("rel", "").strip():
-                self.report(f'<link rel="{shown(attrs.get("rel", ""))}"> is not allowed (stylesheet, icon, '
-                            "canonical, alternate and such only)")
+                self.report(
+                    f'<link rel="{shown(attrs.get("rel", ""))}"> is not allowed (stylesheet, icon, '
+                    "canonical, alternate and such only)"
+                )
         self.inspect_common(tag, attrs, line)
 
-    def allowed(self, tag: str, attr_list: list[tuple[str, str | None]], attrs: dict[str, str], svg: bool,
-                line: int) -> None:
+    def allowed(
+        self, tag: str, attr_list: list[tuple[str, str | None]], attrs: dict[str, str], svg: bool, line: int
+    ) -> None:
         """The allowlist: the element, each attribute once, and every URL."""
         if tag not in (SVG_ELEMENTS if svg else HTML_ELEMENTS):
             where = " inside <svg>" if svg and tag != "svg" else ""
@@ -187,7 +236,9 @@ class PageParser(HTMLParser):
         elif kind == "refused":
             self.report(f'{name} "{shown(value)}" on <{tag}>: {why}')
         elif tag == "form" and kind not in ("relative", "mailto"):
-            self.report(f'form action "{shown(value)}" sends the form to another site (relative or mailto: only)')
+            self.report(
+                f'form action "{shown(value)}" sends the form to another site (relative or mailto: only)'
+            )
         elif kind == "https" and tag in FETCHED:
             self.report(f'external resource "{shown(value)}" (the site must be self-contained)', "warning")
 
@@ -204,7 +255,11 @@ class PageParser(HTMLParser):
     def control(self, tag: str, attrs: dict[str, str]) -> None:
         if tag == "input" and attrs.get("type", "text").lower() in UNLABELLED_INPUTS:
             return
-        if attrs.get("aria-label", "").strip() or attrs.get("aria-labelledby", "").strip() or self.label_depth:
+        if (
+            attrs.get("aria-label", "").strip()
+            or attrs.get("aria-labelledby", "").strip()
+            or self.label_depth
+        ):
             return
         self.controls.append((describe(tag, attrs), attrs.get("id", "")))
 
@@ -215,7 +270,9 @@ class PageParser(HTMLParser):
             self.audit.ids.add(attrs["id"])
         for name in REFERENCE_ATTRS + ("xlink:href",):
             if name in attrs and tag != "script":
-                self.audit.references.append(Reference(name.removeprefix("xlink:"), attrs[name].strip(), line))
+                self.audit.references.append(
+                    Reference(name.removeprefix("xlink:"), attrs[name].strip(), line)
+                )
         for url in srcset_urls(attrs.get("srcset", "")):
             self.audit.references.append(Reference("src", url, line))
         if tag == "script":
@@ -228,11 +285,15 @@ class PageParser(HTMLParser):
 
     def handle_data(self, data: str) -> None:
         if self.in_starttag:
-            self.report(f"the tag on line {self.getpos()[0]} could not be parsed (a browser may read it "
-                        f'differently): "{shown(data)}"')
+            self.report(
+                f"the tag on line {self.getpos()[0]} could not be parsed (a browser may read it "
+                f'differently): "{shown(data)}"'
+            )
         if self.cdata_elem and ("</" in data or "<!--" in data):  # type: ignore[attr-defined]
-            self.report(f'<{self.cdata_elem}> on line {self.getpos()[0]} contains "</" or "<!--" (write <\\/); '  # type: ignore[attr-defined]
-                        "browsers may end it there")
+            self.report(
+                f'<{self.cdata_elem}> on line {self.getpos()[0]} contains "</" or "<!--" (write <\\/); '  # type: ignore[attr-defined]
+                "browsers may end it there"
+            )
         if self.capture:
             self.text += data
 
@@ -265,7 +326,9 @@ class PageParser(HTMLParser):
             if open_tag == tag:
                 break
             if open_tag not in OPTIONAL_END:
-                self.report(f"<{open_tag}> opened on line {opened} is not closed before </{tag}> on line {line}")
+                self.report(
+                    f"<{open_tag}> opened on line {opened} is not closed before </{tag}> on line {line}"
+                )
 
     def finish(self) -> None:
         rest = self.rawdata
@@ -279,8 +342,11 @@ class PageParser(HTMLParser):
             if open_tag not in OPTIONAL_END:
                 self.report(f"<{open_tag}> opened on line {opened} is never closed")
         if self.inline_styles:
-            self.report(f"{self.inline_styles} inline style attribute(s): the site's Content-Security-Policy "
-                        "(style-src 'self') blocks them; put the CSS in styles.css", "warning")
+            self.report(
+                f"{self.inline_styles} inline style attribute(s): the site's Content-Security-Policy "
+                "(style-src 'self') blocks them; put the CSS in styles.css",
+                "warning",
+            )
 
 
 def audit_page(body: str) -> Audit:
@@ -299,12 +365,19 @@ def audit_page(body: str) -> Audit:
         report("<title> is empty")
     elif len(parser.titles) > 1:
         report(f"expected one <title>, found {len(parser.titles)}")
-    for key, label in (("viewport", 'name="viewport"'), ("description", 'name="description"'),
-                       ("og:title", 'property="og:title"'), ("og:description", 'property="og:description"')):
+    for key, label in (
+        ("viewport", 'name="viewport"'),
+        ("description", 'name="description"'),
+        ("og:title", 'property="og:title"'),
+        ("og:description", 'property="og:description"'),
+    ):
         if not meta.get(key, "").strip():
             report(f"missing <meta {label}>")
     if len(meta.get("description", "")) > META_LIMIT:
-        report(f"meta description is {len(meta['description'])} characters (keep it under {META_LIMIT})", "warning")
+        report(
+            f"meta description is {len(meta['description'])} characters (keep it under {META_LIMIT})",
+            "warning",
+        )
     h1s = parser.headings.count(1)
     if h1s != 1:
         report(f"expected exactly one <h1>, found {h1s}")

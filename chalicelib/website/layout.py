@@ -1,4 +1,5 @@
 """The page shell shared by every HTML file: head, header with nav, footer."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass

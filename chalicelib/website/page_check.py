@@ -1,4 +1,5 @@
 """The review's checks for one page, as the code part that wrote it runs them before the site exists."""
+
 from __future__ import annotations
 
 from chalicelib.phases.schemas import ReviewFinding, SiteFile

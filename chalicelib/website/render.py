@@ -1,4 +1,5 @@
 """Render the planned and written pages into static files (HTML, CSS, sitemap, robots, favicon)."""
+
 from __future__ import annotations
 
 from urllib.parse import quote
@@ -23,7 +24,9 @@ def paragraphs(body: str) -> str:
 def section_html(section: Section) -> str:
     items = ""
     if section.items:
-        items = '\n<ul class="items">\n' + "\n".join(f"<li>{e(item)}</li>" for item in section.items) + "\n</ul>"
+        items = (
+            '\n<ul class="items">\n' + "\n".join(f"<li>{e(item)}</li>" for item in section.items) + "\n</ul>"
+        )
     return (
         f'<section class="section">\n<div class="container">\n<h2>{e(section.heading)}</h2>\n'
         f"{paragraphs(section.body)}{items}\n</div>\n</section>"
@@ -36,7 +39,9 @@ def actions(site: Site, primary_href: str | None) -> str:
         buttons.append(f'<a class="button" href="{e(primary_href)}">{e(site.cta)}</a>')
     whatsapp = whatsapp_href(site)
     if whatsapp:
-        buttons.append(f'<a class="button button-ghost" href="{e(whatsapp)}">{e(site.text("whatsapp_cta"))}</a>')
+        buttons.append(
+            f'<a class="button button-ghost" href="{e(whatsapp)}">{e(site.text("whatsapp_cta"))}</a>'
+        )
     return '<div class="actions">\n' + "\n".join(buttons) + "\n</div>" if buttons else ""
 
 
@@ -72,16 +77,28 @@ def hero(site: Site, page: PageContent, path: str) -> str:
 def band(site: Site) -> str:
     return (
         '<section class="cta-band">\n<div class="container">\n'
-        f'<h2>{e(site.text("band_h"))}</h2>\n<p>{e(site.text("band_b"))}</p>\n'
+        f"<h2>{e(site.text('band_h'))}</h2>\n<p>{e(site.text('band_b'))}</p>\n"
         f"{actions(site, site.contact_path)}\n</div>\n</section>"
     )
 
 
 FORM_FIELDS = (  # (id, label key, control)
-    ("contact-name", "form_name", '<input id="contact-name" name="name" type="text" autocomplete="name" required>'),
-    ("contact-email", "form_email", '<input id="contact-email" name="email" type="email" autocomplete="email" required>'),
+    (
+        "contact-name",
+        "form_name",
+        '<input id="contact-name" name="name" type="text" autocomplete="name" required>',
+    ),
+    (
+        "contact-email",
+        "form_email",
+        '<input id="contact-email" name="email" type="email" autocomplete="email" required>',
+    ),
     ("contact-phone", "form_phone", '<input id="contact-phone" name="phone" type="tel" autocomplete="tel">'),
-    ("contact-message", "form_message", '<textarea id="contact-message" name="message" rows="5" required></textarea>'),
+    (
+        "contact-message",
+        "form_message",
+        '<textarea id="contact-message" name="message" rows="5" required></textarea>',
+    ),
 )
 
 
@@ -115,7 +132,11 @@ def contact_block(site: Site) -> str:
         items = "\n".join(channel_html(channel) for channel in found)
         cards.append(card(site.text("direct_h"), f'<ul class="contact-list">\n{items}\n</ul>'))
     cards.append(card(site.text("form_h"), contact_form(site)))
-    return '<section class="section">\n<div class="container contact-grid">\n' + "\n".join(cards) + "\n</div>\n</section>"
+    return (
+        '<section class="section">\n<div class="container contact-grid">\n'
+        + "\n".join(cards)
+        + "\n</div>\n</section>"
+    )
 
 
 def page_main(site: Site, page: PageContent, path: str) -> str:
@@ -127,7 +148,9 @@ def page_main(site: Site, page: PageContent, path: str) -> str:
 
 def page_html(site: Site, page: PageContent, path: str, main: str | None = None) -> str:
     """The whole HTML file: the shared shell (head, header and nav, footer) around the page's main."""
-    return document(site, path, page.title, page.meta_description, page_main(site, page, path) if main is None else main)
+    return document(
+        site, path, page.title, page.meta_description, page_main(site, page, path) if main is None else main
+    )
 
 
 def page_paths(pages: list[PageContent]) -> list[tuple[PageContent, str]]:
@@ -143,8 +166,14 @@ def page_paths(pages: list[PageContent]) -> list[tuple[PageContent, str]]:
     ]
 
 
-def site_of(order: OrderData, brief: Brief, sitemap: Sitemap, content: Content, base_url: str | None = None,
-            asset_version: str | None = None) -> Site:
+def site_of(
+    order: OrderData,
+    brief: Brief,
+    sitemap: Sitemap,
+    content: Content,
+    base_url: str | None = None,
+    asset_version: str | None = None,
+) -> Site:
     """What every page shares: names, nav (sitemap order), contact page, JSON-LD."""
     pages = page_paths(content.pages)
     labels = {plan.slug: plan.nav_label for plan in sitemap.pages}
@@ -180,8 +209,15 @@ def main_of(order: OrderData, brief: Brief, sitemap: Sitemap, content: Content, 
 
 
 def assemble_site(
-    order: OrderData, brief: Brief, sitemap: Sitemap, content: Content, mains: dict[str, str], css: str,
-    *, base_url: str | None = None, asset_version: str | None = None,
+    order: OrderData,
+    brief: Brief,
+    sitemap: Sitemap,
+    content: Content,
+    mains: dict[str, str],
+    css: str,
+    *,
+    base_url: str | None = None,
+    asset_version: str | None = None,
 ) -> SiteFiles:
     """The code phase's fan-in: each page's main (by slug) in the shared shell, the stylesheet, and the
     files sitegen writes itself (favicon, sitemap.xml, robots.txt). The pipeline passes the order's live
@@ -189,13 +225,22 @@ def assemble_site(
     ``asset_version`` (see Site.asset_version)."""
     site = site_of(order, brief, sitemap, content, base_url, asset_version)
     pages = page_paths(content.pages)
-    files = [SiteFile(path=path, content_type=HTML, body=page_html(site, page, path, mains[page.slug]))
-             for page, path in pages]
+    files = [
+        SiteFile(path=path, content_type=HTML, body=page_html(site, page, path, mains[page.slug]))
+        for page, path in pages
+    ]
     files += [
         SiteFile(path="styles.css", content_type="text/css; charset=utf-8", body=css),
-        SiteFile(path="favicon.svg", content_type="image/svg+xml",
-                 body=favicon_svg(order.brand.primary_color, brief.business_name)),
-        SiteFile(path="sitemap.xml", content_type="application/xml", body=sitemap_xml([p for _, p in pages], base_url)),
+        SiteFile(
+            path="favicon.svg",
+            content_type="image/svg+xml",
+            body=favicon_svg(order.brand.primary_color, brief.business_name),
+        ),
+        SiteFile(
+            path="sitemap.xml",
+            content_type="application/xml",
+            body=sitemap_xml([p for _, p in pages], base_url),
+        ),
         SiteFile(path="robots.txt", content_type="text/plain; charset=utf-8", body=robots_txt(base_url)),
     ]
     return SiteFiles(files=files)

@@ -1,4 +1,5 @@
 """Machine-readable files and fragments: JSON-LD, sitemap.xml, robots.txt, favicon.svg."""
+
 from __future__ import annotations
 
 import json
@@ -30,7 +31,9 @@ def local_business(order: OrderData, name: str, description: str, base_url: str 
         data["areaServed"] = squash(contact.city)
     services = [squash(s) for s in order.services if squash(s)]
     if services:
-        data["makesOffer"] = [{"@type": "Offer", "itemOffered": {"@type": "Service", "name": s}} for s in services]
+        data["makesOffer"] = [
+            {"@type": "Offer", "itemOffered": {"@type": "Service", "name": s}} for s in services
+        ]
     return data
 
 

@@ -1,4 +1,5 @@
 """The shared stylesheet: brand colours as CSS custom properties, mobile-first layout."""
+
 from __future__ import annotations
 
 from chalicelib.domain.order import Brand

@@ -3,13 +3,23 @@
 Pure functions from the order (and earlier phase outputs) to each phase's validated output:
 no network, no clock, no randomness -- the same input always gives byte-identical output.
 """
+
 from __future__ import annotations
 
 import html
 
 from chalicelib.domain.order import OrderData
 from chalicelib.phases.schemas import (
-    Brief, Content, PageCopy, PageMarkup, PagePlan, Review, ReviewFinding, SiteFiles, Sitemap, Stylesheet,
+    Brief,
+    Content,
+    PageCopy,
+    PageMarkup,
+    PagePlan,
+    Review,
+    ReviewFinding,
+    SiteFiles,
+    Sitemap,
+    Stylesheet,
 )
 from chalicelib.website.checks import check_site
 from chalicelib.website.content_pages import page_content
@@ -19,8 +29,16 @@ from chalicelib.website.render import main_of, render_site
 from chalicelib.website.styles import stylesheet
 from chalicelib.website.text import clip, first_sentence, squash
 
-__all__ = ["make_brief", "make_sitemap", "make_content", "make_site", "make_review_notes", "make_page_copy",
-           "make_page_markup", "make_stylesheet"]
+__all__ = [
+    "make_brief",
+    "make_sitemap",
+    "make_content",
+    "make_site",
+    "make_review_notes",
+    "make_page_copy",
+    "make_page_markup",
+    "make_stylesheet",
+]
 
 
 def make_brief(order: OrderData) -> Brief:
@@ -50,10 +68,7 @@ def make_sitemap(order: OrderData, brief: Brief) -> Sitemap:
     pages = []
     for kind in PAGE_KINDS:
         label = str(f.copy["nav"][kind])
-        if kind == "home":
-            title = f.fmt("title_home", segment=f.segment)
-        else:
-            title = f.fmt("title_page", label=label)
+        title = f.fmt("title_home", segment=f.segment) if kind == "home" else f.fmt("title_page", label=label)
         pages.append(
             PagePlan(
                 slug=f.copy["slugs"][kind],
@@ -81,7 +96,9 @@ def make_page_copy(order: OrderData, brief: Brief, sitemap: Sitemap, slug: str) 
     return PageCopy(page=page_content(f, brief, plan), call_to_action=clip(str(f.copy["cta"]), 120))
 
 
-def make_page_markup(order: OrderData, brief: Brief, sitemap: Sitemap, content: Content, slug: str) -> PageMarkup:
+def make_page_markup(
+    order: OrderData, brief: Brief, sitemap: Sitemap, content: Content, slug: str
+) -> PageMarkup:
     """One code part: what goes inside the page's <main>."""
     if all(p.slug != slug for p in content.pages):
         raise ValueError(f"the content has no page {slug!r}")
@@ -106,7 +123,9 @@ def make_review_notes(order: OrderData, files: SiteFiles) -> Review:
     index = next((file for file in files.files if file.path == "index.html"), None)
     if index is not None and html.escape(squash(order.business_name)[:60]) not in index.body:
         findings.append(
-            ReviewFinding(severity="warning", file="index.html", message="the business name does not appear on the page")
+            ReviewFinding(
+                severity="warning", file="index.html", message="the business name does not appear on the page"
+            )
         )
     return Review(
         passed=not any(finding.severity == "error" for finding in findings),

@@ -1,4 +1,5 @@
 """Small, deterministic text helpers shared by the provider and the renderer."""
+
 from __future__ import annotations
 
 import re
@@ -29,7 +30,7 @@ def first_sentence(text: str | None) -> str:
 
 
 def join_list(items: list[str], conjunction: str) -> str:
-    """"a", "a and b", "a, b and c" (``conjunction`` includes its spaces)."""
+    """ "a", "a and b", "a, b and c" (``conjunction`` includes its spaces)."""
     items = [squash(item) for item in items if squash(item)]
     if len(items) <= 1:
         return "".join(items)

@@ -3,9 +3,9 @@
 Revision ID: 0002
 Revises: 0001
 """
-from alembic import op
+
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql
+from alembic import op
 
 revision = "0002"
 down_revision = "0001"
@@ -27,8 +27,12 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("message_id"),
     )
-    op.create_index("ix_dead_letters_pending", "dead_letters", ["received_at"],
-                    postgresql_where=sa.text("redriven_at IS NULL"))
+    op.create_index(
+        "ix_dead_letters_pending",
+        "dead_letters",
+        ["received_at"],
+        postgresql_where=sa.text("redriven_at IS NULL"),
+    )
 
 
 def downgrade() -> None:

@@ -4,8 +4,9 @@ line was known to be written (the sweeper writes the missing ones, however old)
 Revision ID: 0005
 Revises: 0004
 """
-from alembic import op
+
 import sqlalchemy as sa
+from alembic import op
 
 revision = "0005"
 down_revision = "0004"
@@ -14,13 +15,19 @@ depends_on = None
 
 
 def upgrade() -> None:
-    op.add_column("generations", sa.Column("budget_from", sa.DateTime(timezone=True),
-                                           server_default=sa.text("now()"), nullable=False))
+    op.add_column(
+        "generations",
+        sa.Column("budget_from", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False),
+    )
     op.execute("UPDATE generations SET budget_from = created_at")
     op.add_column("generations", sa.Column("failure_logged_at", sa.DateTime(timezone=True), nullable=True))
     op.execute("UPDATE generations SET failure_logged_at = finished_at WHERE status = 'failed'")
-    op.create_index("ix_generations_failure_unlogged", "generations", ["finished_at"],
-                    postgresql_where=sa.text("status = 'failed' AND failure_logged_at IS NULL"))
+    op.create_index(
+        "ix_generations_failure_unlogged",
+        "generations",
+        ["finished_at"],
+        postgresql_where=sa.text("status = 'failed' AND failure_logged_at IS NULL"),
+    )
 
 
 def downgrade() -> None:

@@ -5,8 +5,9 @@ another (its source), with the customer's wishes for that page
 Revision ID: 0006
 Revises: 0005
 """
-from alembic import op
+
 import sqlalchemy as sa
+from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision = "0006"
@@ -40,7 +41,9 @@ def upgrade() -> None:
     )
     op.add_column("outbox", sa.Column("part", sa.String(60), nullable=False, server_default=""))
     op.drop_constraint("outbox_generation_id_phase_key", "outbox", type_="unique")
-    op.create_unique_constraint("outbox_generation_id_phase_part_key", "outbox", ["generation_id", "phase", "part"])
+    op.create_unique_constraint(
+        "outbox_generation_id_phase_part_key", "outbox", ["generation_id", "phase", "part"]
+    )
     op.add_column("generations", sa.Column("source_generation_id", sa.Uuid(), nullable=True))
     op.add_column("generations", sa.Column("regenerated_page", sa.String(60), nullable=True))
     op.add_column("generations", sa.Column("instructions", sa.Text(), nullable=True))

@@ -15,8 +15,9 @@ have done); their pointers are written by the first sweeps.
 Revision ID: 0008
 Revises: 0006 (0007 is another branch's: point this at 0007 when both are merged)
 """
-from alembic import op
+
 import sqlalchemy as sa
+from alembic import op
 
 revision = "0008"
 down_revision = "0006"
@@ -25,14 +26,21 @@ depends_on = None
 
 
 def upgrade() -> None:
-    op.add_column("orders", sa.Column("auto_publish", sa.Boolean(), server_default=sa.text("true"), nullable=False))
-    op.add_column("orders", sa.Column("live_generation_id", sa.Uuid(), sa.ForeignKey("generations.id"),
-                                      nullable=True))
+    op.add_column(
+        "orders", sa.Column("auto_publish", sa.Boolean(), server_default=sa.text("true"), nullable=False)
+    )
+    op.add_column(
+        "orders", sa.Column("live_generation_id", sa.Uuid(), sa.ForeignKey("generations.id"), nullable=True)
+    )
     op.add_column("orders", sa.Column("pointer_generation_id", sa.Uuid(), nullable=True))
     op.add_column("generations", sa.Column("published_at", sa.DateTime(timezone=True), nullable=True))
     op.add_column("generations", sa.Column("files_deleted_at", sa.DateTime(timezone=True), nullable=True))
-    op.create_index("ix_orders_pointer_behind", "orders", ["seq"],
-                    postgresql_where=sa.text("live_generation_id IS DISTINCT FROM pointer_generation_id"))
+    op.create_index(
+        "ix_orders_pointer_behind",
+        "orders",
+        ["seq"],
+        postgresql_where=sa.text("live_generation_id IS DISTINCT FROM pointer_generation_id"),
+    )
     op.execute("""
         UPDATE orders o SET live_generation_id = g.id
         FROM (SELECT DISTINCT ON (order_id) order_id, id FROM generations

@@ -5,8 +5,9 @@ outbox row of its delivery and its history
 Revision ID: 0009
 Revises: 0008 (site versions)
 """
-from alembic import op
+
 import sqlalchemy as sa
+from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision = "0009"
@@ -55,8 +56,12 @@ def upgrade() -> None:
         sa.Column("finished_at", sa.DateTime(timezone=True)),
         sa.UniqueConstraint("webhook_id", "event_id"),
     )
-    op.create_index("ix_webhook_deliveries_open", "webhook_deliveries", ["next_attempt_at"],
-                    postgresql_where=sa.text("status IN ('pending', 'sending')"))
+    op.create_index(
+        "ix_webhook_deliveries_open",
+        "webhook_deliveries",
+        ["next_attempt_at"],
+        postgresql_where=sa.text("status IN ('pending', 'sending')"),
+    )
     op.create_index("ix_webhook_deliveries_by_webhook", "webhook_deliveries", ["webhook_id", "created_at"])
 
 

@@ -1,12 +1,14 @@
 """Loopback HTTP servers that play an AI provider: scripted replies, every request recorded."""
+
 from __future__ import annotations
 
 import json
 import ssl
 import threading
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Callable, Iterator
+from typing import Any
 
 import pytest
 
@@ -38,8 +40,11 @@ class FakeProvider:
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self) -> None:  # noqa: N802
                 raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-                recorded = Recorded(self.path, {k.lower(): v for k, v in self.headers.items()},
-                                    json.loads(raw) if raw else None)
+                recorded = Recorded(
+                    self.path,
+                    {k.lower(): v for k, v in self.headers.items()},
+                    json.loads(raw) if raw else None,
+                )
                 fake.requests.append(recorded)
                 reply = fake.script.pop(0) if fake.script else Scripted(500, {"error": "no scripted reply"})
                 if reply.delay and fake.stopping.wait(reply.delay):
@@ -47,8 +52,11 @@ class FakeProvider:
                 if reply.stream is not None:
                     return self.stream(reply)
                 body = reply.body(recorded) if callable(reply.body) else reply.body
-                data = body if isinstance(body, bytes) else (
-                    body.encode() if isinstance(body, str) else json.dumps(body).encode())
+                data = (
+                    body
+                    if isinstance(body, bytes)
+                    else (body.encode() if isinstance(body, str) else json.dumps(body).encode())
+                )
                 self.send_response(reply.status)
                 for name, value in {"Content-Type": "application/json", **reply.headers}.items():
                     self.send_header(name, value)
@@ -84,7 +92,9 @@ class FakeProvider:
         if tls is not None:
             self.server.socket = tls.wrap_socket(self.server.socket, server_side=True)
         self.url = f"{'https' if tls else 'http'}://127.0.0.1:{self.port}"
-        self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True)
+        self.thread = threading.Thread(
+            target=self.server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
+        )
         self.thread.start()
 
     def reply(self, *replies: Scripted) -> FakeProvider:

@@ -1,4 +1,5 @@
 """Requests for every answer schema, and provider clients pointed at a model simulator."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -13,8 +14,12 @@ from chalicelib.phases.schemas import Brief, PageCopy, PageMarkup, Review, Sitem
 from tests.ai.helpers import ORDER, Store, config
 
 PROVIDERS = ("openai", "openai_compatible", "anthropic", "cloudflare")
-MODELS = {"openai": "gpt-4o-mini", "openai_compatible": "sim-fast", "anthropic": "claude-3-5-haiku-latest",
-          "cloudflare": "@cf/meta/llama-3.1-8b-instruct"}
+MODELS = {
+    "openai": "gpt-4o-mini",
+    "openai_compatible": "sim-fast",
+    "anthropic": "claude-3-5-haiku-latest",
+    "cloudflare": "@cf/meta/llama-3.1-8b-instruct",
+}
 B = template.answer("Brief", ORDER, {})
 S = template.answer("Sitemap", ORDER, {"brief": B})
 C = template.answer("Content", ORDER, {"brief": B, "sitemap": S})
@@ -45,6 +50,11 @@ def expected(schema: str) -> BaseModel:
 
 def client(provider: str, sim_url: str, key: str = "sim-key-0123456789", **params: Any) -> Any:
     base = sim_url + "/v1" if provider.startswith("openai") else sim_url
-    cfg = config(provider, base, model=MODELS[provider], account_id="acc-sim" if provider == "cloudflare" else None,
-                 params={"timeout_s": 5, **params})
+    cfg = config(
+        provider,
+        base,
+        model=MODELS[provider],
+        account_id="acc-sim" if provider == "cloudflare" else None,
+        params={"timeout_s": 5, **params},
+    )
     return build_provider(cfg, lambda: Store(key))

@@ -1,4 +1,5 @@
 """Anthropic Messages and Cloudflare Workers AI against loopback servers speaking their wire formats."""
+
 from __future__ import annotations
 
 import json
@@ -10,8 +11,15 @@ from chalicelib.domain.errors import PermanentError, RetryableError
 from chalicelib.phases.schemas import Brief
 from tests.ai.conftest import FakeProvider, Scripted
 from tests.ai.helpers import (
-    ANTHROPIC_KEY, CLOUDFLARE_KEY, INVALID_BRIEF, VALID_BRIEF, Store, anthropic_reply, brief_request,
-    cloudflare_reply, config,
+    ANTHROPIC_KEY,
+    CLOUDFLARE_KEY,
+    INVALID_BRIEF,
+    VALID_BRIEF,
+    Store,
+    anthropic_reply,
+    brief_request,
+    cloudflare_reply,
+    config,
 )
 
 CF_MODEL = "@cf/meta/llama-3.1-8b-instruct"
@@ -34,7 +42,9 @@ def test_anthropic_request_shape_and_usage(fake: FakeProvider) -> None:
 
     [request] = fake.requests
     assert request.path == "/v1/messages"
-    assert request.headers["x-api-key"] == ANTHROPIC_KEY and request.headers["anthropic-version"] == "2023-06-01"
+    assert (
+        request.headers["x-api-key"] == ANTHROPIC_KEY and request.headers["anthropic-version"] == "2023-06-01"
+    )
     assert "authorization" not in request.headers
     body = request.json
     assert body["model"] == "claude-3-5-haiku-latest" and body["max_tokens"] == 3000
@@ -76,11 +86,16 @@ def test_anthropic_overloaded_529_is_retryable(fake: FakeProvider, official_host
 
 
 def test_anthropic_bad_key_is_permanent_and_redacted(fake: FakeProvider) -> None:
-    body = {"type": "error", "error": {"type": "authentication_error", "message": f"invalid x-api-key {ANTHROPIC_KEY}"}}
+    body = {
+        "type": "error",
+        "error": {"type": "authentication_error", "message": f"invalid x-api-key {ANTHROPIC_KEY}"},
+    }
     fake.reply(Scripted(401, body))
     with pytest.raises(PermanentError) as info:
         anthropic(fake).generate(brief_request())
-    assert "rejected the credentials (HTTP 401)" in info.value.reason and ANTHROPIC_KEY not in info.value.reason
+    assert (
+        "rejected the credentials (HTTP 401)" in info.value.reason and ANTHROPIC_KEY not in info.value.reason
+    )
 
 
 def test_anthropic_max_tokens_stop_is_permanent(fake: FakeProvider) -> None:
@@ -111,16 +126,25 @@ def test_cloudflare_request_shape_and_object_response(fake: FakeProvider) -> Non
     assert set(fmt["json_schema"]["required"]) == set(Brief.model_fields)
 
     assert result.output == Brief(**VALID_BRIEF)
-    assert (result.usage["provider"], result.usage["tokens_in"], result.usage["tokens_out"]) == ("cloudflare", 600, 200)
+    assert (result.usage["provider"], result.usage["tokens_in"], result.usage["tokens_out"]) == (
+        "cloudflare",
+        600,
+        200,
+    )
     assert result.usage["cost_usd"] == pytest.approx((600 * 0.28 + 200 * 0.83) / 1e6)
 
 
 def test_cloudflare_string_response_and_repair(fake: FakeProvider) -> None:
-    fake.reply(Scripted(body=cloudflare_reply(json.dumps(INVALID_BRIEF))),
-               Scripted(body=cloudflare_reply(json.dumps(VALID_BRIEF))))
+    fake.reply(
+        Scripted(body=cloudflare_reply(json.dumps(INVALID_BRIEF))),
+        Scripted(body=cloudflare_reply(json.dumps(VALID_BRIEF))),
+    )
     assert cloudflare(fake).generate(brief_request()).output == Brief(**VALID_BRIEF)
     repair = fake.requests[1].json["messages"]
-    assert repair[2] == {"role": "assistant", "content": json.dumps(INVALID_BRIEF)} and "tone" in repair[3]["content"]
+    assert (
+        repair[2] == {"role": "assistant", "content": json.dumps(INVALID_BRIEF)}
+        and "tone" in repair[3]["content"]
+    )
 
 
 def test_cloudflare_default_base_url_is_the_public_api() -> None:
@@ -130,22 +154,36 @@ def test_cloudflare_default_base_url_is_the_public_api() -> None:
 
 
 def test_cloudflare_errors_list_is_reported(fake: FakeProvider, official_host: None) -> None:
-    body = {"result": None, "success": False, "errors": [{"code": 5007, "message": "No such model"}], "messages": []}
+    body = {
+        "result": None,
+        "success": False,
+        "errors": [{"code": 5007, "message": "No such model"}],
+        "messages": [],
+    }
     fake.reply(Scripted(400, body))
     with pytest.raises(PermanentError, match="HTTP 400.*No such model"):
         cloudflare(fake).generate(brief_request())
 
 
 def test_cloudflare_success_false_on_200_is_retryable(fake: FakeProvider, official_host: None) -> None:
-    body = {"result": None, "success": False, "errors": [{"code": 3040, "message": "Capacity temporarily exceeded"}]}
+    body = {
+        "result": None,
+        "success": False,
+        "errors": [{"code": 3040, "message": "Capacity temporarily exceeded"}],
+    }
     fake.reply(Scripted(200, body))
     with pytest.raises(RetryableError, match="Capacity temporarily exceeded"):
         cloudflare(fake).generate(brief_request())
 
 
 def test_cloudflare_rate_limit_is_retryable(fake: FakeProvider) -> None:
-    fake.reply(Scripted(429, {"success": False, "errors": [{"code": 3036, "message": "rate limited"}]},
-                        {"Retry-After": "12"}))
+    fake.reply(
+        Scripted(
+            429,
+            {"success": False, "errors": [{"code": 3036, "message": "rate limited"}]},
+            {"Retry-After": "12"},
+        )
+    )
     with pytest.raises(RetryableError) as info:
         cloudflare(fake).generate(brief_request())
     assert info.value.retry_after == 12

@@ -1,4 +1,5 @@
 """The doctor on the old system's exact mistakes, and on the other things it must catch."""
+
 from __future__ import annotations
 
 from chalicelib.ai.doctor import ConfigInfo, Finding, diagnose
@@ -7,8 +8,17 @@ TEMPLATE = ConfigInfo("t", "Offline template", "template", "template-v1", None, 
 ALL_TEMPLATE = {"planning": "t", "copywriting": "t", "coding": "t", "review": "t", "fallback": None}
 
 
-def cfg(id: str, name: str, provider: str, model: str | None = "m", *, key: bool = True, enabled: bool = True,
-        base_url: str | None = None, account_id: str | None = None) -> ConfigInfo:
+def cfg(
+    id: str,
+    name: str,
+    provider: str,
+    model: str | None = "m",
+    *,
+    key: bool = True,
+    enabled: bool = True,
+    base_url: str | None = None,
+    account_id: str | None = None,
+) -> ConfigInfo:
     return ConfigInfo(id, name, provider, model, base_url, account_id, key, enabled)
 
 
@@ -21,15 +31,20 @@ def test_a_healthy_setup_has_no_errors_or_warnings() -> None:
 
 
 def test_old_mistake_misspelled_provider() -> None:
-    [finding] = [f for f in diagnose([TEMPLATE, cfg("c", "Workers", "cloudflarre")], ALL_TEMPLATE)
-                 if f.severity == "error"]
+    [finding] = [
+        f
+        for f in diagnose([TEMPLATE, cfg("c", "Workers", "cloudflarre")], ALL_TEMPLATE)
+        if f.severity == "error"
+    ]
     assert (finding.code, finding.config_id) == ("unknown_provider", "c")
     assert "'cloudflarre'" in finding.message and "Did you mean 'cloudflare'?" in finding.message
     assert finding.suggestion == "cloudflare"  # what the dashboard offers to switch to
 
 
 def test_an_unknown_provider_nothing_resembles_has_no_suggestion() -> None:
-    [finding] = [f for f in diagnose([TEMPLATE, cfg("c", "Mystery", "zzqx")], ALL_TEMPLATE) if f.severity == "error"]
+    [finding] = [
+        f for f in diagnose([TEMPLATE, cfg("c", "Mystery", "zzqx")], ALL_TEMPLATE) if f.severity == "error"
+    ]
     assert finding.code == "unknown_provider" and finding.suggestion is None
     assert "Did you mean" not in finding.message
 
@@ -39,7 +54,11 @@ def test_old_mistake_openai_name_on_cloudflare() -> None:
     findings = diagnose([TEMPLATE, gpt], ALL_TEMPLATE)
     [mismatch] = [f for f in findings if f.code == "name_provider_mismatch"]
     assert mismatch.severity == "warning" and mismatch.config_id == "g"
-    assert "'OpenAI GPT-4o'" in mismatch.message and "OpenAI" in mismatch.message and "'cloudflare'" in mismatch.message
+    assert (
+        "'OpenAI GPT-4o'" in mismatch.message
+        and "OpenAI" in mismatch.message
+        and "'cloudflare'" in mismatch.message
+    )
 
 
 def test_old_mistake_coding_routed_to_a_disabled_config() -> None:
@@ -75,18 +94,36 @@ def test_incomplete_configs() -> None:
         cfg("u", "Proxy", "openai", "gpt-4o", base_url="ftp://proxy"),
     ]
     found = codes(diagnose(configs, ALL_TEMPLATE))
-    assert {("error", "missing_api_key", "k", None), ("error", "missing_model", "m", None),
-            ("error", "missing_account_id", "a", None), ("error", "missing_base_url", "b", None),
-            ("error", "invalid_base_url", "u", None)} <= found
-    assert not any(code == "missing_api_key" and cid == "b" for _, code, cid, _ in found)  # key optional there
+    assert {
+        ("error", "missing_api_key", "k", None),
+        ("error", "missing_model", "m", None),
+        ("error", "missing_account_id", "a", None),
+        ("error", "missing_base_url", "b", None),
+        ("error", "invalid_base_url", "u", None),
+    } <= found
+    assert not any(
+        code == "missing_api_key" and cid == "b" for _, code, cid, _ in found
+    )  # key optional there
     assert {("info", "unused_config", cid, None) for cid in "kmabu"} <= found
 
 
 def test_names_and_models_that_fit_their_provider_are_not_flagged() -> None:
     configs = [
         cfg("1", "GPT-OSS on Workers AI", "cloudflare", "@cf/openai/gpt-oss-120b", account_id="a"),
-        cfg("2", "Llama 3.3 (Cloudflare)", "cloudflare", "@cf/meta/llama-3.3-70b-instruct-fp8-fast", account_id="a"),
-        cfg("3", "Claude via OpenRouter", "openai_compatible", "anthropic/claude-sonnet-4", base_url="https://x.io"),
+        cfg(
+            "2",
+            "Llama 3.3 (Cloudflare)",
+            "cloudflare",
+            "@cf/meta/llama-3.3-70b-instruct-fp8-fast",
+            account_id="a",
+        ),
+        cfg(
+            "3",
+            "Claude via OpenRouter",
+            "openai_compatible",
+            "anthropic/claude-sonnet-4",
+            base_url="https://x.io",
+        ),
         cfg("4", "Writer", "openai", "gpt-4o"),
     ]
     routes = {"planning": "1", "copywriting": "2", "coding": "3", "review": "4", "fallback": None}
@@ -102,4 +139,6 @@ def test_model_that_names_another_provider_is_flagged() -> None:
 def test_errors_come_first() -> None:
     findings = diagnose([TEMPLATE, cfg("c", "X", "cloudflarre")], {**ALL_TEMPLATE, "review": None})
     severities = [f.severity for f in findings]
-    assert severities == sorted(severities, key=["error", "warning", "info"].index) and severities[0] == "error"
+    assert (
+        severities == sorted(severities, key=["error", "warning", "info"].index) and severities[0] == "error"
+    )

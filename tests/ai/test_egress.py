@@ -1,5 +1,6 @@
 """Where AI requests may go (issue 12, items 1 and 4): SSRF through a config's base_url, connecting to
 the address that was checked, and answers too big or too slow to read."""
+
 from __future__ import annotations
 
 import datetime
@@ -8,8 +9,9 @@ import socket
 import ssl
 import time
 import tracemalloc
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 
@@ -23,10 +25,29 @@ from tests.ai.helpers import OPENAI_KEY, Store, brief_request, config, openai_re
 
 # The issue's examples, and the other spellings of the same places.
 REFUSED_HOSTS = [
-    "169.254.169.254", "[::1]", "0x7f000001", "2130706433", "127.1", "017700000001", "localhost", "127.0.0.1",
-    "[::ffff:127.0.0.1]", "[::ffff:a9fe:a9fe]", "[64:ff9b::a9fe:a9fe]", "[2002:a9fe:a9fe::]", "10.0.0.5",
-    "192.168.1.10", "172.16.0.1", "100.64.0.1", "[fd00:ec2::254]", "[fe80::1]", "224.0.0.1", "0.0.0.0", "[::]",
-    "255.255.255.255", "198.18.0.1",
+    "169.254.169.254",
+    "[::1]",
+    "0x7f000001",
+    "2130706433",
+    "127.1",
+    "017700000001",
+    "localhost",
+    "127.0.0.1",
+    "[::ffff:127.0.0.1]",
+    "[::ffff:a9fe:a9fe]",
+    "[64:ff9b::a9fe:a9fe]",
+    "[2002:a9fe:a9fe::]",
+    "10.0.0.5",
+    "192.168.1.10",
+    "172.16.0.1",
+    "100.64.0.1",
+    "[fd00:ec2::254]",
+    "[fe80::1]",
+    "224.0.0.1",
+    "0.0.0.0",
+    "[::]",
+    "255.255.255.255",
+    "198.18.0.1",
 ]
 
 
@@ -47,8 +68,10 @@ def resolver(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, list[str]]]:
         if host in names:
             answers = names[host]
             answer = answers.pop(0) if len(answers) > 1 else answers[0]
-            return [(socket.AF_INET6 if ":" in a else socket.AF_INET, socket.SOCK_STREAM, 6, "", (a, port))
-                    for a in answer.split(",")]
+            return [
+                (socket.AF_INET6 if ":" in a else socket.AF_INET, socket.SOCK_STREAM, 6, "", (a, port))
+                for a in answer.split(",")
+            ]
         return real(host, port, *args, **kw)
 
     monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
@@ -56,24 +79,29 @@ def resolver(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, list[str]]]:
 
 
 # --- the URL's form ------------------------------------------------------------------------------
-@pytest.mark.parametrize("url,words", [
-    ("http://user:pw@10.0.0.5:5432/#", "user name or password"),
-    ("https://user@api.openai.com/v1", "user name or password"),
-    ("https://api.openai.com/v1?", "query"),
-    ("https://evil.example/x?/chat/completions", "query"),
-    ("https://api.openai.com/v1#", "fragment"),
-    ("https://api.openai.com/v1#frag", "fragment"),
-    ("ftp://api.openai.com/v1", "http(s) URL"),
-    ("https://evil.example\\@api.openai.com/", "backslashes"),
-    ("https://ex\u00e4mple.com/v1", "ASCII"),
-    ("https://api.openai.com:99999/v1", "not a valid URL"),
-])
+@pytest.mark.parametrize(
+    "url,words",
+    [
+        ("http://user:pw@10.0.0.5:5432/#", "user name or password"),
+        ("https://user@api.openai.com/v1", "user name or password"),
+        ("https://api.openai.com/v1?", "query"),
+        ("https://evil.example/x?/chat/completions", "query"),
+        ("https://api.openai.com/v1#", "fragment"),
+        ("https://api.openai.com/v1#frag", "fragment"),
+        ("ftp://api.openai.com/v1", "http(s) URL"),
+        ("https://evil.example\\@api.openai.com/", "backslashes"),
+        ("https://ex\u00e4mple.com/v1", "ASCII"),
+        ("https://api.openai.com:99999/v1", "not a valid URL"),
+    ],
+)
 def test_userinfo_query_fragment_and_odd_urls_are_refused(url: str, words: str) -> None:
     problem = url_problem(url, sends_key=True)
     assert problem is not None and words in problem and "pw" not in problem
 
 
-def test_plain_http_needs_the_private_networks_setting(public_only: None, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_plain_http_needs_the_private_networks_setting(
+    public_only: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
     assert "https" in (url_problem("http://models.example.com/v1", sends_key=True) or "")
     assert "https" in (url_problem("http://models.example.com/v1", sends_key=False) or "")
     assert url_problem("https://models.example.com/v1", sends_key=True) is None
@@ -83,7 +111,10 @@ def test_plain_http_needs_the_private_networks_setting(public_only: None, monkey
 
 def test_messages_name_the_host_never_the_userinfo() -> None:
     assert host_label("http://user:s3cret@10.0.0.5:5432/x") == "10.0.0.5:5432"
-    assert host_label("https://[::1]:8000/v1") == "[::1]:8000" and host_label("https://api.openai.com/v1") == "api.openai.com"
+    assert (
+        host_label("https://[::1]:8000/v1") == "[::1]:8000"
+        and host_label("https://api.openai.com/v1") == "api.openai.com"
+    )
     with pytest.raises(EndpointRefused) as info:
         post_json("http://user:s3cret@127.0.0.1:9/v1", {}, {})
     assert "s3cret" not in info.value.reason and "user" not in info.value.reason.replace("user name", "")
@@ -107,8 +138,14 @@ def test_with_the_setting_private_addresses_pass_but_metadata_never(monkeypatch:
     monkeypatch.setenv(egress.ALLOW_PRIVATE_ENV, "1")
     for allowed in ("127.0.0.1", "::1", "10.0.0.5", "192.168.1.10", "fd12::1"):
         assert address_problem(ipaddress.ip_address(allowed)) is None, allowed
-    for refused in ("169.254.169.254", "fd00:ec2::254", "::ffff:169.254.169.254", "169.254.170.2", "224.0.0.1",
-                    "0.0.0.0"):
+    for refused in (
+        "169.254.169.254",
+        "fd00:ec2::254",
+        "::ffff:169.254.169.254",
+        "169.254.170.2",
+        "224.0.0.1",
+        "0.0.0.0",
+    ):
         assert address_problem(ipaddress.ip_address(refused)) is not None, refused
 
 
@@ -119,34 +156,46 @@ def test_one_bad_answer_refuses_the_name(public_only: None, resolver: dict[str, 
 
 
 # --- nothing is sent to a refused address ------------------------------------------------------------
-def test_without_the_setting_a_loopback_provider_is_refused_and_gets_no_request(public_only: None,
-                                                                                fake: FakeProvider) -> None:
+def test_without_the_setting_a_loopback_provider_is_refused_and_gets_no_request(
+    public_only: None, fake: FakeProvider
+) -> None:
     fake.reply(Scripted(body=openai_reply({"ok": True})))
-    provider = build_provider(config("openai_compatible", fake.url + "/v1", model="llama3"), lambda: Store(OPENAI_KEY))
+    provider = build_provider(
+        config("openai_compatible", fake.url + "/v1", model="llama3"), lambda: Store(OPENAI_KEY)
+    )
     with pytest.raises(EndpointRefused) as info:
         provider.generate(brief_request())
     assert fake.requests == [] and "https" in info.value.reason
-    https_loopback = build_provider(config("openai", f"https://127.0.0.1:{fake.port}/v1"), lambda: Store(OPENAI_KEY))
+    https_loopback = build_provider(
+        config("openai", f"https://127.0.0.1:{fake.port}/v1"), lambda: Store(OPENAI_KEY)
+    )
     with pytest.raises(EndpointRefused, match="loopback"):
         https_loopback.generate(brief_request())
     assert fake.requests == []
 
 
 def test_the_connection_goes_to_the_checked_address_not_a_second_lookup(
-        public_only: None, resolver: dict[str, list[str]], fake: FakeProvider) -> None:
+    public_only: None, resolver: dict[str, list[str]], fake: FakeProvider
+) -> None:
     """DNS rebinding: the first answer is public, every later one is loopback. The request must go to
     the address that was checked (here unreachable), never to loopback."""
     resolver["rebind.test"] = ["93.184.215.14", "127.0.0.1"]
     started = time.monotonic()
     with pytest.raises(RetryableError, match="could not connect to rebind.test"):
-        post_json(f"https://rebind.test:{fake.port}/v1/chat/completions", {}, {"x": 1},
-                  connect_timeout=0.3, read_timeout=0.3)
+        post_json(
+            f"https://rebind.test:{fake.port}/v1/chat/completions",
+            {},
+            {"x": 1},
+            connect_timeout=0.3,
+            read_timeout=0.3,
+        )
     assert fake.requests == [] and time.monotonic() - started < 5
     assert resolver["rebind.test"] == ["127.0.0.1"]  # looked up exactly once
 
 
-def test_the_host_name_is_sent_to_the_address_that_was_checked(resolver: dict[str, list[str]],
-                                                              fake: FakeProvider) -> None:
+def test_the_host_name_is_sent_to_the_address_that_was_checked(
+    resolver: dict[str, list[str]], fake: FakeProvider
+) -> None:
     resolver["models.test"] = ["127.0.0.1"]
     fake.reply(Scripted(body={"ok": True}))
     assert post_json(f"http://models.test:{fake.port}/v1/x", {}, {"a": 1})[2] == {"ok": True}
@@ -162,24 +211,37 @@ def _certificate(tmp: Path, name: str) -> tuple[Path, Path]:
 
     key = ec.generate_private_key(ec.SECP256R1())
     subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
-    now = datetime.datetime.now(datetime.timezone.utc)
-    cert = (x509.CertificateBuilder().subject_name(subject).issuer_name(subject).public_key(key.public_key())
-            .serial_number(x509.random_serial_number()).not_valid_before(now - datetime.timedelta(minutes=5))
-            .not_valid_after(now + datetime.timedelta(hours=1))
-            .add_extension(x509.SubjectAlternativeName([x509.DNSName(name)]), critical=False)
-            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-            .sign(key, hashes.SHA256()))
+    now = datetime.datetime.now(datetime.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(subject)
+        .issuer_name(subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=5))
+        .not_valid_after(now + datetime.timedelta(hours=1))
+        .add_extension(x509.SubjectAlternativeName([x509.DNSName(name)]), critical=False)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
     cert_path, key_path = tmp / f"{name}.pem", tmp / f"{name}.key"
     cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    key_path.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                           serialization.NoEncryption()))
+    key_path.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
+    )
     return cert_path, key_path
 
 
 @pytest.mark.parametrize("served_as,trusted", [("models.test", True), ("impostor.test", False)])
 def test_tls_is_verified_against_the_host_name_while_connecting_to_the_checked_address(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, resolver: dict[str, list[str]], served_as: str,
-        trusted: bool) -> None:
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    resolver: dict[str, list[str]],
+    served_as: str,
+    trusted: bool,
+) -> None:
     cert, key = _certificate(tmp_path, served_as)
     tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     tls.load_cert_chain(cert, key)
@@ -241,7 +303,9 @@ def test_a_trickling_answer_ends_at_the_calls_deadline(fake: FakeProvider) -> No
     started = time.monotonic()
     with pytest.raises(RetryableError, match="did not finish its answer in time"):
         post_json(fake.url + "/v1", {}, {}, connect_timeout=0.5, read_timeout=1.0)
-    assert time.monotonic() - started < 3  # each byte comes within the read timeout: only the deadline ends it
+    assert (
+        time.monotonic() - started < 3
+    )  # each byte comes within the read timeout: only the deadline ends it
 
 
 def test_a_compressed_answer_is_refused(fake: FakeProvider) -> None:
@@ -251,8 +315,9 @@ def test_a_compressed_answer_is_refused(fake: FakeProvider) -> None:
     assert fake.requests[0].headers["accept-encoding"] == "identity"
 
 
-def test_saving_a_config_waits_for_a_slow_resolver_only_so_long(monkeypatch: pytest.MonkeyPatch,
-                                                                public_only: None) -> None:
+def test_saving_a_config_waits_for_a_slow_resolver_only_so_long(
+    monkeypatch: pytest.MonkeyPatch, public_only: None
+) -> None:
     def slow(*args: Any, **kw: Any) -> Any:
         time.sleep(5)
         return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", ("10.0.0.5", 443))]

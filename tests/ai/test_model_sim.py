@@ -1,12 +1,14 @@
 """Every provider client against the model simulator (infra/model_sim.py) at test speed: the answers are
 the template's, usage is the simulator's estimate, max_tokens cuts, and each fault reaches the client
 as the error it should be."""
+
 from __future__ import annotations
 
 import json
 import time
 import urllib.request
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
@@ -17,7 +19,7 @@ from chalicelib.website.render import page_html, page_paths, site_of
 from infra.model_sim import Sim, start_sim
 from infra.sim_wire import tokens
 from tests.ai.helpers import ORDER
-from tests.ai.sim_support import B, C, PAGE, PROVIDERS, S, SCHEMAS, client, expected, request
+from tests.ai.sim_support import PAGE, PROVIDERS, SCHEMAS, B, C, S, client, expected, request
 
 FAST = {"ttft": 0.0, "tps": 50_000.0}
 
@@ -45,7 +47,12 @@ def test_each_client_gets_the_templates_answer_for_each_schema(sim: Sim, provide
         want = expected(schema)
         assert result.output == want, schema
         entry = sim.log()[-1]
-        assert (entry["api"], entry["schema"], entry["part"], entry["status"]) == (api, schema, SCHEMAS[schema][3], 200)
+        assert (entry["api"], entry["schema"], entry["part"], entry["status"]) == (
+            api,
+            schema,
+            SCHEMAS[schema][3],
+            200,
+        )
         out = tokens(json.dumps(want.model_dump(mode="json"), ensure_ascii=False))
         assert result.usage["tokens_out"] == entry["tokens_out"] == out > 0, schema
         system, user = build_messages(request(schema))
@@ -54,8 +61,9 @@ def test_each_client_gets_the_templates_answer_for_each_schema(sim: Sim, provide
 
 
 @pytest.mark.parametrize("provider", PROVIDERS)
-def test_ping_without_a_data_block_is_answered_and_anything_else_is_a_400(sim: Sim, provider: str,
-                                                                            official_host: None) -> None:
+def test_ping_without_a_data_block_is_answered_and_anything_else_is_a_400(
+    sim: Sim, provider: str, official_host: None
+) -> None:
     system, user = ping_messages()
     assert client(provider, sim.url).run(system, user, Ping).output == Ping(ok=True)
     assert sim.log()[-1]["schema"] == "Ping"
@@ -114,8 +122,11 @@ def _audit(main_html: str) -> list[str]:
     """The page's problems once sitegen has put its main in the shared shell."""
     site = site_of(ORDER, B, S, C)
     page, path = next((p, path) for p, path in page_paths(C.pages) if p.slug == PAGE)
-    return [message for severity, message in audit_page(page_html(site, page, path, main_html)).problems
-            if severity == "error"]
+    return [
+        message
+        for severity, message in audit_page(page_html(site, page, path, main_html)).problems
+        if severity == "error"
+    ]
 
 
 def test_a11y_fault_breaks_a_pages_headings_but_not_a_repair_round(sim: Sim) -> None:
@@ -126,9 +137,14 @@ def test_a11y_fault_breaks_a_pages_headings_but_not_a_repair_round(sim: Sim) -> 
     fixing = request("PageMarkup", findings=("servicos.html: heading level skipped",), previous=broken)
     fixed = client("openai", sim.url).generate(fixing).output
     assert fixed == expected("PageMarkup") and _audit(fixed.main_html) == []  # type: ignore[attr-defined]
-    assert client("openai", sim.url).generate(request("Brief")).output == expected("Brief")  # other schemas: no a11y
+    assert client("openai", sim.url).generate(request("Brief")).output == expected(
+        "Brief"
+    )  # other schemas: no a11y
     assert [(e["schema"], e["findings"], e["fault"]) for e in sim.log()] == [
-        ("PageMarkup", 0, "a11y"), ("PageMarkup", 1, None), ("Brief", 0, None)]
+        ("PageMarkup", 0, "a11y"),
+        ("PageMarkup", 1, None),
+        ("Brief", 0, None),
+    ]
 
 
 def test_a_reply_takes_ttft_plus_tokens_over_tps(sim: Sim) -> None:
@@ -144,7 +160,9 @@ def test_a_reply_takes_ttft_plus_tokens_over_tps(sim: Sim) -> None:
 
 def _http(sim: Sim, method: str, path: str, body: Any = None) -> tuple[int, Any]:
     data = json.dumps(body).encode() if body is not None else None
-    req = urllib.request.Request(sim.url + path, data=data, method=method, headers={"Content-Type": "application/json"})
+    req = urllib.request.Request(
+        sim.url + path, data=data, method=method, headers={"Content-Type": "application/json"}
+    )
     try:
         with urllib.request.urlopen(req, timeout=5) as response:
             return response.status, json.loads(response.read())

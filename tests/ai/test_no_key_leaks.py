@@ -1,7 +1,9 @@
 """After exercising everything, the test API keys appear in no return value, error or output."""
+
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import pytest
 from pydantic import BaseModel, ValidationError
@@ -11,7 +13,15 @@ from chalicelib.ai.schemas import AIConfigCreate, AIConfigUpdate
 from chalicelib.domain.errors import PhaseError, SitegenError
 from chalicelib.services import ai_configs as svc
 from tests.ai.conftest import FakeProvider, Scripted
-from tests.ai.helpers import ANTHROPIC_KEY, CLOUDFLARE_KEY, OPENAI_KEY, Store, brief_request, config, openai_reply
+from tests.ai.helpers import (
+    ANTHROPIC_KEY,
+    CLOUDFLARE_KEY,
+    OPENAI_KEY,
+    Store,
+    brief_request,
+    config,
+    openai_reply,
+)
 from tests.ai.test_service import routing
 from tests.support.stack import TEMPLATE_ID, reset_database
 
@@ -30,7 +40,12 @@ class Evidence:
         try:
             return self.keep(fn(*args))
         except (PhaseError, SitegenError, ValidationError) as exc:
-            self.texts += [str(exc), repr(exc), repr(getattr(exc, "details", None)), getattr(exc, "reason", "")]
+            self.texts += [
+                str(exc),
+                repr(exc),
+                repr(getattr(exc, "details", None)),
+                getattr(exc, "reason", ""),
+            ]
             return None
 
     def leaks(self) -> list[str]:
@@ -41,22 +56,48 @@ def echoing_errors(key: str) -> list[Scripted]:
     return [
         Scripted(401, {"error": {"message": f"Incorrect API key provided: {key}"}}),
         Scripted(429, {"error": {"message": f"rate limit for Bearer {key}"}}, {"Retry-After": "1"}),
-        Scripted(500, f"internal error, auth header was Authorization: Bearer {key}", {"Content-Type": "text/plain"}),
+        Scripted(
+            500,
+            f"internal error, auth header was Authorization: Bearer {key}",
+            {"Content-Type": "text/plain"},
+        ),
         Scripted(200, {"success": False, "errors": [{"code": 1, "message": f"token {key} invalid"}]}),
     ]
 
 
 def test_keys_never_leak(deps: Any, fake: FakeProvider, capfd: pytest.CaptureFixture[str]) -> None:
     ev = Evidence()
-    assert ev.leaks() == [] and Evidence().keep(OPENAI_KEY) and "sk-" in OPENAI_KEY  # the scanner sees raw keys
+    assert (
+        ev.leaks() == [] and Evidence().keep(OPENAI_KEY) and "sk-" in OPENAI_KEY
+    )  # the scanner sees raw keys
 
-    created = ev.call(svc.create_config, deps, AIConfigCreate(
-        name="GPT", provider="openai", model="gpt-4o-mini", base_url=fake.url, api_key=OPENAI_KEY))
-    cf = ev.call(svc.create_config, deps, AIConfigCreate(
-        name="CF", provider="cloudflare", model="@cf/meta/llama-3.1-8b-instruct", account_id="acc",
-        base_url=fake.url, api_key=CLOUDFLARE_KEY))
-    ev.call(svc.create_config, deps, AIConfigCreate(name="GPT", provider="openai", model="m", api_key=ANTHROPIC_KEY))
-    ev.call(lambda: AIConfigCreate(name="x", provider="openai", api_key=ANTHROPIC_KEY, params={"max_tokens": -1}))
+    created = ev.call(
+        svc.create_config,
+        deps,
+        AIConfigCreate(
+            name="GPT", provider="openai", model="gpt-4o-mini", base_url=fake.url, api_key=OPENAI_KEY
+        ),
+    )
+    cf = ev.call(
+        svc.create_config,
+        deps,
+        AIConfigCreate(
+            name="CF",
+            provider="cloudflare",
+            model="@cf/meta/llama-3.1-8b-instruct",
+            account_id="acc",
+            base_url=fake.url,
+            api_key=CLOUDFLARE_KEY,
+        ),
+    )
+    ev.call(
+        svc.create_config,
+        deps,
+        AIConfigCreate(name="GPT", provider="openai", model="m", api_key=ANTHROPIC_KEY),
+    )
+    ev.call(
+        lambda: AIConfigCreate(name="x", provider="openai", api_key=ANTHROPIC_KEY, params={"max_tokens": -1})
+    )
     ev.call(lambda: AIConfigUpdate.model_validate({"name": None, "api_key": ANTHROPIC_KEY}))
     ev.call(svc.list_configs, deps)
     ev.call(svc.get_config, deps, created.id)
@@ -73,7 +114,9 @@ def test_keys_never_leak(deps: Any, fake: FakeProvider, capfd: pytest.CaptureFix
     fake.reply(Scripted(body=openai_reply({"ok": True})))
     assert ev.call(svc.test_config, deps, created.id).ok
 
-    anthropic = build_provider(config("anthropic", fake.url, model="claude-sonnet-4"), lambda: Store(ANTHROPIC_KEY))
+    anthropic = build_provider(
+        config("anthropic", fake.url, model="claude-sonnet-4"), lambda: Store(ANTHROPIC_KEY)
+    )
     for scripted in echoing_errors(ANTHROPIC_KEY):
         fake.reply(scripted)
         ev.call(anthropic.generate, brief_request())

@@ -1,4 +1,5 @@
 """OpenAI and OpenAI-compatible providers against a loopback server speaking Chat Completions."""
+
 from __future__ import annotations
 
 import time
@@ -12,7 +13,14 @@ from chalicelib.domain.errors import PermanentError, RetryableError
 from chalicelib.phases.schemas import Brief, Sitemap
 from tests.ai.conftest import FakeProvider, Scripted
 from tests.ai.helpers import (
-    INVALID_BRIEF, OPENAI_KEY, VALID_BRIEF, Store, brief_request, config, openai_reply, sitemap_request,
+    INVALID_BRIEF,
+    OPENAI_KEY,
+    VALID_BRIEF,
+    Store,
+    brief_request,
+    config,
+    openai_reply,
+    sitemap_request,
 )
 
 
@@ -34,15 +42,28 @@ def test_request_shape_and_usage(fake: FakeProvider) -> None:
     system, user = body["messages"]
     assert system["role"] == "system" and '"key_messages"' in system["content"]
     assert "português do Brasil" in system["content"]
-    assert user["role"] == "user" and "Padaria Pão Quente" in user["content"] and "order-1" not in user["content"]
+    assert (
+        user["role"] == "user"
+        and "Padaria Pão Quente" in user["content"]
+        and "order-1" not in user["content"]
+    )
     fmt = body["response_format"]
-    assert fmt["type"] == "json_schema" and fmt["json_schema"]["name"] == "Brief" and fmt["json_schema"]["strict"] is True
+    assert (
+        fmt["type"] == "json_schema"
+        and fmt["json_schema"]["name"] == "Brief"
+        and fmt["json_schema"]["strict"] is True
+    )
     schema = fmt["json_schema"]["schema"]
     assert schema["additionalProperties"] is False and set(schema["required"]) == set(Brief.model_fields)
 
     assert result.output == Brief(**VALID_BRIEF)
     usage = result.usage
-    assert (usage["provider"], usage["model"], usage["tokens_in"], usage["tokens_out"]) == ("openai", "gpt-4o-mini", 1000, 500)
+    assert (usage["provider"], usage["model"], usage["tokens_in"], usage["tokens_out"]) == (
+        "openai",
+        "gpt-4o-mini",
+        1000,
+        500,
+    )
     assert usage["cost_usd"] == pytest.approx((1000 * 0.15 + 500 * 0.60) / 1e6)
     assert usage["config_id"] and usage["latency_ms"] > 0 and usage["prompt_version"] == PROMPT_VERSION
 
@@ -67,11 +88,21 @@ def test_429_with_retry_after_seconds(fake: FakeProvider, official_host: None) -
     fake.reply(Scripted(429, {"error": {"message": "Rate limit reached"}}, {"Retry-After": "7"}))
     with pytest.raises(RetryableError) as info:
         openai(fake).generate(brief_request())
-    assert info.value.retry_after == 7 and "429" in info.value.reason and "Rate limit reached" in info.value.reason
+    assert (
+        info.value.retry_after == 7
+        and "429" in info.value.reason
+        and "Rate limit reached" in info.value.reason
+    )
 
 
 def test_429_with_retry_after_http_date(fake: FakeProvider) -> None:
-    fake.reply(Scripted(429, {"error": {"message": "slow down"}}, {"Retry-After": formatdate(time.time() + 30, usegmt=True)}))
+    fake.reply(
+        Scripted(
+            429,
+            {"error": {"message": "slow down"}},
+            {"Retry-After": formatdate(time.time() + 30, usegmt=True)},
+        )
+    )
     with pytest.raises(RetryableError) as info:
         openai(fake).generate(brief_request())
     assert info.value.retry_after is not None and 25 <= info.value.retry_after <= 31
@@ -86,7 +117,9 @@ def test_server_errors_are_retryable(fake: FakeProvider, status: int) -> None:
 
 
 @pytest.mark.parametrize("status", [400, 401, 403, 404, 422])
-def test_client_errors_are_permanent_and_redacted(fake: FakeProvider, status: int, official_host: None) -> None:
+def test_client_errors_are_permanent_and_redacted(
+    fake: FakeProvider, status: int, official_host: None
+) -> None:
     echo = f"Incorrect API key provided: {OPENAI_KEY}. Header was Bearer {OPENAI_KEY}"
     fake.reply(Scripted(status, {"error": {"message": echo}}))
     with pytest.raises(PermanentError) as info:
@@ -106,13 +139,15 @@ def test_read_timeout_is_retryable_and_quick(fake: FakeProvider) -> None:
 
 def test_config_timeout_is_clamped_to_the_stage_provider_timeout(fake: FakeProvider) -> None:
     fake.reply(Scripted(body=openai_reply(VALID_BRIEF), delay=3.0))
-    provider = build_provider(config("openai", fake.url, params={"timeout_s": 90}), lambda: Store(OPENAI_KEY),
-                              max_timeout_s=0.3)
+    provider = build_provider(
+        config("openai", fake.url, params={"timeout_s": 90}), lambda: Store(OPENAI_KEY), max_timeout_s=0.3
+    )
     assert provider.timeout_s == 0.3
     with pytest.raises(RetryableError, match="read timeout"):
         provider.generate(brief_request())
-    unclamped = build_provider(config("openai", fake.url, params={"timeout_s": 20}), lambda: Store(OPENAI_KEY),
-                               max_timeout_s=60)
+    unclamped = build_provider(
+        config("openai", fake.url, params={"timeout_s": 20}), lambda: Store(OPENAI_KEY), max_timeout_s=60
+    )
     assert unclamped.timeout_s == 20
 
 
@@ -132,8 +167,10 @@ def test_body_that_is_not_json_is_retryable(fake: FakeProvider) -> None:
 
 
 def test_schema_invalid_output_is_repaired_once(fake: FakeProvider) -> None:
-    fake.reply(Scripted(body=openai_reply(INVALID_BRIEF, usage=(1000, 50))),
-               Scripted(body=openai_reply(VALID_BRIEF, usage=(1200, 300))))
+    fake.reply(
+        Scripted(body=openai_reply(INVALID_BRIEF, usage=(1000, 50))),
+        Scripted(body=openai_reply(VALID_BRIEF, usage=(1200, 300))),
+    )
     result = openai(fake).generate(brief_request())
     assert result.output == Brief(**VALID_BRIEF)
     assert len(fake.requests) == 2
@@ -146,7 +183,9 @@ def test_schema_invalid_output_is_repaired_once(fake: FakeProvider) -> None:
 
 
 def test_malformed_json_output_is_repaired(fake: FakeProvider) -> None:
-    fake.reply(Scripted(body=openai_reply('{"business_name": "Padaria",')), Scripted(body=openai_reply(VALID_BRIEF)))
+    fake.reply(
+        Scripted(body=openai_reply('{"business_name": "Padaria",')), Scripted(body=openai_reply(VALID_BRIEF))
+    )
     result = openai(fake).generate(brief_request())
     assert result.output == Brief(**VALID_BRIEF)
     assert "not valid JSON" in fake.requests[1].json["messages"][3]["content"]
@@ -161,8 +200,11 @@ def test_fenced_json_is_accepted_without_repair(fake: FakeProvider) -> None:
 
 
 def test_output_still_invalid_after_one_repair(fake: FakeProvider) -> None:
-    fake.reply(Scripted(body=openai_reply(INVALID_BRIEF)), Scripted(body=openai_reply("not json at all")),
-               Scripted(body=openai_reply(VALID_BRIEF)))
+    fake.reply(
+        Scripted(body=openai_reply(INVALID_BRIEF)),
+        Scripted(body=openai_reply("not json at all")),
+        Scripted(body=openai_reply(VALID_BRIEF)),
+    )
     with pytest.raises(RetryableError) as info:
         openai(fake).generate(brief_request())
     assert info.value.reason.startswith("output stayed invalid after a repair: the answer is not valid JSON")
@@ -192,8 +234,15 @@ def test_openai_compatible_without_key_sends_no_auth(fake: FakeProvider) -> None
     request = fake.requests[0]
     assert request.path == "/v1/chat/completions" and "authorization" not in request.headers
     assert request.json["model"] == "llama3.1:8b" and request.json["max_tokens"] == 4096
-    assert "max_completion_tokens" not in request.json and request.json["response_format"]["type"] == "json_schema"
-    assert store.reads == 0 and result.usage["provider"] == "openai_compatible" and result.usage["cost_usd"] is None
+    assert (
+        "max_completion_tokens" not in request.json
+        and request.json["response_format"]["type"] == "json_schema"
+    )
+    assert (
+        store.reads == 0
+        and result.usage["provider"] == "openai_compatible"
+        and result.usage["cost_usd"] is None
+    )
 
 
 def test_openai_compatible_with_key_sends_bearer(fake: FakeProvider) -> None:
@@ -207,7 +256,9 @@ def test_an_unreadable_answer_is_retryable(fake: FakeProvider) -> None:
     reply = openai_reply(VALID_BRIEF)
     reply["usage"] = {"prompt_tokens": "lots", "completion_tokens": 1}
     fake.reply(Scripted(body=reply))
-    with pytest.raises(RetryableError, match=r"openai returned an answer sitegen could not read \(ValueError"):
+    with pytest.raises(
+        RetryableError, match=r"openai returned an answer sitegen could not read \(ValueError"
+    ):
         openai(fake).generate(brief_request())
 
 

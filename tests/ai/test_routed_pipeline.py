@@ -1,6 +1,7 @@
 """A whole generation through the real pipeline with `coding` routed to an OpenAI-compatible server
 on loopback: the route is honoured, the request has the provider's wire shape, usage is recorded per
 phase and totalled on the generation, and the key shows up nowhere it should not."""
+
 from __future__ import annotations
 
 import json
@@ -15,8 +16,13 @@ from tests.ai.helpers import openai_reply
 from tests.support.stack import TEMPLATE_ID, drain, logs
 
 KEY = "sk-test-COMPAT-5f1e2d3c4b5a69788796"
-ORDER = {"business_name": "Oficina Dois Irmãos", "segment": "auto repair", "locale": "pt-BR",
-         "services": ["Troca de óleo", "Freios"], "contact": {"email": "oi@doisirmaos.com.br", "city": "Campinas"}}
+ORDER = {
+    "business_name": "Oficina Dois Irmãos",
+    "segment": "auto repair",
+    "locale": "pt-BR",
+    "services": ["Troca de óleo", "Freios"],
+    "contact": {"email": "oi@doisirmaos.com.br", "city": "Campinas"},
+}
 
 
 CALLS = 5  # code: styles.css and one part per page (4)
@@ -26,14 +32,17 @@ USAGE = (840, 1820)  # what the fake reports per call
 def coder(deps: Any, generation_id: str) -> Any:
     """Plays a coding model: answers each part's request from its prompt's data block, as the template
     writes it, in the Chat Completions wire format with a usage block."""
+
     def answer(request: Any) -> dict[str, Any]:
         user = next(m["content"] for m in reversed(request.json["messages"]) if m["role"] == "user")
         return openai_reply(answer_data(parse_data(user)), usage=USAGE)
+
     return answer
 
 
-def generate_with_coding_on(config_body: dict[str, Any], client: Any, aws: Any, deps: Any,
-                            fake: FakeProvider) -> tuple[dict[str, Any], dict[str, Any]]:
+def generate_with_coding_on(
+    config_body: dict[str, Any], client: Any, aws: Any, deps: Any, fake: FakeProvider
+) -> tuple[dict[str, Any], dict[str, Any]]:
     """Create the config through the API, route `coding` to it, run a whole generation."""
     config = client.json("POST", "/ai/configs", config_body, expect=201)
     routing = client.json("GET", "/ai/routing")
@@ -46,11 +55,23 @@ def generate_with_coding_on(config_body: dict[str, Any], client: Any, aws: Any, 
     return config, client.json("GET", f"/generations/{gen['id']}")
 
 
-def test_coding_routed_to_an_openai_compatible_server(client: Any, aws: Any, deps: Any, fake: FakeProvider) -> None:
-    config, done = generate_with_coding_on({
-        "name": "Local Qwen coder", "provider": "openai_compatible", "model": "qwen2.5-coder-32b",
-        "base_url": fake.url + "/v1", "api_key": KEY, "params": {"temperature": 0.1, "max_tokens": 16000}},
-        client, aws, deps, fake)
+def test_coding_routed_to_an_openai_compatible_server(
+    client: Any, aws: Any, deps: Any, fake: FakeProvider
+) -> None:
+    config, done = generate_with_coding_on(
+        {
+            "name": "Local Qwen coder",
+            "provider": "openai_compatible",
+            "model": "qwen2.5-coder-32b",
+            "base_url": fake.url + "/v1",
+            "api_key": KEY,
+            "params": {"temperature": 0.1, "max_tokens": 16000},
+        },
+        client,
+        aws,
+        deps,
+        fake,
+    )
     gen = done
     assert done["status"] == "succeeded", done
     assert len(fake.requests) == CALLS  # only the coding phase's parts left the template provider
@@ -66,7 +87,10 @@ def test_coding_routed_to_an_openai_compatible_server(client: Any, aws: Any, dep
     by_phase = {p["name"]: p["usage"] for p in done["phases"]}
     assert by_phase["code"]["provider"] == "openai_compatible"
     assert by_phase["code"]["config_id"] == config["id"]
-    assert (by_phase["code"]["tokens_in"], by_phase["code"]["tokens_out"]) == (CALLS * USAGE[0], CALLS * USAGE[1])
+    assert (by_phase["code"]["tokens_in"], by_phase["code"]["tokens_out"]) == (
+        CALLS * USAGE[0],
+        CALLS * USAGE[1],
+    )
     assert all(p["usage"]["tokens_out"] == USAGE[1] for p in done["phases"][3]["parts"])  # the sum adds up
     assert by_phase["code"]["cost_usd"] is None  # a self-hosted model has no list price: unknown, not free
     assert by_phase["brief"]["provider"] == "template" and by_phase["brief"]["config_id"] == TEMPLATE_ID
@@ -77,16 +101,33 @@ def test_coding_routed_to_an_openai_compatible_server(client: Any, aws: Any, dep
     assert totals["phases_counted"] == sum(1 for u in by_phase.values() if u is not None) >= 5
     assert totals["ai_latency_ms"] >= by_phase["code"]["latency_ms"] > 0
 
-    site = aws.s3.get_object(Bucket=aws.resources.bucket, Key=f"sites/{gen['id']}/index.html")["Body"].read().decode()
+    site = (
+        aws.s3.get_object(Bucket=aws.resources.bucket, Key=f"sites/{gen['id']}/index.html")["Body"]
+        .read()
+        .decode()
+    )
     assert "Oficina Dois Irmãos" in site
     lines = logs(client, gen["id"])
-    everything = json.dumps([done, lines, client.json("GET", "/ai/configs"), client.json("GET", "/ai/doctor")])
+    everything = json.dumps(
+        [done, lines, client.json("GET", "/ai/configs"), client.json("GET", "/ai/doctor")]
+    )
     assert KEY not in everything and KEY[-12:] not in everything
 
 
 def test_usage_totals_count_priced_models(client: Any, aws: Any, deps: Any, fake: FakeProvider) -> None:
-    _, done = generate_with_coding_on({"name": "OpenAI mini", "provider": "openai", "model": "gpt-4o-mini",
-                                       "base_url": fake.url, "api_key": KEY}, client, aws, deps, fake)
+    _, done = generate_with_coding_on(
+        {
+            "name": "OpenAI mini",
+            "provider": "openai",
+            "model": "gpt-4o-mini",
+            "base_url": fake.url,
+            "api_key": KEY,
+        },
+        client,
+        aws,
+        deps,
+        fake,
+    )
     assert done["status"] == "succeeded", done
     # gpt-4o-mini: $0.15 in / $0.60 out per 1M tokens
     expected = round(CALLS * (USAGE[0] * 0.15 / 1e6 + USAGE[1] * 0.60 / 1e6), 6)
@@ -94,19 +135,24 @@ def test_usage_totals_count_priced_models(client: Any, aws: Any, deps: Any, fake
 
 
 def test_worker_logs_the_doctors_errors_at_start_and_the_typo_fails_the_phase_visibly(
-        client: Any, aws: Any, deps: Any, capfd: Any) -> None:
+    client: Any, aws: Any, deps: Any, capfd: Any
+) -> None:
     with deps.engine.begin() as conn:  # the old system's row, which the API would refuse today
-        typo = conn.execute(text(
-            "INSERT INTO ai_configs (id, name, provider, model, account_id, enabled, params) VALUES (gen_random_uuid(), "
-            "'Workers AI', 'cloudflarre', '@cf/meta/llama-3.1-8b-instruct', 'acc', true, '{}') RETURNING id")).scalar()
+        typo = conn.execute(
+            text(
+                "INSERT INTO ai_configs (id, name, provider, model, account_id, enabled, params) VALUES (gen_random_uuid(), "
+                "'Workers AI', 'cloudflarre', '@cf/meta/llama-3.1-8b-instruct', 'acc', true, '{}') RETURNING id"
+            )
+        ).scalar()
         conn.execute(text("UPDATE ai_routes SET config_id = :c WHERE task = 'coding'"), {"c": typo})
     order = client.json("POST", "/orders", ORDER, expect=201)
     gen = client.json("POST", f"/orders/{order['id']}/generations", expect=202)
     drain(client, aws)
 
     out = capfd.readouterr().out
-    problems = [json.loads(line) for line in out.splitlines()
-                if line.startswith("{") and "AI config problem" in line]
+    problems = [
+        json.loads(line) for line in out.splitlines() if line.startswith("{") and "AI config problem" in line
+    ]
     assert [p["code"] for p in problems] == ["unknown_provider"]  # once per container, not per message
     assert problems[0]["level"] == "error" and problems[0]["config_id"] == str(typo)
     assert "Did you mean 'cloudflare'?" in problems[0]["message"]
@@ -114,4 +160,6 @@ def test_worker_logs_the_doctors_errors_at_start_and_the_typo_fails_the_phase_vi
     failed = client.json("GET", f"/generations/{gen['id']}")
     assert failed["status"] == "failed" and failed["current_phase"] == "code"
     assert "cloudflarre" in failed["error"] and "cloudflare" in failed["error"].replace("cloudflarre", "")
-    assert any("cloudflarre" in line["message"] and line["level"] == "error" for line in logs(client, gen["id"]))
+    assert any(
+        "cloudflarre" in line["message"] and line["level"] == "error" for line in logs(client, gen["id"])
+    )

@@ -1,8 +1,10 @@
 """The AI config service against the real Postgres and moto Secrets Manager (the `deps` fixture)."""
+
 from __future__ import annotations
 
 import time
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from sqlalchemy import text
@@ -42,7 +44,11 @@ def test_create_keeps_the_key_in_secrets_manager_only(ai: Any) -> None:
     assert created.has_api_key is True and created.api_key_hint == "\u2026WXYZ"
     assert OPENAI_KEY not in created.model_dump_json() and created.params == {"temperature": 0.4}
     with ai.engine.connect() as conn:
-        row = conn.execute(text("SELECT * FROM ai_configs WHERE id = CAST(:i AS uuid)"), {"i": created.id}).mappings().one()
+        row = (
+            conn.execute(text("SELECT * FROM ai_configs WHERE id = CAST(:i AS uuid)"), {"i": created.id})
+            .mappings()
+            .one()
+        )
     assert row["secret_ref"] == f"sitegen/ai/{created.id}" and row["api_key_last4"] == "WXYZ"
     assert all(OPENAI_KEY not in str(value) for value in row.values())
     assert secret_value(ai, row["secret_ref"]) == OPENAI_KEY
@@ -76,8 +82,9 @@ def test_duplicate_name_is_a_conflict_and_stores_no_secret(ai: Any) -> None:
 
 def stored_ref(deps: Any, config_id: str) -> str | None:
     with deps.engine.connect() as conn:
-        return conn.execute(text("SELECT secret_ref FROM ai_configs WHERE id = CAST(:i AS uuid)"),
-                            {"i": config_id}).scalar()
+        return conn.execute(
+            text("SELECT secret_ref FROM ai_configs WHERE id = CAST(:i AS uuid)"), {"i": config_id}
+        ).scalar()
 
 
 def readable(deps: Any, ref: str) -> bool:
@@ -102,8 +109,16 @@ def test_update_rotates_and_removes_the_key(ai: Any) -> None:
         svc.update_config(ai, created.id, AIConfigUpdate.model_validate({"api_key": None}))
     assert stored_ref(ai, created.id) == second and readable(ai, second)
 
-    local = svc.create_config(ai, AIConfigCreate(name="vLLM", provider="openai_compatible", model="llama3",
-                                                 base_url="http://127.0.0.1:8000/v1", api_key="local-key-1234"))
+    local = svc.create_config(
+        ai,
+        AIConfigCreate(
+            name="vLLM",
+            provider="openai_compatible",
+            model="llama3",
+            base_url="http://127.0.0.1:8000/v1",
+            api_key="local-key-1234",
+        ),
+    )
     ref = stored_ref(ai, local.id)
     removed = svc.update_config(ai, local.id, AIConfigUpdate.model_validate({"api_key": None}))
     assert removed.has_api_key is False and removed.api_key_hint is None and not readable(ai, ref)
@@ -117,27 +132,45 @@ def test_a_key_change_that_fails_leaves_the_stored_key_as_it_was(ai: Any) -> Non
     created = svc.create_config(ai, openai_config())
     ref = stored_ref(ai, created.id)
     with ai.engine.begin() as conn:
-        conn.execute(text("""
+        conn.execute(
+            text("""
             CREATE FUNCTION refuse_config_change() RETURNS trigger AS $$
             BEGIN RAISE EXCEPTION 'disk quota exceeded (injected)'; END $$ LANGUAGE plpgsql;
             CREATE TRIGGER refuse_config_change BEFORE UPDATE ON ai_configs
-              FOR EACH ROW EXECUTE FUNCTION refuse_config_change();"""))
+              FOR EACH ROW EXECUTE FUNCTION refuse_config_change();""")
+        )
     try:
         with pytest.raises(Exception, match="disk quota exceeded"):
             svc.update_config(ai, created.id, AIConfigUpdate(api_key="sk-never-stored-99998888"))
     finally:
         with ai.engine.begin() as conn:
-            conn.execute(text("DROP TRIGGER refuse_config_change ON ai_configs; DROP FUNCTION refuse_config_change();"))
+            conn.execute(
+                text("DROP TRIGGER refuse_config_change ON ai_configs; DROP FUNCTION refuse_config_change();")
+            )
     assert stored_ref(ai, created.id) == ref and secret_value(ai, ref) == OPENAI_KEY
     assert svc.get_config(ai, created.id).api_key_hint == "\u2026WXYZ"
-    live = [x["Name"] for x in ai.client("secretsmanager").list_secrets()["SecretList"] if not x.get("DeletedDate")]
+    live = [
+        x["Name"]
+        for x in ai.client("secretsmanager").list_secrets()["SecretList"]
+        if not x.get("DeletedDate")
+    ]
     assert live == [ref]  # the new key's secret did not outlive the failed change
 
 
 def test_update_fields_and_params(ai: Any) -> None:
     created = svc.create_config(ai, openai_config(params={"temperature": 0.4, "max_tokens": 1000}))
-    changed = svc.update_config(ai, created.id, AIConfigUpdate.model_validate(
-        {"name": "GPT 4o", "model": "gpt-4o", "enabled": False, "params": {"temperature": None, "timeout_s": 30}}))
+    changed = svc.update_config(
+        ai,
+        created.id,
+        AIConfigUpdate.model_validate(
+            {
+                "name": "GPT 4o",
+                "model": "gpt-4o",
+                "enabled": False,
+                "params": {"temperature": None, "timeout_s": 30},
+            }
+        ),
+    )
     assert (changed.name, changed.model, changed.enabled) == ("GPT 4o", "gpt-4o", False)
     assert changed.params == {"max_tokens": 1000, "timeout_s": 30}
     assert changed.has_api_key  # untouched
@@ -214,17 +247,31 @@ def test_config_test_of_the_template_and_of_an_incomplete_config(ai: Any) -> Non
     assert svc.test_config(ai, TEMPLATE_ID).ok
     created = svc.create_config(ai, openai_config())
     with ai.engine.begin() as conn:  # a row from before the API refused keyless openai configs
-        conn.execute(text("UPDATE ai_configs SET secret_ref = NULL WHERE id = CAST(:i AS uuid)"), {"i": created.id})
+        conn.execute(
+            text("UPDATE ai_configs SET secret_ref = NULL WHERE id = CAST(:i AS uuid)"), {"i": created.id}
+        )
     result = svc.test_config(ai, created.id)
     assert not result.ok and "has no API key" in (result.error or "")
 
 
 def test_doctor_reports_the_old_mistakes_from_the_database(ai: Any) -> None:
     with ai.engine.begin() as conn:  # legacy row the API would refuse today
-        conn.execute(text("INSERT INTO ai_configs (id, name, provider, model, enabled, params) VALUES "
-                          "(gen_random_uuid(), 'Workers', 'cloudflarre', '@cf/meta/llama-3.1-8b-instruct', true, '{}')"))
-    gpt = svc.create_config(ai, AIConfigCreate(name="OpenAI GPT-4o", provider="cloudflare", account_id="acc1",
-                                               model="@cf/meta/llama-3.1-8b-instruct", api_key="cf-token-123456789"))
+        conn.execute(
+            text(
+                "INSERT INTO ai_configs (id, name, provider, model, enabled, params) VALUES "
+                "(gen_random_uuid(), 'Workers', 'cloudflarre', '@cf/meta/llama-3.1-8b-instruct', true, '{}')"
+            )
+        )
+    gpt = svc.create_config(
+        ai,
+        AIConfigCreate(
+            name="OpenAI GPT-4o",
+            provider="cloudflare",
+            account_id="acc1",
+            model="@cf/meta/llama-3.1-8b-instruct",
+            api_key="cf-token-123456789",
+        ),
+    )
     coder = svc.create_config(ai, openai_config(name="Coder"))
     svc.put_routing(ai, routing(coding=coder.id))
     svc.update_config(ai, coder.id, AIConfigUpdate(enabled=False))
@@ -249,7 +296,9 @@ def test_routing_to_a_config_that_is_being_deleted_is_a_4xx_not_a_database_error
     other = create_engine(ai.engine.url)  # the other request's connections: not from the app's small pool
     deleting = other.connect()
     deleting.begin()
-    deleting.execute(text("SELECT 1 FROM ai_configs WHERE id = CAST(:i AS uuid) FOR UPDATE"), {"i": doomed.id})
+    deleting.execute(
+        text("SELECT 1 FROM ai_configs WHERE id = CAST(:i AS uuid) FOR UPDATE"), {"i": doomed.id}
+    )
     outcome: list[BaseException | object] = []
 
     def route() -> None:
@@ -262,9 +311,15 @@ def test_routing_to_a_config_that_is_being_deleted_is_a_4xx_not_a_database_error
     router.start()
     deadline = time.monotonic() + 20
     with other.connect() as watch:  # wait until the routing request waits on the delete's lock
-        while time.monotonic() < deadline and not watch.execute(text(
-                "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
-                "AND datname = current_database()")).scalar():
+        while (
+            time.monotonic() < deadline
+            and not watch.execute(
+                text(
+                    "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+                    "AND datname = current_database()"
+                )
+            ).scalar()
+        ):
             time.sleep(0.05)
     deleting.execute(text("DELETE FROM ai_configs WHERE id = CAST(:i AS uuid)"), {"i": doomed.id})
     deleting.commit()

@@ -1,8 +1,9 @@
 """GET /ai/spend: tokens and cost per AI config over the last days, from recorded usage (real Postgres)."""
+
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import text
@@ -13,8 +14,18 @@ GPT, SIM = "11111111-1111-4111-8111-111111111111", "22222222-2222-4222-8222-2222
 
 
 def usage(config_id: str, tokens_in: int, tokens_out: int, cost: float | None, calls: int = 1) -> str:
-    return json.dumps({"provider": "openai", "model": "m", "config_id": config_id, "tokens_in": tokens_in,
-                       "tokens_out": tokens_out, "latency_ms": 10.0, "cost_usd": cost, "calls": calls})
+    return json.dumps(
+        {
+            "provider": "openai",
+            "model": "m",
+            "config_id": config_id,
+            "tokens_in": tokens_in,
+            "tokens_out": tokens_out,
+            "latency_ms": 10.0,
+            "cost_usd": cost,
+            "calls": calls,
+        }
+    )
 
 
 def generation(client: Any) -> str:
@@ -24,23 +35,33 @@ def generation(client: Any) -> str:
 
 def set_phase(deps: Any, gid: str, phase: str, used: str | None, finished: datetime) -> None:
     with deps.engine.begin() as conn:
-        conn.execute(text("UPDATE phase_runs SET status = 'succeeded', finished_at = :f, usage = CAST(:u AS jsonb) "
-                          "WHERE generation_id = CAST(:g AS uuid) AND phase = :p"),
-                     {"f": finished, "u": used, "g": gid, "p": phase})
+        conn.execute(
+            text(
+                "UPDATE phase_runs SET status = 'succeeded', finished_at = :f, usage = CAST(:u AS jsonb) "
+                "WHERE generation_id = CAST(:g AS uuid) AND phase = :p"
+            ),
+            {"f": finished, "u": used, "g": gid, "p": phase},
+        )
 
 
-def add_part(deps: Any, gid: str, phase: str, part: str, used: str | None, finished: datetime,
-             reused: bool = False) -> None:
+def add_part(
+    deps: Any, gid: str, phase: str, part: str, used: str | None, finished: datetime, reused: bool = False
+) -> None:
     with deps.engine.begin() as conn:
-        conn.execute(text("INSERT INTO part_runs (generation_id, phase, part, position, status, attempts, finished_at, "
-                          "usage, reused) VALUES (CAST(:g AS uuid), :p, :part, 0, 'succeeded', 1, :f, "
-                          "CAST(:u AS jsonb), :r)"),
-                     {"g": gid, "p": phase, "part": part, "f": finished, "u": used, "r": reused})
+        conn.execute(
+            text(
+                "INSERT INTO part_runs (generation_id, phase, part, position, status, attempts, finished_at, "
+                "usage, reused) VALUES (CAST(:g AS uuid), :p, :part, 0, 'succeeded', 1, :f, "
+                "CAST(:u AS jsonb), :r)"
+            ),
+            {"g": gid, "p": phase, "part": part, "f": finished, "u": used, "r": reused},
+        )
 
 
 def test_spend_sums_each_configs_runs_of_the_last_seven_days_without_counting_a_phase_and_its_parts_twice(
-        client: Any, deps: Any) -> None:
-    now = datetime.now(timezone.utc)
+    client: Any, deps: Any
+) -> None:
+    now = datetime.now(UTC)
     gid = generation(client)
     set_phase(deps, gid, "brief", usage(GPT, 100, 50, 0.001), now)
     set_phase(deps, gid, "sitemap", usage(GPT, 10, 5, 0.0001, calls=2), now)
@@ -62,10 +83,24 @@ def test_spend_sums_each_configs_runs_of_the_last_seven_days_without_counting_a_
     assert report["days"] == 7
     by_id = {i["config_id"]: i for i in report["items"]}
     assert set(by_id) == {GPT, SIM, TEMPLATE_ID}
-    assert by_id[GPT] == {"config_id": GPT, "runs": 3, "calls": 4, "tokens_in": 2110, "tokens_out": 1055,
-                          "cost_usd": 0.0031, "cost_complete": True}
-    assert by_id[SIM] == {"config_id": SIM, "runs": 2, "calls": 2, "tokens_in": 1500, "tokens_out": 600,
-                          "cost_usd": None, "cost_complete": False}
+    assert by_id[GPT] == {
+        "config_id": GPT,
+        "runs": 3,
+        "calls": 4,
+        "tokens_in": 2110,
+        "tokens_out": 1055,
+        "cost_usd": 0.0031,
+        "cost_complete": True,
+    }
+    assert by_id[SIM] == {
+        "config_id": SIM,
+        "runs": 2,
+        "calls": 2,
+        "tokens_in": 1500,
+        "tokens_out": 600,
+        "cost_usd": None,
+        "cost_complete": False,
+    }
     assert by_id[TEMPLATE_ID]["runs"] == 1 and by_id[TEMPLATE_ID]["cost_usd"] == 0.0
     assert [i["config_id"] for i in report["items"]] == [GPT, SIM, TEMPLATE_ID]  # most tokens first
 
@@ -76,7 +111,7 @@ def test_spend_sums_each_configs_runs_of_the_last_seven_days_without_counting_a_
 
 def test_a_per_page_phase_without_parts_counts_its_own_usage(client: Any, deps: Any) -> None:
     gid = generation(client)  # e.g. run before parts existed: the phase holds the only usage
-    set_phase(deps, gid, "content", usage(SIM, 300, 100, None), datetime.now(timezone.utc))
+    set_phase(deps, gid, "content", usage(SIM, 300, 100, None), datetime.now(UTC))
     [item] = client.json("GET", "/ai/spend")["items"]
     assert (item["config_id"], item["tokens_in"], item["runs"]) == (SIM, 300, 1)
 

@@ -5,6 +5,7 @@ since counts do not: statements, transactions and SQS sends per phase, batched l
 one Query per log poll reading only what it returns whatever the generation's size, no I/O and no
 heavy module at `import app`, the worker's peak memory.
 """
+
 from __future__ import annotations
 
 import json
@@ -26,16 +27,28 @@ def bench(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict[str, Any], str
     out = tmp_path_factory.mktemp("bench") / "smoke.json"
     env = {**os.environ}
     env.pop("AWS_ENDPOINT_URL", None)
-    run = subprocess.run([sys.executable, "-m", "bench", "--smoke", "--json", str(out)], cwd=ROOT, env=env,
-                         capture_output=True, text=True, timeout=600)
+    run = subprocess.run(
+        [sys.executable, "-m", "bench", "--smoke", "--json", str(out)],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert run.returncode == 0, run.stderr[-3000:]
     return json.loads(out.read_text()), run.stdout
 
 
 def test_prints_a_table_of_every_section(bench):
     _, table = bench
-    for heading in ("1. Per phase", "2. Cold start", "3. End to end", "4. Log polling", "5. Cost per 1,000 sites",
-                    "Budget"):
+    for heading in (
+        "1. Per phase",
+        "2. Cold start",
+        "3. End to end",
+        "4. Log polling",
+        "5. Cost per 1,000 sites",
+        "Budget",
+    ):
         assert heading in table
     for phase in PHASES:
         assert f"\n{phase} " in table
@@ -84,8 +97,15 @@ def test_log_poll_costs_the_same_for_any_generation_size(bench):
     r, _ = bench
     sizes = r["logpoll"]["sizes"]
     for kind, returned in (("last_10", 10), ("nothing_new", 0)):
-        costs = [(s[kind]["ddb_calls_by_operation"], s[kind]["items_read"], s[kind]["items_scanned"], s[kind]["rru"])
-                 for s in sizes.values()]
+        costs = [
+            (
+                s[kind]["ddb_calls_by_operation"],
+                s[kind]["items_read"],
+                s[kind]["items_scanned"],
+                s[kind]["rru"],
+            )
+            for s in sizes.values()
+        ]
         assert costs[0] == costs[1], (kind, costs)
         assert costs[0][0] == {"dynamodb.Query": 1} and costs[0][1] == returned, (kind, costs)
     assert all(s["last_10"]["returned"] == 10 for s in sizes.values())
@@ -99,7 +119,11 @@ def test_import_does_no_io_and_the_worker_fits_its_memory(bench):
     peak = max(v["peak"] for k, v in r["e2e"]["rss_mb"].items() if k.startswith("worker-"))
     assert peak < 200  # MB: the budget, so that the worker function runs at 256 MB
     config = json.loads((ROOT / ".chalice" / "config.json").read_text())
-    for stage in config.get("stages", {}).values():  # each stage's run_phase keeps a quarter of its memory free
+    for stage in config.get(
+        "stages", {}
+    ).values():  # each stage's run_phase keeps a quarter of its memory free
         fn = stage.get("lambda_functions", {}).get("run_phase", {})
-        memory = fn.get("lambda_memory_size", stage.get("lambda_memory_size", config.get("lambda_memory_size", 128)))
+        memory = fn.get(
+            "lambda_memory_size", stage.get("lambda_memory_size", config.get("lambda_memory_size", 128))
+        )
         assert peak < 0.75 * memory, (memory, peak)

@@ -4,6 +4,7 @@ The session starts `python -m infra.local` (tests/support/local_stack.py) on fre
 temporary state dir, and stops it at the end. Without Chromium or
 Playwright the tests are skipped with the reason, except under CI=true, where they fail instead.
 """
+
 from __future__ import annotations
 
 import json
@@ -11,10 +12,11 @@ import os
 import signal
 import time
 import uuid
-from contextlib import contextmanager
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 
@@ -23,10 +25,18 @@ from tests.support.local_stack import LocalStack
 ROOT = Path(__file__).resolve().parents[2]
 SHOTS = ROOT / "test-artifacts" / "screenshots"
 CHROMIUM = os.environ.get("SITEGEN_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 IN_CI = os.environ.get("CI", "").strip().lower() == "true"
-AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"  # `make test` / `make setup` install it (package.json)
+AXE = (
+    ROOT / "node_modules" / "axe-core" / "axe.min.js"
+)  # `make test` / `make setup` install it (package.json)
 STACK_START_TIMEOUT_S = 90
 ORDERS_TOKEN = "browser-orders-token-0123456789"  # a second token with the `orders` scope (the CRM's)
 DESKTOP = {"width": 1280, "height": 800}
@@ -40,6 +50,7 @@ def _unavailable(reason: str) -> None:
 
 
 # ---------- the local stack ----------
+
 
 @dataclass
 class Stack(LocalStack):
@@ -60,14 +71,19 @@ class Stack(LocalStack):
 
     def create_order(self, name: str | None = None, **extra: Any) -> dict[str, Any]:
         body = {
-            "business_name": name or f"Padaria Teste {uuid.uuid4().hex[:6]}", "segment": "bakery", "locale": "pt-BR",
+            "business_name": name or f"Padaria Teste {uuid.uuid4().hex[:6]}",
+            "segment": "bakery",
+            "locale": "pt-BR",
             "services": ["Pães artesanais", "Bolos sob encomenda"],
             "contact": {"email": "contato@example.com", "phone": "+55 11 4000-1234", "city": "São Paulo"},
-            "brand": {"primary_color": "#8B4513", "secondary_color": "#F5DEB3"}, **extra,
+            "brand": {"primary_color": "#8B4513", "secondary_color": "#F5DEB3"},
+            **extra,
         }
         return self.api("POST", "/orders", body, expect=201)  # type: ignore[no-any-return]
 
-    def wait_generation(self, generation_id: str, statuses: tuple[str, ...], timeout_s: float = 60) -> dict[str, Any]:
+    def wait_generation(
+        self, generation_id: str, statuses: tuple[str, ...], timeout_s: float = 60
+    ) -> dict[str, Any]:
         return self.wait_for(generation_id, statuses, timeout_s)
 
     def wait_idle(self, timeout_s: float = 30) -> None:
@@ -110,10 +126,8 @@ class Stack(LocalStack):
             yield
         finally:
             for pid in pids:
-                try:
+                with suppress(ProcessLookupError):
                     os.kill(pid, signal.SIGCONT)
-                except ProcessLookupError:
-                    pass
 
     def stop(self, sig: int = signal.SIGTERM) -> None:
         if self._engine is not None:
@@ -144,6 +158,7 @@ def stack(browser_available: None, tmp_path_factory: pytest.TempPathFactory) -> 
 
 # ---------- the browser ----------
 
+
 @pytest.fixture(scope="session")
 def browser(browser_available: None) -> Iterator[Any]:
     from playwright.sync_api import sync_playwright
@@ -171,9 +186,14 @@ class PageProblems:
 
 
 def _context(browser: Any, viewport: dict[str, int], locale: str, bypass_csp: bool = False) -> Any:
-    context = browser.new_context(viewport=viewport, locale=locale, device_scale_factor=1,
-                                  is_mobile=viewport["width"] < 600, has_touch=viewport["width"] < 600,
-                                  bypass_csp=bypass_csp)
+    context = browser.new_context(
+        viewport=viewport,
+        locale=locale,
+        device_scale_factor=1,
+        is_mobile=viewport["width"] < 600,
+        has_touch=viewport["width"] < 600,
+        bypass_csp=bypass_csp,
+    )
     context.set_default_timeout(20_000)
     return context
 
@@ -252,9 +272,14 @@ def axe_violations(page: Any, impacts: tuple[str, ...] = BLOCKING_IMPACTS) -> li
     the given impacts, naming the rule, the impact and the first elements it found."""
     if not page.evaluate("typeof window.axe !== 'undefined'"):
         page.add_script_tag(path=str(AXE))
-    result = page.evaluate("async () => { const r = await axe.run(document, {resultTypes: ['violations']});"
-                           " return r.violations.map(v => ({id: v.id, impact: v.impact, help: v.help,"
-                           " nodes: v.nodes.slice(0, 3).map(n => n.target.join(' ') + ' :: ' +"
-                           " (n.failureSummary || '').replace(/\\s+/g, ' ').slice(0, 240))})); }")
-    return [f"{v['id']} ({v['impact']}): {v['help']}\n    " + "\n    ".join(v["nodes"])
-            for v in result if v["impact"] in impacts]
+    result = page.evaluate(
+        "async () => { const r = await axe.run(document, {resultTypes: ['violations']});"
+        " return r.violations.map(v => ({id: v.id, impact: v.impact, help: v.help,"
+        " nodes: v.nodes.slice(0, 3).map(n => n.target.join(' ') + ' :: ' +"
+        " (n.failureSummary || '').replace(/\\s+/g, ' ').slice(0, 240))})); }"
+    )
+    return [
+        f"{v['id']} ({v['impact']}): {v['help']}\n    " + "\n    ".join(v["nodes"])
+        for v in result
+        if v["impact"] in impacts
+    ]

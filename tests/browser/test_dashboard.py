@@ -1,4 +1,5 @@
 """The generation dashboard in a real browser against the real local stack."""
+
 from __future__ import annotations
 
 import re
@@ -24,6 +25,7 @@ def open_order(page: Any, stack: Stack, order_id: str) -> None:
 
 
 # ---------- sign-in ----------
+
 
 def test_wrong_token_shows_a_clear_message_then_signs_in(page: Any, stack: Stack) -> None:
     page.goto(f"{stack.url}/")
@@ -76,6 +78,7 @@ def test_language_follows_the_browser_and_the_toggle(make_page: Any, stack: Stac
 
 
 # ---------- orders ----------
+
 
 def test_create_order_shows_the_api_validation_messages_next_to_the_fields(page: Any, stack: Stack) -> None:
     sign_in(page, stack)
@@ -149,6 +152,7 @@ def test_orders_list_pages_with_the_cursor(page: Any, stack: Stack) -> None:
 
 # ---------- one order: generate, logs, stepper, preview ----------
 
+
 def test_generate_streams_logs_advances_the_stepper_and_previews_the_site(page: Any, stack: Stack) -> None:
     order = stack.create_order(f"Padaria Pão Quente {uuid.uuid4().hex[:6]}")
     open_order(page, stack, order["id"])
@@ -178,7 +182,8 @@ def test_generate_streams_logs_advances_the_stepper_and_previews_the_site(page: 
     assert page.locator("[data-testid=log-line][data-event=phase_started]").count() == 6
     cursors_unique = page.evaluate(
         "() => { const t = [...document.querySelectorAll('[data-testid=log-line] .log-msg')].map(e => e.parentElement.innerText);"
-        " return t.length === new Set(t).size; }")
+        " return t.length === new Set(t).size; }"
+    )
     assert cursors_unique, "a log line was shown twice"
     expect()(page.get_by_test_id("gen-progress")).to_have_text("100% done")
     expect()(page.get_by_test_id("log-live")).to_be_hidden()
@@ -187,7 +192,9 @@ def test_generate_streams_logs_advances_the_stepper_and_previews_the_site(page: 
     expect()(page.get_by_test_id("btn-cancel")).to_be_disabled()
 
     # The log panel follows the newest line (auto-scroll: nobody scrolled up).
-    at_bottom = page.get_by_test_id("log-panel").evaluate("el => el.scrollHeight - el.scrollTop - el.clientHeight < 30")
+    at_bottom = page.get_by_test_id("log-panel").evaluate(
+        "el => el.scrollHeight - el.scrollTop - el.clientHeight < 30"
+    )
     assert at_bottom
 
     # The preview: a sandboxed iframe (no scripts) with the generated site, and a link to open it.
@@ -200,7 +207,9 @@ def test_generate_streams_logs_advances_the_stepper_and_previews_the_site(page: 
     link = page.get_by_test_id("preview-open")
     expect()(link).to_have_attribute("href", gen["site_url"])
     expect()(link).to_have_attribute("target", "_blank")
-    expect()(page.frame_locator("[data-testid=preview-frame]").locator("body")).to_contain_text(order["business_name"])
+    expect()(page.frame_locator("[data-testid=preview-frame]").locator("body")).to_contain_text(
+        order["business_name"]
+    )
     expect()(page.get_by_test_id("history-item")).to_have_count(1)
 
     # Polling stops once the generation finished (after its one final poll).
@@ -216,7 +225,8 @@ def test_generate_streams_logs_advances_the_stepper_and_previews_the_site(page: 
 
 
 def test_while_nothing_changes_the_page_polls_only_the_log_and_still_sees_a_change_made_elsewhere(
-        page: Any, stack: Stack) -> None:
+    page: Any, stack: Stack
+) -> None:
     order = stack.create_order()
     open_order(page, stack, order["id"])
     with stack.workers_paused():
@@ -231,7 +241,9 @@ def test_while_nothing_changes_the_page_polls_only_the_log_and_still_sees_a_chan
         assert len(polled) == len(log_polls), f"fetched the unchanged generation: {polled}"
         # Cancelled from another tab: the next log page carries the new version, the page fetches it.
         stack.api("POST", f"/generations/{gen['id']}/cancel", expect=202)
-        expect()(page.get_by_test_id("gen-status")).to_have_attribute("data-status", "cancelled", timeout=5_000)
+        expect()(page.get_by_test_id("gen-status")).to_have_attribute(
+            "data-status", "cancelled", timeout=5_000
+        )
     expect()(page.get_by_test_id("btn-resend")).to_be_enabled()
 
 
@@ -254,7 +266,9 @@ def test_cancel_then_resend_resumes_to_success(page: Any, stack: Stack) -> None:
     expect()(page.get_by_test_id("gen-status")).to_have_attribute("data-status", "succeeded", timeout=45_000)
     expect()(page.locator("[data-testid=log-line][data-event=generation_resumed]")).to_have_count(1)
     expect()(page.get_by_test_id("gen-cancelled")).to_have_count(0)
-    expect()(page.frame_locator("[data-testid=preview-frame]").locator("body")).to_contain_text(order["business_name"])
+    expect()(page.frame_locator("[data-testid=preview-frame]").locator("body")).to_contain_text(
+        order["business_name"]
+    )
     expect()(page.get_by_test_id("history-item")).to_have_count(1)  # Resend resumes the same generation
     expect()(page.get_by_test_id("btn-resend")).to_be_disabled()
 
@@ -277,7 +291,9 @@ def review_unrouted(stack: Stack) -> Any:
         restore()
 
 
-def test_failed_generation_shows_the_reason_and_resend_resumes_it(page: Any, stack: Stack, review_unrouted: Any) -> None:
+def test_failed_generation_shows_the_reason_and_resend_resumes_it(
+    page: Any, stack: Stack, review_unrouted: Any
+) -> None:
     order = stack.create_order(f"Floricultura Ipê {uuid.uuid4().hex[:6]}")
     open_order(page, stack, order["id"])
     page.get_by_test_id("btn-generate").click()
@@ -285,7 +301,9 @@ def test_failed_generation_shows_the_reason_and_resend_resumes_it(page: Any, sta
     error = page.get_by_test_id("gen-error")
     expect()(error).to_be_visible()
     expect()(error).to_contain_text("It failed at the Review phase")
-    expect()(page.get_by_test_id("gen-error-reason")).to_contain_text("no enabled AI config is routed for task 'review'")
+    expect()(page.get_by_test_id("gen-error-reason")).to_contain_text(
+        "no enabled AI config is routed for task 'review'"
+    )
     expect()(page.get_by_test_id("step-review")).to_have_attribute("data-status", "failed")
     expect()(page.get_by_test_id("step-code")).to_have_attribute("data-status", "succeeded")
     expect()(page.get_by_test_id("step-publish")).to_have_attribute("data-status", "pending")
@@ -315,11 +333,15 @@ def test_failed_generation_shows_the_reason_and_resend_resumes_it(page: Any, sta
     expect()(jump).to_be_hidden()
     expect()(page.get_by_test_id("gen-error")).to_have_count(0)
     started = "[data-testid=log-line][data-event=phase_started]"
-    expect()(page.locator(f"{started}[data-phase=brief]")).to_have_count(1)  # earlier phases did not run again
+    expect()(page.locator(f"{started}[data-phase=brief]")).to_have_count(
+        1
+    )  # earlier phases did not run again
     expect()(page.locator(f"{started}[data-phase=code]")).to_have_count(1)
     expect()(page.locator(f"{started}[data-phase=review]")).to_have_count(2)
     expect()(page.get_by_test_id("step-review")).to_have_attribute("data-status", "succeeded")
-    expect()(page.frame_locator("[data-testid=preview-frame]").locator("body")).to_contain_text(order["business_name"])
+    expect()(page.frame_locator("[data-testid=preview-frame]").locator("body")).to_contain_text(
+        order["business_name"]
+    )
 
 
 def test_history_lists_generations_and_shows_an_older_one(page: Any, stack: Stack) -> None:
@@ -366,14 +388,18 @@ def test_versions_publish_and_roll_back_the_one_live_address(page: Any, make_pag
     second = stack.api("POST", f"/orders/{order['id']}/generations", expect=202)
     stack.wait_generation(second["id"], ("succeeded",))
     live_url = order["live_url"]
-    assert re.fullmatch(rf"http://{order['id']}\.localhost:\d+/", live_url)  # the site at the root of its host
+    assert re.fullmatch(
+        rf"http://{order['id']}\.localhost:\d+/", live_url
+    )  # the site at the root of its host
     open_order(page, stack, order["id"])
     versions = page.get_by_test_id("version")
     expect()(versions).to_have_count(2)
     expect()(page.get_by_test_id("live-url")).to_have_attribute("href", live_url)
     expect()(versions.first).to_have_attribute("data-live", "true")
     expect()(versions.nth(1).get_by_test_id("version-rollback")).to_be_visible()
-    expect()(versions.first.get_by_test_id("version-preview")).to_have_attribute("href", re.compile(second["id"]))
+    expect()(versions.first.get_by_test_id("version-preview")).to_have_attribute(
+        "href", re.compile(second["id"])
+    )
 
     site = make_page()  # a visitor: Chromium resolves <order>.localhost to this machine
     site.goto(live_url)
@@ -396,8 +422,9 @@ def test_versions_publish_and_roll_back_the_one_live_address(page: Any, make_pag
     screenshot(page, "order-versions")
     versions.first.get_by_test_id("version-publish").click()
     expect()(versions.first).to_have_attribute("data-live", "true")
-    assert stack.api("GET", f"/orders/{order['id']}/versions", expect=200)["live_generation_id"] == \
-        versions.first.get_attribute("data-generation-id")
+    assert stack.api("GET", f"/orders/{order['id']}/versions", expect=200)[
+        "live_generation_id"
+    ] == versions.first.get_attribute("data-generation-id")
 
 
 def test_a_generation_started_elsewhere_shows_up_on_an_open_order_page(page: Any, stack: Stack) -> None:
@@ -405,11 +432,14 @@ def test_a_generation_started_elsewhere_shows_up_on_an_open_order_page(page: Any
     open_order(page, stack, order["id"])
     expect()(page.get_by_test_id("gen-empty")).to_be_visible()
     started = stack.api("POST", f"/orders/{order['id']}/generations", expect=202)  # e.g. by the CRM itself
-    expect()(page.get_by_test_id("history-item")).to_have_attribute("data-generation-id", started["id"], timeout=20_000)
+    expect()(page.get_by_test_id("history-item")).to_have_attribute(
+        "data-generation-id", started["id"], timeout=20_000
+    )
     expect()(page.get_by_test_id("gen-status")).to_have_attribute("data-status", "succeeded", timeout=20_000)
 
 
 # ---------- queue and AI ----------
+
 
 def test_queue_view_shows_numbers_and_refreshes_itself(page: Any, stack: Stack) -> None:
     sign_in(page, stack, "#/queue")
@@ -438,23 +468,76 @@ def test_ai_view_renders_even_before_its_endpoints_exist(page: Any, stack: Stack
 def test_ai_view_masks_keys_and_shows_routes_and_findings(page: Any, stack: Stack) -> None:
     """The AI endpoints' answers as documented, served by the test (the endpoints may not exist yet)."""
     secret = "sk-test-0123456789abcdef"
-    configs = {"items": [
-        {"id": "c1", "name": "template", "provider": "template", "model": None, "base_url": None, "account_id": None,
-         "enabled": True, "params": {}, "has_api_key": False, "api_key_hint": None},
-        {"id": "c2", "name": "openai-main", "provider": "openai", "model": "gpt-4o-mini",
-         "base_url": "https://api.openai.com/v1", "account_id": None, "enabled": True, "params": {"temperature": 0.4},
-         "has_api_key": True, "api_key_hint": "…" + secret[-4:], "api_key": secret},
-        {"id": "c3", "name": "workers-ai", "provider": "cloudflare", "model": "@cf/meta/llama-3.1-8b-instruct",
-         "base_url": None, "account_id": "acc-42", "enabled": False, "params": {}, "has_api_key": True, "api_key_hint": "…wxyz"},
-    ]}
-    routing = {"routes": {"planning": "c2", "copywriting": "c2", "coding": "c1", "review": None}, "fallback": "c1"}
-    doctor = {"findings": [
-        {"severity": "warning", "code": "no_route", "message": "task review has no route; the fallback serves it",
-         "config_id": None, "task": "review"},
-        {"severity": "error", "code": "disabled_config", "message": "workers-ai is disabled", "config_id": "c3", "task": None},
-        {"severity": "info", "code": "template_in_use", "message": "the offline template provider serves coding",
-         "config_id": "c1", "task": "coding"},
-    ]}
+    configs = {
+        "items": [
+            {
+                "id": "c1",
+                "name": "template",
+                "provider": "template",
+                "model": None,
+                "base_url": None,
+                "account_id": None,
+                "enabled": True,
+                "params": {},
+                "has_api_key": False,
+                "api_key_hint": None,
+            },
+            {
+                "id": "c2",
+                "name": "openai-main",
+                "provider": "openai",
+                "model": "gpt-4o-mini",
+                "base_url": "https://api.openai.com/v1",
+                "account_id": None,
+                "enabled": True,
+                "params": {"temperature": 0.4},
+                "has_api_key": True,
+                "api_key_hint": "…" + secret[-4:],
+                "api_key": secret,
+            },
+            {
+                "id": "c3",
+                "name": "workers-ai",
+                "provider": "cloudflare",
+                "model": "@cf/meta/llama-3.1-8b-instruct",
+                "base_url": None,
+                "account_id": "acc-42",
+                "enabled": False,
+                "params": {},
+                "has_api_key": True,
+                "api_key_hint": "…wxyz",
+            },
+        ]
+    }
+    routing = {
+        "routes": {"planning": "c2", "copywriting": "c2", "coding": "c1", "review": None},
+        "fallback": "c1",
+    }
+    doctor = {
+        "findings": [
+            {
+                "severity": "warning",
+                "code": "no_route",
+                "message": "task review has no route; the fallback serves it",
+                "config_id": None,
+                "task": "review",
+            },
+            {
+                "severity": "error",
+                "code": "disabled_config",
+                "message": "workers-ai is disabled",
+                "config_id": "c3",
+                "task": None,
+            },
+            {
+                "severity": "info",
+                "code": "template_in_use",
+                "message": "the offline template provider serves coding",
+                "config_id": "c1",
+                "task": "coding",
+            },
+        ]
+    }
     import json
 
     def answer(body: Any) -> Any:
@@ -466,7 +549,9 @@ def test_ai_view_masks_keys_and_shows_routes_and_findings(page: Any, stack: Stac
     rows = page.get_by_test_id("ai-config-row")
     expect()(rows).to_have_count(3)
     expect()(rows.nth(1).get_by_test_id("ai-key")).to_have_text("••••cdef")
-    expect()(rows.nth(0).get_by_test_id("ai-key")).to_have_text("not used")  # the offline template takes no key
+    expect()(rows.nth(0).get_by_test_id("ai-key")).to_have_text(
+        "not used"
+    )  # the offline template takes no key
     assert secret not in page.content()
     chosen = lambda task: page.get_by_test_id(f"route-select-{task}").locator("option:checked")  # noqa: E731
     expect()(page.get_by_test_id("route-select-planning")).to_have_value("c2")
@@ -505,6 +590,7 @@ def test_an_orders_token_does_not_see_what_it_cannot_do(page: Any, stack: Stack)
 
 # ---------- phone ----------
 
+
 def test_phone_layout_is_readable(make_page: Any, stack: Stack) -> None:
     order = stack.create_order(f"Café da Esquina {uuid.uuid4().hex[:6]}")
     gen = stack.api("POST", f"/orders/{order['id']}/generations", expect=202)
@@ -529,7 +615,9 @@ def test_phone_layout_is_readable(make_page: Any, stack: Stack) -> None:
 
     page.goto(f"{stack.url}/#/orders/{order['id']}")
     expect()(page.get_by_test_id("gen-status")).to_have_attribute("data-status", "succeeded")
-    expect()(page.frame_locator("[data-testid=preview-frame]").locator("body")).to_contain_text(order["business_name"])
+    expect()(page.frame_locator("[data-testid=preview-frame]").locator("body")).to_contain_text(
+        order["business_name"]
+    )
     expect()(page.get_by_test_id("preview-phone")).to_be_hidden()  # the page is already phone-sized
     no_sideways_scroll()
     screenshot(page, "phone-order-success")
@@ -559,7 +647,21 @@ def test_static_files_carry_the_csp_and_index_uses_relative_assets(stack: Stack)
     assert "script-src 'self'" in csp
     assert 'src="ui/app.js"' in html and 'href="ui/styles.css"' in html
     assert "<style" not in html and " style=" not in html and "<script>" not in html
-    for name in ("app.js", "api.js", "i18n.js", "dom.js", "common.js", "signin.js", "orders.js", "order.js",
-                 "queue.js", "ai.js", "ai_form.js", "dialog.js", "styles.css", "logo.svg"):
+    for name in (
+        "app.js",
+        "api.js",
+        "i18n.js",
+        "dom.js",
+        "common.js",
+        "signin.js",
+        "orders.js",
+        "order.js",
+        "queue.js",
+        "ai.js",
+        "ai_form.js",
+        "dialog.js",
+        "styles.css",
+        "logo.svg",
+    ):
         with urllib.request.urlopen(f"{stack.url}/ui/{name}", timeout=10) as response:
             assert response.status == 200

@@ -1,11 +1,13 @@
 """The operator's dashboard in a real browser against the real local stack: AI configs, routing, the
 doctor, spend, dead letters and redrive, keyboard use, and axe-core on every view."""
+
 from __future__ import annotations
 
 import json
 import re
 import uuid
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
@@ -49,9 +51,13 @@ def config_row(page: Any, name: str) -> Any:
 
 def focus_is_visible(page: Any) -> bool:
     """The focused element draws a focus indicator: an outline or (inputs) a focus ring shadow."""
-    return bool(page.evaluate("() => { const s = getComputedStyle(document.activeElement);"
-                              " return (s.outlineStyle !== 'none' && parseFloat(s.outlineWidth) > 0)"
-                              " || (s.boxShadow && s.boxShadow !== 'none'); }"))
+    return bool(
+        page.evaluate(
+            "() => { const s = getComputedStyle(document.activeElement);"
+            " return (s.outlineStyle !== 'none' && parseFloat(s.outlineWidth) > 0)"
+            " || (s.boxShadow && s.boxShadow !== 'none'); }"
+        )
+    )
 
 
 def tab_to(page: Any, testid: str, limit: int = 40) -> None:
@@ -65,8 +71,10 @@ def tab_to(page: Any, testid: str, limit: int = 40) -> None:
 
 # ---------- AI: add, test, route, generate, spend ----------
 
+
 def test_an_openai_compatible_config_on_a_loopback_model_is_added_tested_routed_and_used(
-        page: Any, stack: Stack, sim: Any, ai_restored: None) -> None:
+    page: Any, stack: Stack, sim: Any, ai_restored: None
+) -> None:
     name = f"Loopback fake {uuid.uuid4().hex[:6]}"
     sign_in(page, stack, "#/ai")
     expect()(page.get_by_test_id("ai-config-row").first).to_be_visible()
@@ -132,7 +140,9 @@ def test_an_openai_compatible_config_on_a_loopback_model_is_added_tested_routed_
     page.get_by_test_id("btn-generate").click()
     expect()(page.get_by_test_id("gen-status")).to_have_attribute("data-status", "succeeded", timeout=60_000)
     expect()(page.get_by_test_id("step-code")).to_contain_text(re.compile(r"[\d,]+ tokens"))
-    expect()(page.get_by_test_id("step-brief")).not_to_contain_text("tokens")  # planning stayed on the template
+    expect()(page.get_by_test_id("step-brief")).not_to_contain_text(
+        "tokens"
+    )  # planning stayed on the template
     gen = stack.api("GET", f"/orders/{order['id']}/generations", expect=200)["items"][0]
     code = next(p for p in gen["phases"] if p["name"] == "code")
     assert code["usage"]["config_id"] == config_id and code["usage"]["tokens_out"] > 0
@@ -150,21 +160,32 @@ def test_an_openai_compatible_config_on_a_loopback_model_is_added_tested_routed_
 
 # ---------- AI: typos, refusals, keys ----------
 
+
 def test_a_misspelt_provider_is_found_with_its_suggestion_and_fixed_from_the_finding(
-        page: Any, stack: Stack, ai_restored: None) -> None:
+    page: Any, stack: Stack, ai_restored: None
+) -> None:
     # The old system stored whatever was typed; the API refuses it now, with the suggestion.
-    refused = stack.api("POST", "/ai/configs", {"name": "typo", "provider": "opnai", "model": "gpt-4o-mini"}, expect=422)
+    refused = stack.api(
+        "POST", "/ai/configs", {"name": "typo", "provider": "opnai", "model": "gpt-4o-mini"}, expect=422
+    )
     assert "did you mean 'openai'?" in json.dumps(refused)
     # A config imported from the old system with the typo: the doctor finds it and the form fixes it.
     legacy = str(uuid.uuid4())
-    stack.sql("INSERT INTO ai_configs (id, name, provider, model, enabled, params) "
-              "VALUES (CAST(:i AS uuid), 'Legacy GPT', 'opnai', 'gpt-4o-mini', true, '{}'::jsonb)", i=legacy)
+    stack.sql(
+        "INSERT INTO ai_configs (id, name, provider, model, enabled, params) "
+        "VALUES (CAST(:i AS uuid), 'Legacy GPT', 'opnai', 'gpt-4o-mini', true, '{}'::jsonb)",
+        i=legacy,
+    )
     sign_in(page, stack, "#/ai")
     finding = page.locator("[data-testid=ai-finding][data-code=unknown_provider]")
     expect()(finding).to_have_count(1)
     expect()(finding).to_contain_text("Did you mean 'openai'?")
-    expect()(finding.get_by_test_id("finding-fix")).to_contain_text("pick its provider from the list (probably OpenAI)")
-    expect()(config_row(page, "Legacy GPT").get_by_test_id("ai-provider-unknown")).to_have_text("unknown: opnai")
+    expect()(finding.get_by_test_id("finding-fix")).to_contain_text(
+        "pick its provider from the list (probably OpenAI)"
+    )
+    expect()(config_row(page, "Legacy GPT").get_by_test_id("ai-provider-unknown")).to_have_text(
+        "unknown: opnai"
+    )
     screenshot(page, "ai-typo-finding")
 
     finding.get_by_test_id("finding-config-link").click()
@@ -189,12 +210,18 @@ def test_a_misspelt_provider_is_found_with_its_suggestion_and_fixed_from_the_fin
 
 
 def test_deleting_a_routed_config_is_refused_and_says_which_tasks_use_it(
-        page: Any, stack: Stack, ai_restored: None) -> None:
-    created = stack.api("POST", "/ai/configs", {"name": f"Routed {uuid.uuid4().hex[:6]}", "provider": "template"},
-                        expect=201)
+    page: Any, stack: Stack, ai_restored: None
+) -> None:
+    created = stack.api(
+        "POST", "/ai/configs", {"name": f"Routed {uuid.uuid4().hex[:6]}", "provider": "template"}, expect=201
+    )
     routing = stack.api("GET", "/ai/routing", expect=200)
-    stack.api("PUT", "/ai/routing", {"routes": {**routing["routes"], "review": created["id"]},
-                                     "fallback": created["id"]}, expect=200)
+    stack.api(
+        "PUT",
+        "/ai/routing",
+        {"routes": {**routing["routes"], "review": created["id"]}, "fallback": created["id"]},
+        expect=200,
+    )
     sign_in(page, stack, "#/ai")
     row = config_row(page, created["name"])
     row.get_by_test_id("ai-delete").click()
@@ -226,12 +253,17 @@ def test_deleting_a_routed_config_is_refused_and_says_which_tasks_use_it(
 
 
 def test_disabling_a_routed_config_is_confirmed_and_routing_errors_show_next_to_their_task(
-        page: Any, stack: Stack, ai_restored: None) -> None:
+    page: Any, stack: Stack, ai_restored: None
+) -> None:
     suffix = uuid.uuid4().hex[:6]
-    routed = stack.api("POST", "/ai/configs", {"name": f"Reviewer {suffix}", "provider": "template"}, expect=201)
+    routed = stack.api(
+        "POST", "/ai/configs", {"name": f"Reviewer {suffix}", "provider": "template"}, expect=201
+    )
     spare = stack.api("POST", "/ai/configs", {"name": f"Spare {suffix}", "provider": "template"}, expect=201)
     routing = stack.api("GET", "/ai/routing", expect=200)
-    stack.api("PUT", "/ai/routing", {**routing, "routes": {**routing["routes"], "review": routed["id"]}}, expect=200)
+    stack.api(
+        "PUT", "/ai/routing", {**routing, "routes": {**routing["routes"], "review": routed["id"]}}, expect=200
+    )
     sign_in(page, stack, "#/ai")
     row = config_row(page, routed["name"])
     row.get_by_test_id("ai-toggle").click()
@@ -241,11 +273,15 @@ def test_disabling_a_routed_config_is_confirmed_and_routing_errors_show_next_to_
     expect()(row.get_by_test_id("ai-status")).to_have_text("Disabled")
     expect()(row.get_by_test_id("ai-toggle")).to_be_focused()
     finding = page.locator("[data-testid=ai-finding][data-code=route_to_disabled_config]")
-    expect()(finding.get_by_test_id("finding-fix")).to_contain_text("Enable the configuration, or route this task")
+    expect()(finding.get_by_test_id("finding-fix")).to_contain_text(
+        "Enable the configuration, or route this task"
+    )
     finding.get_by_test_id("finding-route-link").click()
     expect()(page.get_by_test_id("route-select-review")).to_be_focused()
     # A disabled config cannot be picked for a route...
-    expect()(page.get_by_test_id("route-select-coding").locator(f"option[value='{routed['id']}']")).to_be_disabled()
+    expect()(
+        page.get_by_test_id("route-select-coding").locator(f"option[value='{routed['id']}']")
+    ).to_be_disabled()
     # ...and one disabled elsewhere after the page loaded is refused by the API, next to its task.
     stack.api("PATCH", f"/ai/configs/{spare['id']}", {"enabled": False}, expect=200)
     page.get_by_test_id("route-select-coding").select_option(spare["id"])
@@ -260,7 +296,8 @@ def test_disabling_a_routed_config_is_confirmed_and_routing_errors_show_next_to_
 
 
 def test_save_errors_show_next_to_their_fields_and_the_key_is_replaced_without_being_shown(
-        page: Any, stack: Stack, sim: Any, ai_restored: None) -> None:
+    page: Any, stack: Stack, sim: Any, ai_restored: None
+) -> None:
     taken = stack.api("GET", "/ai/configs", expect=200)["items"][0]["name"]
     sign_in(page, stack, "#/ai")
     page.get_by_test_id("ai-add").click()
@@ -282,7 +319,9 @@ def test_save_errors_show_next_to_their_fields_and_the_key_is_replaced_without_b
     screenshot(page, "ai-form-errors")
     page.get_by_test_id("ai-field-account_id").fill("acc-42")
     page.get_by_test_id("ai-form-save").click()
-    expect()(page.get_by_test_id("ai-error-name")).to_contain_text("Another configuration already has this name.")
+    expect()(page.get_by_test_id("ai-error-name")).to_contain_text(
+        "Another configuration already has this name."
+    )
     expect()(page.get_by_test_id("ai-field-name")).to_be_focused()
     expect()(page.get_by_test_id("ai-error-account_id")).to_be_hidden()
     page.get_by_test_id("ai-form-cancel").click()
@@ -291,9 +330,18 @@ def test_save_errors_show_next_to_their_fields_and_the_key_is_replaced_without_b
 
     # Replace a key: the old one is never shown, the hint stays until the new one is saved.
     name = f"Keyed {uuid.uuid4().hex[:6]}"
-    created = stack.api("POST", "/ai/configs", {"name": name, "provider": "openai_compatible", "model": "m",
-                                                "base_url": f"{sim.url}/v1", "api_key": "old-key-0123456789AAAA"},
-                        expect=201)
+    created = stack.api(
+        "POST",
+        "/ai/configs",
+        {
+            "name": name,
+            "provider": "openai_compatible",
+            "model": "m",
+            "base_url": f"{sim.url}/v1",
+            "api_key": "old-key-0123456789AAAA",
+        },
+        expect=201,
+    )
     page.reload()
     row = config_row(page, name)
     expect()(row.get_by_test_id("ai-key")).to_have_text("••••AAAA")
@@ -328,15 +376,23 @@ def test_save_errors_show_next_to_their_fields_and_the_key_is_replaced_without_b
 
 # ---------- queue: dead letters and redrive ----------
 
+
 def dead_letter_for(stack: Stack, generation_id: str, phase: str = "brief") -> None:
     """Put a phase's message on the dead-letter queue, as SQS does after the last failed delivery; the
     stack's dead-letter worker records it and fails the generation."""
     import boto3
 
-    sqs = boto3.client("sqs", endpoint_url=stack.info["aws_endpoint_url"], region_name=stack.info["region"],
-                       aws_access_key_id="local", aws_secret_access_key="local")
-    sqs.send_message(QueueUrl=stack.info["dlq_url"],
-                     MessageBody=json.dumps({"generation_id": generation_id, "phase": phase}))
+    sqs = boto3.client(
+        "sqs",
+        endpoint_url=stack.info["aws_endpoint_url"],
+        region_name=stack.info["region"],
+        aws_access_key_id="local",
+        aws_secret_access_key="local",
+    )
+    sqs.send_message(
+        QueueUrl=stack.info["dlq_url"],
+        MessageBody=json.dumps({"generation_id": generation_id, "phase": phase}),
+    )
 
 
 def test_redrive_a_dead_letter_and_see_its_generation_resume(page: Any, stack: Stack) -> None:
@@ -361,7 +417,9 @@ def test_redrive_a_dead_letter_and_see_its_generation_resume(page: Any, stack: S
 
     redrive = page.get_by_test_id("redrive")
     redrive.click()
-    expect()(page.get_by_test_id("redrive-dialog")).to_contain_text("resumed at the phase that did not finish")
+    expect()(page.get_by_test_id("redrive-dialog")).to_contain_text(
+        "resumed at the phase that did not finish"
+    )
     page.get_by_test_id("redrive-dialog-cancel").click()  # a confirmation: cancelling does nothing
     expect()(letter).to_be_visible()
     assert stack.api("GET", f"/generations/{gen['id']}", expect=200)["status"] == "failed"
@@ -388,17 +446,23 @@ def test_redrive_a_dead_letter_and_see_its_generation_resume(page: Any, stack: S
 
 # ---------- accessibility: axe-core on every view, desktop and phone ----------
 
+
 @pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["desktop", "phone"])
 def test_axe_finds_no_serious_or_critical_violation_on_any_view(
-        make_page: Any, stack: Stack, axe_available: None, viewport: dict[str, int]) -> None:
+    make_page: Any, stack: Stack, axe_available: None, viewport: dict[str, int]
+) -> None:
     order = stack.create_order(f"Sorveteria Acessível {uuid.uuid4().hex[:6]}")
     for _ in range(2):  # two generations: the history shows a selected and an unselected item
         gen = stack.api("POST", f"/orders/{order['id']}/generations", expect=202)
         stack.wait_generation(gen["id"], ("succeeded",))
     letter = f"axe-{uuid.uuid4().hex}"  # a dead letter, so the queue view shows its table
-    stack.sql("INSERT INTO dead_letters (message_id, body, reason, generation_id, phase) VALUES (:m, :b, "
-              "'gave up after 5 deliveries of phase code (part sobre)', CAST(:g AS uuid), 'code')",
-              m=letter, b=json.dumps({"generation_id": gen["id"], "phase": "code", "part": "sobre"}), g=gen["id"])
+    stack.sql(
+        "INSERT INTO dead_letters (message_id, body, reason, generation_id, phase) VALUES (:m, :b, "
+        "'gave up after 5 deliveries of phase code (part sobre)', CAST(:g AS uuid), 'code')",
+        m=letter,
+        b=json.dumps({"generation_id": gen["id"], "phase": "code", "part": "sobre"}),
+        g=gen["id"],
+    )
     page = make_page(viewport=viewport, bypass_csp=True)
     found: dict[str, list[str]] = {}
 
@@ -432,7 +496,9 @@ def test_axe_finds_no_serious_or_critical_violation_on_any_view(
         expect()(page.get_by_test_id("route-select-coding")).to_be_visible()
         expect()(page.get_by_test_id("ai-findings").or_(page.get_by_test_id("ai-doctor-ok"))).to_be_visible()
         page.get_by_test_id("ai-config-row").first.get_by_test_id("ai-test").click()
-        expect()(page.get_by_test_id("ai-test-result").first).to_have_attribute("data-ok", re.compile("true|false"))
+        expect()(page.get_by_test_id("ai-test-result").first).to_have_attribute(
+            "data-ok", re.compile("true|false")
+        )
         scan("ai")
         page.get_by_test_id("ai-add").click()
         page.get_by_test_id("ai-field-provider").select_option("cloudflare")
@@ -447,4 +513,5 @@ def test_axe_finds_no_serious_or_critical_violation_on_any_view(
     finally:
         stack.sql("UPDATE dead_letters SET redriven_at = now() WHERE message_id = :m", m=letter)
     assert not found, "axe-core found serious or critical violations:\n" + "\n".join(
-        f"[{view}] {line}" for view, lines in found.items() for line in lines)
+        f"[{view}] {line}" for view, lines in found.items() for line in lines
+    )

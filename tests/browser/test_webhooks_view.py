@@ -1,5 +1,6 @@
 """The dashboard's Webhooks view in a real browser against the real local stack (which allows loopback
 webhook URLs), with a loopback receiver playing the CRM."""
+
 from __future__ import annotations
 
 import re
@@ -16,7 +17,9 @@ def expect():  # imported lazily: the module must import even where playwright i
     return _expect
 
 
-def test_add_a_webhook_see_its_secret_once_its_deliveries_redeliver_rotate_delete(page: Any, stack: Stack) -> None:
+def test_add_a_webhook_see_its_secret_once_its_deliveries_redeliver_rotate_delete(
+    page: Any, stack: Stack
+) -> None:
     receiver = Receiver()
     page.on("dialog", lambda dialog: dialog.accept())
     try:

@@ -1,4 +1,5 @@
 """The packaged template of each stage, made once per test session by the real `chalice package`."""
+
 from __future__ import annotations
 
 import os

@@ -1,6 +1,7 @@
 """checkov (in `.venv-checkov`, offline: infra/checkov_scan.py) scans each stage's packaged template; every
 failure it reports must be on the committed list of accepted ones (checkov_accepted.txt, each with its
 reason), and every entry on that list must still fail, so the list says exactly what is accepted."""
+
 from __future__ import annotations
 
 import json
@@ -27,8 +28,7 @@ class Accepted:
     reason: str
 
     def covers(self, check: str, resource: str, stage: str) -> bool:
-        return (self.check == check and self.resource in ("*", resource)
-                and self.stage in (None, stage))
+        return self.check == check and self.resource in ("*", resource) and self.stage in (None, stage)
 
 
 def accepted_list() -> list[Accepted]:
@@ -50,8 +50,12 @@ def reports(packaged_paths: dict[str, Path]) -> dict[str, dict[str, Any]]:
     checkov_python = tool_python(".venv-checkov", "checkov")
     out = {}
     for stage, folder in packaged_paths.items():
-        result = subprocess.run([str(checkov_python), str(ROOT / "infra" / "checkov_scan.py"), str(folder / "sam.yaml")],
-                                capture_output=True, text=True, timeout=300)
+        result = subprocess.run(
+            [str(checkov_python), str(ROOT / "infra" / "checkov_scan.py"), str(folder / "sam.yaml")],
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
         # 3: checkov tried to reach the network (infra/checkov_scan.py refuses every socket and says so).
         assert result.returncode == 0, f"exit {result.returncode}: {result.stderr[-3000:]}"
         assert "network attempt" not in result.stderr, result.stderr[-3000:]
@@ -61,8 +65,10 @@ def reports(packaged_paths: dict[str, Path]) -> dict[str, dict[str, Any]]:
 
 def failures(report: dict[str, Any]) -> dict[tuple[str, str], str]:
     """(check id, logical id) -> the check's name, for each failed check."""
-    return {(c["check_id"], c["resource"].split(".", 1)[1]): c["check_name"]
-            for c in report["results"]["failed_checks"]}
+    return {
+        (c["check_id"], c["resource"].split(".", 1)[1]): c["check_name"]
+        for c in report["results"]["failed_checks"]
+    }
 
 
 def test_the_scan_ran_offline_over_every_resource(reports, template, stage):
@@ -74,17 +80,25 @@ def test_the_scan_ran_offline_over_every_resource(reports, template, stage):
     assert summary["resource_count"] == len(template["Resources"])
     passed = {(c["check_id"], c["resource"]) for c in report["results"]["passed_checks"]}
     # It really evaluated our resources: the site bucket's public access block, the functions' reserved concurrency.
-    assert {("CKV_AWS_53", "AWS::S3::Bucket.SiteBucket"), ("CKV_AWS_56", "AWS::S3::Bucket.SiteBucket"),
-            ("CKV_AWS_115", "AWS::Serverless::Function.RunPhase")} <= passed
+    assert {
+        ("CKV_AWS_53", "AWS::S3::Bucket.SiteBucket"),
+        ("CKV_AWS_56", "AWS::S3::Bucket.SiteBucket"),
+        ("CKV_AWS_115", "AWS::Serverless::Function.RunPhase"),
+    } <= passed
     assert summary["passed"] > summary["failed"]
 
 
 def test_checkov_finds_no_failure_that_is_not_accepted(reports, stage):
     accepted = accepted_list()
-    new = [f"{check} {resource}: {name}" for (check, resource), name in sorted(failures(reports[stage]).items())
-           if not any(a.covers(check, resource, stage) for a in accepted)]
-    assert not new, (f"{stage}: checkov failures not in {ACCEPTED.name} (fix them, or accept each with a reason):\n"
-                     + "\n".join(new))
+    new = [
+        f"{check} {resource}: {name}"
+        for (check, resource), name in sorted(failures(reports[stage]).items())
+        if not any(a.covers(check, resource, stage) for a in accepted)
+    ]
+    assert not new, (
+        f"{stage}: checkov failures not in {ACCEPTED.name} (fix them, or accept each with a reason):\n"
+        + "\n".join(new)
+    )
 
 
 def test_every_accepted_failure_still_fails(reports):

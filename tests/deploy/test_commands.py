@@ -1,5 +1,6 @@
 """`make package` and `make deploy` run what docs/deployment.md says (the deploy itself needs an AWS
 account: here it is checked up to the commands it would run)."""
+
 from __future__ import annotations
 
 import subprocess
@@ -18,17 +19,27 @@ def test_make_package_writes_the_stage_folder():
 
 
 def test_make_deploy_packages_uploads_and_deploys_the_stage():
-    commands = dry_run("deploy", "STAGE=prod", "ARTIFACT_BUCKET=artifacts", "PARAMS=SubnetIds=subnet-a,subnet-b")
+    commands = dry_run(
+        "deploy", "STAGE=prod", "ARTIFACT_BUCKET=artifacts", "PARAMS=SubnetIds=subnet-a,subnet-b"
+    )
     package = commands.index("-m infra.package --stage prod --out dist/prod")
-    upload = commands.index("aws cloudformation package --template-file dist/prod/sam.yaml --s3-bucket artifacts")
-    deploy = commands.index("aws cloudformation deploy --template-file dist/prod/packaged.yaml "
-                            "--stack-name sitegen-prod --s3-bucket artifacts")
+    upload = commands.index(
+        "aws cloudformation package --template-file dist/prod/sam.yaml --s3-bucket artifacts"
+    )
+    deploy = commands.index(
+        "aws cloudformation deploy --template-file dist/prod/packaged.yaml "
+        "--stack-name sitegen-prod --s3-bucket artifacts"
+    )
     assert package < upload < deploy
     assert "--capabilities CAPABILITY_IAM CAPABILITY_AUTO_EXPAND" in commands
     assert "--parameter-overrides SubnetIds=subnet-a,subnet-b" in commands
 
 
 def test_make_deploy_refuses_without_an_artifact_bucket():
-    result = subprocess.run(["make", "deploy", "STAGE=prod", "ARTIFACT_BUCKET=", "-o", "package"], cwd=ROOT,
-                            capture_output=True, text=True)
+    result = subprocess.run(
+        ["make", "deploy", "STAGE=prod", "ARTIFACT_BUCKET=", "-o", "package"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
     assert result.returncode != 0 and "ARTIFACT_BUCKET" in result.stderr

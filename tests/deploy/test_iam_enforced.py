@@ -7,6 +7,7 @@ S3 (for DynamoDB and Secrets Manager it checks actions only, so there the test g
 resources are checked statically in test_iam.py). The flow: AI config with a key, a generation with
 `coding` on a keyed provider, health, queue stats, logs, key rotation and removal, a dead letter,
 redrive, the sweeper republishing, the worker finishing."""
+
 from __future__ import annotations
 
 import json
@@ -16,8 +17,8 @@ from pathlib import Path
 from typing import Any
 
 import boto3
-from sqlalchemy import text
 from moto.core import enable_iam_authentication
+from sqlalchemy import text
 
 import app as app_module
 from chalicelib import bootstrap
@@ -35,8 +36,11 @@ RESOURCE_CHECKED = {"sqs", "s3"}
 # AWS authorizes these calls with the action on the left; moto checks an action of the call's own name:
 # HeadBucket is s3:ListBucket; each Put of a TransactWriteItems is dynamodb:PutItem; SendMessageBatch is
 # sqs:SendMessage (IAM has no action of its own for either).
-MOTO_ALIASES = {"s3:ListBucket": ["s3:HeadBucket"], "dynamodb:PutItem": ["dynamodb:TransactWriteItems"],
-                "sqs:SendMessage": ["sqs:SendMessageBatch"]}
+MOTO_ALIASES = {
+    "s3:ListBucket": ["s3:HeadBucket"],
+    "dynamodb:PutItem": ["dynamodb:TransactWriteItems"],
+    "sqs:SendMessage": ["sqs:SendMessageBatch"],
+}
 
 
 def running_function() -> str:
@@ -74,10 +78,16 @@ def resolved(policy: dict[str, Any], arns: dict[str, str]) -> dict[str, Any]:
             return arns[".".join(value["Fn::GetAtt"])]
         return re.sub(r"\$\{([^}]+)\}", lambda m: arns[m[1]], value["Fn::Sub"])
 
-    statements = [{**s, "Action": s["Action"] + [alias for a in s["Action"] for alias in MOTO_ALIASES.get(a, [])],
-                   "Resource": resource(s["Resource"])
-                   if {a.split(":")[0] for a in s["Action"]} <= RESOURCE_CHECKED else "*"}
-                  for s in policy["Statement"]]
+    statements = [
+        {
+            **s,
+            "Action": s["Action"] + [alias for a in s["Action"] for alias in MOTO_ALIASES.get(a, [])],
+            "Resource": resource(s["Resource"])
+            if {a.split(":")[0] for a in s["Action"]} <= RESOURCE_CHECKED
+            else "*",
+        }
+        for s in policy["Statement"]
+    ]
     return {**policy, "Statement": statements}
 
 
@@ -85,25 +95,41 @@ def user_session(iam: Any, name: str, policy: dict[str, Any]) -> boto3.Session:
     iam.create_user(UserName=name)
     iam.put_user_policy(UserName=name, PolicyName=name, PolicyDocument=json.dumps(policy))
     key = iam.create_access_key(UserName=name)["AccessKey"]
-    return boto3.Session(region_name="us-east-1", aws_access_key_id=key["AccessKeyId"],
-                         aws_secret_access_key=key["SecretAccessKey"])
+    return boto3.Session(
+        region_name="us-east-1",
+        aws_access_key_id=key["AccessKeyId"],
+        aws_secret_access_key=key["SecretAccessKey"],
+    )
 
 
 def test_every_function_works_with_only_its_own_policy(client, aws, deps):
     r = aws.resources
 
     def queue_arn(url: str) -> str:
-        return aws.sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        return aws.sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"][
+            "QueueArn"
+        ]
 
     # Lambda itself sends the sweeper's failed ticks there (as the function): no code path here uses it.
-    sweep_dlq_url = aws.sqs.get_queue_url(QueueName=r.queue_name.replace("-generation", "-sweep-dlq"))["QueueUrl"]
-    arns = {"GenerationQueue.Arn": queue_arn(r.queue_url), "DeadLetterQueue.Arn": queue_arn(r.dlq_url),
-            "SweepDeadLetterQueue.Arn": queue_arn(sweep_dlq_url), "SiteBucket.Arn": f"arn:aws:s3:::{r.bucket}"}
+    sweep_dlq_url = aws.sqs.get_queue_url(QueueName=r.queue_name.replace("-generation", "-sweep-dlq"))[
+        "QueueUrl"
+    ]
+    arns = {
+        "GenerationQueue.Arn": queue_arn(r.queue_url),
+        "DeadLetterQueue.Arn": queue_arn(r.dlq_url),
+        "SweepDeadLetterQueue.Arn": queue_arn(sweep_dlq_url),
+        "SiteBucket.Arn": f"arn:aws:s3:::{r.bucket}",
+    }
     iam = boto3.client("iam", region_name="us-east-1")
-    admin = user_session(iam, "harness", {"Version": "2012-10-17",
-                                          "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]})
-    sessions = {fn: user_session(iam, fn, resolved(json.loads((CHALICE / f"policy-{fn}.json").read_text()), arns))
-                for fn in FUNCTIONS}
+    admin = user_session(
+        iam,
+        "harness",
+        {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]},
+    )
+    sessions = {
+        fn: user_session(iam, fn, resolved(json.loads((CHALICE / f"policy-{fn}.json").read_text()), arns))
+        for fn in FUNCTIONS
+    }
     harness = AwsStack(r, admin.client("sqs"), admin.client("dynamodb"), admin.client("s3"))
     functions = FunctionDeps(deps.settings)
     functions.sessions = sessions
@@ -123,9 +149,19 @@ def harness_db(deps: Any) -> Any:
 
 def with_policies_only(client: Any, aws: AwsStack, deps: FunctionDeps, fake: FakeProvider) -> None:
     # api_handler creates the config and its secret; run_phase reads the key, writes logs and the site.
-    config, done = generate_with_coding_on({
-        "name": "keyed coder", "provider": "openai_compatible", "model": "qwen2.5-coder-32b",
-        "base_url": fake.url + "/v1", "api_key": KEY}, client, aws, deps, fake)
+    config, done = generate_with_coding_on(
+        {
+            "name": "keyed coder",
+            "provider": "openai_compatible",
+            "model": "qwen2.5-coder-32b",
+            "base_url": fake.url + "/v1",
+            "api_key": KEY,
+        },
+        client,
+        aws,
+        deps,
+        fake,
+    )
     assert done["status"] == "succeeded", done
     assert fake.requests[0].headers["authorization"] == f"Bearer {KEY}"
     assert aws.s3.head_object(Bucket=aws.resources.bucket, Key=f"sites/{done['id']}/index.html")
@@ -141,13 +177,17 @@ def with_policies_only(client: Any, aws: AwsStack, deps: FunctionDeps, fake: Fak
     assert client.json("POST", f"/ai/configs/{config['id']}/test")["ok"] is True
     client.json("PATCH", f"/ai/configs/{config['id']}", {"api_key": "sk-rotated-000011112222"})
     client.json("PATCH", f"/ai/configs/{config['id']}", {"api_key": None})
-    assert client.json("PATCH", f"/ai/configs/{config['id']}", {"api_key": "sk-again-333344445555"})["has_api_key"]
+    assert client.json("PATCH", f"/ai/configs/{config['id']}", {"api_key": "sk-again-333344445555"})[
+        "has_api_key"
+    ]
 
     routing = client.json("GET", "/ai/routing")
     client.json("PUT", "/ai/routing", {**routing, "routes": {**routing["routes"], "coding": TEMPLATE_ID}})
 
     # on_dead_letter: a message that gave up fails its generation (logs written, message archived).
-    order = client.json("POST", "/orders", {"business_name": "Dead Letter Bakery", "segment": "bakery"}, expect=201)
+    order = client.json(
+        "POST", "/orders", {"business_name": "Dead Letter Bakery", "segment": "bakery"}, expect=201
+    )
     gen = client.json("POST", f"/orders/{order['id']}/generations", expect=202)
     [message] = receive(aws.sqs, aws.resources.queue_url, 0)
     aws.sqs.delete_message(QueueUrl=aws.resources.queue_url, ReceiptHandle=message["ReceiptHandle"])
@@ -177,6 +217,9 @@ def with_policies_only(client: Any, aws: AwsStack, deps: FunctionDeps, fake: Fak
     assert [v["files_deleted_at"] is not None for v in published["items"]] == [False, True]
     assert aws.s3.list_objects_v2(Bucket=aws.resources.bucket, Prefix=f"sites/{gen['id']}/")["KeyCount"] == 0
     with harness_db(deps) as conn:
-        conn.execute(text("UPDATE orders SET pointer_generation_id = NULL WHERE id = CAST(:o AS uuid)"), {"o": order["id"]})
+        conn.execute(
+            text("UPDATE orders SET pointer_generation_id = NULL WHERE id = CAST(:o AS uuid)"),
+            {"o": order["id"]},
+        )
     client.client.lambda_.invoke("sweep", schedule_event())
     assert client.json("GET", f"/orders/{order['id']}/versions")["switch_pending"] is False

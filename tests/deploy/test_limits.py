@@ -1,6 +1,7 @@
 """Limits that protect Postgres: every function that connects has a concurrency cap, the worker's SQS
 event source is capped at its reserved concurrency, and the worst case fits the stage's connection
 budget (docs/deployment.md: connections = concurrency x connections per container)."""
+
 from __future__ import annotations
 
 import pytest
@@ -34,7 +35,9 @@ def test_every_function_that_connects_is_capped_and_the_sum_fits_the_budget(temp
     total = 0
     for logical in DB_FUNCTIONS:
         p = props(template, logical)
-        per_container = connections_per_container(p["Environment"]["Variables"]["SITEGEN_DB_POOL_SIZE"], monkeypatch)
+        per_container = connections_per_container(
+            p["Environment"]["Variables"]["SITEGEN_DB_POOL_SIZE"], monkeypatch
+        )
         assert per_container == 3  # pool 1 + overflow 2: a Lambda container serves one request at a time
         total += p["ReservedConcurrentExecutions"] * per_container
     assert props(template, "Sweep")["ReservedConcurrentExecutions"] == 1  # sweeps never overlap

@@ -1,6 +1,7 @@
 """The distribution's viewer-request function (infra/template.yaml LiveRouter, CloudFront Functions'
 JavaScript 2.0 runtime with a KeyValueStore) run under node on the same cases as the local site
 server's router (infra/site_server.py route): both send a request to the same key of the bucket."""
+
 from __future__ import annotations
 
 import json

@@ -2,6 +2,7 @@
 into the plain CloudFormation a deploy would create, and cfn-lint finds nothing wrong with that either:
 what `chalice package` writes is checked past the transform, up to the `aws cloudformation deploy`
 that cannot run here."""
+
 from __future__ import annotations
 
 import json
@@ -24,8 +25,13 @@ def transformed(packaged_paths: dict[str, Path]) -> dict[str, Path]:
     paths = {}
     for stage, folder in packaged_paths.items():
         sam = json.dumps(yaml.safe_load((folder / "sam.yaml").read_text()), default=str)
-        result = subprocess.run([str(sam_python), str(ROOT / "infra" / "sam_transform.py")], input=sam,
-                                capture_output=True, text=True, timeout=120)
+        result = subprocess.run(
+            [str(sam_python), str(ROOT / "infra" / "sam_transform.py")],
+            input=sam,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
         assert result.returncode == 0, result.stderr[-3000:]
         paths[stage] = folder / "cloudformation.json"
         paths[stage].write_text(result.stdout)
@@ -41,14 +47,21 @@ def test_the_transform_leaves_only_plain_cloudformation(transformed, stage):
     kinds = {r["Type"] for r in template["Resources"].values()}
     assert not any(k.startswith("AWS::Serverless::") for k in kinds), kinds
     assert "Transform" not in template
-    assert {"AWS::Lambda::Function", "AWS::ApiGateway::RestApi", "AWS::ApiGateway::Deployment",
-            "AWS::Lambda::EventSourceMapping", "AWS::Events::Rule", "AWS::SQS::Queue"} <= kinds
+    assert {
+        "AWS::Lambda::Function",
+        "AWS::ApiGateway::RestApi",
+        "AWS::ApiGateway::Deployment",
+        "AWS::Lambda::EventSourceMapping",
+        "AWS::Events::Rule",
+        "AWS::SQS::Queue",
+    } <= kinds
 
 
 def test_cfn_lint_finds_nothing_in_the_transformed_template(transformed, stage):
     lint = Path(sys.executable).parent / "cfn-lint"
-    result = subprocess.run([str(lint), "--format", "parseable", "--", str(transformed[stage])],
-                            capture_output=True, text=True)
+    result = subprocess.run(
+        [str(lint), "--format", "parseable", "--", str(transformed[stage])], capture_output=True, text=True
+    )
     assert result.returncode == 0, result.stdout + result.stderr
 
 
@@ -68,10 +81,14 @@ def test_each_function_keeps_its_settings_through_the_transform(transformed, sta
 
 def test_the_queues_feed_their_functions_one_message_at_a_time_with_a_cap(transformed, stage):
     template = load(transformed, stage)
-    mappings = {m["Properties"]["FunctionName"]["Ref"]: m["Properties"]
-                for m in resources_of(template, "AWS::Lambda::EventSourceMapping").values()}
+    mappings = {
+        m["Properties"]["FunctionName"]["Ref"]: m["Properties"]
+        for m in resources_of(template, "AWS::Lambda::EventSourceMapping").values()
+    }
     assert set(mappings) == {"RunPhase", "OnDeadLetter"}
-    workers = int(function_setting(stage, "run_phase", "environment_variables")["SITEGEN_WORKER_MAX_CONCURRENCY"])
+    workers = int(
+        function_setting(stage, "run_phase", "environment_variables")["SITEGEN_WORKER_MAX_CONCURRENCY"]
+    )
     assert mappings["RunPhase"]["ScalingConfig"] == {"MaximumConcurrency": workers}
     assert mappings["OnDeadLetter"]["ScalingConfig"] == {"MaximumConcurrency": 2}
     for mapping in mappings.values():
@@ -110,7 +127,8 @@ def test_the_sweeper_keeps_its_dead_letter_queue_and_no_retries(transformed, sta
     template = load(transformed, stage)
     functions = resources_of(template, "AWS::Lambda::Function")
     assert functions["Sweep"]["Properties"]["DeadLetterConfig"] == {
-        "TargetArn": {"Fn::GetAtt": ["SweepDeadLetterQueue", "Arn"]}}
+        "TargetArn": {"Fn::GetAtt": ["SweepDeadLetterQueue", "Arn"]}
+    }
     assert [n for n, f in functions.items() if "DeadLetterConfig" in f["Properties"]] == ["Sweep"]
     (config,) = resources_of(template, "AWS::Lambda::EventInvokeConfig").values()
     p = config["Properties"]

@@ -1,5 +1,6 @@
 """A deployed stage reads the API token digests and the database URL from Secrets Manager, once, at
 cold start; nothing is read at import or when the ids are unset (local stack, tests)."""
+
 from __future__ import annotations
 
 import json
@@ -11,8 +12,14 @@ from moto import mock_aws
 from chalicelib.adapters import stage_secrets
 from chalicelib.config import get_settings, hash_token
 
-RDS = {"username": "sitegen", "password": "p@ss:/word", "host": "db.internal", "port": 5432, "dbname": "sitegen",
-       "engine": "postgres"}
+RDS = {
+    "username": "sitegen",
+    "password": "p@ss:/word",
+    "host": "db.internal",
+    "port": 5432,
+    "dbname": "sitegen",
+    "engine": "postgres",
+}
 
 
 def test_token_digests_ignore_anything_that_is_not_one():
@@ -26,7 +33,8 @@ def test_database_url_from_a_url_or_rds_json_with_a_proxy_host():
     assert stage_secrets.database_url(url) == url
     assert stage_secrets.database_url(url, "proxy.example") == "postgresql+pg8000://u:p@proxy.example:5432/d"
     assert stage_secrets.database_url(json.dumps(RDS), "sitegen.proxy-abc.us-east-1.rds.amazonaws.com") == (
-        "postgresql+pg8000://sitegen:p%40ss%3A%2Fword@sitegen.proxy-abc.us-east-1.rds.amazonaws.com:5432/sitegen")
+        "postgresql+pg8000://sitegen:p%40ss%3A%2Fword@sitegen.proxy-abc.us-east-1.rds.amazonaws.com:5432/sitegen"
+    )
     assert stage_secrets.database_url(None) is None
     with pytest.raises(RuntimeError, match="neither"):
         stage_secrets.database_url("not json")
@@ -52,8 +60,9 @@ def fresh_settings(monkeypatch):
 def test_settings_come_from_the_stage_secrets(fresh_settings):
     with mock_aws():
         client = boto3.client("secretsmanager", region_name="us-east-1")
-        tokens = client.create_secret(Name="sitegen/dev/api-token-sha256",
-                                      SecretString=f"{hash_token('old')},{hash_token('new')}")["ARN"]
+        tokens = client.create_secret(
+            Name="sitegen/dev/api-token-sha256", SecretString=f"{hash_token('old')},{hash_token('new')}"
+        )["ARN"]
         database = client.create_secret(Name="rds!db-123", SecretString=json.dumps(RDS))["ARN"]
         fresh_settings.setenv("SITEGEN_API_TOKEN_SECRET_ID", tokens)
         fresh_settings.setenv("SITEGEN_DATABASE_SECRET_ID", database)

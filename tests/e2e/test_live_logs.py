@@ -9,13 +9,13 @@ moments: lines buffered while it works and written in one batch at its end, a li
 own written at once in between (so one part's batch lands after another part's later line), and a
 restored line with an old time, written late.
 """
+
 from __future__ import annotations
 
 import random
 import threading
 import time
-from datetime import datetime, timedelta, timezone
-from typing import Any
+from datetime import UTC, datetime, timedelta
 
 import boto3
 import pytest
@@ -35,13 +35,22 @@ FINISHED = ("succeeded", "failed", "cancelled")
 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory):
-    local = LocalStack(tmp_path_factory.mktemp("live-logs"), ["--workers", "4", "--schedule-interval", "2"]).start()
+    local = LocalStack(
+        tmp_path_factory.mktemp("live-logs"), ["--workers", "4", "--schedule-interval", "2"]
+    ).start()
     yield local
     local.stop()
 
 
-def run_part(store: DynamoLogStore, gid: str, slug: str, seed: str, until: threading.Event,
-             written: list[str], errors: list[BaseException]) -> None:
+def run_part(
+    store: DynamoLogStore,
+    gid: str,
+    slug: str,
+    seed: str,
+    until: threading.Event,
+    written: list[str],
+    errors: list[BaseException],
+) -> None:
     """Rounds of a part's work until the generation has finished (at least 3): what it wrote goes in
     `written` (the messages: each must be in the log once)."""
     rng = random.Random(seed)
@@ -50,20 +59,36 @@ def run_part(store: DynamoLogStore, gid: str, slug: str, seed: str, until: threa
         while rounds < 3 or not until.is_set():
             rounds += 1
             log = ProgressLog(store, gid)
-            made = datetime.now(timezone.utc)
+            made = datetime.now(UTC)
             lines = [f"{slug} round {rounds}: step {i}" for i in range(rng.randint(2, 8))]
             for message in lines:
                 log.info(message, phase="content", part=slug)
                 time.sleep(rng.uniform(0, 0.03))
             started = f"{slug} round {rounds}: started"
-            assert log.lifecycle("phase_started", made, started, phase="content", part=slug, key=f"r{rounds}") is True
+            assert (
+                log.lifecycle("phase_started", made, started, phase="content", part=slug, key=f"r{rounds}")
+                is True
+            )
             time.sleep(rng.uniform(0, 0.3))  # the batch waits for the end of the part's work
             log.flush()
             restored = f"{slug} round {rounds}: an earlier attempt failed"
-            assert log.lifecycle("phase_retrying", made - timedelta(seconds=2), restored, phase="content", part=slug,
-                                 key=f"r{rounds}", level="warning") is True
+            assert (
+                log.lifecycle(
+                    "phase_retrying",
+                    made - timedelta(seconds=2),
+                    restored,
+                    phase="content",
+                    part=slug,
+                    key=f"r{rounds}",
+                    level="warning",
+                )
+                is True
+            )
             # a redelivery writes its lifecycle lines again: refused
-            assert log.lifecycle("phase_started", made, started, phase="content", part=slug, key=f"r{rounds}") is False
+            assert (
+                log.lifecycle("phase_started", made, started, phase="content", part=slug, key=f"r{rounds}")
+                is False
+            )
             written += [*lines, started, restored]
             time.sleep(rng.uniform(0, 0.2))
     except BaseException as exc:  # noqa: BLE001 (asserted empty by the test)
@@ -83,8 +108,13 @@ def watch(watcher: LogWatcher, done: threading.Event, errors: list[BaseException
 
 def test_every_watcher_sees_every_line_once_while_parts_write_at_the_same_time(stack, capsys):
     info = stack.info
-    client = boto3.client("dynamodb", endpoint_url=info["aws_endpoint_url"], region_name=info["region"],
-                          aws_access_key_id="local", aws_secret_access_key="local")
+    client = boto3.client(
+        "dynamodb",
+        endpoint_url=info["aws_endpoint_url"],
+        region_name=info["region"],
+        aws_access_key_id="local",
+        aws_secret_access_key="local",
+    )
     store = DynamoLogStore(client, info["logs_table"], 1)
     get = lambda path: stack.call("GET", path)  # noqa: E731
     gids = []
@@ -97,8 +127,15 @@ def test_every_watcher_sees_every_line_once_while_parts_write_at_the_same_time(s
     done = {gid: threading.Event() for gid in gids}
     written: dict[str, list[str]] = {gid: [] for gid in gids}
     watchers = {gid: LogWatcher(get, gid, limit=20) for gid in gids}
-    parts = {gid: [threading.Thread(target=run_part, args=(store, gid, slug, f"{gid}/{slug}", finished[gid],
-                                                          written[gid], errors)) for slug in PARTS] for gid in gids}
+    parts = {
+        gid: [
+            threading.Thread(
+                target=run_part, args=(store, gid, slug, f"{gid}/{slug}", finished[gid], written[gid], errors)
+            )
+            for slug in PARTS
+        ]
+        for gid in gids
+    }
     threads = [threading.Thread(target=watch, args=(watchers[gid], done[gid], errors)) for gid in gids]
     threads += [t for gid in gids for t in parts[gid]]
     for t in threads:
@@ -131,9 +168,11 @@ def test_every_watcher_sees_every_line_once_while_parts_write_at_the_same_time(s
         messages = [line["message"] for line in full]
         assert sorted(m for m in messages if m in set(written[gid])) == sorted(written[gid])  # each once
         real = [(line["phase"], line["part"]) for line in full if line["event"] == "part_succeeded"]
-        assert sorted(real) == sorted([("content", p) for p in PAGES] + [("code", p) for p in ("styles.css", *PAGES)])
+        assert sorted(real) == sorted(
+            [("content", p) for p in PAGES] + [("code", p) for p in ("styles.css", *PAGES)]
+        )
         events = [line["event"] for line in full if not line["part"]]
         assert events.count("phase_succeeded") == 6 and events[-1] == "generation_succeeded", events
         # the interleaving really happened: lines written after lines made later than them
-        assert sum(later["ts"] < earlier["ts"] for earlier, later in zip(full, full[1:])) >= len(PARTS), gid
+        assert sum(later["ts"] < earlier["ts"] for earlier, later in zip(full, full[1:], strict=False)) >= len(PARTS), gid
         assert watchers[gid].polls >= 8  # it followed the generation while it ran

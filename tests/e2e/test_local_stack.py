@@ -1,4 +1,5 @@
 """The real local stack over real sockets: supervisor, moto server, chalice local, worker, sites."""
+
 from __future__ import annotations
 
 import json
@@ -28,8 +29,9 @@ def test_curl_flow_create_generate_follow_logs_open_site(stack):
     health = stack.call("GET", "/health", token=None)
     assert health["status"] == "ok" and health["instance"] == stack.info["instance"]  # this run's own API
     assert stack.call("GET", "/orders", token="nope", expect=401) == {"message": "Unauthorized"}
-    order = stack.call("POST", "/orders", {**ORDER, "locale": "en", "business_name": "Austin Pipes & Co"},
-                       expect=201)
+    order = stack.call(
+        "POST", "/orders", {**ORDER, "locale": "en", "business_name": "Austin Pipes & Co"}, expect=201
+    )
     gen = stack.call("POST", f"/orders/{order['id']}/generations", expect=202)
 
     seen, cursor = [], ""
@@ -72,12 +74,18 @@ def test_restart_on_the_same_state_dir_keeps_orders_and_resumes_in_flight(stack)
 
 def test_a_second_supervisor_on_the_same_state_dir_refuses_in_one_line(stack):
     other = LocalStack(stack.state_dir, port=free_port(), site_port=free_port())
-    result = subprocess.run(other.argv(), cwd=ROOT, env=other.environ(), capture_output=True, text=True, timeout=60)
+    result = subprocess.run(
+        other.argv(), cwd=ROOT, env=other.environ(), capture_output=True, text=True, timeout=60
+    )
     assert result.returncode == 1, result
-    assert result.stderr.splitlines() == [f"sitegen cannot start: another sitegen runs on {stack.state_dir.resolve()} "
-                                          f"(supervisor pid {stack.proc.pid}); stop it first, or pass another "
-                                          "--state-dir"], result.stderr
-    assert stack.call("GET", "/health", token=None)["instance"] == stack.info["instance"]  # the running one untouched
+    assert result.stderr.splitlines() == [
+        f"sitegen cannot start: another sitegen runs on {stack.state_dir.resolve()} "
+        f"(supervisor pid {stack.proc.pid}); stop it first, or pass another "
+        "--state-dir"
+    ], result.stderr
+    assert (
+        stack.call("GET", "/health", token=None)["instance"] == stack.info["instance"]
+    )  # the running one untouched
 
 
 @pytest.mark.parametrize("option", ["port", "site_port"])
@@ -87,13 +95,16 @@ def test_a_port_held_by_another_process_is_one_clear_error_before_anything_start
         held.listen()
         port = held.getsockname()[1]
         local = LocalStack(tmp_path / "stack", **{option: port})
-        result = subprocess.run(local.argv(), cwd=ROOT, env=local.environ(), capture_output=True, text=True,
-                                timeout=60)
+        result = subprocess.run(
+            local.argv(), cwd=ROOT, env=local.environ(), capture_output=True, text=True, timeout=60
+        )
     assert result.returncode == 1, result
     flag = "--" + option.replace("_", "-")
-    assert result.stderr.splitlines() == [f"sitegen cannot start: port {port} is already in use by pid "
-                                          f"{psutil.Process().pid} ({' '.join(psutil.Process().cmdline())[:100]}); "
-                                          f"stop that or pass another {flag}"], result.stderr
+    assert result.stderr.splitlines() == [
+        f"sitegen cannot start: port {port} is already in use by pid "
+        f"{psutil.Process().pid} ({' '.join(psutil.Process().cmdline())[:100]}); "
+        f"stop that or pass another {flag}"
+    ], result.stderr
     assert "sitegen is up" not in result.stdout and not (tmp_path / "stack" / "pg").exists()
 
 
@@ -108,9 +119,20 @@ def test_kill_9_of_the_supervisor_alone_leaves_nothing_and_a_restart_serves_the_
         first = stack.call("POST", f"/orders/{order['id']}/generations", expect=202)
         stack.wait_for(first["id"], ("succeeded",))
         pids = json.loads((stack.state_dir / "pids.json").read_text())
-        assert {"api", "moto", "sites", "worker-0", "dead-letters", "scheduler", "postgres", "pg-guard"} <= set(pids)
+        assert {
+            "api",
+            "moto",
+            "sites",
+            "worker-0",
+            "dead-letters",
+            "scheduler",
+            "postgres",
+            "pg-guard",
+        } <= set(pids)
         processes = [psutil.Process(pid) for name, pid in pids.items() if name != "supervisor"]
-        processes += [child for proc in processes for child in proc.children(recursive=True)]  # postgres backends
+        processes += [
+            child for proc in processes for child in proc.children(recursive=True)
+        ]  # postgres backends
         old = stack.info
 
         stack.proc.send_signal(signal.SIGKILL)  # the supervisor alone
@@ -118,7 +140,9 @@ def test_kill_9_of_the_supervisor_alone_leaves_nothing_and_a_restart_serves_the_
         deadline = time.monotonic() + 10
         while (left := [p for p in processes if running(p)]) and time.monotonic() < deadline:
             time.sleep(0.1)
-        assert left == [], f"outlived the supervisor: {[(p.pid, ' '.join(p.cmdline()).strip()) for p in left]}"
+        assert left == [], (
+            f"outlived the supervisor: {[(p.pid, ' '.join(p.cmdline()).strip()) for p in left]}"
+        )
 
         stack.start()
         assert stack.info["api_url"] == old["api_url"] and stack.info["instance"] != old["instance"]
@@ -141,16 +165,24 @@ def test_what_a_crashed_run_left_running_is_stopped_on_start(tmp_path):
     stack = LocalStack(tmp_path / "stack", ["--schedule-interval", "2"])
     stack.argv()  # picks the ports
     stack.state_dir.mkdir(parents=True)
-    left = subprocess.Popen([sys.executable, "-m", "infra.site_server", "--port", str(stack.port)], cwd=ROOT,
-                            env=stack.environ(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                            start_new_session=True)
+    left = subprocess.Popen(
+        [sys.executable, "-m", "infra.site_server", "--port", str(stack.port)],
+        cwd=ROOT,
+        env=stack.environ(),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
     try:
         wait_http(f"http://127.0.0.1:{stack.port}/", timeout_s=30)
         (stack.state_dir / "pids.json").write_text(json.dumps({"api": left.pid}))
         stack.start()
         assert left.wait(timeout=10) == -signal.SIGKILL
         log = (stack.state_dir / "supervisor.log").read_text()
-        assert f"stopping what the last run on {stack.state_dir.resolve()} left running: api (pid {left.pid})" in log
+        assert (
+            f"stopping what the last run on {stack.state_dir.resolve()} left running: api (pid {left.pid})"
+            in log
+        )
         assert stack.call("GET", "/health", token=None)["instance"] == stack.info["instance"]
     finally:
         stack.stop()

@@ -1,5 +1,6 @@
 """Fixtures for the failure tests: a clock that can jump, a count of stored phase outputs, and the
 offline AI provider with scripted failures."""
+
 from __future__ import annotations
 
 import pytest

@@ -1,4 +1,5 @@
 """The HTTP contract through Chalice's test client: auth, validation, ids, conflicts, paging."""
+
 from __future__ import annotations
 
 import json
@@ -44,8 +45,15 @@ def test_invalid_order_is_422_naming_the_field(client, body, field):
     assert field in [d["field"] for d in error["details"]]
 
 
-@pytest.mark.parametrize("raw,code", [(b"{not json", "invalid_json"), (b"[1, 2]", "invalid_json"),
-                                      (b"\xff\xfe", "invalid_json"), (b"", "invalid_json")])
+@pytest.mark.parametrize(
+    "raw,code",
+    [
+        (b"{not json", "invalid_json"),
+        (b"[1, 2]", "invalid_json"),
+        (b"\xff\xfe", "invalid_json"),
+        (b"", "invalid_json"),
+    ],
+)
 def test_malformed_json_is_400(client, raw, code):
     response = client.request("POST", "/orders", raw=raw)
     assert response.status_code == 400
@@ -73,7 +81,10 @@ def test_defaults_applied(client):
 
 
 def test_orders_page_by_cursor_newest_first(client):
-    ids = [client.json("POST", "/orders", {**ORDER, "business_name": f"Shop {i}"}, expect=201)["id"] for i in range(5)]
+    ids = [
+        client.json("POST", "/orders", {**ORDER, "business_name": f"Shop {i}"}, expect=201)["id"]
+        for i in range(5)
+    ]
     seen, cursor = [], ""
     while True:
         page = client.json("GET", f"/orders?limit=2&cursor={cursor}")
@@ -90,16 +101,25 @@ def test_bad_paging_params_are_400(client, query):
     assert client.json("GET", f"/orders?{query}", expect=400)["code"] == "validation_error"
 
 
-@pytest.mark.parametrize("path", [
-    "/orders/{u}", "/orders/{u}/generations", "/generations/{u}", "/generations/{u}/logs",
-    "/orders/not-a-uuid", "/generations/12345",
-])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/orders/{u}",
+        "/orders/{u}/generations",
+        "/generations/{u}",
+        "/generations/{u}/logs",
+        "/orders/not-a-uuid",
+        "/generations/12345",
+    ],
+)
 def test_unknown_ids_are_404(client, path):
     error = client.json("GET", path.format(u=uuid.uuid4()), expect=404)
     assert error["code"] == "not_found" and error["message"]
 
 
-@pytest.mark.parametrize("path", ["/orders/{u}/generations", "/generations/{u}/retry", "/generations/{u}/cancel"])
+@pytest.mark.parametrize(
+    "path", ["/orders/{u}/generations", "/generations/{u}/retry", "/generations/{u}/cancel"]
+)
 def test_unknown_ids_on_actions_are_404(client, path):
     assert client.json("POST", path.format(u=uuid.uuid4()), expect=404)["code"] == "not_found"
 
@@ -118,8 +138,9 @@ def test_idempotency_key_replays_the_first_answer(client, aws):
     first = client.json("POST", f"/orders/{order['id']}/generations", expect=202, headers=headers)
     again = client.json("POST", f"/orders/{order['id']}/generations", expect=202, headers=headers)
     assert again == first
-    queued = aws.sqs.get_queue_attributes(QueueUrl=aws.resources.queue_url,
-                                          AttributeNames=["ApproximateNumberOfMessages"])["Attributes"]
+    queued = aws.sqs.get_queue_attributes(
+        QueueUrl=aws.resources.queue_url, AttributeNames=["ApproximateNumberOfMessages"]
+    )["Attributes"]
     assert queued["ApproximateNumberOfMessages"] == "1"
 
 
@@ -144,7 +165,9 @@ def test_log_cursor_is_always_usable(client):
     assert [i["event"] for i in page["items"]] == ["generation_queued"]
     empty = client.json("GET", f"/generations/{gen['id']}/logs?after={page['next_cursor']}")
     assert empty["items"] == [] and empty["next_cursor"] == page["next_cursor"]
-    assert client.json("GET", f"/generations/{gen['id']}/logs?limit=0", expect=400)["code"] == "validation_error"
+    assert (
+        client.json("GET", f"/generations/{gen['id']}/logs?limit=0", expect=400)["code"] == "validation_error"
+    )
 
 
 def test_a_log_page_carries_the_generations_status_and_version(client, aws):
@@ -152,7 +175,9 @@ def test_a_log_page_carries_the_generations_status_and_version(client, aws):
     gen = client.json("POST", f"/orders/{order['id']}/generations", expect=202)
     page = client.json("GET", f"/generations/{gen['id']}/logs")
     assert (page["generation_status"], page["generation_updated_at"]) == ("queued", gen["updated_at"])
-    assert support.deliver_one(client, aws) == 1  # one phase runs: the generation changes, so does its version
+    assert (
+        support.deliver_one(client, aws) == 1
+    )  # one phase runs: the generation changes, so does its version
     now = client.json("GET", f"/generations/{gen['id']}")
     page = client.json("GET", f"/generations/{gen['id']}/logs?after={page['next_cursor']}")
     assert (page["generation_status"], page["generation_updated_at"]) == (now["status"], now["updated_at"])
@@ -171,23 +196,33 @@ def test_openapi_documents_every_route_and_nothing_else(client):
 
     doc = client.json("GET", "/openapi.json", token=None)
     undocumented = {"/", "/ui/{name}"}  # the dashboard's static files, not API
-    routes = {(path, method.lower()) for path, methods in app.routes.items() if path not in undocumented
-              for method in methods}
+    routes = {
+        (path, method.lower())
+        for path, methods in app.routes.items()
+        if path not in undocumented
+        for method in methods
+    }
     documented = {(path, method) for path, ops in doc["paths"].items() for method in ops}
     assert routes == documented
-    for path, ops in doc["paths"].items():
+    for _path, ops in doc["paths"].items():
         for op in ops.values():
             for ref in json.dumps(op).split('"$ref": "')[1:]:
                 assert ref.split('"')[0].rsplit("/", 1)[-1] in doc["components"]["schemas"]
 
 
 def test_ai_routes_mask_keys_and_check_routing(client):
-    created = client.json("POST", "/ai/configs", {"name": "Coder", "provider": "openai", "model": "gpt-4o-mini",
-                                                  "api_key": "sk-test-SECRETKEY1234"}, expect=201)
+    created = client.json(
+        "POST",
+        "/ai/configs",
+        {"name": "Coder", "provider": "openai", "model": "gpt-4o-mini", "api_key": "sk-test-SECRETKEY1234"},
+        expect=201,
+    )
     assert created["has_api_key"] is True and "SECRETKEY" not in json.dumps(created)
     listed = client.request("GET", "/ai/configs")
     assert "SECRETKEY" not in listed.body.decode()
-    typo = client.json("POST", "/ai/configs", {"name": "x", "provider": "cloudflarre", "model": "m"}, expect=422)
+    typo = client.json(
+        "POST", "/ai/configs", {"name": "x", "provider": "cloudflarre", "model": "m"}, expect=422
+    )
     assert "cloudflare" in json.dumps(typo)
     routing = client.json("GET", "/ai/routing")
     bad = {**routing, "routes": {**routing["routes"], "coding": str(uuid.uuid4())}}
@@ -199,8 +234,11 @@ def test_ai_routes_mask_keys_and_check_routing(client):
 def test_deleting_a_routed_config_is_a_409_naming_the_tasks_that_use_it(client):
     created = client.json("POST", "/ai/configs", {"name": "Routed", "provider": "template"}, expect=201)
     routing = client.json("GET", "/ai/routing")
-    client.json("PUT", "/ai/routing", {**routing, "routes": {**routing["routes"], "coding": created["id"]},
-                                       "fallback": created["id"]})
+    client.json(
+        "PUT",
+        "/ai/routing",
+        {**routing, "routes": {**routing["routes"], "coding": created["id"]}, "fallback": created["id"]},
+    )
     refused = client.json("DELETE", f"/ai/configs/{created['id']}", expect=409)
     assert refused["code"] == "conflict" and refused["tasks"] == ["coding", "fallback"]
     assert "routed for coding, fallback" in refused["message"]

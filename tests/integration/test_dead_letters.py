@@ -1,4 +1,5 @@
 """Poison and malformed messages: dead-letter queue, a visible failed status, redrive."""
+
 from __future__ import annotations
 
 import json
@@ -15,7 +16,9 @@ def poisoned(client, aws, order=None):
     url = aws.resources.queue_url
     for _ in range(5):  # maxReceiveCount in infra/template.yaml
         [message] = receive(aws.sqs, url, 0)
-        aws.sqs.change_message_visibility(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"], VisibilityTimeout=0)
+        aws.sqs.change_message_visibility(
+            QueueUrl=url, ReceiptHandle=message["ReceiptHandle"], VisibilityTimeout=0
+        )
     assert receive(aws.sqs, url, 0) == []  # SQS moved it to the dead-letter queue
     return gen
 
@@ -31,12 +34,13 @@ def handle_dead_letters(client, aws) -> int:
     return handled
 
 
-
 def test_malformed_message_for_a_known_generation_fails_it_visibly(client, aws):
     _, gen = create_and_generate(client)
     receive(aws.sqs, aws.resources.queue_url, 0)  # the real message is in flight; a bad one arrives
-    aws.sqs.send_message(QueueUrl=aws.resources.queue_url,
-                         MessageBody=json.dumps({"generation_id": gen["id"], "phase": "bogus"}))
+    aws.sqs.send_message(
+        QueueUrl=aws.resources.queue_url,
+        MessageBody=json.dumps({"generation_id": gen["id"], "phase": "bogus"}),
+    )
     assert drain(client, aws) == 1
     assert len(dead_letters(aws)) == 1
     assert client.json("GET", "/queue")["dead_letter"] >= 1
@@ -54,7 +58,9 @@ def test_poison_message_reaches_the_dlq_by_redrive_policy_and_redrive_resumes(cl
     url = aws.resources.queue_url
     for _ in range(5):  # maxReceiveCount in infra/template.yaml: five deliveries that all die
         [message] = receive(aws.sqs, url, 0)
-        aws.sqs.change_message_visibility(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"], VisibilityTimeout=0)
+        aws.sqs.change_message_visibility(
+            QueueUrl=url, ReceiptHandle=message["ReceiptHandle"], VisibilityTimeout=0
+        )
     assert receive(aws.sqs, url, 0) == []  # SQS moved it to the dead-letter queue
     assert handle_dead_letters(client, aws) == 1
     failed = client.json("GET", f"/generations/{gen['id']}")
@@ -83,7 +89,8 @@ def test_oldest_waiting_phase_age_is_reported(client, aws, deps):
 
 
 def test_a_dead_letter_handler_that_dies_before_its_line_writes_it_when_the_letter_comes_back(
-        client, aws, monkeypatch):
+    client, aws, monkeypatch
+):
     from chalicelib import faults
     from chalicelib.faults import InjectedFault
 
@@ -101,7 +108,9 @@ def test_a_dead_letter_handler_that_dies_before_its_line_writes_it_when_the_lett
         raise AssertionError("the fault did not fire")
     assert client.json("GET", f"/generations/{gen['id']}")["status"] == "failed"
     assert [line["event"] for line in logs(client, gen["id"])].count("generation_failed") == 0
-    aws.sqs.change_message_visibility(QueueUrl=dlq, ReceiptHandle=letter["ReceiptHandle"], VisibilityTimeout=0)
+    aws.sqs.change_message_visibility(
+        QueueUrl=dlq, ReceiptHandle=letter["ReceiptHandle"], VisibilityTimeout=0
+    )
     assert handle_dead_letters(client, aws) == 1  # it comes back
     assert handle_dead_letters(client, aws) == 0
     lines = logs(client, gen["id"])
@@ -124,8 +133,9 @@ def test_a_dead_letter_delivered_again_after_a_resend_leaves_the_generation_alon
     assert client.json("GET", f"/generations/{gen['id']}")["status"] == "succeeded"
 
 
-def test_redrive_goes_on_past_a_letter_it_cannot_resend_and_keeps_those_it_cannot_send(client, aws, deps,
-                                                                                      monkeypatch):
+def test_redrive_goes_on_past_a_letter_it_cannot_resend_and_keeps_those_it_cannot_send(
+    client, aws, deps, monkeypatch
+):
     import boto3
     from botocore.config import Config
 
@@ -140,10 +150,16 @@ def test_redrive_goes_on_past_a_letter_it_cannot_resend_and_keeps_those_it_canno
     client.json("POST", f"/orders/{moved_on['order_id']}/generations", expect=202)  # a newer generation runs
     client.json("POST", f"/generations/{resent['id']}/retry", expect=202)  # active again: its letter is sent
 
-    dead = boto3.client("sqs", region_name="us-east-1", endpoint_url=f"http://127.0.0.1:{free_port()}",
-                        config=Config(connect_timeout=0.5, retries={"max_attempts": 1}))
+    dead = boto3.client(
+        "sqs",
+        region_name="us-east-1",
+        endpoint_url=f"http://127.0.0.1:{free_port()}",
+        config=Config(connect_timeout=0.5, retries={"max_attempts": 1}),
+    )
     with monkeypatch.context() as outage:  # SQS unreachable during the redrive
-        outage.setitem(deps.__dict__, "queue", SqsPhaseQueue(dead, aws.resources.queue_url, aws.resources.dlq_url))
+        outage.setitem(
+            deps.__dict__, "queue", SqsPhaseQueue(dead, aws.resources.queue_url, aws.resources.dlq_url)
+        )
         result = client.json("POST", "/queue/dead-letter/redrive")
     assert result["resumed_generations"] == [other["id"]]  # resumed; its send waits in the outbox
     assert (result["skipped"], result["kept"], result["sent"], result["redriven"]) == (1, 1, 0, 1), result
@@ -159,8 +175,10 @@ def test_dead_letters_are_listed_with_generation_order_phase_part_reason_and_age
     gen = poisoned(client, aws, order)
     assert handle_dead_letters(client, aws) == 1
     # A per-page part that ran out of deliveries: its body names the page.
-    aws.sqs.send_message(QueueUrl=aws.resources.dlq_url,
-                         MessageBody=json.dumps({"generation_id": gen["id"], "phase": "code", "part": "sobre"}))
+    aws.sqs.send_message(
+        QueueUrl=aws.resources.dlq_url,
+        MessageBody=json.dumps({"generation_id": gen["id"], "phase": "code", "part": "sobre"}),
+    )
     clock.advance(30)
     assert handle_dead_letters(client, aws) == 1
     clock.advance(90)
@@ -170,7 +188,12 @@ def test_dead_letters_are_listed_with_generation_order_phase_part_reason_and_age
     first, second = listed["items"]  # oldest first
     assert first["generation_id"] == second["generation_id"] == gen["id"]
     assert first["order_id"] == gen["order_id"] and first["business_name"] == "Padaria Letra Morta"
-    assert (first["phase"], first["part"], second["phase"], second["part"]) == ("brief", None, "code", "sobre")
+    assert (first["phase"], first["part"], second["phase"], second["part"]) == (
+        "brief",
+        None,
+        "code",
+        "sobre",
+    )
     assert first["reason"] == "gave up after 5 deliveries of phase brief"
     assert second["reason"] == "gave up after 5 deliveries of phase code (part sobre)"
     assert first["generation_status"] == "failed"
@@ -180,7 +203,10 @@ def test_dead_letters_are_listed_with_generation_order_phase_part_reason_and_age
     assert client.json("GET", "/queue/dead-letters?limit=0", expect=400)["details"][0]["field"] == "limit"
 
     client.json("POST", "/queue/dead-letter/redrive")
-    assert client.json("GET", "/queue/dead-letters") == {"items": [], "total": 0}  # handled letters leave the list
+    assert client.json("GET", "/queue/dead-letters") == {
+        "items": [],
+        "total": 0,
+    }  # handled letters leave the list
 
 
 def test_a_dead_letter_with_an_unreadable_body_is_listed_without_a_generation(client, aws):

@@ -1,5 +1,6 @@
 """Every fault point x every phase (and a part of each per-page phase): the generation still ends
 `succeeded`, each phase's and each part's effect once."""
+
 from __future__ import annotations
 
 import pytest
@@ -14,7 +15,9 @@ TARGETS = PHASES + ["content/sobre", "code/styles.css", "code/contato"]  # a pha
 
 @pytest.mark.parametrize("phase", TARGETS)
 @pytest.mark.parametrize("point", POINTS)
-def test_crash_at_every_point_of_every_phase(client, aws, deps, clock, output_writes, monkeypatch, point, phase):
+def test_crash_at_every_point_of_every_phase(
+    client, aws, deps, clock, output_writes, monkeypatch, point, phase
+):
     monkeypatch.setenv("SITEGEN_FAULTS", f"once:{point}@{phase}")
     from chalicelib import faults
 
@@ -32,5 +35,9 @@ def test_crash_at_every_point_of_every_phase(client, aws, deps, clock, output_wr
     assert output_writes() == each_output_once()
     with deps.engine.connect() as conn:
         assert conn.execute(text("SELECT count(*) FROM outbox")).scalar() == 0
-    attrs = aws.sqs.get_queue_attributes(QueueUrl=aws.resources.queue_url, AttributeNames=["All"])["Attributes"]
-    assert attrs["ApproximateNumberOfMessages"] == "0" and attrs["ApproximateNumberOfMessagesNotVisible"] == "0"
+    attrs = aws.sqs.get_queue_attributes(QueueUrl=aws.resources.queue_url, AttributeNames=["All"])[
+        "Attributes"
+    ]
+    assert (
+        attrs["ApproximateNumberOfMessages"] == "0" and attrs["ApproximateNumberOfMessagesNotVisible"] == "0"
+    )

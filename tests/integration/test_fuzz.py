@@ -16,6 +16,7 @@ routing table only ever gets random (unknown, so refused) or null config ids.
 Reproducible: hypothesis runs derandomized (the same examples every run) and without its database.
 About 40 s on the 2-core machine (EXAMPLES per operation and mode).
 """
+
 from __future__ import annotations
 
 import json
@@ -27,7 +28,9 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 from schemathesis import GenerationMode
 from schemathesis.specs.openapi.checks import (
-    content_type_conformance, response_schema_conformance, status_code_conformance,
+    content_type_conformance,
+    response_schema_conformance,
+    status_code_conformance,
 )
 
 from chalicelib.openapi import document
@@ -44,11 +47,15 @@ def _can_be_invalid(op: dict[str, Any]) -> bool:
     return "requestBody" in op or any(p["in"] != "path" for p in op["parameters"])
 
 
-CASES = [(path, method, mode) for path, method in OPERATIONS for mode in GenerationMode
-         if mode == GenerationMode.POSITIVE or _can_be_invalid(DOC["paths"][path][method])]
+CASES = [
+    (path, method, mode)
+    for path, method in OPERATIONS
+    for mode in GenerationMode
+    if mode == GenerationMode.POSITIVE or _can_be_invalid(DOC["paths"][path][method])
+]
 EXAMPLES = 50  # per operation and mode
 CONFORMANCE = [status_code_conformance, content_type_conformance, response_schema_conformance]
-TRACEBACK_MARKS = ("Traceback (most recent call last)", '.py", line ', "File \"/")
+TRACEBACK_MARKS = ("Traceback (most recent call last)", '.py", line ', 'File "/')
 
 
 @pytest.fixture(scope="module")
@@ -63,9 +70,12 @@ def real_ids(stack: LocalStack) -> dict[tuple[str, str], list[dict[str, str]]]:
     """Per operation, path parameters naming things that exist (see the module's docstring)."""
     order = stack.call("POST", "/orders", {**ORDER, "business_name": "Fuzz Bakery"}, expect=201)
     gen = stack.call("POST", f"/orders/{order['id']}/generations", expect=202)
-    rewritable = stack.call("POST", "/ai/configs", {"name": "fuzz-rewritable", "provider": "template"},
-                            expect=201)
-    testable = stack.call("POST", "/ai/configs", {"name": "fuzz-testable", "provider": "template"}, expect=201)
+    rewritable = stack.call(
+        "POST", "/ai/configs", {"name": "fuzz-rewritable", "provider": "template"}, expect=201
+    )
+    testable = stack.call(
+        "POST", "/ai/configs", {"name": "fuzz-testable", "provider": "template"}, expect=201
+    )
     ids: dict[tuple[str, str], list[dict[str, str]]] = {}
     for path, method in OPERATIONS:
         if "{order_id}" in path:
@@ -115,18 +125,33 @@ def problems(status: int, headers: dict[str, list[str]], body: bytes) -> list[st
 
 
 @pytest.mark.parametrize("path,method,mode", CASES, ids=[f"{m.upper()} {p} {g.value}" for p, m, g in CASES])
-def test_fuzz_operation(path: str, method: str, mode: GenerationMode, stack: LocalStack, schema: Any,
-                        real_ids: dict[tuple[str, str], list[dict[str, str]]]) -> None:
+def test_fuzz_operation(
+    path: str,
+    method: str,
+    mode: GenerationMode,
+    stack: LocalStack,
+    schema: Any,
+    real_ids: dict[tuple[str, str], list[dict[str, str]]],
+) -> None:
     operation = schema[path][method.upper()]
     base_url = stack.info["api_url"]
     auth = {"Authorization": f"Bearer {stack.info['token']}"}  # else the security scheme makes up tokens
     strategies = [operation.as_strategy(mode, headers=auth)]
-    strategies += [operation.as_strategy(mode, headers=auth, path_parameters=fixed)
-                   for fixed in real_ids.get((path, method), [])]
+    strategies += [
+        operation.as_strategy(mode, headers=auth, path_parameters=fixed)
+        for fixed in real_ids.get((path, method), [])
+    ]
     seen: list[int] = []
 
-    @settings(max_examples=EXAMPLES, derandomize=True, database=None, deadline=None, print_blob=False,
-              suppress_health_check=list(HealthCheck), phases=[Phase.explicit, Phase.generate, Phase.shrink])
+    @settings(
+        max_examples=EXAMPLES,
+        derandomize=True,
+        database=None,
+        deadline=None,
+        print_blob=False,
+        suppress_health_check=list(HealthCheck),
+        phases=[Phase.explicit, Phase.generate, Phase.shrink],
+    )
     @given(case=st.one_of(strategies))
     def fuzz(case: Any) -> None:
         # A new connection per request: chalice local's keep-alive answers stall ~40 ms each (Nagle +
@@ -135,8 +160,10 @@ def test_fuzz_operation(path: str, method: str, mode: GenerationMode, stack: Loc
         seen.append(response.status_code)
         found = problems(response.status_code, response.headers, response.content)
         # the reproduction leaves the token out: add -H 'Authorization: Bearer <token>'
-        assert not found, (f"{found}: {case.as_curl_command(base_url=base_url)}\n"
-                           f"-> {response.status_code} {response.content[:500]!r}")
+        assert not found, (
+            f"{found}: {case.as_curl_command(base_url=base_url)}\n"
+            f"-> {response.status_code} {response.content[:500]!r}"
+        )
         # and the document tells the truth: the status is listed, the body has the listed type and shape
         case.validate_response(response, checks=CONFORMANCE)
 

@@ -1,4 +1,5 @@
 """A whole generation through the Chalice test client: routes, SQS handler, Postgres, moto."""
+
 from __future__ import annotations
 
 from tests.support.stack import drain, logs
@@ -8,8 +9,13 @@ ORDER = {
     "segment": "bakery",
     "description": "Pães artesanais e cafés da manhã no centro.",
     "services": ["Pães artesanais", "Bolos sob encomenda", "Café da manhã"],
-    "contact": {"email": "contato@paoquente.com.br", "phone": "+55 11 4000-1234",
-                "whatsapp": "+55 11 98888-7777", "address": "Rua das Flores, 10", "city": "São Paulo"},
+    "contact": {
+        "email": "contato@paoquente.com.br",
+        "phone": "+55 11 4000-1234",
+        "whatsapp": "+55 11 98888-7777",
+        "address": "Rua das Flores, 10",
+        "city": "São Paulo",
+    },
     "brand": {"primary_color": "#8B4513", "secondary_color": "#F5DEB3"},
     "locale": "pt-BR",
 }
@@ -24,7 +30,14 @@ def create_and_generate(client, order=ORDER):
 def test_full_generation_runs_every_phase_and_publishes(client, aws):
     order, generation = create_and_generate(client)
     assert generation["status"] == "queued"
-    assert [p["name"] for p in generation["phases"]] == ["brief", "sitemap", "content", "code", "review", "publish"]
+    assert [p["name"] for p in generation["phases"]] == [
+        "brief",
+        "sitemap",
+        "content",
+        "code",
+        "review",
+        "publish",
+    ]
 
     # one invocation per phase, and per part: content has one per page (4), code one per page + styles.css
     assert drain(client, aws) == 6 + 4 + 5

@@ -5,10 +5,11 @@ that does not change, whatever order the writes land in: a part's buffered lines
 part's lifecycle line, a restored line with an old time, a write that is visible in part, writers that
 take the same line number. The 3-generation run on the real local stack is tests/e2e/test_live_logs.py.
 """
+
 from __future__ import annotations
 
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -35,28 +36,48 @@ def test_a_batch_written_after_another_parts_lifecycle_line_is_not_skipped(clien
     phase_started); a restored phase_retrying made before both is written after them. A watcher that
     read B's line still gets A's lines and the restored one, each once."""
     gid = start(client)
-    early = datetime.now(timezone.utc) - timedelta(seconds=5)  # a failure time stored in Postgres
+    early = datetime.now(UTC) - timedelta(seconds=5)  # a failure time stored in Postgres
     part_a = ProgressLog(deps.logs, gid)
     part_a.info("Writing the copy for page home", phase="content")
     part_a.info("Page home: 3 sections", phase="content")
     time.sleep(0.01)
     part_b = ProgressLog(deps.logs, gid)
-    assert part_b.lifecycle("phase_started", datetime.now(timezone.utc), "Phase content started (attempt 1)",
-                            phase="content", key="1") is True
+    assert (
+        part_b.lifecycle(
+            "phase_started",
+            datetime.now(UTC),
+            "Phase content started (attempt 1)",
+            phase="content",
+            key="1",
+        )
+        is True
+    )
     watch = watcher(client, gid)
     watch.poll()
     assert [line["event"] for line in watch.seen] == ["generation_queued", "phase_started"]
 
     part_a.flush()  # made before B's line, written after it
     restored = ProgressLog(deps.logs, gid)
-    assert restored.lifecycle("phase_retrying", early, "Phase sitemap attempt 1 failed; retrying", phase="sitemap",
-                              key="1", level="warning") is True
+    assert (
+        restored.lifecycle(
+            "phase_retrying",
+            early,
+            "Phase sitemap attempt 1 failed; retrying",
+            phase="sitemap",
+            key="1",
+            level="warning",
+        )
+        is True
+    )
     watch.poll()
 
     full = full_log(lambda path: client.json("GET", path), gid)
     assert verdict(watch.seen, full) == PERFECT
     assert [line["message"] for line in watch.seen[2:]] == [
-        "Writing the copy for page home", "Page home: 3 sections", "Phase sitemap attempt 1 failed; retrying"]
+        "Writing the copy for page home",
+        "Page home: 3 sections",
+        "Phase sitemap attempt 1 failed; retrying",
+    ]
     # each line keeps the time it was made: the restored one is the oldest, A's are older than B's
     assert watch.seen[-1]["ts"] < watch.seen[2]["ts"] < watch.seen[1]["ts"]
 
@@ -64,7 +85,7 @@ def test_a_batch_written_after_another_parts_lifecycle_line_is_not_skipped(clien
 def test_lifecycle_lines_are_written_once_whoever_writes_them(client, deps):
     """put_once's promise, which redeliveries and the sweeper's missing-failure-line rule rely on."""
     gid = start(client)
-    at = datetime.now(timezone.utc)
+    at = datetime.now(UTC)
     first, again = ProgressLog(deps.logs, gid), ProgressLog(deps.logs, gid)
     assert first.generation_failed(at, "boom") is True
     assert again.generation_failed(at, "boom") is False
@@ -76,8 +97,13 @@ def test_lifecycle_lines_are_written_once_whoever_writes_them(client, deps):
     assert first.lifecycle("phase_started", at, "whole phase", phase="content") is True
     lines = full_log(lambda path: client.json("GET", path), gid)
     assert [(x["event"], x["part"]) for x in lines] == [
-        ("generation_queued", None), ("generation_failed", None), ("generation_failed", None),
-        ("phase_started", "home"), ("phase_started", "about"), ("phase_started", None)]
+        ("generation_queued", None),
+        ("generation_failed", None),
+        ("generation_failed", None),
+        ("phase_started", "home"),
+        ("phase_started", "about"),
+        ("phase_started", None),
+    ]
 
 
 def test_free_text_lines_carry_their_part(client, deps):
@@ -87,8 +113,10 @@ def test_free_text_lines_carry_their_part(client, deps):
     log.info("All pages drafted", phase="content")
     log.flush()
     lines = full_log(lambda path: client.json("GET", path), gid)
-    assert [(x["message"], x["part"]) for x in lines[1:]] == [("Page about: drafting", "about"),
-                                                              ("All pages drafted", None)]
+    assert [(x["message"], x["part"]) for x in lines[1:]] == [
+        ("Page about: drafting", "about"),
+        ("All pages drafted", None),
+    ]
 
 
 # --- the store itself ------------------------------------------------------------------------------------
@@ -103,9 +131,17 @@ def line(message: str, gid: str = "g-1", event: str | None = None, **kw: Any) ->
 
 def raw_put(aws, cursor: str, message: str, written_ms: float, gid: str = "g-1") -> None:
     """An item as the store writes it, put directly: a write the reader sees before an earlier one."""
-    aws.dynamodb.put_item(TableName=aws.resources.logs_table, Item={
-        "generation_id": {"S": gid}, "cursor": {"S": cursor}, "ts": {"S": "2026-12-01T10:00:00.000Z"},
-        "level": {"S": "info"}, "message": {"S": message}, "written_at": {"N": str(int(written_ms))}})
+    aws.dynamodb.put_item(
+        TableName=aws.resources.logs_table,
+        Item={
+            "generation_id": {"S": gid},
+            "cursor": {"S": cursor},
+            "ts": {"S": "2026-12-01T10:00:00.000Z"},
+            "level": {"S": "info"},
+            "message": {"S": message},
+            "written_at": {"N": str(int(written_ms))},
+        },
+    )
 
 
 def messages(lines: list[LogLine]) -> list[str]:
@@ -165,8 +201,11 @@ def test_a_writer_whose_number_was_taken_takes_the_next(aws, store, monkeypatch)
     first.put_many([line("first writer")])  # takes 2
     second.put_many([line("second writer a"), line("second writer b")])  # 2 is taken: cancelled, then 3 and 4
     assert [(x.cursor, x.message) for x in store.page("g-1", None, 50)] == [
-        (line_key(1), "one"), (line_key(2), "first writer"), (line_key(3), "second writer a"),
-        (line_key(4), "second writer b")]
+        (line_key(1), "one"),
+        (line_key(2), "first writer"),
+        (line_key(3), "second writer a"),
+        (line_key(4), "second writer b"),
+    ]
     stale = iter([2])  # a stale read: number 3 is taken, then the line is written after 4
     assert first.put_once(line("failed", event="generation_failed", once_key="f1")) is True
     stale = iter([2])  # the same, but the line's guard is there: it exists, nothing is written
@@ -190,19 +229,29 @@ def test_a_writer_guesses_the_next_number_and_reads_only_when_it_was_taken(aws, 
     store.put_many([line("three")])  # guessed 4: taken, cancelled, read, written as 5
     assert reads == ["g-1", "g-1"]
     assert [(x.cursor, x.message) for x in store.page("g-1", None, 50)] == [
-        (line_key(1), "one"), (line_key(2), "started"), (line_key(3), "two"), (line_key(4), "from another container"),
-        (line_key(5), "three")]
+        (line_key(1), "one"),
+        (line_key(2), "started"),
+        (line_key(3), "two"),
+        (line_key(4), "from another container"),
+        (line_key(5), "three"),
+    ]
 
 
-def test_a_writer_that_never_gets_a_number_gives_up_and_the_line_goes_to_stdout(aws, store, monkeypatch, capsys):
+def test_a_writer_that_never_gets_a_number_gives_up_and_the_line_goes_to_stdout(
+    aws, store, monkeypatch, capsys
+):
     store.put_many([line("one")])
     stuck = DynamoLogStore(aws.dynamodb, aws.resources.logs_table, 30)
     monkeypatch.setattr(stuck, "_last_number", lambda gid: 0)  # always taken
     monkeypatch.setattr(dynamo_logs, "WRITE_PATIENCE_S", 0.3)
     with pytest.raises(dynamo_logs.LogWriteConflict):
         stuck.put_many([line("never")])
-    assert ProgressLog(stuck, "g-1").lifecycle("phase_started", datetime.now(timezone.utc), "lost",
-                                               phase="content") is None
+    assert (
+        ProgressLog(stuck, "g-1").lifecycle(
+            "phase_started", datetime.now(UTC), "lost", phase="content"
+        )
+        is None
+    )
     assert '"message": "lost"' in capsys.readouterr().out
     assert messages(store.page("g-1", None, 50)) == ["one"]
 
@@ -213,7 +262,10 @@ def test_lines_from_before_the_numbering_are_read_first(aws, store):
     raw_put(aws, "0001764583200000-0generation_queued", "old queued", time.time() * 1000)
     raw_put(aws, "0001764583201000-2p000001", "old progress", time.time() * 1000)
     store.put_many([line("new")])
-    assert store.put_once(line("started", event="phase_started", once_key="0001764583202000-1phase_started")) is True
+    assert (
+        store.put_once(line("started", event="phase_started", once_key="0001764583202000-1phase_started"))
+        is True
+    )
     everything = ["old queued", "old progress", "new", "started"]
     assert messages(store.page("g-1", None, 50)) == messages(store.page("g-1", "0", 50)) == everything
     assert messages(store.page("g-1", "0001764583200000-0generation_queued", 50)) == everything[1:]

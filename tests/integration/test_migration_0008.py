@@ -1,5 +1,6 @@
 """Migration 0008 on a database that has orders already: each order's newest succeeded generation becomes
 its live version (what auto_publish would have done), with its pointer left for the sweeper to write."""
+
 from __future__ import annotations
 
 import os
@@ -21,18 +22,41 @@ def test_existing_orders_get_their_newest_succeeded_generation_live(database_url
     a1, a2, a3, b1 = (uuid.uuid4() for _ in range(4))
     with engine.begin() as conn:
         for oid in (a, b):
-            conn.execute(text("INSERT INTO orders (id, business_name, segment, services, contact, brand, locale) "
-                              "VALUES (:id, 'x', 'y', '[]', '{}', '{}', 'en')"), {"id": oid})
-        for gid, oid, status in ((a1, a, "succeeded"), (a2, a, "succeeded"), (a3, a, "failed"), (b1, b, "failed")):
-            conn.execute(text("INSERT INTO generations (id, order_id, status, finished_at) "
-                              "VALUES (:id, :o, :s, now())"), {"id": gid, "o": oid, "s": status})
+            conn.execute(
+                text(
+                    "INSERT INTO orders (id, business_name, segment, services, contact, brand, locale) "
+                    "VALUES (:id, 'x', 'y', '[]', '{}', '{}', 'en')"
+                ),
+                {"id": oid},
+            )
+        for gid, oid, status in (
+            (a1, a, "succeeded"),
+            (a2, a, "succeeded"),
+            (a3, a, "failed"),
+            (b1, b, "failed"),
+        ):
+            conn.execute(
+                text(
+                    "INSERT INTO generations (id, order_id, status, finished_at) VALUES (:id, :o, :s, now())"
+                ),
+                {"id": gid, "o": oid, "s": status},
+            )
     upgrade(url, "0008")
     with engine.connect() as conn:
-        orders = {r.id: r for r in conn.execute(text(
-            "SELECT id, auto_publish, live_generation_id, pointer_generation_id FROM orders"))}
+        orders = {
+            r.id: r
+            for r in conn.execute(
+                text("SELECT id, auto_publish, live_generation_id, pointer_generation_id FROM orders")
+            )
+        }
         published = dict(conn.execute(text("SELECT id, published_at = finished_at FROM generations")).all())
-        behind = conn.execute(text("SELECT id FROM orders WHERE live_generation_id IS DISTINCT FROM "
-                                   "pointer_generation_id")).scalars().all()
+        behind = (
+            conn.execute(
+                text("SELECT id FROM orders WHERE live_generation_id IS DISTINCT FROM pointer_generation_id")
+            )
+            .scalars()
+            .all()
+        )
     engine.dispose()
     assert orders[a].live_generation_id == a2 and orders[a].auto_publish is True
     assert orders[a].pointer_generation_id is None and behind == [a]  # the sweeper writes its pointer

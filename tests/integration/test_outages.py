@@ -1,12 +1,13 @@
 """Dependencies going away mid-run: Postgres, S3 and the AI provider. Each either recovers when the
 dependency comes back, with every phase's effect applied once, or fails with the reason after the
 attempt cap; the user can see which in the generation and its log."""
+
 from __future__ import annotations
 
 import contextlib
-
 import json
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 import boto3
 import pytest
@@ -33,8 +34,13 @@ class Postgres:
     def down(self) -> None:
         with self.admin.connect() as conn:
             conn.execute(text(f'ALTER DATABASE "{self.name}" ALLOW_CONNECTIONS false'))
-            conn.execute(text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                              "WHERE datname = :d AND pid <> pg_backend_pid()"), {"d": self.name})
+            conn.execute(
+                text(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                    "WHERE datname = :d AND pid <> pg_backend_pid()"
+                ),
+                {"d": self.name},
+            )
 
     def up(self) -> None:
         with self.admin.connect() as conn:
@@ -59,15 +65,18 @@ def assert_each_phase_once(client: Any, gid: str, output_writes: Any) -> list[di
 
 
 @pytest.mark.parametrize("when", ["before_claim", "during_ai_call"])
-def test_postgres_down_then_back_the_generation_finishes(client, aws, deps, clock, output_writes, postgres,
-                                                         scripted, when):
+def test_postgres_down_then_back_the_generation_finishes(
+    client, aws, deps, clock, output_writes, postgres, scripted, when
+):
     _, gen = create_and_generate(client)
     if when == "before_claim":
         postgres.down()  # the first phase's delivery finds no database
     else:
+
         def go_down(request: Any, result: Any) -> Any:
             postgres.down()  # mid-phase: the work is done, storing it fails
             return result
+
         scripted["code"] = [go_down]
     crashes: list[str] = []
 
@@ -88,8 +97,10 @@ def test_postgres_down_then_back_the_generation_finishes(client, aws, deps, cloc
     else:  # the code part whose result could not be stored ran again, alone
         assert sorted(v for k, v in attempts.items() if k.startswith("code/")) == [1, 1, 1, 1, 2]
     lines = assert_each_phase_once(client, gen["id"], output_writes)
-    assert any(line["phase"] == phase and line["level"] == "error" and "database unavailable" in line["message"]
-               for line in lines), lines  # the outage was visible while it lasted
+    assert any(
+        line["phase"] == phase and line["level"] == "error" and "database unavailable" in line["message"]
+        for line in lines
+    ), lines  # the outage was visible while it lasted
 
 
 def test_postgres_down_for_good_the_dead_letter_fails_it_with_the_reason(client, aws, deps, postgres):
@@ -103,7 +114,9 @@ def test_postgres_down_for_good_the_dead_letter_fails_it_with_the_reason(client,
     queue, dlq = aws.resources.queue_url, aws.resources.dlq_url
     for _ in range(5):  # five deliveries whose invocations die (maxReceiveCount in infra/template.yaml)
         [message] = receive(aws.sqs, queue, 0)
-        aws.sqs.change_message_visibility(QueueUrl=queue, ReceiptHandle=message["ReceiptHandle"], VisibilityTimeout=0)
+        aws.sqs.change_message_visibility(
+            QueueUrl=queue, ReceiptHandle=message["ReceiptHandle"], VisibilityTimeout=0
+        )
     assert receive(aws.sqs, queue, 0) == []  # SQS moved it to the dead-letter queue
     [dead] = receive(aws.sqs, dlq, 0)
     arn = aws.sqs.get_queue_attributes(QueueUrl=dlq, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
@@ -113,7 +126,9 @@ def test_postgres_down_for_good_the_dead_letter_fails_it_with_the_reason(client,
     assert attrs["ApproximateNumberOfMessagesDelayed"] == "1"  # kept, delayed: no hot loop while it is down
 
     postgres.up()
-    client.client.lambda_.invoke("on_dead_letter", sqs_event([dead], arn))  # the kept message, after its delay
+    client.client.lambda_.invoke(
+        "on_dead_letter", sqs_event([dead], arn)
+    )  # the kept message, after its delay
     failed = client.json("GET", f"/generations/{gen['id']}")
     assert failed["status"] == "failed"
     assert failed["error"] == "gave up after 5 deliveries of phase brief"
@@ -125,8 +140,12 @@ class S3Outage:
     to a port nobody listens on, then the real (moto) bucket."""
 
     def __init__(self, real: S3SiteStore, bucket: str, failures: int) -> None:
-        dead = boto3.client("s3", region_name="us-east-1", endpoint_url=f"http://127.0.0.1:{free_port()}",
-                            config=Config(connect_timeout=0.5, retries={"max_attempts": 1}))
+        dead = boto3.client(
+            "s3",
+            region_name="us-east-1",
+            endpoint_url=f"http://127.0.0.1:{free_port()}",
+            config=Config(connect_timeout=0.5, retries={"max_attempts": 1}),
+        )
         self.down, self.real, self.failures = S3SiteStore(dead, bucket, "http://unused"), real, failures
 
     def publish(self, prefix: str, files: list[tuple[str, str, bytes]]) -> str:
@@ -147,7 +166,10 @@ def test_s3_down_publish_retries_then_recovers_or_fails_with_the_reason(client, 
     assert publish["attempts"] == min(failures + 1, 3)
     lines = logs(client, gen["id"])
     retrying = [line for line in lines if line["event"] == "phase_retrying" and line["phase"] == "publish"]
-    assert len(retrying) == min(failures, 2) and "Could not connect to the endpoint URL" in retrying[0]["message"]
+    assert (
+        len(retrying) == min(failures, 2)
+        and "Could not connect to the endpoint URL" in retrying[0]["message"]
+    )
     if status == "failed":
         assert done["error"].startswith("phase publish failed after 3 attempt(s): EndpointConnectionError")
         assert lines[-1]["event"] == "generation_failed"
@@ -164,23 +186,40 @@ def provider_on_loopback(deps: Any) -> Iterator[FakeProvider]:
     def build(config: Any) -> Any:
         from chalicelib.ai.base import ResolvedConfig
 
-        loopback = ResolvedConfig(config.id, "Loopback", "openai_compatible", "gpt-4o-mini", fake.url, None, None,
-                                  {"timeout_s": 0.5})
+        loopback = ResolvedConfig(
+            config.id,
+            "Loopback",
+            "openai_compatible",
+            "gpt-4o-mini",
+            fake.url,
+            None,
+            None,
+            {"timeout_s": 0.5},
+        )
         return build_provider(loopback)
+
     deps.provider_override = build
     yield fake
     deps.provider_override = None
     fake.stop()
 
 
-def test_ai_provider_429_500_and_timeout_then_recovers(client, aws, deps, clock, output_writes,
-                                                       provider_on_loopback):
-    from chalicelib.website import template_provider as tp
+def test_ai_provider_429_500_and_timeout_then_recovers(
+    client, aws, deps, clock, output_writes, provider_on_loopback
+):
     from chalicelib.domain.order import OrderData
+    from chalicelib.website import template_provider as tp
 
     order, gen = create_and_generate(client)
-    brief = tp.make_brief(OrderData(id=order["id"], business_name=order["business_name"], segment=order["segment"],
-                                    services=order["services"], locale=order["locale"]))
+    brief = tp.make_brief(
+        OrderData(
+            id=order["id"],
+            business_name=order["business_name"],
+            segment=order["segment"],
+            services=order["services"],
+            locale=order["locale"],
+        )
+    )
     provider_on_loopback.reply(
         Scripted(429, {"error": {"message": "rate limited"}}, {"Retry-After": "2"}),
         Scripted(500, {"error": {"message": "upstream broke"}}),
@@ -192,7 +231,9 @@ def test_ai_provider_429_500_and_timeout_then_recovers(client, aws, deps, clock,
     assert stuck["status"] == "failed" and stuck["phases"][0]["attempts"] == 3
     assert "read timeout" in stuck["error"]
     reasons = [line["message"] for line in logs(client, gen["id"]) if line["event"] == "phase_retrying"]
-    assert len(reasons) == 2 and "429" in reasons[0] and "retrying in 2s" in reasons[0]  # Retry-After honoured
+    assert (
+        len(reasons) == 2 and "429" in reasons[0] and "retrying in 2s" in reasons[0]
+    )  # Retry-After honoured
     assert "500" in reasons[1]
 
     # The provider is back: Resend resumes at the failed phase and the generation finishes.
@@ -208,10 +249,12 @@ def test_ai_provider_429_500_and_timeout_then_recovers(client, aws, deps, clock,
 def orders_insert_raises(deps: Any, statement: str) -> Iterator[None]:
     """Every INSERT into orders fails in Postgres itself (a trigger running `statement`)."""
     with deps.engine.begin() as conn:
-        conn.execute(text(f"""
+        conn.execute(
+            text(f"""
             CREATE FUNCTION failing_insert() RETURNS trigger AS $$ BEGIN {statement}; END $$ LANGUAGE plpgsql;
             CREATE TRIGGER failing_insert BEFORE INSERT ON orders FOR EACH ROW EXECUTE FUNCTION failing_insert();
-        """))
+        """)
+        )
     try:
         yield
     finally:
@@ -237,8 +280,10 @@ def test_api_answers_503_while_postgres_is_down_and_500_for_a_database_bug(clien
 def test_a_constraint_a_concurrent_change_broke_is_a_409_not_a_500(client, deps):
     """Races the services do not foresee (e.g. a row deleted between a read and a write) end in a
     constraint violation at commit: the client gets a 409 to retry on, never a 500."""
-    with orders_insert_raises(deps, "RAISE EXCEPTION 'insert violates foreign key (injected)' "
-                                    "USING ERRCODE = 'foreign_key_violation'"):
+    with orders_insert_raises(
+        deps,
+        "RAISE EXCEPTION 'insert violates foreign key (injected)' USING ERRCODE = 'foreign_key_violation'",
+    ):
         raced = client.request("POST", "/orders", {"business_name": "Raced", "segment": "bakery"})
     assert raced.status_code == 409, raced.body
     body = json.loads(raced.body)

@@ -1,5 +1,6 @@
 """Per-page parts: fan-out, fan-in exactly once, duplicates, failures that name the page, the repair
 loop, and regenerating one page. Real Postgres, SQS and DynamoDB (moto), the real queue handler."""
+
 from __future__ import annotations
 
 import json
@@ -33,8 +34,9 @@ def take_all(aws):
 
 
 def invoke(client, aws, message):
-    arn = aws.sqs.get_queue_attributes(QueueUrl=aws.resources.queue_url,
-                                       AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    arn = aws.sqs.get_queue_attributes(QueueUrl=aws.resources.queue_url, AttributeNames=["QueueArn"])[
+        "Attributes"
+    ]["QueueArn"]
     client.client.lambda_.invoke("run_phase", sqs_event([message], arn))
     aws.sqs.delete_message(QueueUrl=aws.resources.queue_url, ReceiptHandle=message["ReceiptHandle"])
 
@@ -43,7 +45,11 @@ def run_until_fanned_out(client, aws, phase):
     """Deliver messages until the given phase has fanned out; return its part messages."""
     for _ in range(30):
         messages = take_all(aws)
-        parts = [m for m in messages if json.loads(m["Body"]).get("phase") == phase and "part" in json.loads(m["Body"])]
+        parts = [
+            m
+            for m in messages
+            if json.loads(m["Body"]).get("phase") == phase and "part" in json.loads(m["Body"])
+        ]
         if parts:
             return parts
         for m in messages:
@@ -100,9 +106,11 @@ def test_a_duplicate_part_is_a_noop_and_an_unknown_part_is_stale(client, aws, de
     _, gen = create_and_generate(client)
     drain(client, aws)
     before, lines_before = part_rows(deps, gen["id"]), logs(client, gen["id"])
-    for body in ({"generation_id": gen["id"], "phase": "code", "part": "sobre"},
-                 {"generation_id": gen["id"], "phase": "content", "part": "index"},
-                 {"generation_id": gen["id"], "phase": "content", "part": "no-such-page"}):
+    for body in (
+        {"generation_id": gen["id"], "phase": "code", "part": "sobre"},
+        {"generation_id": gen["id"], "phase": "content", "part": "index"},
+        {"generation_id": gen["id"], "phase": "content", "part": "no-such-page"},
+    ):
         aws.sqs.send_message(QueueUrl=aws.resources.queue_url, MessageBody=json.dumps(body))
     assert drain(client, aws) == 3
     assert part_rows(deps, gen["id"]) == before
@@ -126,7 +134,9 @@ def test_a_part_that_fails_for_good_names_its_page_and_fails_the_generation(clie
 def _broken(request, result):
     """A model's slip: an image without alt and a skipped heading level in the page's main."""
     markup = result.output
-    html = markup.main_html.replace("<h2>", "<h4>", 1).replace("</h2>", "</h4>", 1) + '<img src="favicon.svg">'
+    html = (
+        markup.main_html.replace("<h2>", "<h4>", 1).replace("</h2>", "</h4>", 1) + '<img src="favicon.svg">'
+    )
     return AIResult(PageMarkup(slug=markup.slug, main_html=html), result.usage)
 
 
@@ -160,7 +170,9 @@ def test_a_page_still_wrong_after_two_rounds_fails_with_the_page_and_its_finding
     drain(client, aws)
     failed = client.json("GET", f"/generations/{gen['id']}")
     assert failed["status"] == "failed"
-    assert "after 2 repair rounds" in failed["error"] and ".html" in failed["error"] and "alt" in failed["error"]
+    assert (
+        "after 2 repair rounds" in failed["error"] and ".html" in failed["error"] and "alt" in failed["error"]
+    )
 
 
 def test_regenerate_one_page_reuses_the_others_and_publishes_the_whole_site(client, aws, deps, scripted):
@@ -183,7 +195,9 @@ def test_regenerate_one_page_reuses_the_others_and_publishes_the_whole_site(clie
     parts = part_rows(deps, again["id"])
     assert parts[("content", "sobre")][3] is False and parts[("content", "index")][3] is True
     assert parts[("code", "styles.css")][3] is True and parts[("code", "sobre")][0] == "succeeded"
-    assert done["site_url"] != gen.get("site_url") and done["site_url"].endswith(f"/sites/{again['id']}/index.html")
+    assert done["site_url"] != gen.get("site_url") and done["site_url"].endswith(
+        f"/sites/{again['id']}/index.html"
+    )
     listed = client.json("GET", f"/orders/{order['id']}/generations")["items"]
     assert listed[0]["id"] == again["id"] and listed[0]["regenerated_page"] == "sobre"
 
@@ -194,7 +208,9 @@ def test_regenerate_refuses_what_it_cannot_do(client, aws):
     assert refused.status_code == 409  # not finished yet
     drain(client, aws)
     assert client.request("POST", f"/generations/{gen['id']}/pages/nope/regenerate").status_code == 404
-    too_long = client.request("POST", f"/generations/{gen['id']}/pages/sobre/regenerate", {"instructions": "x" * 501})
+    too_long = client.request(
+        "POST", f"/generations/{gen['id']}/pages/sobre/regenerate", {"instructions": "x" * 501}
+    )
     assert too_long.status_code == 422
     assert client.request("POST", f"/generations/{uuid.uuid4()}/pages/sobre/regenerate").status_code == 404
     assert deliver_one(client, aws) == 0  # nothing was queued by the refusals

@@ -1,4 +1,5 @@
 """The phase chain under duplicates, failures, retries, cancels and database errors."""
+
 from __future__ import annotations
 
 import json
@@ -19,8 +20,9 @@ PHASES = ["brief", "sitemap", "content", "code", "review", "publish"]
 
 def phase_rows(deps, gid):
     with deps.uow() as uow:
-        rows = uow.session.scalars(select(PhaseRun).where(PhaseRun.generation_id == uuid.UUID(gid))
-                                   .order_by(PhaseRun.position)).all()
+        rows = uow.session.scalars(
+            select(PhaseRun).where(PhaseRun.generation_id == uuid.UUID(gid)).order_by(PhaseRun.position)
+        ).all()
         return {r.phase: (r.status, r.attempts, json.dumps(r.output, sort_keys=True)) for r in rows}
 
 
@@ -48,7 +50,8 @@ def test_redelivered_records_with_distinct_ids_are_noops(client, aws, deps):
     before = phase_rows(deps, gen["id"])
     event = client.client.events.generate_sqs_event(
         message_bodies=[json.dumps({"generation_id": gen["id"], "phase": p}) for p in ("brief", "publish")],
-        queue_name=aws.resources.queue_name)
+        queue_name=aws.resources.queue_name,
+    )
     for n, record in enumerate(event["Records"]):
         record["messageId"] = f"redelivery-{n}"
         record["attributes"]["ApproximateReceiveCount"] = "3"
@@ -59,14 +62,23 @@ def test_redelivered_records_with_distinct_ids_are_noops(client, aws, deps):
 def test_concurrent_duplicate_does_not_run_twice_and_expired_lease_is_taken_over(client, aws, deps):
     _, gen = create_and_generate(client)
     with deps.engine.begin() as conn:  # another invocation holds the claim on brief
-        conn.execute(text("UPDATE phase_runs SET status='running', attempts=1, lease_token=gen_random_uuid(), "
-                          "lease_expires_at=now() + interval '5 minutes' WHERE generation_id=:g AND phase='brief'"),
-                     {"g": gen["id"]})
+        conn.execute(
+            text(
+                "UPDATE phase_runs SET status='running', attempts=1, lease_token=gen_random_uuid(), "
+                "lease_expires_at=now() + interval '5 minutes' WHERE generation_id=:g AND phase='brief'"
+            ),
+            {"g": gen["id"]},
+        )
     drain(client, aws)
     assert phase_rows(deps, gen["id"])["brief"][:2] == ("running", 1)
     with deps.engine.begin() as conn:  # that invocation died: its lease runs out
-        conn.execute(text("UPDATE phase_runs SET lease_expires_at=now() - interval '1 second' "
-                          "WHERE generation_id=:g AND phase='brief'"), {"g": gen["id"]})
+        conn.execute(
+            text(
+                "UPDATE phase_runs SET lease_expires_at=now() - interval '1 second' "
+                "WHERE generation_id=:g AND phase='brief'"
+            ),
+            {"g": gen["id"]},
+        )
     send(aws, json.dumps({"generation_id": gen["id"], "phase": "brief"}))
     drain(client, aws)
     done = client.json("GET", f"/generations/{gen['id']}")
@@ -101,8 +113,12 @@ def test_attempts_are_capped_and_the_reason_is_visible(client, aws, scripted):
 
 def test_review_fails_with_a_precise_reason(client, aws, scripted):
     def reviewer_finds_an_error(request, result):
-        finding = ReviewFinding(severity="error", file="index.html", message="the page is in the wrong language")
-        return type(result)(output=Review(passed=False, checked_files=8, findings=[finding]), usage=result.usage)
+        finding = ReviewFinding(
+            severity="error", file="index.html", message="the page is in the wrong language"
+        )
+        return type(result)(
+            output=Review(passed=False, checked_files=8, findings=[finding]), usage=result.usage
+        )
 
     scripted["review"] = [reviewer_finds_an_error]
     _, gen = create_and_generate(client)
@@ -159,7 +175,8 @@ def test_cancel_during_a_running_phase_lets_it_finish_but_starts_no_other(client
 def test_database_error_inside_a_phase_is_recorded_and_the_next_message_works(client, aws, deps):
     """The old worker's failure: an error aborted the transaction and the log insert died with it."""
     with deps.engine.begin() as conn:
-        conn.execute(text("""
+        conn.execute(
+            text("""
             CREATE OR REPLACE FUNCTION fail_sitemap() RETURNS trigger AS $$
             BEGIN
               IF NEW.phase = 'sitemap' AND NEW.status = 'succeeded' THEN
@@ -168,7 +185,8 @@ def test_database_error_inside_a_phase_is_recorded_and_the_next_message_works(cl
               RETURN NEW;
             END $$ LANGUAGE plpgsql;
             CREATE TRIGGER fail_sitemap BEFORE UPDATE ON phase_runs FOR EACH ROW EXECUTE FUNCTION fail_sitemap();
-        """))
+        """)
+        )
     try:
         _, broken = create_and_generate(client)
         drain(client, aws)
@@ -200,12 +218,18 @@ def test_logs_table_down_the_phase_still_completes_and_lines_go_to_stdout(client
     assert client.json("GET", f"/generations/{gen['id']}")["status"] == "succeeded"
 
 
-@pytest.mark.parametrize("body", [
-    "not json", "{}", "[]", '{"generation_id": "x", "phase": "brief"}',
-    '{"generation_id": "%s", "phase": "nope"}' % uuid.uuid4(),
-    '{"generation_id": "%s", "phase": "brief", "extra": 1}' % uuid.uuid4(),
-    '{"generation_id": "%s", "phase": "brief"}' % uuid.uuid4(),  # no such generation
-])
+@pytest.mark.parametrize(
+    "body",
+    [
+        "not json",
+        "{}",
+        "[]",
+        '{"generation_id": "x", "phase": "brief"}',
+        f'{{"generation_id": "{uuid.uuid4()}", "phase": "nope"}}',
+        f'{{"generation_id": "{uuid.uuid4()}", "phase": "brief", "extra": 1}}',
+        f'{{"generation_id": "{uuid.uuid4()}", "phase": "brief"}}',  # no such generation
+    ],
+)
 def test_malformed_messages_go_to_the_dead_letter_queue(client, aws, capsys, body):
     order, gen = create_and_generate(client)
     drain(client, aws)
@@ -220,8 +244,11 @@ def test_malformed_messages_go_to_the_dead_letter_queue(client, aws, capsys, bod
 
 
 def failure_events(client, gid):
-    return [(line["event"], line["phase"]) for line in logs(client, gid)
-            if line["event"] in ("phase_failed", "generation_failed")]
+    return [
+        (line["event"], line["phase"])
+        for line in logs(client, gid)
+        if line["event"] in ("phase_failed", "generation_failed")
+    ]
 
 
 def generate_dying_once_writing(line_event, client, aws, deps, clock, monkeypatch):
@@ -238,7 +265,8 @@ def generate_dying_once_writing(line_event, client, aws, deps, clock, monkeypatc
 
 
 def test_a_worker_that_dies_after_recording_a_failure_leaves_its_lines_to_the_redelivery(
-        client, aws, deps, clock, scripted, monkeypatch):
+    client, aws, deps, clock, scripted, monkeypatch
+):
     """Postgres says failed, the invocation dies before the log line: its message comes back and the
     duplicate writes the missing lines, once (the soak caught a failed generation without its line)."""
     scripted["sitemap"] = [PermanentError("the provider refused the schema")]
@@ -251,24 +279,44 @@ def test_a_worker_that_dies_after_recording_a_failure_leaves_its_lines_to_the_re
 
 
 def test_a_worker_that_dies_before_its_retry_line_leaves_it_to_the_next_attempt(
-        client, aws, deps, clock, scripted, monkeypatch):
+    client, aws, deps, clock, scripted, monkeypatch
+):
     scripted["sitemap"] = [RetryableError("provider said 503")]
     done = generate_dying_once_writing("phase_retrying", client, aws, deps, clock, monkeypatch)
     assert done["status"] == "succeeded" and done["phases"][1]["attempts"] == 2
-    sitemap = [(line["event"], line["message"]) for line in logs(client, done["id"])
-               if line["phase"] == "sitemap" and line["event"]]
-    assert [event for event, _ in sitemap] == ["phase_started", "phase_retrying", "phase_started", "phase_succeeded"]
+    sitemap = [
+        (line["event"], line["message"])
+        for line in logs(client, done["id"])
+        if line["phase"] == "sitemap" and line["event"]
+    ]
+    assert [event for event, _ in sitemap] == [
+        "phase_started",
+        "phase_retrying",
+        "phase_started",
+        "phase_succeeded",
+    ]
     assert "provider said 503" in sitemap[1][1] and sitemap[1][1].endswith("retried")  # written by attempt 2
 
 
 def test_a_part_that_dies_before_its_retry_line_leaves_it_to_the_next_attempt(
-        client, aws, deps, clock, scripted, monkeypatch):
+    client, aws, deps, clock, scripted, monkeypatch
+):
     scripted["content"] = [RetryableError("provider said 503")]
     done = generate_dying_once_writing("part_retrying", client, aws, deps, clock, monkeypatch)
     assert done["status"] == "succeeded"
     retried = [p for p in done["phases"][2]["parts"] if p["attempts"] == 2]
     assert len(retried) == 1
-    lines = [(line["event"], line["message"]) for line in logs(client, done["id"])
-             if line["event"] and line["event"].startswith("part_") and f"content/{retried[0]['name']} " in line["message"]]
-    assert [event for event, _ in lines] == ["part_started", "part_retrying", "part_started", "part_succeeded"]
+    lines = [
+        (line["event"], line["message"])
+        for line in logs(client, done["id"])
+        if line["event"]
+        and line["event"].startswith("part_")
+        and f"content/{retried[0]['name']} " in line["message"]
+    ]
+    assert [event for event, _ in lines] == [
+        "part_started",
+        "part_retrying",
+        "part_started",
+        "part_succeeded",
+    ]
     assert "provider said 503" in lines[1][1] and lines[1][1].endswith("retried")  # written by attempt 2

@@ -1,4 +1,5 @@
 """Token scopes, token re-reads and the health endpoints (issue 12, items 9, 10 and 11)."""
+
 from __future__ import annotations
 
 import json
@@ -9,28 +10,40 @@ import pytest
 from chalicelib import auth
 from chalicelib.auth import ADMIN, ORDERS, TOKEN_TTL_S, TokenCache, merge_scopes, scope_of, split_scope
 from chalicelib.config import get_settings, hash_token, read_token_scopes
-from tests.conftest import TOKEN
 from tests.integration.test_generation_flow import ORDER
 
 ORDERS_TOKEN = "orders-token-0123456789"
 CONFIG_ID = "00000000-0000-4000-8000-000000000001"
-ADMIN_ROUTES = {("POST", "/queue/dead-letter/redrive"), ("POST", "/ai/configs"), ("GET", "/ai/configs"),
-                ("GET", "/ai/configs/{config_id}"), ("PATCH", "/ai/configs/{config_id}"),
-                ("DELETE", "/ai/configs/{config_id}"), ("POST", "/ai/configs/{config_id}/test"),
-                ("GET", "/ai/routing"), ("PUT", "/ai/routing"), ("GET", "/ai/doctor"),
-                ("GET", "/queue/dead-letters"), ("GET", "/ai/spend"),  # the operator views (issue 15)
-                ("POST", "/webhooks"), ("GET", "/webhooks"), ("GET", "/webhooks/{webhook_id}"),  # webhooks hold
-                ("DELETE", "/webhooks/{webhook_id}"), ("POST", "/webhooks/{webhook_id}/rotate-secret"),  # secrets
-                ("GET", "/webhooks/{webhook_id}/deliveries"),
-                ("POST", "/webhooks/{webhook_id}/deliveries/{delivery_id}/redeliver")}
+ADMIN_ROUTES = {
+    ("POST", "/queue/dead-letter/redrive"),
+    ("POST", "/ai/configs"),
+    ("GET", "/ai/configs"),
+    ("GET", "/ai/configs/{config_id}"),
+    ("PATCH", "/ai/configs/{config_id}"),
+    ("DELETE", "/ai/configs/{config_id}"),
+    ("POST", "/ai/configs/{config_id}/test"),
+    ("GET", "/ai/routing"),
+    ("PUT", "/ai/routing"),
+    ("GET", "/ai/doctor"),
+    ("GET", "/queue/dead-letters"),
+    ("GET", "/ai/spend"),  # the operator views (issue 15)
+    ("POST", "/webhooks"),
+    ("GET", "/webhooks"),
+    ("GET", "/webhooks/{webhook_id}"),  # webhooks hold
+    ("DELETE", "/webhooks/{webhook_id}"),
+    ("POST", "/webhooks/{webhook_id}/rotate-secret"),  # secrets
+    ("GET", "/webhooks/{webhook_id}/deliveries"),
+    ("POST", "/webhooks/{webhook_id}/deliveries/{delivery_id}/redeliver"),
+}
 
 
 @pytest.fixture()
 def scoped(client: Any, deps: Any) -> Any:
     """The test client, with an `orders` token accepted next to the usual (admin) one."""
     digest = hash_token(ORDERS_TOKEN)
-    deps.settings = deps.settings.model_copy(update={"token_hashes": deps.settings.token_hashes | {digest},
-                                                     "token_scopes": {digest: ORDERS}})
+    deps.settings = deps.settings.model_copy(
+        update={"token_hashes": deps.settings.token_hashes | {digest}, "token_scopes": {digest: ORDERS}}
+    )
     deps.__dict__.pop("tokens", None)
     return client
 
@@ -38,8 +51,12 @@ def scoped(client: Any, deps: Any) -> Any:
 def test_every_route_behind_the_token_names_its_scope() -> None:
     from app import app
 
-    scopes = {(method, path): getattr(entry.view_function, "scope", None)
-              for path, methods in app.routes.items() for method, entry in methods.items() if entry.authorizer}
+    scopes = {
+        (method, path): getattr(entry.view_function, "scope", None)
+        for path, methods in app.routes.items()
+        for method, entry in methods.items()
+        if entry.authorizer
+    }
     assert None not in scopes.values(), [route for route, scope in scopes.items() if scope is None]
     assert {route for route, scope in scopes.items() if scope == ADMIN} == ADMIN_ROUTES
     assert set(scopes.values()) == {ORDERS, ADMIN}
@@ -53,7 +70,9 @@ def test_an_orders_token_gets_a_403_json_error_on_every_admin_route(scoped: Any)
         error = json.loads(response.body)
         assert error["code"] == "forbidden" and "admin" in error["message"], error
         assert response.headers["Content-Type"] == "application/json"
-    assert [c["name"] for c in scoped.json("GET", "/ai/configs")["items"]] == ["Offline template"]  # nothing made
+    assert [c["name"] for c in scoped.json("GET", "/ai/configs")["items"]] == [
+        "Offline template"
+    ]  # nothing made
 
 
 def test_an_orders_token_does_what_the_crm_frontend_needs(scoped: Any) -> None:
@@ -74,15 +93,24 @@ def test_entries_may_end_with_a_scope_and_default_to_admin(monkeypatch: pytest.M
     assert split_scope("tok:other") == ("tok:other", ADMIN)  # not a scope: part of the token
     assert merge_scopes([("d", ADMIN), ("d", ORDERS)]) == {"d": ORDERS}  # listed twice: the narrower
     monkeypatch.setenv("SITEGEN_API_TOKENS", "tokenA,tokenB:orders")
-    monkeypatch.setenv("SITEGEN_API_TOKEN_SHA256", f"{hash_token('tokenC')}:orders,{hash_token('tokenD').upper()}")
+    monkeypatch.setenv(
+        "SITEGEN_API_TOKEN_SHA256", f"{hash_token('tokenC')}:orders,{hash_token('tokenD').upper()}"
+    )
     monkeypatch.delenv("SITEGEN_API_TOKEN", raising=False)
     monkeypatch.delenv("SITEGEN_API_TOKEN_SECRET_ID", raising=False)
-    assert read_token_scopes() == {hash_token("tokenA"): ADMIN, hash_token("tokenB"): ORDERS,
-                                   hash_token("tokenC"): ORDERS, hash_token("tokenD"): ADMIN}
+    assert read_token_scopes() == {
+        hash_token("tokenA"): ADMIN,
+        hash_token("tokenB"): ORDERS,
+        hash_token("tokenC"): ORDERS,
+        hash_token("tokenD"): ADMIN,
+    }
     get_settings.cache_clear()
     try:
         settings = get_settings()
-        assert settings.token_scopes[hash_token("tokenB")] == ORDERS and hash_token("tokenA") in settings.token_hashes
+        assert (
+            settings.token_scopes[hash_token("tokenB")] == ORDERS
+            and hash_token("tokenA") in settings.token_hashes
+        )
     finally:
         get_settings.cache_clear()
 
@@ -97,7 +125,11 @@ def test_the_tokens_secret_takes_scopes_too() -> None:
 def test_scope_checks_compare_every_digest() -> None:
     scopes = {hash_token("a"): ADMIN, hash_token("b"): ORDERS}
     assert scope_of("Bearer b", scopes) == ORDERS and scope_of("bearer  a ", scopes) == ADMIN
-    assert scope_of("Bearer c", scopes) is None and scope_of("Basic a", scopes) is None and scope_of(None, scopes) is None
+    assert (
+        scope_of("Bearer c", scopes) is None
+        and scope_of("Basic a", scopes) is None
+        and scope_of(None, scopes) is None
+    )
     assert auth.allows(ADMIN, ORDERS) and auth.allows(ORDERS, ORDERS) and not auth.allows(ORDERS, ADMIN)
     assert not auth.allows(None, ORDERS) and not auth.allows("root", ORDERS)
 
@@ -125,7 +157,9 @@ def test_token_digests_are_read_again_after_the_ttl() -> None:
     del accepted[hash_token("old")]  # revoked
     assert scope_of("Bearer old", cache.current()) == ADMIN and reads == []  # within the TTL
     clock.now += TOKEN_TTL_S
-    assert scope_of("Bearer old", cache.current()) is None and scope_of("Bearer new", cache.current()) == ADMIN
+    assert (
+        scope_of("Bearer old", cache.current()) is None and scope_of("Bearer new", cache.current()) == ADMIN
+    )
     assert len(reads) == 1
 
 
@@ -167,11 +201,15 @@ def test_the_public_health_check_touches_no_dependency(client: Any, monkeypatch:
         raise AssertionError("GET /health must not probe anything")
 
     monkeypatch.setattr(status, "_probe", probe)
-    assert client.json("GET", "/health", token=None) == {"status": "ok", "instance": None}  # the local stack's run id, null here
+    assert client.json("GET", "/health", token=None) == {
+        "status": "ok",
+        "instance": None,
+    }  # the local stack's run id, null here
 
 
-def test_the_deep_checks_need_the_token_and_are_kept_a_few_seconds(client: Any, deps: Any,
-                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_deep_checks_need_the_token_and_are_kept_a_few_seconds(
+    client: Any, deps: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from chalicelib.services import status
 
     assert client.request("GET", "/health/dependencies", token=None).status_code == 401

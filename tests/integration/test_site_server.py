@@ -1,6 +1,7 @@
 """The local site server (infra/site_server.py) on a real socket, reading moto's bucket: an order's live
 address at the root of its host and under /o/<id>/, the switch on publish and rollback, pinned assets,
 the headers crawlers and audit tools see."""
+
 from __future__ import annotations
 
 import http.client
@@ -35,7 +36,9 @@ def get(port: int, path: str, host: str | None = None, method: str = "GET") -> t
 
 
 def test_the_live_address_serves_the_live_version_and_switches_with_publish(client, aws, deps, sites):
-    deps.settings = deps.settings.model_copy(update={"live_url_template": f"http://{{order}}.localhost:{sites}/"})
+    deps.settings = deps.settings.model_copy(
+        update={"live_url_template": f"http://{{order}}.localhost:{sites}/"}
+    )
     order = client.json("POST", "/orders", ORDER, expect=201)
     host = f"{order['id']}.localhost:{sites}"
     assert order["live_url"] == f"http://{host}/"
@@ -44,9 +47,17 @@ def test_the_live_address_serves_the_live_version_and_switches_with_publish(clie
     second = generate(client, aws, order["id"])
 
     status, headers, page = get(sites, "/", host)
-    assert status == 200 and f"styles.css?v={second['id']}" in page and headers["content-type"].startswith("text/html")
-    assert "connect-src 'self'" in headers["content-security-policy"]  # Lighthouse reads robots.txt through it
-    status, headers, robots = get(sites, "/robots.txt", host)  # at the root of the address, where crawlers look
+    assert (
+        status == 200
+        and f"styles.css?v={second['id']}" in page
+        and headers["content-type"].startswith("text/html")
+    )
+    assert (
+        "connect-src 'self'" in headers["content-security-policy"]
+    )  # Lighthouse reads robots.txt through it
+    status, headers, robots = get(
+        sites, "/robots.txt", host
+    )  # at the root of the address, where crawlers look
     assert status == 200 and f"Sitemap: http://{host}/sitemap.xml" in robots
     status, _, sitemap = get(sites, "/sitemap.xml", host)
     assert status == 200 and f"<loc>http://{host}/sobre.html</loc>" in sitemap
@@ -62,8 +73,13 @@ def test_the_live_address_serves_the_live_version_and_switches_with_publish(clie
     assert status == 200 and f"styles.css?v={first['id']}" in page
     # a page served just before the switch still gets its own version's stylesheet
     pinned = get(sites, f"/styles.css?v={second['id']}", host)
-    assert pinned[0] == 200 and pinned[2] == aws.s3.get_object(
-        Bucket=aws.resources.bucket, Key=f"sites/{second['id']}/styles.css")["Body"].read().decode()
+    assert (
+        pinned[0] == 200
+        and pinned[2]
+        == aws.s3.get_object(Bucket=aws.resources.bucket, Key=f"sites/{second['id']}/styles.css")["Body"]
+        .read()
+        .decode()
+    )
     # each version's preview is its own files
     assert f"styles.css?v={second['id']}" in get(sites, f"/sites/{second['id']}/index.html")[2]
 

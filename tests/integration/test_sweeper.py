@@ -1,5 +1,6 @@
 """The scheduled sweeper: lost sends republished (backing off), expired leases re-enqueued, the
 time budget enforced, and what it did logged."""
+
 from __future__ import annotations
 
 import uuid
@@ -64,9 +65,13 @@ def test_an_expired_lease_is_enqueued_again(client, aws, deps, clock):
     purge(aws)
     with deps.engine.begin() as conn:  # the invocation that claimed brief died with it
         conn.execute(text("DELETE FROM outbox"))
-        conn.execute(text("UPDATE phase_runs SET status='running', attempts=1, lease_token=gen_random_uuid(), "
-                          "lease_expires_at=:t WHERE generation_id=:g AND phase='brief'"),
-                     {"g": gen["id"], "t": clock.now})
+        conn.execute(
+            text(
+                "UPDATE phase_runs SET status='running', attempts=1, lease_token=gen_random_uuid(), "
+                "lease_expires_at=:t WHERE generation_id=:g AND phase='brief'"
+            ),
+            {"g": gen["id"], "t": clock.now},
+        )
     clock.advance(1)
     report = sweep(deps)
     assert report.expired_leases == 1 and report.republished == 0  # SQS may still bring its message back
@@ -129,7 +134,9 @@ def test_a_stale_row_for_a_finished_phase_goes_with_its_duplicate_delivery(clien
     assert outbox_rows(deps) == []
 
 
-def test_a_failure_line_lost_with_its_writer_is_written_again_once(client, aws, deps, clock, monkeypatch, capsys):
+def test_a_failure_line_lost_with_its_writer_is_written_again_once(
+    client, aws, deps, clock, monkeypatch, capsys
+):
     """The sweep that failed a generation dies before its log line: the next sweep writes it, once
     (a conditional put keyed by the failure's time in Postgres)."""
     import pytest
@@ -151,15 +158,20 @@ def test_a_failure_line_lost_with_its_writer_is_written_again_once(client, aws, 
     assert '"failure_lines": 1' in capsys.readouterr().out
     assert sweep(deps).failure_lines == 0
     with deps.engine.connect() as conn:  # seen in the store: later sweeps do not look at it again
-        assert conn.execute(text("SELECT failure_logged_at IS NOT NULL FROM generations WHERE id = :g"),
-                            {"g": gen["id"]}).scalar() is True
+        assert (
+            conn.execute(
+                text("SELECT failure_logged_at IS NOT NULL FROM generations WHERE id = :g"), {"g": gen["id"]}
+            ).scalar()
+            is True
+        )
     lines = logs(client, gen["id"])
     assert [line["event"] for line in lines].count("generation_failed") == 1
     assert lines[-1]["message"] == failed["error"]
 
 
-def test_failure_lines_lost_in_a_long_log_store_outage_are_written_when_it_is_back(client, aws, deps, clock,
-                                                                                 scripted, monkeypatch):
+def test_failure_lines_lost_in_a_long_log_store_outage_are_written_when_it_is_back(
+    client, aws, deps, clock, scripted, monkeypatch
+):
     """DynamoDB is down for an hour while a generation fails: its lines go to stdout, and the first sweep
     after the store is back writes the generation_failed line, whatever its age."""
     from chalicelib.adapters.dynamo_logs import DynamoLogStore
@@ -194,7 +206,9 @@ def test_a_resent_generation_gets_a_fresh_time_budget(client, aws, deps, clock, 
     assert client.json("GET", f"/generations/{gen['id']}")["status"] == "succeeded"
 
 
-def test_a_phase_that_finishes_after_its_generation_failed_does_not_revive_it(client, aws, deps, clock, monkeypatch):
+def test_a_phase_that_finishes_after_its_generation_failed_does_not_revive_it(
+    client, aws, deps, clock, monkeypatch
+):
     """The budget fails a generation while its publish uploads: the upload's result is kept, and the
     generation stays failed (it used to turn succeeded, with the budget's error still set)."""
     real = deps.sites
@@ -209,7 +223,9 @@ def test_a_phase_that_finishes_after_its_generation_failed_does_not_revive_it(cl
     _, gen = create_and_generate(client)
     drain(client, aws)
     done = client.json("GET", f"/generations/{gen['id']}")
-    assert done["status"] == "failed" and done["error"].startswith("gave up: not finished within the time budget")
+    assert done["status"] == "failed" and done["error"].startswith(
+        "gave up: not finished within the time budget"
+    )
     assert done["phases"][5]["status"] == "succeeded" and done["site_url"] is None
     events = [line["event"] for line in logs(client, gen["id"])]
     assert events.count("generation_failed") == 1 and "generation_succeeded" not in events
@@ -237,9 +253,13 @@ def test_the_sweeper_skips_an_expired_lease_whose_generation_a_claim_holds(clien
 
     _, gen = create_and_generate(client)
     with deps.engine.begin() as conn:
-        conn.execute(text("UPDATE phase_runs SET status='running', attempts=1, lease_token=gen_random_uuid(), "
-                          "lease_expires_at=:t WHERE generation_id=:g AND phase='brief'"),
-                     {"g": gen["id"], "t": clock.now})
+        conn.execute(
+            text(
+                "UPDATE phase_runs SET status='running', attempts=1, lease_token=gen_random_uuid(), "
+                "lease_expires_at=:t WHERE generation_id=:g AND phase='brief'"
+            ),
+            {"g": gen["id"], "t": clock.now},
+        )
         conn.execute(text("DELETE FROM outbox"))
     clock.advance(1)
     claim = deps.engine.connect()
@@ -260,18 +280,20 @@ def test_the_sweeper_skips_an_expired_lease_whose_generation_a_claim_holds(clien
 
 def test_the_sweeper_republishes_before_it_writes_log_lines(client, aws, deps, clock, monkeypatch):
     """Log lines may be slow (a log store timing out); a lost send must not wait behind them."""
+    import pytest
+
     from chalicelib import faults
     from chalicelib.faults import InjectedFault
     from infra.queue_feeder import receive
-
-    import pytest
 
     _, late = create_and_generate(client)
     _, lost = create_and_generate(client, {**ORDER, "business_name": "Lost Send"})
     assert purge(aws) == 2
     with deps.engine.begin() as conn:  # the first started long ago
-        conn.execute(text("UPDATE generations SET budget_from = budget_from - interval '2 hours' WHERE id = :g"),
-                     {"g": late["id"]})
+        conn.execute(
+            text("UPDATE generations SET budget_from = budget_from - interval '2 hours' WHERE id = :g"),
+            {"g": late["id"]},
+        )
     clock.advance(61)  # the second's row is due
     monkeypatch.setenv("SITEGEN_FAULTS", "once:during_log_write@generation_failed")
     faults._fired.clear()

@@ -1,5 +1,6 @@
 """Versions of an order's site: one live address, auto_publish, publish and rollback, the pointer the
 serving side follows, keep-the-last-N. Chalice test client, real Postgres, moto's S3 and SQS."""
+
 from __future__ import annotations
 
 import json
@@ -29,7 +30,11 @@ def pointer(aws, order_id: str) -> str | None:
 
 
 def file(aws, generation_id: str, path: str) -> str:
-    return aws.s3.get_object(Bucket=aws.resources.bucket, Key=f"sites/{generation_id}/{path}")["Body"].read().decode()
+    return (
+        aws.s3.get_object(Bucket=aws.resources.bucket, Key=f"sites/{generation_id}/{path}")["Body"]
+        .read()
+        .decode()
+    )
 
 
 def keys(aws, generation_id: str) -> list[str]:
@@ -40,7 +45,11 @@ def keys(aws, generation_id: str) -> list[str]:
 def test_a_success_goes_live_at_the_orders_one_address(client, aws, deps):
     order = client.json("POST", "/orders", ORDER, expect=201)
     live_url = f"https://sites.test/{aws.resources.bucket}/o/{order['id']}/"
-    assert order["auto_publish"] is True and order["live_url"] == live_url and order["live_generation_id"] is None
+    assert (
+        order["auto_publish"] is True
+        and order["live_url"] == live_url
+        and order["live_generation_id"] is None
+    )
     assert client.json("GET", f"/orders/{order['id']}/versions")["items"] == []
 
     first = generate(client, aws, order["id"])
@@ -51,16 +60,21 @@ def test_a_success_goes_live_at_the_orders_one_address(client, aws, deps):
     assert versions["live_url"] == live_url and versions["live_generation_id"] == second["id"]
     assert versions["serving_generation_id"] == second["id"] and versions["switch_pending"] is False
     assert [(v["generation_id"], v["number"], v["live"]) for v in versions["items"]] == [
-        (second["id"], 2, True), (first["id"], 1, False)]
+        (second["id"], 2, True),
+        (first["id"], 1, False),
+    ]
     newest = versions["items"][0]
     assert newest["pages"] == ["index.html", "servicos.html", "sobre.html", "contato.html"]
-    assert newest["preview_url"] == second["site_url"] and newest["preview_url"].endswith(f"/sites/{second['id']}/index.html")
+    assert newest["preview_url"] == second["site_url"] and newest["preview_url"].endswith(
+        f"/sites/{second['id']}/index.html"
+    )
     assert newest["published_at"] and newest["finished_at"] and newest["files_deleted_at"] is None
     assert versions["items"][1]["published_at"]  # it was live before the second one
     events = [line["event"] for line in logs(client, second["id"])]
     assert events[-2:] == ["version_published", "generation_succeeded"]
-    assert live_url in next(line["message"] for line in logs(client, second["id"])
-                            if line["event"] == "generation_succeeded")
+    assert live_url in next(
+        line["message"] for line in logs(client, second["id"]) if line["event"] == "generation_succeeded"
+    )
 
 
 def test_every_version_is_built_for_the_live_address(client, aws, deps):
@@ -86,8 +100,10 @@ def test_with_auto_publish_off_a_version_waits_as_a_preview_until_published(clie
     versions = client.json("GET", f"/orders/{order['id']}/versions")
     assert versions["live_generation_id"] is None and versions["items"][0]["live"] is False
     assert versions["items"][0]["published_at"] is None and versions["items"][0]["preview_url"]
-    assert any(line["event"] == "generation_succeeded" and "auto_publish is off" in line["message"]
-               for line in logs(client, gen["id"]))
+    assert any(
+        line["event"] == "generation_succeeded" and "auto_publish is off" in line["message"]
+        for line in logs(client, gen["id"])
+    )
 
     published = client.json("POST", f"/orders/{order['id']}/versions/{gen['id']}/publish")
     assert published["live_generation_id"] == gen["id"] and published["items"][0]["live"] is True
@@ -96,7 +112,9 @@ def test_with_auto_publish_off_a_version_waits_as_a_preview_until_published(clie
     assert "version_published" in [line["event"] for line in logs(client, gen["id"])]
 
 
-def test_rollback_is_publishing_an_older_version_and_publishing_the_live_one_changes_nothing(client, aws, deps):
+def test_rollback_is_publishing_an_older_version_and_publishing_the_live_one_changes_nothing(
+    client, aws, deps
+):
     order = client.json("POST", "/orders", ORDER, expect=201)
     first = generate(client, aws, order["id"])
     second = generate(client, aws, order["id"])
@@ -130,19 +148,41 @@ def test_publish_and_patch_refuse_what_is_not_there_or_not_a_version(client, aws
     refused = client.json("POST", f"/orders/{order['id']}/versions/{gen['id']}/publish", expect=409)
     assert refused["code"] == "conflict" and "succeeded" in refused["message"]
     drain(client, aws)
-    assert client.json("POST", f"/orders/{other['id']}/versions/{gen['id']}/publish", expect=404)["code"] == "not_found"
-    assert client.json("POST", f"/orders/{missing}/versions/{gen['id']}/publish", expect=404)["code"] == "not_found"
-    assert client.json("POST", f"/orders/{order['id']}/versions/{missing}/publish", expect=404)["code"] == "not_found"
-    assert client.json("POST", f"/orders/{order['id']}/versions/not-an-id/publish", expect=404)["code"] == "not_found"
+    assert (
+        client.json("POST", f"/orders/{other['id']}/versions/{gen['id']}/publish", expect=404)["code"]
+        == "not_found"
+    )
+    assert (
+        client.json("POST", f"/orders/{missing}/versions/{gen['id']}/publish", expect=404)["code"]
+        == "not_found"
+    )
+    assert (
+        client.json("POST", f"/orders/{order['id']}/versions/{missing}/publish", expect=404)["code"]
+        == "not_found"
+    )
+    assert (
+        client.json("POST", f"/orders/{order['id']}/versions/not-an-id/publish", expect=404)["code"]
+        == "not_found"
+    )
     assert client.json("GET", f"/orders/{missing}/versions", expect=404)["code"] == "not_found"
     assert pointer(aws, order["id"]) is None and pointer(aws, other["id"]) is None
 
-    for body in ({"auto_publish": "yes"}, {}, {"auto_publish": True, "live_url": "x"}, {"auto_publish": None}):
+    for body in (
+        {"auto_publish": "yes"},
+        {},
+        {"auto_publish": True, "live_url": "x"},
+        {"auto_publish": None},
+    ):
         bad = client.json("PATCH", f"/orders/{order['id']}", body, expect=422)
         assert bad["code"] == "validation_error" and bad["details"], body
     assert client.json("PATCH", f"/orders/{order['id']}", raw="[1]", expect=400)["code"] == "invalid_json"
-    assert client.json("PATCH", f"/orders/{missing}", {"auto_publish": True}, expect=404)["code"] == "not_found"
-    assert client.json("POST", "/orders", {**ORDER, "auto_publish": "no"}, expect=422)["code"] == "validation_error"
+    assert (
+        client.json("PATCH", f"/orders/{missing}", {"auto_publish": True}, expect=404)["code"] == "not_found"
+    )
+    assert (
+        client.json("POST", "/orders", {**ORDER, "auto_publish": "no"}, expect=422)["code"]
+        == "validation_error"
+    )
 
 
 def test_a_pointer_write_that_fails_is_shown_pending_and_made_by_the_sweeper(client, aws, deps, monkeypatch):
@@ -188,7 +228,11 @@ def test_keep_the_last_n_deletes_older_files_but_never_the_live_version(client, 
     # v1 is live (auto_publish went off), v3 and v4 are the newest two: v2 goes
     client.json("POST", f"/orders/{order['id']}/versions/{v1['id']}/publish")
     versions = {v["generation_id"]: v for v in client.json("GET", f"/orders/{order['id']}/versions")["items"]}
-    assert keys(aws, v2["id"]) == [] and versions[v2["id"]]["files_deleted_at"] and versions[v2["id"]]["preview_url"] is None
+    assert (
+        keys(aws, v2["id"]) == []
+        and versions[v2["id"]]["files_deleted_at"]
+        and versions[v2["id"]]["preview_url"] is None
+    )
     for kept in (v1, v3, v4):
         assert len(keys(aws, kept["id"])) == 8 and versions[kept["id"]]["files_deleted_at"] is None
     assert versions[v1["id"]]["live"] and pointer(aws, order["id"]) == v1["id"]
@@ -204,22 +248,28 @@ def test_keep_the_last_n_deletes_older_files_but_never_the_live_version(client, 
 def test_a_versions_files_are_never_replaced(aws):
     store = S3SiteStore(aws.s3, aws.resources.bucket, "https://sites.test")
     store.publish("sites/x", [("index.html", "text/html", b"first")])
-    assert store.publish("sites/x", [("index.html", "text/html", b"second"), ("a.css", "text/css", b"a")]) \
+    assert (
+        store.publish("sites/x", [("index.html", "text/html", b"second"), ("a.css", "text/css", b"a")])
         == "https://sites.test/sites/x/index.html"
+    )
     body = aws.s3.get_object(Bucket=aws.resources.bucket, Key="sites/x/index.html")["Body"].read()
     assert body == b"first"
     assert store.delete("sites/x", ["index.html", "a.css"]) == 2
     assert keys(aws, "x") == []
 
 
-@pytest.mark.parametrize("template", ["http://{order}.localhost:8001/", "https://sites.example.com/o/{order}/"])
+@pytest.mark.parametrize(
+    "template", ["http://{order}.localhost:8001/", "https://sites.example.com/o/{order}/"]
+)
 def test_the_live_url_setting(deps, template):
     deps.settings = deps.settings.model_copy(update={"live_url_template": template})
     assert deps.live_url("abc") == template.replace("{order}", "abc")
 
 
-@pytest.mark.parametrize("bad", ["https://sites.example.com/o/", "ftp://{order}.x/", "https://{order}.x",
-                                 "https://{order}.x/{order}/"])
+@pytest.mark.parametrize(
+    "bad",
+    ["https://sites.example.com/o/", "ftp://{order}.x/", "https://{order}.x", "https://{order}.x/{order}/"],
+)
 def test_a_live_url_setting_without_one_order_placeholder_is_refused(bad):
     from pydantic import ValidationError
 

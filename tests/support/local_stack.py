@@ -1,4 +1,5 @@
 """Start the real local stack (python -m infra.local) as a subprocess and talk to it over HTTP."""
+
 from __future__ import annotations
 
 import json
@@ -30,8 +31,18 @@ class LocalStack:
 
     def argv(self) -> list[str]:
         self.port, self.site_port = self.port or free_port(), self.site_port or free_port()
-        return [sys.executable, "-m", "infra.local", "--port", str(self.port), "--site-port", str(self.site_port),
-                "--state-dir", str(self.state_dir), *self.extra_args]
+        return [
+            sys.executable,
+            "-m",
+            "infra.local",
+            "--port",
+            str(self.port),
+            "--site-port",
+            str(self.site_port),
+            "--state-dir",
+            str(self.state_dir),
+            *self.extra_args,
+        ]
 
     def environ(self) -> dict[str, str]:
         env = {k: v for k, v in os.environ.items() if k not in ("AWS_ENDPOINT_URL", "SITEGEN_FAULTS")}
@@ -42,12 +53,20 @@ class LocalStack:
         stack_file.unlink(missing_ok=True)
         self.state_dir.mkdir(parents=True, exist_ok=True)
         out = open(self.state_dir / "supervisor.log", "ab")
-        self.proc = subprocess.Popen(self.argv(), cwd=ROOT, stdout=out, stderr=subprocess.STDOUT, env=self.environ(),
-                                     start_new_session=True)
+        self.proc = subprocess.Popen(
+            self.argv(),
+            cwd=ROOT,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            env=self.environ(),
+            start_new_session=True,
+        )
         deadline = time.monotonic() + timeout_s
         while not stack_file.exists():
             if self.proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"local stack did not start: {(self.state_dir / 'supervisor.log').read_text()[-3000:]}")
+                raise RuntimeError(
+                    f"local stack did not start: {(self.state_dir / 'supervisor.log').read_text()[-3000:]}"
+                )
             time.sleep(0.2)
         self.info = json.loads(stack_file.read_text())
         return self
@@ -61,16 +80,23 @@ class LocalStack:
                 os.killpg(self.proc.pid, signal.SIGKILL)
                 self.proc.wait()
 
-
-    def call(self, method: str, path: str, body: Any = None, token: str | None = "default",
-             expect: int | None = 200) -> Any:
+    def call(
+        self,
+        method: str,
+        path: str,
+        body: Any = None,
+        token: str | None = "default",
+        expect: int | None = 200,
+    ) -> Any:
         headers = {"Content-Type": "application/json"}
         if token == "default":
             token = self.info["token"]
         if token:
             headers["Authorization"] = f"Bearer {token}"
         data = json.dumps(body).encode() if body is not None else None
-        request = urllib.request.Request(self.info["api_url"] + path, data=data, headers=headers, method=method)
+        request = urllib.request.Request(
+            self.info["api_url"] + path, data=data, headers=headers, method=method
+        )
         try:
             with urllib.request.urlopen(request, timeout=30) as response:
                 status, payload = response.status, response.read()
@@ -80,7 +106,9 @@ class LocalStack:
             assert status == expect, (status, payload[:500])
         return json.loads(payload) if payload else None
 
-    def wait_for(self, generation_id: str, statuses: tuple[str, ...], timeout_s: float = 60) -> dict[str, Any]:
+    def wait_for(
+        self, generation_id: str, statuses: tuple[str, ...], timeout_s: float = 60
+    ) -> dict[str, Any]:
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
             gen = self.call("GET", f"/generations/{generation_id}")

@@ -1,9 +1,11 @@
 """Test wiring: real Deps pointed at the test database and moto, plus small drivers."""
+
 from __future__ import annotations
 
 import json
 import time
 from dataclasses import dataclass, field
+from datetime import UTC
 from typing import Any
 
 import boto3
@@ -13,8 +15,10 @@ from chalicelib.bootstrap import Deps
 from chalicelib.config import Settings, hash_token
 from infra.resources import Resources, deploy
 
-TABLES = ("dead_letters, idempotency_keys, outbox, phase_runs, generations, orders, webhook_deliveries, "
-          "webhook_events, webhooks")
+TABLES = (
+    "dead_letters, idempotency_keys, outbox, phase_runs, generations, orders, webhook_deliveries, "
+    "webhook_events, webhooks"
+)
 
 
 @dataclass
@@ -46,9 +50,15 @@ class TestDeps(Deps):
 def make_deps(database_url: str, aws: AwsStack, token: str, **overrides: Any) -> TestDeps:
     r = aws.resources
     settings = Settings(
-        database_url=database_url, queue_url=r.queue_url, dlq_url=r.dlq_url, logs_table=r.logs_table,
-        site_bucket=r.bucket, site_base_url=f"https://sites.test/{r.bucket}", token_hashes=frozenset({hash_token(token)}),
-        retry_base_seconds=0, **overrides,
+        database_url=database_url,
+        queue_url=r.queue_url,
+        dlq_url=r.dlq_url,
+        logs_table=r.logs_table,
+        site_bucket=r.bucket,
+        site_base_url=f"https://sites.test/{r.bucket}",
+        token_hashes=frozenset({hash_token(token)}),
+        retry_base_seconds=0,
+        **overrides,
     )
     return TestDeps(settings)
 
@@ -61,11 +71,15 @@ def reset_database(deps: Deps) -> None:
     (the template config, enabled, routed for every task; no fallback)."""
     with deps.engine.begin() as conn:
         conn.execute(text(f"TRUNCATE {TABLES} RESTART IDENTITY CASCADE"))
-        conn.execute(text("UPDATE ai_routes SET config_id = CAST(:t AS uuid) WHERE task <> 'fallback'"),
-                     {"t": TEMPLATE_ID})
+        conn.execute(
+            text("UPDATE ai_routes SET config_id = CAST(:t AS uuid) WHERE task <> 'fallback'"),
+            {"t": TEMPLATE_ID},
+        )
         conn.execute(text("UPDATE ai_routes SET config_id = NULL WHERE task = 'fallback'"))
         conn.execute(text("DELETE FROM ai_configs WHERE id <> CAST(:t AS uuid)"), {"t": TEMPLATE_ID})
-        conn.execute(text("UPDATE ai_configs SET enabled = true WHERE id = CAST(:t AS uuid)"), {"t": TEMPLATE_ID})
+        conn.execute(
+            text("UPDATE ai_configs SET enabled = true WHERE id = CAST(:t AS uuid)"), {"t": TEMPLATE_ID}
+        )
 
 
 @dataclass
@@ -76,8 +90,15 @@ class Api:
     token: str
     calls: list[tuple[str, str, int]] = field(default_factory=list)
 
-    def request(self, method: str, path: str, body: Any = None, token: str | None = "default",
-                headers: dict[str, str] | None = None, raw: bytes | str | None = None) -> Any:
+    def request(
+        self,
+        method: str,
+        path: str,
+        body: Any = None,
+        token: str | None = "default",
+        headers: dict[str, str] | None = None,
+        raw: bytes | str | None = None,
+    ) -> Any:
         all_headers = {"Content-Type": "application/json", **(headers or {})}
         if token == "default":
             token = self.token
@@ -117,11 +138,13 @@ def drain(api: Api, aws: AwsStack, limit: int = 200) -> int:
 
 def dead_letters(aws: AwsStack) -> list[dict[str, Any]]:
     """Peek at the dead-letter queue (messages are made visible again at once)."""
-    messages = aws.sqs.receive_message(QueueUrl=aws.resources.dlq_url, MaxNumberOfMessages=10,
-                                       MessageAttributeNames=["All"]).get("Messages", [])
+    messages = aws.sqs.receive_message(
+        QueueUrl=aws.resources.dlq_url, MaxNumberOfMessages=10, MessageAttributeNames=["All"]
+    ).get("Messages", [])
     for m in messages:
-        aws.sqs.change_message_visibility(QueueUrl=aws.resources.dlq_url, ReceiptHandle=m["ReceiptHandle"],
-                                          VisibilityTimeout=0)
+        aws.sqs.change_message_visibility(
+            QueueUrl=aws.resources.dlq_url, ReceiptHandle=m["ReceiptHandle"], VisibilityTimeout=0
+        )
     return messages
 
 
@@ -140,9 +163,9 @@ class FakeClock:
     """deps.clock for tests that need time to pass (leases, budgets) without sleeping."""
 
     def __init__(self) -> None:
-        from datetime import datetime, timezone
+        from datetime import datetime
 
-        self.now = datetime.now(timezone.utc)
+        self.now = datetime.now(UTC)
 
     def __call__(self) -> Any:
         return self.now
@@ -154,27 +177,31 @@ class FakeClock:
 
 
 def _delayed(aws: AwsStack) -> int:
-    attrs = aws.sqs.get_queue_attributes(QueueUrl=aws.resources.queue_url,
-                                         AttributeNames=["ApproximateNumberOfMessagesDelayed"])["Attributes"]
+    attrs = aws.sqs.get_queue_attributes(
+        QueueUrl=aws.resources.queue_url, AttributeNames=["ApproximateNumberOfMessagesDelayed"]
+    )["Attributes"]
     return int(attrs["ApproximateNumberOfMessagesDelayed"])
 
 
-def run_like_aws(api: Api, aws: AwsStack, deps: Any, clock: FakeClock, limit: int = 300,
-                 on_crash: Any = None) -> dict[str, int]:
+def run_like_aws(
+    api: Api, aws: AwsStack, deps: Any, clock: FakeClock, limit: int = 300, on_crash: Any = None
+) -> dict[str, int]:
     """Deliver messages as Lambda's SQS event source would, crashes included: a delivery that dies
     (an injected fault, or any exception out of the handler: a Lambda error) leaves its message on the
     queue; it comes back after the visibility timeout (by then the dead invocation's lease has
     expired). `on_crash(exc)` runs after each, e.g. to bring a dependency back. When the queue is
     empty, run the scheduled sweeper once. `errors` counts crashes that were not injected faults."""
-    from infra.lambda_events import sqs_event
-    from infra.queue_feeder import receive
     from chalicelib.faults import InjectedFault
     from chalicelib.services.sweeper import sweep
+    from infra.lambda_events import sqs_event
+    from infra.queue_feeder import receive
 
     stats = {"deliveries": 0, "crashes": 0, "errors": 0, "sweeps": 0}
     queue_url = aws.resources.queue_url
     patience = time.monotonic() + 30
-    arn = aws.sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    arn = aws.sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"][
+        "QueueArn"
+    ]
     while stats["deliveries"] < limit:
         messages = receive(aws.sqs, queue_url, 0)
         if not messages and _delayed(aws) and time.monotonic() < patience:
@@ -195,16 +222,19 @@ def run_like_aws(api: Api, aws: AwsStack, deps: Any, clock: FakeClock, limit: in
             if on_crash is not None:
                 on_crash(exc)
             clock.advance(721)  # the visibility timeout passes
-            aws.sqs.change_message_visibility(QueueUrl=queue_url, ReceiptHandle=messages[0]["ReceiptHandle"],
-                                              VisibilityTimeout=0)
+            aws.sqs.change_message_visibility(
+                QueueUrl=queue_url, ReceiptHandle=messages[0]["ReceiptHandle"], VisibilityTimeout=0
+            )
             continue
         aws.sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=messages[0]["ReceiptHandle"])
     raise AssertionError(f"not quiet after {limit} deliveries: {stats}")
 
 
 PHASES = ["brief", "sitemap", "content", "code", "review", "publish"]
-PARTS = {"content": ["index", "servicos", "sobre", "contato"],  # the standard order's pages (pt-BR)
-         "code": ["styles.css", "index", "servicos", "sobre", "contato"]}
+PARTS = {
+    "content": ["index", "servicos", "sobre", "contato"],  # the standard order's pages (pt-BR)
+    "code": ["styles.css", "index", "servicos", "sobre", "contato"],
+}
 
 
 def each_output_once() -> dict[str, int]:

@@ -1,10 +1,12 @@
 """A log watcher as the dashboard and the CLI are: `GET /generations/{id}/logs?after=<next_cursor>`, page
 after page, keeping every line it is given; and the check that it saw the log as a full read does."""
+
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 
 @dataclass
@@ -53,8 +55,13 @@ def compare(seen: list[dict[str, Any]], full: list[dict[str, Any]]) -> dict[str,
 def verdict(seen: list[dict[str, Any]], full: list[dict[str, Any]]) -> dict[str, Any]:
     """compare() reduced to what a test asserts equal to PERFECT."""
     c = compare(seen, full)
-    return {"missed": len(c["missed"]), "duplicated": len(c["duplicated"]), "unknown": len(c["unknown"]),
-            "same_order": c["same_order"], "same_lines": c["same_lines"]}
+    return {
+        "missed": len(c["missed"]),
+        "duplicated": len(c["duplicated"]),
+        "unknown": len(c["unknown"]),
+        "same_order": c["same_order"],
+        "same_lines": c["same_lines"],
+    }
 
 
 PERFECT = {"missed": 0, "duplicated": 0, "unknown": 0, "same_order": True, "same_lines": True}

@@ -1,5 +1,6 @@
 """A real HTTP server on loopback that plays the CRM's webhook endpoint: it records every request and
 answers with the statuses it is told to (200 unless told otherwise)."""
+
 from __future__ import annotations
 
 import json
@@ -30,7 +31,9 @@ class Receiver:
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self) -> None:  # noqa: N802 - http.server's name
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-                receiver.requests.append(Received(self.path, {k.lower(): v for k, v in self.headers.items()}, body))
+                receiver.requests.append(
+                    Received(self.path, {k.lower(): v for k, v in self.headers.items()}, body)
+                )
                 status = receiver.statuses.pop(0) if receiver.statuses else receiver.default
                 self.send_response(status)
                 self.send_header("Content-Length", "2")

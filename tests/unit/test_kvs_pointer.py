@@ -1,10 +1,10 @@
 """The live pointer on AWS: CloudFront KeyValueStore calls as botocore validates them (Stubber). Signing is
 switched off here: KeyValueStore needs SigV4A, which botocore does only with awscrt (requirements.txt;
 the test environment need not have it)."""
+
 from __future__ import annotations
 
 import boto3
-import botocore
 import pytest
 from botocore.stub import Stubber
 
@@ -20,8 +20,9 @@ def kvs(monkeypatch):
 
     if "v4a" not in botocore.auth.AUTH_TYPE_MAPS:  # without awscrt botocore refuses before choosing a signer
         monkeypatch.setitem(botocore.auth.AUTH_TYPE_MAPS, "v4a", botocore.auth.SigV4Auth)
-    client = boto3.client("cloudfront-keyvaluestore", region_name="us-east-1", aws_access_key_id="x",
-                          aws_secret_access_key="y")
+    client = boto3.client(
+        "cloudfront-keyvaluestore", region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="y"
+    )
     client.meta.events.register("choose-signer.cloudfront-keyvaluestore.*", lambda **_: botocore.UNSIGNED)
     with Stubber(client) as stub:
         yield client, stub
@@ -29,7 +30,13 @@ def kvs(monkeypatch):
 
 
 def described(etag: str) -> dict:
-    return {"ETag": etag, "KvsARN": ARN, "Created": "2026-12-01T00:00:00Z", "ItemCount": 1, "TotalSizeInBytes": 80}
+    return {
+        "ETag": etag,
+        "KvsARN": ARN,
+        "Created": "2026-12-01T00:00:00Z",
+        "ItemCount": 1,
+        "TotalSizeInBytes": 80,
+    }
 
 
 def put(etag: str) -> dict:
@@ -56,16 +63,25 @@ def test_it_gives_up_after_five_conflicts_and_says_so(kvs):
     client, stub = kvs
     for n in range(KvsLivePointer.ATTEMPTS):
         stub.add_response("describe_key_value_store", described(f"e{n}"), {"KvsARN": ARN})
-        stub.add_client_error("put_key", "ConflictException", http_status_code=409, expected_params=put(f"e{n}"))
+        stub.add_client_error(
+            "put_key", "ConflictException", http_status_code=409, expected_params=put(f"e{n}")
+        )
     with pytest.raises(client.exceptions.ConflictException):
         KvsLivePointer(client, ARN).put(ORDER, GEN)
 
 
 def test_reading_a_pointer(kvs):
     client, stub = kvs
-    stub.add_response("get_key", {"Key": ORDER, "Value": GEN, "ItemCount": 1, "TotalSizeInBytes": 80},
-                      {"KvsARN": ARN, "Key": ORDER})
-    stub.add_client_error("get_key", "ResourceNotFoundException", http_status_code=404,
-                          expected_params={"KvsARN": ARN, "Key": GEN})
+    stub.add_response(
+        "get_key",
+        {"Key": ORDER, "Value": GEN, "ItemCount": 1, "TotalSizeInBytes": 80},
+        {"KvsARN": ARN, "Key": ORDER},
+    )
+    stub.add_client_error(
+        "get_key",
+        "ResourceNotFoundException",
+        http_status_code=404,
+        expected_params={"KvsARN": ARN, "Key": GEN},
+    )
     pointer = KvsLivePointer(client, ARN)
     assert pointer.get(ORDER) == GEN and pointer.get(GEN) is None

@@ -1,10 +1,11 @@
 """The supervisor says "sitegen is up" only when the API on its port is its own (infra/local.py)."""
+
 from __future__ import annotations
 
 import json
 import threading
+from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Iterator
 
 import pytest
 
@@ -37,7 +38,9 @@ def api() -> Iterator[tuple[ThreadingHTTPServer, dict[str, str]]]:
 def test_an_api_left_on_the_port_by_another_run_is_not_taken_for_this_one(api):
     server, health = api
     port = server.server_address[1]
-    with pytest.raises(StartError, match=f"^port {port} is answered by another process, not this run's API by pid"):
+    with pytest.raises(
+        StartError, match=f"^port {port} is answered by another process, not this run's API by pid"
+    ):
         check_own_api(f"http://127.0.0.1:{port}", "this-run")
     health["instance"] = "this-run"
     check_own_api(f"http://127.0.0.1:{port}", "this-run")

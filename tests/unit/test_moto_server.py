@@ -2,10 +2,12 @@
 would read: the same queries run through moto's own Table methods and through the patched ones, on
 the same data, before and after puts, overwrites and deletes made with the patch on. Its
 TransactWriteItems answers as moto's does, and is atomic under concurrent requests."""
+
 from __future__ import annotations
 
 import threading
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 import boto3
 import pytest
@@ -16,7 +18,10 @@ from moto.dynamodb.models.table import Table
 
 from infra import moto_server
 
-PATCHED = {Table: ("query", "all_items", "put_item", "delete_item"), DynamoDBBackend: ("transact_write_items",)}
+PATCHED = {
+    Table: ("query", "all_items", "put_item", "delete_item"),
+    DynamoDBBackend: ("transact_write_items",),
+}
 ORIGINAL = {(cls, name): getattr(cls, name) for cls, names in PATCHED.items() for name in names}
 
 
@@ -32,9 +37,14 @@ def db() -> Iterator[Any]:
         for name, sort_type in (("logs", "S"), ("numbers", "N")):
             client.create_table(
                 TableName=name,
-                KeySchema=[{"AttributeName": "g", "KeyType": "HASH"}, {"AttributeName": "c", "KeyType": "RANGE"}],
-                AttributeDefinitions=[{"AttributeName": "g", "AttributeType": "S"},
-                                      {"AttributeName": "c", "AttributeType": sort_type}],
+                KeySchema=[
+                    {"AttributeName": "g", "KeyType": "HASH"},
+                    {"AttributeName": "c", "KeyType": "RANGE"},
+                ],
+                AttributeDefinitions=[
+                    {"AttributeName": "g", "AttributeType": "S"},
+                    {"AttributeName": "c", "AttributeType": sort_type},
+                ],
                 BillingMode="PAY_PER_REQUEST",
             )
         try:
@@ -70,36 +80,85 @@ def queries() -> list[dict[str, Any]]:
             page = {"ScanIndexForward": forward, **({"Limit": limit} if limit else {})}
             cases += [
                 {"KeyConditionExpression": key, "ExpressionAttributeValues": {":g": v("gen-a")}, **page},
-                {"KeyConditionExpression": f"{key} AND c > :a",
-                 "ExpressionAttributeValues": {":g": v("gen-a"), ":a": v("000049")}, **page},
-                {"KeyConditionExpression": f"{key} AND c >= :a",
-                 "ExpressionAttributeValues": {":g": v("gen-a"), ":a": v("000049")}, **page},
-                {"KeyConditionExpression": f"{key} AND c < :a",
-                 "ExpressionAttributeValues": {":g": v("gen-a"), ":a": v("000012")}, **page},
-                {"KeyConditionExpression": f"{key} AND c <= :a",
-                 "ExpressionAttributeValues": {":g": v("gen-a"), ":a": v("000012x")}, **page},
-                {"KeyConditionExpression": f"{key} AND c = :a",
-                 "ExpressionAttributeValues": {":g": v("gen-a"), ":a": v("000030")}, **page},
-                {"KeyConditionExpression": f"{key} AND c BETWEEN :a AND :b",
-                 "ExpressionAttributeValues": {":g": v("gen-a"), ":a": v("000010"), ":b": v("000020")}, **page},
-                {"KeyConditionExpression": f"{key} AND begins_with(c, :a)",
-                 "ExpressionAttributeValues": {":g": v("gen-p"), ":a": v("ab")}, **page},
-                {"KeyConditionExpression": f"{key} AND c > :a",
-                 "ExpressionAttributeValues": {":g": v("gen-a"), ":a": v("999999")}, **page},
+                {
+                    "KeyConditionExpression": f"{key} AND c > :a",
+                    "ExpressionAttributeValues": {":g": v("gen-a"), ":a": v("000049")},
+                    **page,
+                },
+                {
+                    "KeyConditionExpression": f"{key} AND c >= :a",
+                    "ExpressionAttributeValues": {":g": v("gen-a"), ":a": v("000049")},
+                    **page,
+                },
+                {
+                    "KeyConditionExpression": f"{key} AND c < :a",
+                    "ExpressionAttributeValues": {":g": v("gen-a"), ":a": v("000012")},
+                    **page,
+                },
+                {
+                    "KeyConditionExpression": f"{key} AND c <= :a",
+                    "ExpressionAttributeValues": {":g": v("gen-a"), ":a": v("000012x")},
+                    **page,
+                },
+                {
+                    "KeyConditionExpression": f"{key} AND c = :a",
+                    "ExpressionAttributeValues": {":g": v("gen-a"), ":a": v("000030")},
+                    **page,
+                },
+                {
+                    "KeyConditionExpression": f"{key} AND c BETWEEN :a AND :b",
+                    "ExpressionAttributeValues": {":g": v("gen-a"), ":a": v("000010"), ":b": v("000020")},
+                    **page,
+                },
+                {
+                    "KeyConditionExpression": f"{key} AND begins_with(c, :a)",
+                    "ExpressionAttributeValues": {":g": v("gen-p"), ":a": v("ab")},
+                    **page,
+                },
+                {
+                    "KeyConditionExpression": f"{key} AND c > :a",
+                    "ExpressionAttributeValues": {":g": v("gen-a"), ":a": v("999999")},
+                    **page,
+                },
                 {"KeyConditionExpression": key, "ExpressionAttributeValues": {":g": v("nobody")}, **page},
-                {"KeyConditionExpression": f"{key} AND c > :a", "FilterExpression": "#l = :l",
-                 "ExpressionAttributeNames": {"#l": "level"},
-                 "ExpressionAttributeValues": {":g": v("gen-a"), ":a": v("000005"), ":l": v("error")}, **page},
-                {"KeyConditions": {"g": {"ComparisonOperator": "EQ", "AttributeValueList": [v("gen-a")]},
-                                   "c": {"ComparisonOperator": "GT", "AttributeValueList": [v("000040")]}}, **page},
-                {"KeyConditionExpression": f"{key} AND c > :a", "Select": "COUNT",
-                 "ExpressionAttributeValues": {":g": v("gen-b"), ":a": v("000001")}, **page},
+                {
+                    "KeyConditionExpression": f"{key} AND c > :a",
+                    "FilterExpression": "#l = :l",
+                    "ExpressionAttributeNames": {"#l": "level"},
+                    "ExpressionAttributeValues": {":g": v("gen-a"), ":a": v("000005"), ":l": v("error")},
+                    **page,
+                },
+                {
+                    "KeyConditions": {
+                        "g": {"ComparisonOperator": "EQ", "AttributeValueList": [v("gen-a")]},
+                        "c": {"ComparisonOperator": "GT", "AttributeValueList": [v("000040")]},
+                    },
+                    **page,
+                },
+                {
+                    "KeyConditionExpression": f"{key} AND c > :a",
+                    "Select": "COUNT",
+                    "ExpressionAttributeValues": {":g": v("gen-b"), ":a": v("000001")},
+                    **page,
+                },
             ]
-            cases.append({"KeyConditionExpression": f"{key} AND c > :a", "ConsistentRead": True,
-                          "ProjectionExpression": "c", "ExpressionAttributeValues": {":g": v("gen-a"), ":a": v("000")},
-                          **page})
-            cases.append({"TableName": "numbers", "KeyConditionExpression": f"{key} AND c > :a",
-                          "ExpressionAttributeValues": {":g": v("n"), ":a": {"N": "-8"}}, **page})
+            cases.append(
+                {
+                    "KeyConditionExpression": f"{key} AND c > :a",
+                    "ConsistentRead": True,
+                    "ProjectionExpression": "c",
+                    "ExpressionAttributeValues": {":g": v("gen-a"), ":a": v("000")},
+                    **page,
+                }
+            )
+            cases.append(
+                {
+                    "TableName": "numbers",
+                    "KeyConditionExpression": f"{key} AND c > :a",
+                    "ExpressionAttributeValues": {":g": v("n"), ":a": {"N": "-8"}},
+                    **page,
+                }
+            )
     return cases
 
 
@@ -157,10 +216,18 @@ def test_a_query_hands_moto_only_the_page_it_can_return(db: Any, monkeypatch: py
         return items
 
     monkeypatch.setattr(moto_server, "_selected_items", counting)
-    last10 = db.query(TableName="logs", KeyConditionExpression="g = :g AND c > :a", Limit=200,
-                      ExpressionAttributeValues={":g": v("big"), ":a": v("001989")})
-    first = db.query(TableName="logs", KeyConditionExpression="g = :g", Limit=25,
-                     ExpressionAttributeValues={":g": v("big")})
+    last10 = db.query(
+        TableName="logs",
+        KeyConditionExpression="g = :g AND c > :a",
+        Limit=200,
+        ExpressionAttributeValues={":g": v("big"), ":a": v("001989")},
+    )
+    first = db.query(
+        TableName="logs",
+        KeyConditionExpression="g = :g",
+        Limit=25,
+        ExpressionAttributeValues={":g": v("big")},
+    )
     assert [i["c"]["S"] for i in last10["Items"]] == [f"{i:06d}" for i in range(1990, 2000)]
     assert [i["c"]["S"] for i in first["Items"]] == [f"{i:06d}" for i in range(25)]
     assert "LastEvaluatedKey" in first and "LastEvaluatedKey" not in last10
@@ -169,6 +236,7 @@ def test_a_query_hands_moto_only_the_page_it_can_return(db: Any, monkeypatch: py
 
 def transactions() -> list[dict[str, Any]]:
     """Transactions like the log store's (conditional puts of new keys), and every other shape moto takes."""
+
     def put(g: str, c: str, condition: bool = True, **extra: Any) -> dict[str, Any]:
         op: dict[str, Any] = {"TableName": "logs", "Item": {"g": v(g), "c": v(c), "m": v(f"{g}/{c}")}}
         if condition:
@@ -178,25 +246,72 @@ def transactions() -> list[dict[str, Any]]:
     return [
         {"TransactItems": [put("t", "#guard-1"), put("t", "L1"), put("t", "L2")]},  # written
         {"TransactItems": [put("t", "#guard-1"), put("t", "L3")]},  # the guard is there: nothing written
-        {"TransactItems": [put("t", "#guard-2"), put("t", "L2"), put("t", "L3")]},  # L2 taken: nothing written
+        {
+            "TransactItems": [put("t", "#guard-2"), put("t", "L2"), put("t", "L3")]
+        },  # L2 taken: nothing written
         {"TransactItems": [put("t", "#guard-2"), put("t", "L3"), put("t", "L4")]},  # written
-        {"TransactItems": [put("t", "L4", ReturnValuesOnConditionCheckFailure="ALL_OLD")]},  # the old item comes back
+        {
+            "TransactItems": [put("t", "L4", ReturnValuesOnConditionCheckFailure="ALL_OLD")]
+        },  # the old item comes back
         {"TransactItems": [put("t", "L5"), put("t", "L5")]},  # one item twice: a validation error
         {"TransactItems": [put("t", "L4", condition=False), put("t", "L5")]},  # an unconditional overwrite
-        {"TransactItems": [
-            {"ConditionCheck": {"TableName": "logs", "Key": {"g": v("t"), "c": v("L1")},
-                                "ConditionExpression": "attribute_exists(c)"}},
-            {"Delete": {"TableName": "logs", "Key": {"g": v("t"), "c": v("L2")}}}, put("t", "L6")]},
-        {"TransactItems": [
-            {"ConditionCheck": {"TableName": "logs", "Key": {"g": v("t"), "c": v("L2")},
-                                "ConditionExpression": "attribute_exists(c)"}}, put("t", "L7")]},  # L2 is gone
-        {"TransactItems": [put("t", "L8"), {"Put": {"TableName": "missing", "Item": {"g": v("t"), "c": v("x")}}}]},
-        {"TransactItems": [{"Update": {"TableName": "logs", "Key": {"g": v("t"), "c": v("L1")},
-                                       "UpdateExpression": "SET m = :m", "ExpressionAttributeValues": {":m": v("u")}}},
-                           put("t", "L1")]},  # moto's own code (under the lock): one item twice
-        {"TransactItems": [{"Update": {"TableName": "logs", "Key": {"g": v("t"), "c": v("L1")},
-                                       "UpdateExpression": "SET m = :m", "ExpressionAttributeValues": {":m": v("u")}}},
-                           put("t", "L9")]},
+        {
+            "TransactItems": [
+                {
+                    "ConditionCheck": {
+                        "TableName": "logs",
+                        "Key": {"g": v("t"), "c": v("L1")},
+                        "ConditionExpression": "attribute_exists(c)",
+                    }
+                },
+                {"Delete": {"TableName": "logs", "Key": {"g": v("t"), "c": v("L2")}}},
+                put("t", "L6"),
+            ]
+        },
+        {
+            "TransactItems": [
+                {
+                    "ConditionCheck": {
+                        "TableName": "logs",
+                        "Key": {"g": v("t"), "c": v("L2")},
+                        "ConditionExpression": "attribute_exists(c)",
+                    }
+                },
+                put("t", "L7"),
+            ]
+        },  # L2 is gone
+        {
+            "TransactItems": [
+                put("t", "L8"),
+                {"Put": {"TableName": "missing", "Item": {"g": v("t"), "c": v("x")}}},
+            ]
+        },
+        {
+            "TransactItems": [
+                {
+                    "Update": {
+                        "TableName": "logs",
+                        "Key": {"g": v("t"), "c": v("L1")},
+                        "UpdateExpression": "SET m = :m",
+                        "ExpressionAttributeValues": {":m": v("u")},
+                    }
+                },
+                put("t", "L1"),
+            ]
+        },  # moto's own code (under the lock): one item twice
+        {
+            "TransactItems": [
+                {
+                    "Update": {
+                        "TableName": "logs",
+                        "Key": {"g": v("t"), "c": v("L1")},
+                        "UpdateExpression": "SET m = :m",
+                        "ExpressionAttributeValues": {":m": v("u")},
+                    }
+                },
+                put("t", "L9"),
+            ]
+        },
     ]
 
 
@@ -217,18 +332,34 @@ def test_a_transaction_answers_as_motos_does(db: Any) -> None:
     as_is = run_transactions(db)
     db.delete_table(TableName="logs")
     db.create_table(
-        TableName="logs", BillingMode="PAY_PER_REQUEST",
+        TableName="logs",
+        BillingMode="PAY_PER_REQUEST",
         KeySchema=[{"AttributeName": "g", "KeyType": "HASH"}, {"AttributeName": "c", "KeyType": "RANGE"}],
-        AttributeDefinitions=[{"AttributeName": "g", "AttributeType": "S"}, {"AttributeName": "c", "AttributeType": "S"}])
+        AttributeDefinitions=[
+            {"AttributeName": "g", "AttributeType": "S"},
+            {"AttributeName": "c", "AttributeType": "S"},
+        ],
+    )
     moto_server.patch()
     patched = run_transactions(db)
     assert patched == as_is  # word for word, the table included
     failed = {"Code": "ConditionalCheckFailed", "Message": "The conditional request failed"}
-    assert patched[:4] == ["ok", ("TransactionCanceledException", [failed, {"Code": "None"}]),
-                           ("TransactionCanceledException", [{"Code": "None"}, failed, {"Code": "None"}]), "ok"]
+    assert patched[:4] == [
+        "ok",
+        ("TransactionCanceledException", [failed, {"Code": "None"}]),
+        ("TransactionCanceledException", [{"Code": "None"}, failed, {"Code": "None"}]),
+        "ok",
+    ]
     assert {i["c"]["S"]: i["m"]["S"] for i in patched[-1]} == {
-        "#guard-1": "t/#guard-1", "#guard-2": "t/#guard-2", "L1": "u", "L3": "t/L3", "L4": "t/L4", "L5": "t/L5",
-        "L6": "t/L6", "L9": "t/L9"}
+        "#guard-1": "t/#guard-1",
+        "#guard-2": "t/#guard-2",
+        "L1": "u",
+        "L3": "t/L3",
+        "L4": "t/L4",
+        "L5": "t/L5",
+        "L6": "t/L6",
+        "L9": "t/L9",
+    }
 
 
 def test_concurrent_transactions_never_share_a_key_nor_lose_a_write(db: Any) -> None:
@@ -238,10 +369,17 @@ def test_concurrent_transactions_never_share_a_key_nor_lose_a_write(db: Any) -> 
     from chalicelib.ports import LogLine
 
     db.create_table(
-        TableName="lines", BillingMode="PAY_PER_REQUEST",
-        KeySchema=[{"AttributeName": "generation_id", "KeyType": "HASH"}, {"AttributeName": "cursor", "KeyType": "RANGE"}],
-        AttributeDefinitions=[{"AttributeName": "generation_id", "AttributeType": "S"},
-                              {"AttributeName": "cursor", "AttributeType": "S"}])
+        TableName="lines",
+        BillingMode="PAY_PER_REQUEST",
+        KeySchema=[
+            {"AttributeName": "generation_id", "KeyType": "HASH"},
+            {"AttributeName": "cursor", "KeyType": "RANGE"},
+        ],
+        AttributeDefinitions=[
+            {"AttributeName": "generation_id", "AttributeType": "S"},
+            {"AttributeName": "cursor", "AttributeType": "S"},
+        ],
+    )
     moto_server.patch()
     store = DynamoLogStore(db, "lines", 1)
     errors: list[BaseException] = []
@@ -263,10 +401,16 @@ def test_concurrent_transactions_never_share_a_key_nor_lose_a_write(db: Any) -> 
     for t in threads:
         t.join()
     assert errors == []
-    items = [i for page in db.get_paginator("query").paginate(
-        TableName="lines", KeyConditionExpression="generation_id = :g AND #c > :l",
-        ExpressionAttributeNames={"#c": "cursor"}, ExpressionAttributeValues={":g": v("g"), ":l": v("L")})
-        for i in page["Items"]]
+    items = [
+        i
+        for page in db.get_paginator("query").paginate(
+            TableName="lines",
+            KeyConditionExpression="generation_id = :g AND #c > :l",
+            ExpressionAttributeNames={"#c": "cursor"},
+            ExpressionAttributeValues={":g": v("g"), ":l": v("L")},
+        )
+        for i in page["Items"]
+    ]
     messages = [i["message"]["S"] for i in items]
     assert len(messages) == len(set(messages)) == 6 * (3 + 12 * 2)
     assert [i["cursor"]["S"] for i in items] == [f"L{n:012d}" for n in range(1, len(items) + 1)]

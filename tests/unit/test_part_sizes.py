@@ -2,6 +2,7 @@
 site of up to 8 pages, and every call fits its timeout with room for one repair round. Measured on the
 template's answers (what the model simulator returns) at the estimate hosted models show: 3.5
 characters a token; the simulator's defaults give the time (0.6 s + 70 tokens/s)."""
+
 from __future__ import annotations
 
 import pytest
@@ -22,11 +23,21 @@ def tokens(model) -> float:
 
 
 def big_order(locale: str) -> OrderData:
-    return OrderData(id="o", business_name="Padaria e Confeitaria Pão Quente do Centro Histórico", segment="padaria",
-                     description="Pães artesanais de fermentação natural, bolos, doces e cafés especiais. " * 6,
-                     services=[f"Serviço número {n} com um nome comprido" for n in range(10)], locale=locale,
-                     contact={"email": "contato@example.com", "phone": "+55 11 5555-0000", "whatsapp": "+55 11 9999",
-                              "address": "Rua das Flores, 100", "city": "São Paulo"})
+    return OrderData(
+        id="o",
+        business_name="Padaria e Confeitaria Pão Quente do Centro Histórico",
+        segment="padaria",
+        description="Pães artesanais de fermentação natural, bolos, doces e cafés especiais. " * 6,
+        services=[f"Serviço número {n} com um nome comprido" for n in range(10)],
+        locale=locale,
+        contact={
+            "email": "contato@example.com",
+            "phone": "+55 11 5555-0000",
+            "whatsapp": "+55 11 9999",
+            "address": "Rua das Flores, 100",
+            "city": "São Paulo",
+        },
+    )
 
 
 @pytest.mark.parametrize("locale", ["pt-BR", "en"])
@@ -34,19 +45,28 @@ def test_no_call_needs_more_than_4096_tokens_for_eight_pages(locale: str) -> Non
     order = big_order(locale)
     brief = answer("Brief", order, {})
     planned = answer("Sitemap", order, {"brief": brief})
-    extra = [PagePlan(slug=f"extra-{n}", title=f"Extra page {n}", nav_label=f"Extra {n}", purpose="More about us.")
-             for n in range(8 - len(planned.pages))]
+    extra = [
+        PagePlan(slug=f"extra-{n}", title=f"Extra page {n}", nav_label=f"Extra {n}", purpose="More about us.")
+        for n in range(8 - len(planned.pages))
+    ]
     sitemap = Sitemap(pages=[*planned.pages, *extra])
     inputs = {"brief": brief, "sitemap": sitemap}
     copies = {slug: answer("PageCopy", order, inputs, slug) for slug in parts_of(Phase.CONTENT, inputs)}
     content = join_parts(Phase.CONTENT, order, inputs, {k: v.model_dump() for k, v in copies.items()})
     inputs["content"] = content
-    code = {part: answer("Stylesheet" if part == STYLES_PART else "PageMarkup", order, inputs, part)
-            for part in parts_of(Phase.CODE, inputs)}
+    code = {
+        part: answer("Stylesheet" if part == STYLES_PART else "PageMarkup", order, inputs, part)
+        for part in parts_of(Phase.CODE, inputs)
+    }
     site = join_parts(Phase.CODE, order, inputs, {k: v.model_dump() for k, v in code.items()})
     review = answer("Review", order, {**inputs, "code": site})
-    sizes = {"brief": tokens(brief), "sitemap": tokens(planned), "review": tokens(review),
-             **{f"content/{k}": tokens(v) for k, v in copies.items()}, **{f"code/{k}": tokens(v) for k, v in code.items()}}
+    sizes = {
+        "brief": tokens(brief),
+        "sitemap": tokens(planned),
+        "review": tokens(review),
+        **{f"content/{k}": tokens(v) for k, v in copies.items()},
+        **{f"code/{k}": tokens(v) for k, v in code.items()},
+    }
     assert len(site.files) == 8 + 4 and len(copies) == 8
     assert max(sizes.values()) <= DEFAULT_MAX_TOKENS, sizes
     # one call plus one repair round of the longest answer fits the cap on a provider call
@@ -54,4 +74,3 @@ def test_no_call_needs_more_than_4096_tokens_for_eight_pages(locale: str) -> Non
     assert 2 * longest_s < MAX_TIMEOUT_S, (longest_s, sizes)
     # and one call for the whole site, as before the parts, would not have fitted
     assert tokens(site) > DEFAULT_MAX_TOKENS
-

@@ -1,5 +1,6 @@
 """Every string and list a model (or a phase) writes into a phase output has a maximum length (issue 12,
 item 4): a provider's answer cannot grow a stored output, a log line or a review without bound."""
+
 from __future__ import annotations
 
 import inspect
@@ -12,8 +13,11 @@ from chalicelib.phases import schemas
 from chalicelib.phases.schemas import Brief, SiteFile
 from chalicelib.website.files import MAX_FILE_BYTES
 
-MODELS = [m for _, m in inspect.getmembers(schemas, inspect.isclass)
-          if issubclass(m, BaseModel) and m.__module__ == schemas.__name__]
+MODELS = [
+    m
+    for _, m in inspect.getmembers(schemas, inspect.isclass)
+    if issubclass(m, BaseModel) and m.__module__ == schemas.__name__
+]
 
 
 def unbounded(node: Any, defs: dict[str, Any], where: str) -> list[str]:
@@ -29,7 +33,9 @@ def unbounded(node: Any, defs: dict[str, Any], where: str) -> list[str]:
         for key in ("items", "anyOf", "allOf", "oneOf"):
             if key in node:
                 items = node[key] if isinstance(node[key], list) else [node[key]]
-                found += [f for n, item in enumerate(items) for f in unbounded(item, defs, f"{where}.{key}[{n}]")]
+                found += [
+                    f for n, item in enumerate(items) for f in unbounded(item, defs, f"{where}.{key}[{n}]")
+                ]
         for name, prop in (node.get("properties") or {}).items():
             found += unbounded(prop, defs, f"{where}.{name}")
         return found
@@ -47,4 +53,6 @@ def test_the_limits_bite() -> None:
         Brief(business_name="b", tagline="t", audience="a", tone="t", key_messages=["x" * 301], locale="en")
     with pytest.raises(ValidationError):
         SiteFile(path="index.html", content_type="text/html", body="x" * (MAX_FILE_BYTES + 1))
-    assert SiteFile.model_fields["body"].metadata[0].max_length == MAX_FILE_BYTES  # the gate's limit, in bytes
+    assert (
+        SiteFile.model_fields["body"].metadata[0].max_length == MAX_FILE_BYTES
+    )  # the gate's limit, in bytes

@@ -1,5 +1,6 @@
 """The review gate for model-written sites (issue 12, items 6, 7 and 8): an allowlist that sees what a
 browser would run, safe paths, a fixed content type per extension, and a bounded parse."""
+
 from __future__ import annotations
 
 import time
@@ -41,15 +42,20 @@ ATTACKS = [
     ("<!---><script>alert(1)</script>-->", "ends earlier in a browser"),
     ("<p><![CDATA[ x ><script>alert(1)</script> ]]></p>", "<![CDATA["),
     ('<noscript><p title="</noscript><img src=x onerror=alert(1)>"></p></noscript>', "<noscript>"),
-    ('<textarea aria-label="m"><p title="</textarea><img src=x onerror=alert(1)>"></p></textarea>',
-     "inside <textarea>"),
-    ('<svg><style><img src=x onerror=alert(1)></style></svg>', "<style> inside <svg>"),
+    (
+        '<textarea aria-label="m"><p title="</textarea><img src=x onerror=alert(1)>"></p></textarea>',
+        "inside <textarea>",
+    ),
+    ("<svg><style><img src=x onerror=alert(1)></style></svg>", "<style> inside <svg>"),
     ('<script type="application/ld+json">{}</script x><script>alert(1)</script>', 'contains "</"'),
     ('<script type="application/ld+json"/><p>x</p>', "browsers do not close it"),
     ('<a href="index.html" href="javascript:alert(1)">x</a>', 'attribute "href" appears twice'),
     # URLs: relative, https:, mailto: and tel: only
     ('<button type="submit" formaction="javascript:alert(1)">x</button>', 'attribute "formaction"'),
-    ('<svg><a xlink:href="javascript:alert(1)"><text>x</text></a></svg>', "javascript: URL in <a xlink:href>"),
+    (
+        '<svg><a xlink:href="javascript:alert(1)"><text>x</text></a></svg>',
+        "javascript: URL in <a xlink:href>",
+    ),
     ('<svg><a href="javascript:alert(1)"><text>x</text></a></svg>', "javascript: URL in <a href>"),
     ('<form action="https://evil.example/collect"><button type="submit">x</button></form>', "another site"),
     ('<a href="java&#x09;script:alert(1)">x</a>', "javascript: URL"),
@@ -67,10 +73,10 @@ ATTACKS = [
     ('<object data="x.svg"></object>', "<object>"),
     ('<embed src="x.svg">', "<embed>"),
     ('<base href="https://evil.example/">', "<base>"),
-    ('<style>body{}</style>', "<style>"),
-    ('<math><mi>x</mi></math>', "<math>"),
+    ("<style>body{}</style>", "<style>"),
+    ("<math><mi>x</mi></math>", "<math>"),
     ('<svg><animate attributeName="href" to="javascript:alert(1)"/></svg>', "<animate> inside <svg>"),
-    ('<svg><foreignObject><p>x</p></foreignObject></svg>', "<foreignobject> inside <svg>"),
+    ("<svg><foreignObject><p>x</p></foreignObject></svg>", "<foreignobject> inside <svg>"),
     ('<a href="index.html" ping="https://evil.example/track">x</a>', 'attribute "ping"'),
     ('<div is="x-evil">x</div>', 'attribute "is"'),
     ('<link rel="preload" href="https://evil.example/x">', '<link rel="preload">'),
@@ -88,47 +94,96 @@ def test_what_a_browser_could_run_or_follow_is_an_error(site: SiteFiles, snippet
 
 def test_what_the_template_writes_still_passes(site: SiteFiles) -> None:
     assert findings(site) == []
-    fine = ('<a href="https://wa.me/55119?text=Ol%C3%A1">w</a><a href="mailto:a@b.c">m</a><a href="tel:+55">t</a>'
-            '<a href="sobre.html#x" data-track="1" aria-label="s">s</a><img src="favicon.svg" alt="" srcset="favicon.svg 2x">'
-            '<table><caption>c</caption><tr><th scope="col">a</th></tr><tr><td colspan="2">b</td></tr></table>'
-            '<details open><summary>s</summary><p>p</p></details><time datetime="2024-01-01">x</time><h1>')
+    fine = (
+        '<a href="https://wa.me/55119?text=Ol%C3%A1">w</a><a href="mailto:a@b.c">m</a><a href="tel:+55">t</a>'
+        '<a href="sobre.html#x" data-track="1" aria-label="s">s</a><img src="favicon.svg" alt="" srcset="favicon.svg 2x">'
+        '<table><caption>c</caption><tr><th scope="col">a</th></tr><tr><td colspan="2">b</td></tr></table>'
+        '<details open><summary>s</summary><p>p</p></details><time datetime="2024-01-01">x</time><h1>'
+    )
     assert errors_in(mutate(site, "index.html", "<h1>", fine)) == []
 
 
 def test_inline_styles_are_a_warning_the_csp_would_block_them(site: SiteFiles) -> None:
     changed = mutate(site, "index.html", "<h1>", '<p style="color:red">x</p><p style="x">y</p><h1>')
-    assert findings(changed) == [("warning", "index.html", "2 inline style attribute(s): the site's "
-                                  "Content-Security-Policy (style-src 'self') blocks them; put the CSS in styles.css")]
+    assert findings(changed) == [
+        (
+            "warning",
+            "index.html",
+            "2 inline style attribute(s): the site's "
+            "Content-Security-Policy (style-src 'self') blocks them; put the CSS in styles.css",
+        )
+    ]
 
 
 # --- every file a browser can run script in ---------------------------------------------------------
-@pytest.mark.parametrize("path,text,words", [
-    ("favicon.svg", SVG.format("<script>alert(1)</script>"), "<script> is not allowed in an SVG"),
-    ("favicon.svg", SVG.replace("<svg ", '<svg onload="alert(1)" ').format(""), 'inline event handler "onload"'),
-    ("favicon.svg", SVG.format('<a href="javascript:alert(1)"><text>x</text></a>'), "javascript: URLs are not allowed"),
-    ("favicon.svg", SVG.format('<a xmlns:x="http://www.w3.org/1999/xlink" x:href="data:x">t</a>'), "data: URLs"),
-    ("favicon.svg", SVG.format('<foreignObject><p xmlns="http://www.w3.org/1999/xhtml">x</p></foreignObject>'),
-     "<foreignObject> is not allowed"),
-    ("favicon.svg", '<?xml-stylesheet href="x.xsl"?>' + SVG.format(""), "processing instructions"),
-    ("favicon.svg", '<!DOCTYPE svg [<!ENTITY a "aaaa">]>' + SVG.format("&a;"), "DOCTYPE, ENTITY"),
-    ("logo.svg", "<svg><script>alert(1)</script></svg>", "root element must be <svg> in the SVG namespace"),
-    ("sitemap.xml", '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9"><url><loc>index.html</loc></url>'
-                    '<x:script xmlns:x="http://www.w3.org/1999/xhtml">alert(1)</x:script></urlset>',
-     "only sitemap elements are allowed"),
-    ("sitemap.xml", '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9"><url><loc>javascript:alert(1)</loc>'
-                    "</url></urlset>", "is not an http(s) URL"),
-    ("page.htm", "<!doctype html><script>alert(1)</script>", "inline script"),
-    ("app.js", "alert(1)", 'files of type ".js" are not allowed'),
-    ("index.php", "<?php ?>", 'files of type ".php" are not allowed'),
-    ("evil.html.exe", "x", 'files of type ".exe"'),
-])
+@pytest.mark.parametrize(
+    "path,text,words",
+    [
+        ("favicon.svg", SVG.format("<script>alert(1)</script>"), "<script> is not allowed in an SVG"),
+        (
+            "favicon.svg",
+            SVG.replace("<svg ", '<svg onload="alert(1)" ').format(""),
+            'inline event handler "onload"',
+        ),
+        (
+            "favicon.svg",
+            SVG.format('<a href="javascript:alert(1)"><text>x</text></a>'),
+            "javascript: URLs are not allowed",
+        ),
+        (
+            "favicon.svg",
+            SVG.format('<a xmlns:x="http://www.w3.org/1999/xlink" x:href="data:x">t</a>'),
+            "data: URLs",
+        ),
+        (
+            "favicon.svg",
+            SVG.format('<foreignObject><p xmlns="http://www.w3.org/1999/xhtml">x</p></foreignObject>'),
+            "<foreignObject> is not allowed",
+        ),
+        ("favicon.svg", '<?xml-stylesheet href="x.xsl"?>' + SVG.format(""), "processing instructions"),
+        ("favicon.svg", '<!DOCTYPE svg [<!ENTITY a "aaaa">]>' + SVG.format("&a;"), "DOCTYPE, ENTITY"),
+        (
+            "logo.svg",
+            "<svg><script>alert(1)</script></svg>",
+            "root element must be <svg> in the SVG namespace",
+        ),
+        (
+            "sitemap.xml",
+            '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9"><url><loc>index.html</loc></url>'
+            '<x:script xmlns:x="http://www.w3.org/1999/xhtml">alert(1)</x:script></urlset>',
+            "only sitemap elements are allowed",
+        ),
+        (
+            "sitemap.xml",
+            '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9"><url><loc>javascript:alert(1)</loc>'
+            "</url></urlset>",
+            "is not an http(s) URL",
+        ),
+        ("page.htm", "<!doctype html><script>alert(1)</script>", "inline script"),
+        ("app.js", "alert(1)", 'files of type ".js" are not allowed'),
+        ("index.php", "<?php ?>", 'files of type ".php" are not allowed'),
+        ("evil.html.exe", "x", 'files of type ".exe"'),
+    ],
+)
 def test_every_file_that_can_run_script_is_checked(site: SiteFiles, path: str, text: str, words: str) -> None:
     found = errors_in(with_file(site, path, text), path)
     assert any(words in message for message in found), found
 
 
-@pytest.mark.parametrize("path", ["a/../../other/index.html", "../index.html", "./index.html", "a/./b.html",
-                                  "a//b.html", "/index.html", "a/", "A.html", "a\\b.html"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "a/../../other/index.html",
+        "../index.html",
+        "./index.html",
+        "a/./b.html",
+        "a//b.html",
+        "/index.html",
+        "a/",
+        "A.html",
+        "a\\b.html",
+    ],
+)
 def test_paths_cannot_climb_out(site: SiteFiles, path: str) -> None:
     found = errors_in(with_file(site, path, "<!doctype html>"), path)
     assert len(found) == 1 and found[0].startswith("unsafe path: "), found
@@ -138,8 +193,12 @@ def test_check_file_checks_one_page_on_its_own(site: SiteFiles) -> None:
     page = next(f for f in site.files if f.path == "sobre.html")
     known = {f.path for f in site.files}
     assert check_file(page, known) == []
-    assert [f.message for f in check_file(page, known - {"index.html"})] == ['link to "index.html" does not resolve'] * 3
-    bad = page.model_copy(update={"body": page.body.replace("<h1>", '<meta http-equiv="refresh" content="0"><h1>')})
+    assert [f.message for f in check_file(page, known - {"index.html"})] == [
+        'link to "index.html" does not resolve'
+    ] * 3
+    bad = page.model_copy(
+        update={"body": page.body.replace("<h1>", '<meta http-equiv="refresh" content="0"><h1>')}
+    )
     assert [f.severity for f in check_file(bad, known)] == ["error"]
 
 
@@ -154,21 +213,32 @@ class RecordingS3:
 
 def test_published_files_get_the_type_of_their_extension_not_the_models() -> None:
     s3 = RecordingS3()
-    S3SiteStore(s3, "b", "https://sites.test").publish("sites/g", [
-        ("index.html", "text/html; charset=utf-7", b"x"), ("favicon.svg", "text/html", b"<svg/>"),
-        ("sitemap.xml", "text/html", b"<x/>"), ("robots.txt", "text/html", b"x"), ("styles.css", "text/html", b"x")])
+    S3SiteStore(s3, "b", "https://sites.test").publish(
+        "sites/g",
+        [
+            ("index.html", "text/html; charset=utf-7", b"x"),
+            ("favicon.svg", "text/html", b"<svg/>"),
+            ("sitemap.xml", "text/html", b"<x/>"),
+            ("robots.txt", "text/html", b"x"),
+            ("styles.css", "text/html", b"x"),
+        ],
+    )
     assert [(p["Key"], p["ContentType"]) for p in s3.puts] == [
-        ("sites/g/index.html", "text/html; charset=utf-8"), ("sites/g/favicon.svg", "image/svg+xml"),
-        ("sites/g/sitemap.xml", "application/xml"), ("sites/g/robots.txt", "text/plain; charset=utf-8"),
-        ("sites/g/styles.css", "text/css; charset=utf-8")]
+        ("sites/g/index.html", "text/html; charset=utf-8"),
+        ("sites/g/favicon.svg", "image/svg+xml"),
+        ("sites/g/sitemap.xml", "application/xml"),
+        ("sites/g/robots.txt", "text/plain; charset=utf-8"),
+        ("sites/g/styles.css", "text/css; charset=utf-8"),
+    ]
 
 
 @pytest.mark.parametrize("path", ["a/../../other/index.html", "app.js", "/x.html"])
 def test_the_store_refuses_what_the_gate_refuses_before_writing_anything(path: str) -> None:
     s3 = RecordingS3()
     with pytest.raises(ValueError, match="refusing to publish"):
-        S3SiteStore(s3, "b", "https://sites.test").publish("sites/g", [("index.html", "text/html", b"x"),
-                                                                       (path, "text/html", b"x")])
+        S3SiteStore(s3, "b", "https://sites.test").publish(
+            "sites/g", [("index.html", "text/html", b"x"), (path, "text/html", b"x")]
+        )
     assert s3.puts == []
 
 
@@ -190,19 +260,27 @@ def test_the_audit_is_fast_on_inputs_that_were_quadratic(site: SiteFiles, unit: 
 def test_a_file_over_the_limit_is_refused_unparsed(site: SiteFiles) -> None:
     big = body(site, "index.html") + "<p>x</p>" * (MAX_FILE_BYTES // 8)
     assert errors_in(mutate(site, "index.html", body(site, "index.html"), big)) == [
-        f"file is {len(big.encode())} bytes; the limit is {MAX_FILE_BYTES}"]
+        f"file is {len(big.encode())} bytes; the limit is {MAX_FILE_BYTES}"
+    ]
 
 
 def test_a_site_over_the_limit_is_refused_before_parsing(site: SiteFiles) -> None:
     pages = [SiteFile(path=f"p{n}.html", content_type="text/html", body="<a" * 100_000) for n in range(6)]
     started = time.monotonic()
-    assert [(f.severity, f.file) for f in check_site(SiteFiles(files=[*site.files, *pages]))] == [("error", "(site)")]
+    assert [(f.severity, f.file) for f in check_site(SiteFiles(files=[*site.files, *pages]))] == [
+        ("error", "(site)")
+    ]
     assert time.monotonic() - started < 0.5 and sum(len(p.body) for p in pages) > MAX_SITE_BYTES
 
 
 def test_findings_are_capped_and_fit_the_schema(site: SiteFiles) -> None:
-    noisy = mutate(site, "index.html", "<h1>", '<img src="nope.png">' * 500 + '<a href="' + "x" * 5000 + '">x</a><h1>')
+    noisy = mutate(
+        site, "index.html", "<h1>", '<img src="nope.png">' * 500 + '<a href="' + "x" * 5000 + '">x</a><h1>'
+    )
     found = check_site(noisy)
-    assert len(found) == MAX_FINDINGS and found[-1].message.startswith("and ") and found[-1].message.endswith(
-        " more finding(s)")
+    assert (
+        len(found) == MAX_FINDINGS
+        and found[-1].message.startswith("and ")
+        and found[-1].message.endswith(" more finding(s)")
+    )
     assert all(ReviewFinding.model_validate(f.model_dump()) == f for f in found)

@@ -1,4 +1,5 @@
 """The offline template provider: copy, rendering and the site checks."""
+
 from __future__ import annotations
 
 import json
@@ -34,7 +35,9 @@ EN_ORDER = OrderData(
     segment="Plumbing",
     description="Family-run plumbers fixing leaks since 1998.",
     services=["Leak repair", "Drain cleaning", "Water heaters", "Bathroom remodels"],
-    contact=Contact(email="hello@brightplumbing.com", phone="+1 512 555 0100", whatsapp="+1 (512) 555-0199", city="Austin"),
+    contact=Contact(
+        email="hello@brightplumbing.com", phone="+1 512 555 0100", whatsapp="+1 (512) 555-0199", city="Austin"
+    ),
     brand=Brand(primary_color="#0B6E4F", secondary_color="#FFD166"),
     locale="en",
 )
@@ -44,7 +47,9 @@ HOSTILE = OrderData(
     segment="Cafe <b>bold</b>",
     description="Best </script><script>alert(2)</script> coffee <!-- & more",
     services=['<img src=x onerror="alert(1)">', "Tea & cake"],
-    contact=Contact(email="tom@example.com", phone="<b>123</b>", city="Rio </script>", address='"quoted" <addr>'),
+    contact=Contact(
+        email="tom@example.com", phone="<b>123</b>", city="Rio </script>", address='"quoted" <addr>'
+    ),
     locale="en",
 )
 MINIMAL = OrderData(id="ord-min", business_name="Zé", segment="Reformas")
@@ -69,7 +74,9 @@ def mutate(files: SiteFiles, path: str, old: str, new: str) -> SiteFiles:
     source = body(files, path)
     assert old in source, f"{old!r} not in {path}"
     changed = source.replace(old, new, 1)
-    return SiteFiles(files=[f.model_copy(update={"body": changed}) if f.path == path else f for f in files.files])
+    return SiteFiles(
+        files=[f.model_copy(update={"body": changed}) if f.path == path else f for f in files.files]
+    )
 
 
 def without(files: SiteFiles, path: str) -> SiteFiles:
@@ -95,7 +102,9 @@ def site() -> SiteFiles:
 # --- the generated site ---------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("order", [PT_ORDER, EN_ORDER, MINIMAL, HOSTILE, PT_ORDER.model_copy(update={"locale": "fr"})])
+@pytest.mark.parametrize(
+    "order", [PT_ORDER, EN_ORDER, MINIMAL, HOSTILE, PT_ORDER.model_copy(update={"locale": "fr"})]
+)
 def test_generated_site_has_no_findings_and_review_passes(order: OrderData) -> None:
     files = build(order)
     assert findings(files) == []
@@ -106,7 +115,10 @@ def test_generated_site_has_no_findings_and_review_passes(order: OrderData) -> N
 def test_output_is_deterministic() -> None:
     assert build(PT_ORDER).model_dump_json() == build(PT_ORDER).model_dump_json()
     assert tp.make_brief(EN_ORDER) == tp.make_brief(EN_ORDER)
-    assert build(EN_ORDER, "https://x.test/").model_dump_json() == build(EN_ORDER, "https://x.test/").model_dump_json()
+    assert (
+        build(EN_ORDER, "https://x.test/").model_dump_json()
+        == build(EN_ORDER, "https://x.test/").model_dump_json()
+    )
 
 
 @pytest.mark.parametrize(
@@ -125,9 +137,16 @@ def test_sitemap_and_files(order: OrderData, slugs: list[str]) -> None:
     assert [page.slug for page in content.pages] == slugs
     files = tp.make_site(order, brief, sitemap, content)
     html_paths = ["index.html"] + [f"{slug}.html" for slug in slugs[1:]]
-    assert [f.path for f in files.files] == html_paths + ["styles.css", "favicon.svg", "sitemap.xml", "robots.txt"]
+    assert [f.path for f in files.files] == html_paths + [
+        "styles.css",
+        "favicon.svg",
+        "sitemap.xml",
+        "robots.txt",
+    ]
     types = {f.path: f.content_type for f in files.files}
-    assert types["index.html"] == "text/html; charset=utf-8" and types["styles.css"] == "text/css; charset=utf-8"
+    assert (
+        types["index.html"] == "text/html; charset=utf-8" and types["styles.css"] == "text/css; charset=utf-8"
+    )
     assert types["sitemap.xml"] == "application/xml" and types["favicon.svg"] == "image/svg+xml"
     assert all(re.fullmatch(r"[a-z0-9][a-z0-9._/-]*", path) for path in types)
 
@@ -136,10 +155,14 @@ def test_copy_is_in_the_order_locale() -> None:
     pt, en = build(PT_ORDER), build(EN_ORDER)
     fallback = build(EN_ORDER.model_copy(update={"locale": "es-MX"}))
     assert '<html lang="pt-BR">' in body(pt, "index.html") and 'content="pt_BR"' in body(pt, "index.html")
-    assert "Nossos serviços" in body(pt, "servicos.html") and "Pular para o conteúdo" in body(pt, "index.html")
+    assert "Nossos serviços" in body(pt, "servicos.html") and "Pular para o conteúdo" in body(
+        pt, "index.html"
+    )
     assert "Our services" in body(en, "services.html") and 'content="en_US"' in body(en, "index.html")
     assert "Our services" not in body(pt, "servicos.html")
-    assert '<html lang="es-MX">' in body(fallback, "index.html") and 'content="es_MX"' in body(fallback, "index.html")
+    assert '<html lang="es-MX">' in body(fallback, "index.html") and 'content="es_MX"' in body(
+        fallback, "index.html"
+    )
     assert "Our services" in body(fallback, "services.html")
     assert tp.make_brief(PT_ORDER).locale == "pt-BR"
 
@@ -149,7 +172,11 @@ def test_business_facts_appear_where_expected(site: SiteFiles) -> None:
     for page in pages:
         assert re.search(r"<title>[^<]*Padaria Pão Quente[^<]*</title>", page.body), page.path
         assert json_ld(page.body)["name"] == "Padaria Pão Quente"
-    index, services, contact = body(site, "index.html"), body(site, "servicos.html"), body(site, "contato.html")
+    index, services, contact = (
+        body(site, "index.html"),
+        body(site, "servicos.html"),
+        body(site, "contato.html"),
+    )
     assert "<h1>Padaria Pão Quente</h1>" in index
     for service in PT_ORDER.services:
         assert f"<li>{service}</li>" in index and f"<h2>{service}</h2>" in services
@@ -167,7 +194,11 @@ def test_json_ld_local_business(site: SiteFiles) -> None:
     data = json_ld(body(site, "index.html"))
     assert data["@type"] == "LocalBusiness"
     assert data["telephone"] == "(19) 3333-4444" and data["email"] == "contato@paoquente.com.br"
-    assert data["address"] == {"@type": "PostalAddress", "streetAddress": "Rua das Flores, 123", "addressLocality": "Campinas"}
+    assert data["address"] == {
+        "@type": "PostalAddress",
+        "streetAddress": "Rua das Flores, 123",
+        "addressLocality": "Campinas",
+    }
     assert data["areaServed"] == "Campinas"
     assert [offer["itemOffered"]["name"] for offer in data["makesOffer"]] == PT_ORDER.services
     assert data["description"] == PT_ORDER.description
@@ -185,7 +216,7 @@ def test_page_structure_and_navigation(site: SiteFiles) -> None:
         assert all(f'href="{target}"' in page for target in html_paths)
         assert f'<a href="{path}" aria-current="page">' in page
         assert "<svg" in page and 'role="img" aria-label="' in page
-        assert "rel=\"canonical\"" not in page and "og:url" not in page
+        assert 'rel="canonical"' not in page and "og:url" not in page
     contact = body(site, "contato.html")
     assert '<form class="form" action="mailto:contato@paoquente.com.br"' in contact
     for ident in ("contact-name", "contact-email", "contact-phone", "contact-message"):
@@ -200,7 +231,9 @@ def test_relative_by_default_absolute_with_base_url(site: SiteFiles) -> None:
     assert "<loc>https://padaria.example/</loc>" in body(published, "sitemap.xml")
     assert "<loc>https://padaria.example/contato.html</loc>" in body(published, "sitemap.xml")
     assert "Sitemap: https://padaria.example/sitemap.xml" in body(published, "robots.txt")
-    assert '<meta property="og:url" content="https://padaria.example/sobre.html">' in body(published, "sobre.html")
+    assert '<meta property="og:url" content="https://padaria.example/sobre.html">' in body(
+        published, "sobre.html"
+    )
     assert json_ld(body(published, "index.html"))["url"] == "https://padaria.example"
     assert findings(published) == []
 
@@ -211,10 +244,18 @@ def test_hostile_input_is_escaped() -> None:
         assert page.body.count("</script>") == 1  # user text cannot end the JSON-LD block early
         assert "<!--" not in page.body  # would open the script "double escaped" state
         markup = re.sub(r'<script type="application/ld\+json">.*?</script>', "", page.body, flags=re.S)
-        assert "<script" not in markup and "<img" not in markup and "<b>" not in markup and "<addr>" not in markup
+        assert (
+            "<script" not in markup
+            and "<img" not in markup
+            and "<b>" not in markup
+            and "<addr>" not in markup
+        )
     index = body(files, "index.html")
     assert "<h1>&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; Tom &amp; Jerry&#x27;s</h1>" in index
-    assert "<li>&lt;img src=x onerror=&quot;alert(1)&quot;&gt;</li>" in index and "<li>Tea &amp; cake</li>" in index
+    assert (
+        "<li>&lt;img src=x onerror=&quot;alert(1)&quot;&gt;</li>" in index
+        and "<li>Tea &amp; cake</li>" in index
+    )
     assert r"<\/script>" in index
     data = json_ld(index)
     assert data["name"] == HOSTILE.business_name and data["description"] == HOSTILE.description
@@ -224,7 +265,9 @@ def test_hostile_input_is_escaped() -> None:
 
 
 def test_text_on_brand_colours_is_readable() -> None:
-    light = build(PT_ORDER.model_copy(update={"brand": Brand(primary_color="#FFE066", secondary_color="#1A1A2E")}))
+    light = build(
+        PT_ORDER.model_copy(update={"brand": Brand(primary_color="#FFE066", secondary_color="#1A1A2E")})
+    )
     css = body(light, "styles.css")
     assert f"--on-primary: {NEAR_BLACK};" in css and f"--on-secondary: {WHITE};" in css
     link = re.search(r"--link: (#[0-9a-f]{6});", css).group(1)
@@ -261,7 +304,9 @@ def test_custom_sitemap_page_and_many_services() -> None:
 
 @pytest.mark.parametrize("required", ["sitemap.xml", "robots.txt"])
 def test_missing_required_file(site: SiteFiles, required: str) -> None:
-    assert findings(without(site, required)) == [("error", required, f'required file "{required}" is missing')]
+    assert findings(without(site, required)) == [
+        ("error", required, f'required file "{required}" is missing')
+    ]
 
 
 @pytest.mark.parametrize("required", ["index.html", "styles.css"])
@@ -278,7 +323,9 @@ def test_image_without_alt(site: SiteFiles) -> None:
 
 
 def test_broken_links_and_sources(site: SiteFiles) -> None:
-    files = mutate(site, "index.html", "<h1>", '<a href="precos.html#x">P</a><img src="logo.png" alt="L"><h1>')
+    files = mutate(
+        site, "index.html", "<h1>", '<a href="precos.html#x">P</a><img src="logo.png" alt="L"><h1>'
+    )
     files = mutate(files, "sobre.html", "<h1>", '<a href="../fora.html">F</a><h1>')
     assert findings(files) == [
         ("error", "index.html", 'link to "precos.html#x" does not resolve'),
@@ -300,7 +347,10 @@ def test_internal_target_resolution() -> None:
     assert internal_target("blog/post.html", "other.html") == "blog/other.html"
     assert internal_target("blog/post.html", "/contato.html?a=1") == "contato.html"
     assert internal_target("index.html", "blog/") == "blog/index.html"
-    assert internal_target("index.html", "HTTPS://x.test") is None and internal_target("index.html", "#a") is None
+    assert (
+        internal_target("index.html", "HTTPS://x.test") is None
+        and internal_target("index.html", "#a") is None
+    )
 
 
 @pytest.mark.parametrize(
@@ -308,12 +358,17 @@ def test_internal_target_resolution() -> None:
     [
         ('<script src="https://x"></script>', 'script src "https://x" is not allowed (no scripts)'),
         ('<script src="app.js"></script>', 'script src "app.js" is not allowed (no scripts)'),
-        ('<button type="button" onclick="go()">x</button>', 'inline event handler "onclick" on <button> is not allowed'),
+        (
+            '<button type="button" onclick="go()">x</button>',
+            'inline event handler "onclick" on <button> is not allowed',
+        ),
         ('<a href="javascript:go()">x</a>', "javascript: URL in <a href> is not allowed"),
     ],
 )
 def test_scripts_are_rejected(site: SiteFiles, snippet: str, message: str) -> None:
-    assert findings(mutate(site, "index.html", "<h1>", snippet + "<h1>")) == [("error", "index.html", message)]
+    assert findings(mutate(site, "index.html", "<h1>", snippet + "<h1>")) == [
+        ("error", "index.html", message)
+    ]
 
 
 def test_inline_script_is_rejected(site: SiteFiles) -> None:
@@ -334,7 +389,11 @@ def test_invalid_json_ld(site: SiteFiles) -> None:
     ("old", "new", "message"),
     [
         ("<title>Padaria Pão Quente | Padaria artesanal em Campinas</title>", "", "missing <title>"),
-        ("<title>Padaria Pão Quente | Padaria artesanal em Campinas</title>", "<title> </title>", "<title> is empty"),
+        (
+            "<title>Padaria Pão Quente | Padaria artesanal em Campinas</title>",
+            "<title> </title>",
+            "<title> is empty",
+        ),
         ('<html lang="pt-BR">', "<html>", "<html> has no lang attribute"),
         ("<!doctype html>", "", "missing <!doctype html>"),
         ('<meta name="viewport"', '<meta name="x-viewport"', 'missing <meta name="viewport">'),
@@ -342,8 +401,16 @@ def test_invalid_json_ld(site: SiteFiles) -> None:
         ('<meta property="og:title"', '<meta property="x"', 'missing <meta property="og:title">'),
         ('<meta property="og:description"', '<meta property="x"', 'missing <meta property="og:description">'),
         ("</h1>", "</h1>\n<h1>Outro</h1>", "expected exactly one <h1>, found 2"),
-        ("<h2>O que fazemos</h2>", "<h2>O que fazemos</h2><h4>Detalhe</h4>", "heading level skipped: <h4> after <h2>"),
-        ('<main id="main">', '<main id="main"><h2>Antes</h2>', "heading level skipped: <h2> after the start of the page"),
+        (
+            "<h2>O que fazemos</h2>",
+            "<h2>O que fazemos</h2><h4>Detalhe</h4>",
+            "heading level skipped: <h4> after <h2>",
+        ),
+        (
+            '<main id="main">',
+            '<main id="main"><h2>Antes</h2>',
+            "heading level skipped: <h2> after the start of the page",
+        ),
         ('<main id="main">', '<main id="main"><p id="main">x</p>', 'duplicate id "main"'),
     ],
 )
@@ -365,7 +432,11 @@ def test_unclosed_and_stray_tags(site: SiteFiles) -> None:
     opened = line_of(page, "<article>")
     closed = opened + line_of(page[page.index("<article>") :], "</div>") - 1
     assert findings(files) == [
-        ("error", "index.html", f"<article> opened on line {opened} is not closed before </div> on line {closed}")
+        (
+            "error",
+            "index.html",
+            f"<article> opened on line {opened} is not closed before </div> on line {closed}",
+        )
     ]
     stray = mutate(site, "index.html", "</main>", "</span>\n</main>")
     line = line_of(body(stray, "index.html"), "</span>\n</main>")
@@ -387,7 +458,7 @@ def test_form_controls_need_labels(site: SiteFiles) -> None:
     ]
     fine = (
         '<input type="hidden" name="t"><input aria-label="Busca" name="q"><label>Cidade <select name="c">'
-        "<option>a</option></select></label><input type=\"submit\" value=\"ok\"></form>"
+        '<option>a</option></select></label><input type="submit" value="ok"></form>'
     )
     assert findings(mutate(site, "contato.html", "</form>", fine)) == []
 
@@ -399,7 +470,11 @@ def test_soft_rules_are_warnings_and_do_not_fail_review(site: SiteFiles) -> None
     files = mutate(files, "index.html", "<h1>", '<img src="https://cdn.example/a.png" alt="a"><h1>')
     files = mutate(files, "robots.txt", "Sitemap: sitemap.xml", "")
     assert findings(files) == [
-        ("warning", "index.html", 'external resource "https://cdn.example/a.png" (the site must be self-contained)'),
+        (
+            "warning",
+            "index.html",
+            'external resource "https://cdn.example/a.png" (the site must be self-contained)',
+        ),
         ("warning", "index.html", "meta description is 170 characters (keep it under 160)"),
         ("warning", "index.html", 'fragment "#conteudo" does not match any id on the page'),
         ("warning", "robots.txt", "robots.txt does not point to sitemap.xml"),
@@ -421,12 +496,16 @@ def test_sitemap_and_duplicate_files(site: SiteFiles) -> None:
     malformed = mutate(site, "sitemap.xml", "</urlset>", "")
     [(severity, file, message)] = findings(malformed)
     assert (severity, file) == ("error", "sitemap.xml") and message.startswith("not well-formed XML: ")
-    duplicated = SiteFiles(files=[*site.files, SiteFile(path="robots.txt", content_type="text/plain", body="")])
+    duplicated = SiteFiles(
+        files=[*site.files, SiteFile(path="robots.txt", content_type="text/plain", body="")]
+    )
     assert findings(duplicated) == [("error", "robots.txt", "duplicate file path")]
 
 
 def test_content_schema_limits_hold_for_long_input() -> None:
-    order = EN_ORDER.model_copy(update={"business_name": "N" * 400, "description": "word " * 2000, "segment": "S" * 300})
+    order = EN_ORDER.model_copy(
+        update={"business_name": "N" * 400, "description": "word " * 2000, "segment": "S" * 300}
+    )
     brief = tp.make_brief(order)
     sitemap = tp.make_sitemap(order, brief)
     content = tp.make_content(order, brief, sitemap)
