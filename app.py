@@ -28,7 +28,7 @@ class _Lazy:
         return getattr(importlib.import_module(self._name), attr)
 
 
-schemas, ai_schemas = _Lazy("chalicelib.schemas"), _Lazy("chalicelib.ai.schemas")
+api_models, ai_models = _Lazy("chalicelib.api_models"), _Lazy("chalicelib.ai.api_models")
 ai_configs, dead_letters = _Lazy("chalicelib.services.ai_configs"), _Lazy("chalicelib.services.dead_letters")
 generations, orders = _Lazy("chalicelib.services.generations"), _Lazy("chalicelib.services.orders")
 regenerate, versions = _Lazy("chalicelib.services.regenerate"), _Lazy("chalicelib.services.versions")
@@ -117,7 +117,7 @@ def health_dependencies() -> Response:
 @needs(ORDERS)
 def me() -> Response:
     """What this token may do, for the dashboard to show only that."""
-    return edge.ok(schemas.ScopePublic(scope=edge.token_scope(_req())))
+    return edge.ok(api_models.ScopePublic(scope=edge.token_scope(_req())))
 
 
 @app.route("/openapi.json", methods=["GET"])
@@ -146,7 +146,7 @@ def dashboard_asset(name: str) -> Response:
 @edge.endpoint
 @needs(ORDERS)
 def create_order() -> Response:
-    command = edge.parse_body(_req(), schemas.OrderCreate, get_deps().settings.max_body_bytes)
+    command = edge.parse_body(_req(), api_models.OrderCreate, get_deps().settings.max_body_bytes)
     return edge.ok(orders.create_order(get_deps(), command), 201)
 
 
@@ -169,7 +169,7 @@ def get_order(order_id: str) -> Response:
 @edge.endpoint
 @needs(ORDERS)
 def update_order(order_id: str) -> Response:
-    command = edge.parse_body(_req(), schemas.OrderUpdate, get_deps().settings.max_body_bytes)
+    command = edge.parse_body(_req(), api_models.OrderUpdate, get_deps().settings.max_body_bytes)
     return edge.ok(orders.update_order(get_deps(), order_id, command))
 
 
@@ -241,9 +241,9 @@ def retry_generation(generation_id: str) -> Response:
 @needs(ORDERS)
 def regenerate_page(generation_id: str, slug: str) -> Response:
     body = (
-        edge.parse_body(_req(), schemas.PageRegenerate, get_deps().settings.max_body_bytes)
+        edge.parse_body(_req(), api_models.PageRegenerate, get_deps().settings.max_body_bytes)
         if _req().raw_body
-        else schemas.PageRegenerate()
+        else api_models.PageRegenerate()
     )
     return edge.ok(regenerate.regenerate_page(get_deps(), generation_id, slug, body.instructions), 202)
 
@@ -282,7 +282,7 @@ def redrive_dead_letters() -> Response:
 @edge.endpoint
 @needs(ADMIN)
 def create_ai_config() -> Response:
-    command = edge.parse_body(_req(), ai_schemas.AIConfigCreate, get_deps().settings.max_body_bytes)
+    command = edge.parse_body(_req(), ai_models.AIConfigCreate, get_deps().settings.max_body_bytes)
     return edge.ok(ai_configs.create_config(get_deps(), command), 201)
 
 
@@ -304,7 +304,7 @@ def get_ai_config(config_id: str) -> Response:
 @edge.endpoint
 @needs(ADMIN)
 def update_ai_config(config_id: str) -> Response:
-    command = edge.parse_body(_req(), ai_schemas.AIConfigUpdate, get_deps().settings.max_body_bytes)
+    command = edge.parse_body(_req(), ai_models.AIConfigUpdate, get_deps().settings.max_body_bytes)
     return edge.ok(ai_configs.update_config(get_deps(), config_id, command))
 
 
@@ -341,7 +341,7 @@ def get_ai_routing() -> Response:
 @edge.endpoint
 @needs(ADMIN)
 def put_ai_routing() -> Response:
-    command = edge.parse_body(_req(), ai_schemas.RoutingUpdate, get_deps().settings.max_body_bytes)
+    command = edge.parse_body(_req(), ai_models.RoutingUpdate, get_deps().settings.max_body_bytes)
     return edge.ok(ai_configs.put_routing(get_deps(), command))
 
 
@@ -356,7 +356,7 @@ def ai_doctor() -> Response:
 @edge.endpoint
 @needs(ADMIN)
 def create_webhook() -> Response:
-    command = edge.parse_body(_req(), schemas.WebhookCreate, get_deps().settings.max_body_bytes)
+    command = edge.parse_body(_req(), api_models.WebhookCreate, get_deps().settings.max_body_bytes)
     return edge.ok(webhooks.create_webhook(get_deps(), command), 201)
 
 

@@ -187,7 +187,8 @@ def _table(headers: list[str], rows: list[list[Any]]) -> str:
 
     def line(row: list[str]) -> str:
         return "  ".join(
-            c.rjust(w) if i and numeric(c) else c.ljust(w) for i, (c, w) in enumerate(zip(row, widths, strict=False))
+            c.rjust(w) if i and numeric(c) else c.ljust(w)
+            for i, (c, w) in enumerate(zip(row, widths, strict=False))
         ).rstrip()
 
     rule = "  ".join("-" * w for w in widths)

@@ -8,7 +8,7 @@ from typing import Any
 
 from pydantic.json_schema import models_json_schema
 
-from chalicelib.ai.schemas import (  # noqa: E402
+from chalicelib.ai.api_models import (  # noqa: E402
     AIConfigCreate,
     AIConfigList,
     AIConfigPublic,
@@ -19,7 +19,7 @@ from chalicelib.ai.schemas import (  # noqa: E402
     SpendReport,
     TestResult,
 )
-from chalicelib.schemas import (
+from chalicelib.api_models import (
     DeadLetterList,
     ErrorPublic,
     GenerationList,

@@ -12,7 +12,7 @@ from pydantic import BaseModel
 from chalicelib.ai.base import AIRequest
 from chalicelib.ai.schema_shapes import compact
 from chalicelib.domain.phases import Phase
-from chalicelib.phases.schemas import STYLES_PART
+from chalicelib.phases.outputs import STYLES_PART
 
 PROMPT_VERSION = "2026.12"
 DEFAULT_LOCALE = "en"

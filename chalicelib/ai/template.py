@@ -15,7 +15,7 @@ from pydantic import BaseModel
 from chalicelib.ai.base import AIRequest, AIResult, ResolvedConfig
 from chalicelib.domain.errors import PermanentError
 from chalicelib.domain.order import OrderData
-from chalicelib.phases.schemas import Brief, Content, SiteFiles, Sitemap
+from chalicelib.phases.outputs import Brief, Content, SiteFiles, Sitemap
 from chalicelib.website import template_provider as tp
 
 INPUT_SCHEMAS: dict[str, type[BaseModel]] = {

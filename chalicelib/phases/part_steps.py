@@ -14,7 +14,7 @@ from chalicelib.ai.base import AIRequest, Provider
 from chalicelib.domain.errors import PermanentError, RetryableError
 from chalicelib.domain.order import OrderData
 from chalicelib.domain.phases import TASK_OF, Phase
-from chalicelib.phases.schemas import (
+from chalicelib.phases.outputs import (
     STYLES_PART,
     Brief,
     Content,

@@ -16,7 +16,7 @@ from chalicelib.ai.base import AIRequest, Provider
 from chalicelib.domain.errors import PermanentError
 from chalicelib.domain.order import OrderData
 from chalicelib.domain.phases import TASK_OF, Phase
-from chalicelib.phases.schemas import Brief, Content, Publication, Review, SiteFiles, Sitemap
+from chalicelib.phases.outputs import Brief, Content, Publication, Review, SiteFiles, Sitemap
 from chalicelib.ports import SiteStore
 from chalicelib.services.progress import ProgressLog
 

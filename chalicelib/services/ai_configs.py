@@ -17,13 +17,7 @@ from sqlalchemy import Numeric, exists, func, or_, select
 from sqlalchemy.exc import IntegrityError
 
 from chalicelib.ai import egress
-from chalicelib.ai.base import AIRequest, ResolvedConfig, resolved_from
-from chalicelib.ai.doctor import ConfigInfo, diagnose
-from chalicelib.ai.egress import EndpointRefused, check_url, host_label
-from chalicelib.ai.http import http_status, redact
-from chalicelib.ai.prompts import Ping, ping_messages
-from chalicelib.ai.registry import KNOWN_PROVIDERS, missing_settings, needs_key
-from chalicelib.ai.schemas import (
+from chalicelib.ai.api_models import (
     AIConfigCreate,
     AIConfigList,
     AIConfigPublic,
@@ -36,12 +30,18 @@ from chalicelib.ai.schemas import (
     TaskRoutes,
     TestResult,
 )
+from chalicelib.ai.base import AIRequest, ResolvedConfig, resolved_from
+from chalicelib.ai.doctor import ConfigInfo, diagnose
+from chalicelib.ai.egress import EndpointRefused, check_url, host_label
+from chalicelib.ai.http import http_status, redact
+from chalicelib.ai.prompts import Ping, ping_messages
+from chalicelib.ai.registry import KNOWN_PROVIDERS, missing_settings, needs_key
 from chalicelib.bootstrap import Deps
 from chalicelib.db.models import AIConfig, AIRoute, PartRun, PhaseRun
 from chalicelib.domain.errors import Conflict, InvalidInput, NotFound, PhaseError
 from chalicelib.domain.order import OrderData
 from chalicelib.domain.phases import Phase, TaskType
-from chalicelib.phases.schemas import Brief
+from chalicelib.phases.outputs import Brief
 from chalicelib.services.orders import parse_id
 
 ROUTE_KEYS = tuple(t.value for t in TaskType) + ("fallback",)

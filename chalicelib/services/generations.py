@@ -7,11 +7,7 @@ import uuid
 from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 
-from chalicelib.bootstrap import Deps
-from chalicelib.db.models import Generation, IdempotencyRecord, Order, OutboxMessage, PartRun, PhaseRun
-from chalicelib.domain.errors import Conflict, InvalidInput, NotFound
-from chalicelib.domain.phases import ACTIVE, PHASES, GenerationStatus, Phase, PhaseStatus
-from chalicelib.schemas import (
+from chalicelib.api_models import (
     GenerationList,
     GenerationPublic,
     PartPublic,
@@ -19,6 +15,10 @@ from chalicelib.schemas import (
     PhaseUsagePublic,
     UsageTotalsPublic,
 )
+from chalicelib.bootstrap import Deps
+from chalicelib.db.models import Generation, IdempotencyRecord, Order, OutboxMessage, PartRun, PhaseRun
+from chalicelib.domain.errors import Conflict, InvalidInput, NotFound
+from chalicelib.domain.phases import ACTIVE, PHASES, GenerationStatus, Phase, PhaseStatus
 from chalicelib.services import events, outbox
 from chalicelib.services.orders import parse_id
 from chalicelib.services.progress import ProgressLog

@@ -32,7 +32,7 @@ from chalicelib.services.orders import parse_id
 from chalicelib.services.progress import ProgressLog
 
 if TYPE_CHECKING:  # the worker uses this module too, and never loads the HTTP schemas
-    from chalicelib.schemas import VersionList, VersionPublic
+    from chalicelib.api_models import VersionList, VersionPublic
 
 
 @dataclass(frozen=True)
@@ -205,7 +205,7 @@ def pointers_behind(deps: Deps, limit: int) -> list[uuid.UUID]:
 
 
 def list_versions(deps: Deps, order_id: str) -> VersionList:
-    from chalicelib.schemas import VersionList
+    from chalicelib.api_models import VersionList
 
     oid = parse_id(order_id, "order")
     with deps.uow() as uow:
@@ -261,7 +261,7 @@ def html_pages(code_output: dict[str, Any] | None) -> list[str]:
 
 
 def _version(deps: Deps, gen: Generation, number: int, order: Order, pages: list[str]) -> VersionPublic:
-    from chalicelib.schemas import VersionPublic
+    from chalicelib.api_models import VersionPublic
 
     deleted = gen.files_deleted_at is not None
     return VersionPublic(

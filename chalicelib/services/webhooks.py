@@ -16,11 +16,7 @@ from typing import Any
 
 from sqlalchemy import select, tuple_
 
-from chalicelib.bootstrap import Deps
-from chalicelib.db.models import Webhook, WebhookDelivery, WebhookEvent
-from chalicelib.domain.commands import DeliverWebhook
-from chalicelib.domain.errors import Conflict, InvalidInput, NotFound
-from chalicelib.schemas import (
+from chalicelib.api_models import (
     WebhookCreate,
     WebhookDeliveryList,
     WebhookDeliveryPublic,
@@ -28,6 +24,10 @@ from chalicelib.schemas import (
     WebhookPublic,
     WebhookWithSecret,
 )
+from chalicelib.bootstrap import Deps
+from chalicelib.db.models import Webhook, WebhookDelivery, WebhookEvent
+from chalicelib.domain.commands import DeliverWebhook
+from chalicelib.domain.errors import Conflict, InvalidInput, NotFound
 from chalicelib.services import events
 from chalicelib.services.orders import parse_id
 from chalicelib.webhooks.http import UrlRefused, check_url

@@ -13,7 +13,7 @@ import re
 from urllib.parse import unquote
 from xml.etree import ElementTree
 
-from chalicelib.phases.schemas import ReviewFinding, SiteFile, SiteFiles
+from chalicelib.phases.outputs import ReviewFinding, SiteFile, SiteFiles
 from chalicelib.website.allowlist import SVG_ATTRIBUTES, SVG_ELEMENTS, url_kind
 from chalicelib.website.files import (
     CONTENT_TYPES,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from chalicelib.phases.schemas import Brief, PageContent, PagePlan, Section
+from chalicelib.phases.outputs import Brief, PageContent, PagePlan, Section
 from chalicelib.website.copy import page_kind
 from chalicelib.website.facts import Facts
 from chalicelib.website.text import clip, first_sentence, inline

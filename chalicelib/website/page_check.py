@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from chalicelib.phases.schemas import ReviewFinding, SiteFile
+from chalicelib.phases.outputs import ReviewFinding, SiteFile
 from chalicelib.website.checks import check_file
 
 SITE_FILES = ("styles.css", "favicon.svg", "sitemap.xml", "robots.txt")  # what sitegen adds to the pages

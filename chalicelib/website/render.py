@@ -5,7 +5,7 @@ from __future__ import annotations
 from urllib.parse import quote
 
 from chalicelib.domain.order import OrderData
-from chalicelib.phases.schemas import Brief, Content, PageContent, Section, SiteFile, SiteFiles, Sitemap
+from chalicelib.phases.outputs import Brief, Content, PageContent, Section, SiteFile, SiteFiles, Sitemap
 from chalicelib.website.colors import on_color
 from chalicelib.website.copy import page_kind, strings
 from chalicelib.website.layout import Site, channel_html, channels, document, e, whatsapp_href

@@ -9,7 +9,7 @@ from __future__ import annotations
 import html
 
 from chalicelib.domain.order import OrderData
-from chalicelib.phases.schemas import (
+from chalicelib.phases.outputs import (
     Brief,
     Content,
     PageCopy,

@@ -9,7 +9,7 @@ from typing import Any
 from chalicelib.ai.base import AIRequest, ResolvedConfig
 from chalicelib.domain.order import OrderData
 from chalicelib.domain.phases import Phase, TaskType
-from chalicelib.phases.schemas import Brief, Sitemap
+from chalicelib.phases.outputs import Brief, Sitemap
 
 OPENAI_KEY = "sk-test-OPENAI-0123456789abcdefWXYZ"
 ANTHROPIC_KEY = "sk-ant-test-ANTHROPIC-9876543210qrst"

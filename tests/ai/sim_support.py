@@ -10,7 +10,7 @@ from chalicelib.ai import template
 from chalicelib.ai.base import AIRequest
 from chalicelib.ai.registry import build_provider
 from chalicelib.domain.phases import TASK_OF, Phase
-from chalicelib.phases.schemas import Brief, PageCopy, PageMarkup, Review, Sitemap, Stylesheet
+from chalicelib.phases.outputs import Brief, PageCopy, PageMarkup, Review, Sitemap, Stylesheet
 from tests.ai.helpers import ORDER, Store, config
 
 PROVIDERS = ("openai", "openai_compatible", "anthropic", "cloudflare")

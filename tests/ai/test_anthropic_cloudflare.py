@@ -8,7 +8,7 @@ import pytest
 
 from chalicelib.ai.registry import build_provider
 from chalicelib.domain.errors import PermanentError, RetryableError
-from chalicelib.phases.schemas import Brief
+from chalicelib.phases.outputs import Brief
 from tests.ai.conftest import FakeProvider, Scripted
 from tests.ai.helpers import (
     ANTHROPIC_KEY,

@@ -9,15 +9,15 @@ import pytest
 from pydantic import ValidationError
 
 from chalicelib.ai import pricing, prompts
+from chalicelib.ai.api_models import AIConfigCreate, AIConfigUpdate, AIParams
 from chalicelib.ai.http import redact, retry_after
 from chalicelib.ai.registry import KNOWN_PROVIDERS, build_provider, closest_provider
 from chalicelib.ai.schema_shapes import compact, strict
-from chalicelib.ai.schemas import AIConfigCreate, AIConfigUpdate, AIParams
 from chalicelib.ai.template import TemplateProvider
 from chalicelib.domain.errors import PermanentError, RetryableError
 from chalicelib.domain.order import OrderData
 from chalicelib.domain.phases import TASK_OF, Phase
-from chalicelib.phases.schemas import Brief, Content
+from chalicelib.phases.outputs import Brief, Content
 from tests.ai.helpers import ORDER, Store, brief_request, config
 
 

@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import text
 
 from chalicelib.ai import egress
-from chalicelib.ai.schemas import AIConfigCreate, AIConfigUpdate
+from chalicelib.ai.api_models import AIConfigCreate, AIConfigUpdate
 from chalicelib.domain.errors import InvalidInput
 from chalicelib.services import ai_configs as svc
 from infra.local import free_port

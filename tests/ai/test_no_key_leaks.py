@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 from pydantic import BaseModel, ValidationError
 
+from chalicelib.ai.api_models import AIConfigCreate, AIConfigUpdate
 from chalicelib.ai.registry import build_provider
-from chalicelib.ai.schemas import AIConfigCreate, AIConfigUpdate
 from chalicelib.domain.errors import PhaseError, SitegenError
 from chalicelib.services import ai_configs as svc
 from tests.ai.conftest import FakeProvider, Scripted

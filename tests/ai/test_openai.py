@@ -10,7 +10,7 @@ import pytest
 from chalicelib.ai.prompts import PROMPT_VERSION
 from chalicelib.ai.registry import build_provider
 from chalicelib.domain.errors import PermanentError, RetryableError
-from chalicelib.phases.schemas import Brief, Sitemap
+from chalicelib.phases.outputs import Brief, Sitemap
 from tests.ai.conftest import FakeProvider, Scripted
 from tests.ai.helpers import (
     INVALID_BRIEF,

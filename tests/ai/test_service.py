@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from sqlalchemy import text
 
-from chalicelib.ai.schemas import AIConfigCreate, AIConfigUpdate, RoutingUpdate
+from chalicelib.ai.api_models import AIConfigCreate, AIConfigUpdate, RoutingUpdate
 from chalicelib.domain.errors import Conflict, InvalidInput, NotFound
 from chalicelib.services import ai_configs as svc
 from tests.ai.conftest import FakeProvider, Scripted

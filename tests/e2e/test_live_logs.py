@@ -174,5 +174,7 @@ def test_every_watcher_sees_every_line_once_while_parts_write_at_the_same_time(s
         events = [line["event"] for line in full if not line["part"]]
         assert events.count("phase_succeeded") == 6 and events[-1] == "generation_succeeded", events
         # the interleaving really happened: lines written after lines made later than them
-        assert sum(later["ts"] < earlier["ts"] for earlier, later in zip(full, full[1:], strict=False)) >= len(PARTS), gid
+        assert sum(
+            later["ts"] < earlier["ts"] for earlier, later in zip(full, full[1:], strict=False)
+        ) >= len(PARTS), gid
         assert watchers[gid].polls >= 8  # it followed the generation while it ran

@@ -247,9 +247,7 @@ def test_a_writer_that_never_gets_a_number_gives_up_and_the_line_goes_to_stdout(
     with pytest.raises(dynamo_logs.LogWriteConflict):
         stuck.put_many([line("never")])
     assert (
-        ProgressLog(stuck, "g-1").lifecycle(
-            "phase_started", datetime.now(UTC), "lost", phase="content"
-        )
+        ProgressLog(stuck, "g-1").lifecycle("phase_started", datetime.now(UTC), "lost", phase="content")
         is None
     )
     assert '"message": "lost"' in capsys.readouterr().out

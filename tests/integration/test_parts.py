@@ -12,7 +12,7 @@ from sqlalchemy import select
 from chalicelib.ai.base import AIResult
 from chalicelib.db.models import PartRun
 from chalicelib.domain.errors import PermanentError
-from chalicelib.phases.schemas import PageMarkup
+from chalicelib.phases.outputs import PageMarkup
 from infra.lambda_events import sqs_event
 from infra.queue_feeder import receive
 from tests.integration.test_generation_flow import create_and_generate

@@ -10,7 +10,7 @@ from sqlalchemy import select, text
 
 from chalicelib.db.models import PhaseRun
 from chalicelib.domain.errors import PermanentError, RetryableError
-from chalicelib.phases.schemas import Review, ReviewFinding
+from chalicelib.phases.outputs import Review, ReviewFinding
 from chalicelib.services import generations
 from tests.integration.test_generation_flow import ORDER, create_and_generate
 from tests.support.stack import dead_letters, drain, logs

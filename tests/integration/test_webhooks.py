@@ -343,9 +343,7 @@ def test_generations_failed_by_the_dead_letter_handler_or_the_time_budget_are_an
     assert "gave up after 5 deliveries" in first.json()["data"]["generation"]["error"]
 
     _, late = create_and_generate(client)  # nobody runs it; an hour and a bit later the sweeper gives up
-    behind = (
-        datetime.now(UTC) - clock.now
-    ).total_seconds()  # its budget counts from the database's now()
+    behind = (datetime.now(UTC) - clock.now).total_seconds()  # its budget counts from the database's now()
     clock.advance(3601 + max(0.0, behind))
     report = sweep(deps)
     assert report.timed_out == 1

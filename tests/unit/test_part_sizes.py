@@ -11,8 +11,8 @@ from chalicelib.ai.chat import DEFAULT_MAX_TOKENS, MAX_TIMEOUT_S
 from chalicelib.ai.template import answer
 from chalicelib.domain.order import OrderData
 from chalicelib.domain.phases import Phase
+from chalicelib.phases.outputs import STYLES_PART, PagePlan, Sitemap
 from chalicelib.phases.part_steps import join_parts, parts_of
-from chalicelib.phases.schemas import STYLES_PART, PagePlan, Sitemap
 
 CHARS_PER_TOKEN = 3.5
 TTFT_S, TOKENS_PER_S = 0.6, 70

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from chalicelib.adapters.s3_sites import S3SiteStore
-from chalicelib.phases.schemas import ReviewFinding, SiteFile, SiteFiles
+from chalicelib.phases.outputs import ReviewFinding, SiteFile, SiteFiles
 from chalicelib.website.checks import MAX_FINDINGS, check_file, check_site
 from chalicelib.website.files import MAX_FILE_BYTES, MAX_SITE_BYTES
 from tests.unit.test_website import PT_ORDER, body, build, findings, mutate

@@ -8,7 +8,7 @@ import re
 import pytest
 
 from chalicelib.domain.order import Brand, Contact, OrderData
-from chalicelib.phases.schemas import Content, PagePlan, SiteFile, SiteFiles, Sitemap
+from chalicelib.phases.outputs import Content, PagePlan, SiteFile, SiteFiles, Sitemap
 from chalicelib.website import template_provider as tp
 from chalicelib.website.checks import check_site, internal_target
 from chalicelib.website.colors import NEAR_BLACK, WHITE, contrast, ink

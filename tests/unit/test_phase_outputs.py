@@ -9,14 +9,14 @@ from typing import Any
 import pytest
 from pydantic import BaseModel, ValidationError
 
-from chalicelib.phases import schemas
-from chalicelib.phases.schemas import Brief, SiteFile
+from chalicelib.phases import outputs
+from chalicelib.phases.outputs import Brief, SiteFile
 from chalicelib.website.files import MAX_FILE_BYTES
 
 MODELS = [
     m
-    for _, m in inspect.getmembers(schemas, inspect.isclass)
-    if issubclass(m, BaseModel) and m.__module__ == schemas.__name__
+    for _, m in inspect.getmembers(outputs, inspect.isclass)
+    if issubclass(m, BaseModel) and m.__module__ == outputs.__name__
 ]
 
 
