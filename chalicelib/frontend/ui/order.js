@@ -6,8 +6,8 @@ import { h, replace, swatch, spinner } from './dom.js';
 import { t, tn, fmtDateTime, fmtTime, fmtDuration } from './i18n.js';
 import { api, newIdempotencyKey } from './api.js';
 import { errorText, statusBadge } from './common.js';
+import { ACTIVE_STATUSES } from './status.js';
 
-const ACTIVE = new Set(['queued', 'running']);
 const POLL_MS = 1000;
 const LOG_PAGE = 200;
 const MAX_LOG_LINES = 3000;
@@ -322,7 +322,7 @@ export function mount(root, ctx, [rawId]) {
 
   function renderActions() {
     const latest = gens[0];
-    const active = latest && ACTIVE.has(latest.status);
+    const active = latest && ACTIVE_STATUSES.has(latest.status);
     btnGenerate.disabled = busy || !order || Boolean(active);
     btnResend.disabled = busy || !latest || !(latest.status === 'failed' || latest.status === 'cancelled');
     btnCancel.disabled = busy || !active;
@@ -369,11 +369,11 @@ export function mount(root, ctx, [rawId]) {
     const pct = Math.round((gen.progress || 0) * 100);
     progressBar.style.width = `${pct}%`;
     progressBar.parentElement.setAttribute('aria-valuenow', String(pct));
-    progressBar.parentElement.classList.toggle('is-active', ACTIVE.has(gen.status));
+    progressBar.parentElement.classList.toggle('is-active', ACTIVE_STATUSES.has(gen.status));
     progressBar.parentElement.dataset.status = gen.status;
     progressLabel.textContent = t('order.progress', { pct });
     replace(stepperSlot, stepper(gen));
-    liveDot.hidden = !ACTIVE.has(gen.status);
+    liveDot.hidden = !ACTIVE_STATUSES.has(gen.status);
     renderOutcome(gen);
   }
 
@@ -515,7 +515,7 @@ export function mount(root, ctx, [rawId]) {
         setGeneration(gen); // also when unchanged: a running phase's duration goes on
         w.failures = 0;
         offline.hidden = true;
-        if (ACTIVE.has(gen.status)) {
+        if (ACTIVE_STATUSES.has(gen.status)) {
           w.timer = window.setTimeout(tick, POLL_MS);
           return;
         }
@@ -660,7 +660,7 @@ export function mount(root, ctx, [rawId]) {
     const latest = gens[0];
     if (!alive || !latest) return;
     const isNew = !before || before.id !== latest.id;
-    const resumed = before && before.id === latest.id && ACTIVE.has(latest.status) && !ACTIVE.has(before.status);
+    const resumed = before && before.id === latest.id && ACTIVE_STATUSES.has(latest.status) && !ACTIVE_STATUSES.has(before.status);
     if (isNew) select(latest.id);
     else if (resumed) select(latest.id, latest.id === selectedId);
   }, IDLE_REFRESH_MS);
