@@ -1,5 +1,5 @@
 """The dashboard's ES modules (chalicelib/frontend/ui, no build step): the copy of a server constant they
-keep matches the server's."""
+keep matches the server's, and every module they import is one the API serves."""
 
 from __future__ import annotations
 
@@ -9,8 +9,10 @@ from pathlib import Path
 import pytest
 
 from chalicelib.domain.phases import ACTIVE
+from chalicelib.static import frontend_file
 
 UI = Path(__file__).resolve().parents[2] / "chalicelib" / "frontend" / "ui"
+IMPORT = re.compile(r"^import\s[^;]*?\sfrom\s'([^']+)';", re.MULTILINE)
 ACTIVE_SET = re.compile(r"^export const ACTIVE_STATUSES = new Set\(\[([^\]]*)\]\);$", re.MULTILINE)
 
 
@@ -50,3 +52,29 @@ def test_no_module_keeps_its_own_copy() -> None:
 def test_an_unreadable_declaration_fails(source: str) -> None:
     with pytest.raises(AssertionError):
         active_statuses(source)
+
+
+def test_every_module_imported_is_served_as_javascript() -> None:
+    """The API serves /ui/{name}, one path segment: an import of a file it cannot serve breaks the page."""
+    index = (UI.parent / "index.html").read_text(encoding="utf-8")
+    todo, seen = ["ui/app.js"], set()
+    assert 'src="ui/app.js"' in index
+    while todo:
+        name = todo.pop()
+        if name in seen:
+            continue
+        seen.add(name)
+        response = frontend_file(name)
+        assert response.status_code == 200, name
+        assert response.headers["Content-Type"] == "text/javascript; charset=utf-8", name
+        for target in IMPORT.findall(str(response.body)):
+            assert target.startswith("./") and target.endswith(".js"), f"{name} imports {target}"
+            todo.append("ui/" + target.removeprefix("./"))
+    assert {"ui/order.js", "ui/order_state.js", "ui/status.js", "ui/i18n_en.js", "ui/i18n_pt-BR.js"} <= seen
+    # every module in ui/ is reached from app.js: none is left behind unused
+    assert {f"ui/{path.name}" for path in UI.glob("*.js")} == seen
+
+
+def test_a_nested_path_is_not_served() -> None:
+    """Why the modules are flat (order_*.js, i18n_<lang>.js): a nested path is refused."""
+    assert frontend_file("ui/order/state.js").status_code == 404
