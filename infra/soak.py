@@ -112,7 +112,8 @@ def start_stack(state: Path, args: argparse.Namespace) -> tuple[subprocess.Popen
         "--schedule-interval",
         "5",
     ]
-    proc = subprocess.Popen(argv, stdout=open(state / "supervisor.log", "ab"), stderr=subprocess.STDOUT)
+    with open(state / "supervisor.log", "ab") as log:  # the child keeps its own copy
+        proc = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT)
     stack_file = state / "stack.json"
     deadline = time.monotonic() + 180
     while not stack_file.exists():
