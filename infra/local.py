@@ -122,7 +122,6 @@ class Supervisor:
         self, name: str, argv: list[str], env: dict[str, str] | None = None, guard: bool = False
     ) -> None:
         """A guard outlives the supervisor until the pipe on its stdin closes; every other child dies with it."""
-        lifeline = {"stdin": subprocess.PIPE} if guard else {"preexec_fn": die_with_parent()}
         with open(self.state / "logs" / f"{name}.log", "ab") as log:  # the child keeps its own copy
             self.children[name] = subprocess.Popen(
                 argv,
@@ -131,7 +130,8 @@ class Supervisor:
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
-                **lifeline,
+                stdin=subprocess.PIPE if guard else None,
+                preexec_fn=None if guard else die_with_parent(),
             )
         self.write_pids()
 
@@ -379,7 +379,7 @@ class Supervisor:
                 os.killpg(proc.pid, signal.SIGKILL)
         if self.pg_server is not None:
             self.pg_server.cleanup()
-        if guard is not None:
+        if guard is not None and guard.stdin is not None:
             guard.stdin.close()  # PostgreSQL is down: the guard finds nothing to stop and exits
             guard.wait(timeout=10)
 

@@ -53,7 +53,7 @@ _put_item = Table.put_item
 _delete_item = Table.delete_item
 _QUERY_ARGS = [n for n, p in inspect.signature(_query).parameters.items() if p.kind is not p.VAR_KEYWORD][1:]
 _OPERATORS = {"=": "EQ", ">": "GT", ">=": "GE", "<": "LT", "<=": "LE"}  # moto passes either spelling
-_QUERY_DEFAULTS = {
+_QUERY_DEFAULTS: dict[str, Any] = {
     "range_comparison": None,
     "range_objs": [],
     "limit": None,
@@ -244,6 +244,7 @@ def _apply(backend: DynamoDBBackend, writes: list[tuple[str, dict[str, Any], dic
 
 
 def patch() -> None:
+    """Replace moto's methods with the ones above (mypy refuses assigning to a method: hence the ignores)."""
     Table.query = _partition_query  # type: ignore[method-assign]
     Table.all_items = _partition_items  # type: ignore[method-assign]
     Table.put_item = _put_item_keeping_order  # type: ignore[method-assign]

@@ -185,7 +185,11 @@ def check(
     args: argparse.Namespace,
 ) -> dict[str, Any]:
     statuses: Counter[str] = Counter()
-    lost, stuck, unexplained, duplicated, attempts = [], [], [], [], Counter()
+    lost: list[str] = []
+    stuck: list[str] = []
+    unexplained: list[str] = []
+    duplicated: list[str] = []
+    attempts: Counter[int] = Counter()
     for gid in ids:
         try:
             gen = api.call("GET", f"/generations/{gid}")

@@ -98,7 +98,7 @@ def http_status(exc: BaseException) -> int | None:
 
 
 def _answered(exc: PhaseError, status: int) -> PhaseError:
-    exc.http_status = status  # type: ignore[attr-defined]
+    exc.__dict__["http_status"] = status  # read by http_status(); the domain's errors do not declare it
     return exc
 
 
