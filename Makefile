@@ -9,7 +9,7 @@ STATE_DIR ?= .sitegen
 PYTEST_ARGS ?=
 MODEL_SIM ?=
 
-.PHONY: setup run test migrate clean
+.PHONY: setup run test lint migrate clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -39,6 +39,12 @@ run: $(STAMP)
 
 test: $(STAMP) $(SAM_STAMP) $(CHECKOV_STAMP) $(NODE_STAMP)
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+# The gate CI runs before the tests: lint, format and types with the venv's pinned tools (pyproject.toml).
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
 
 # Apply database migrations to DATABASE_URL (a deployed stage's database, for example).
 migrate: $(STAMP)

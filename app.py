@@ -3,38 +3,21 @@
 from __future__ import annotations
 
 import functools
-import importlib
 import json
 import os
 from collections.abc import Callable
 from typing import Any
 
 from chalice import AuthResponse, Chalice, CORSConfig, Rate, Response
+from chalice.app import AuthRequest, CloudWatchEvent, Request, SQSEvent
 
 from chalicelib import edge
 from chalicelib.auth import ADMIN, ORDERS, TOKEN_TTL_S
 from chalicelib.bootstrap import get_deps
 
-
-class _Lazy:
-    """A module imported on first use, so that each function loads only what its own paths need: the
-    API never loads the phase pipeline and the site builder, the worker never loads the request
-    schemas, and `import app` costs little more than importing chalice (docs/benchmarks.md)."""
-
-    def __init__(self, name: str) -> None:
-        self._name = name
-
-    def __getattr__(self, attr: str) -> Any:
-        return getattr(importlib.import_module(self._name), attr)
-
-
-api_models, ai_models = _Lazy("chalicelib.api_models"), _Lazy("chalicelib.ai.api_models")
-ai_configs, dead_letters = _Lazy("chalicelib.services.ai_configs"), _Lazy("chalicelib.services.dead_letters")
-generations, orders = _Lazy("chalicelib.services.generations"), _Lazy("chalicelib.services.orders")
-regenerate, versions = _Lazy("chalicelib.services.regenerate"), _Lazy("chalicelib.services.versions")
-status, sweeper = _Lazy("chalicelib.services.status"), _Lazy("chalicelib.services.sweeper")
-worker = _Lazy("chalicelib.services.worker")
-webhooks = _Lazy("chalicelib.services.webhooks")
+# Each route, handler and schedule imports its service and models itself, when it first runs: the API
+# never loads the phase pipeline and the site builder, the worker never loads the request schemas, and
+# `import app` costs little more than importing chalice (docs/benchmarks.md, bench/coldstart.py).
 
 app = Chalice(app_name="sitegen")
 app.api.cors = CORSConfig(
@@ -48,33 +31,45 @@ WORKER_CONCURRENCY = int(os.environ.get("SITEGEN_WORKER_MAX_CONCURRENCY", "5"))
 # curl -d sends form-urlencoded by default; bodies are always parsed as JSON whatever the label.
 BODY_TYPES = ["application/json", "application/x-www-form-urlencoded", "text/plain"]
 
+Unauthorized: type[Exception]
 try:  # chalice local and chalice.test turn this into a 401; on Lambda, "Unauthorized" does.
-    from chalice.local import NotAuthorizedError as _LocalUnauthorized
+    from chalice.local import NotAuthorizedError
 
-    class Unauthorized(_LocalUnauthorized):
+    class _LocalUnauthorized(NotAuthorizedError):
         def __init__(self) -> None:
             super().__init__({"x-amzn-ErrorType": "UnauthorizedException"}, b'{"message":"Unauthorized"}')
 
         def __str__(self) -> str:
             return "Unauthorized"
+
+    Unauthorized = _LocalUnauthorized
 except ImportError:  # pragma: no cover - the Lambda runtime ships only chalice.app
 
-    class Unauthorized(Exception):  # type: ignore[no-redef]
+    class _LambdaUnauthorized(Exception):
         def __init__(self) -> None:
             super().__init__("Unauthorized")
+
+    Unauthorized = _LambdaUnauthorized
 
 
 # API Gateway keeps an answer for TOKEN_TTL_S, the authorizer re-reads the tokens as often (auth.py).
 @app.authorizer(ttl_seconds=TOKEN_TTL_S)
-def bearer(auth_request):  # type: ignore[no-untyped-def]
+def bearer(auth_request: AuthRequest) -> AuthResponse:
     scope = get_deps().token_scope(auth_request.token)
     if scope is None:
         raise Unauthorized()
     return AuthResponse(routes=["*"], principal_id="crm", context={"scope": scope})
 
 
-def _req():  # type: ignore[no-untyped-def]
-    return app.current_request
+def _req() -> Request:
+    request = app.current_request
+    if request is None:  # Chalice sets it before it calls any route
+        raise RuntimeError("no current request")
+    return request
+
+
+def _max_body() -> int:
+    return get_deps().settings.max_body_bytes
 
 
 def needs(scope: str) -> Callable[[Callable[..., Response]], Callable[..., Response]]:
@@ -87,7 +82,7 @@ def needs(scope: str) -> Callable[[Callable[..., Response]], Callable[..., Respo
             edge.require_scope(_req(), scope)
             return view(*args, **kwargs)
 
-        scoped.scope = scope  # type: ignore[attr-defined]
+        scoped.__dict__["scope"] = scope  # functools.wraps carries it to the route's outer wrappers
         return scoped
 
     return wrap
@@ -108,6 +103,8 @@ def health() -> Response:
 @edge.endpoint
 @needs(ORDERS)
 def health_dependencies() -> Response:
+    from chalicelib.services import status
+
     result = status.health(get_deps())
     return edge.ok(result, 200 if result.status == "ok" else 503)
 
@@ -117,6 +114,8 @@ def health_dependencies() -> Response:
 @needs(ORDERS)
 def me() -> Response:
     """What this token may do, for the dashboard to show only that."""
+    from chalicelib import api_models
+
     return edge.ok(api_models.ScopePublic(scope=edge.token_scope(_req())))
 
 
@@ -146,7 +145,10 @@ def dashboard_asset(name: str) -> Response:
 @edge.endpoint
 @needs(ORDERS)
 def create_order() -> Response:
-    command = edge.parse_body(_req(), api_models.OrderCreate, get_deps().settings.max_body_bytes)
+    from chalicelib import api_models
+    from chalicelib.services import orders
+
+    command = edge.parse_body(_req(), api_models.OrderCreate, _max_body())
     return edge.ok(orders.create_order(get_deps(), command), 201)
 
 
@@ -154,6 +156,8 @@ def create_order() -> Response:
 @edge.endpoint
 @needs(ORDERS)
 def list_orders() -> Response:
+    from chalicelib.services import orders
+
     limit = edge.int_param(_req(), "limit", 20, 1, 100)
     return edge.ok(orders.list_orders(get_deps(), limit, edge.str_param(_req(), "cursor")))
 
@@ -162,6 +166,8 @@ def list_orders() -> Response:
 @edge.endpoint
 @needs(ORDERS)
 def get_order(order_id: str) -> Response:
+    from chalicelib.services import orders
+
     return edge.ok(orders.get_order(get_deps(), order_id))
 
 
@@ -169,7 +175,10 @@ def get_order(order_id: str) -> Response:
 @edge.endpoint
 @needs(ORDERS)
 def update_order(order_id: str) -> Response:
-    command = edge.parse_body(_req(), api_models.OrderUpdate, get_deps().settings.max_body_bytes)
+    from chalicelib import api_models
+    from chalicelib.services import orders
+
+    command = edge.parse_body(_req(), api_models.OrderUpdate, _max_body())
     return edge.ok(orders.update_order(get_deps(), order_id, command))
 
 
@@ -177,6 +186,8 @@ def update_order(order_id: str) -> Response:
 @edge.endpoint
 @needs(ORDERS)
 def list_versions(order_id: str) -> Response:
+    from chalicelib.services import versions
+
     return edge.ok(versions.list_versions(get_deps(), order_id))
 
 
@@ -189,6 +200,8 @@ def list_versions(order_id: str) -> Response:
 @edge.endpoint
 @needs(ORDERS)
 def publish_version(order_id: str, generation_id: str) -> Response:
+    from chalicelib.services import versions
+
     return edge.ok(versions.publish(get_deps(), order_id, generation_id))
 
 
@@ -196,7 +209,9 @@ def publish_version(order_id: str, generation_id: str) -> Response:
 @edge.endpoint
 @needs(ORDERS)
 def start_generation(order_id: str) -> Response:
-    key = (_req().headers or {}).get("idempotency-key")
+    from chalicelib.services import generations
+
+    key = _req().headers.get("idempotency-key")
     return edge.ok(generations.start_generation(get_deps(), order_id, key), 202)
 
 
@@ -204,6 +219,8 @@ def start_generation(order_id: str) -> Response:
 @edge.endpoint
 @needs(ORDERS)
 def list_generations(order_id: str) -> Response:
+    from chalicelib.services import generations
+
     return edge.ok(generations.list_generations(get_deps(), order_id))
 
 
@@ -211,6 +228,8 @@ def list_generations(order_id: str) -> Response:
 @edge.endpoint
 @needs(ORDERS)
 def get_generation(generation_id: str) -> Response:
+    from chalicelib.services import generations
+
     return edge.ok(generations.get_generation(get_deps(), generation_id))
 
 
@@ -218,6 +237,8 @@ def get_generation(generation_id: str) -> Response:
 @edge.endpoint
 @needs(ORDERS)
 def generation_logs(generation_id: str) -> Response:
+    from chalicelib.services import status
+
     limit = edge.int_param(_req(), "limit", 100, 1, status.MAX_LOG_PAGE)
     return edge.ok(status.log_page(get_deps(), generation_id, edge.str_param(_req(), "after"), limit))
 
@@ -228,6 +249,8 @@ def generation_logs(generation_id: str) -> Response:
 @edge.endpoint
 @needs(ORDERS)
 def retry_generation(generation_id: str) -> Response:
+    from chalicelib.services import generations
+
     return edge.ok(generations.retry_generation(get_deps(), generation_id), 202)
 
 
@@ -240,8 +263,11 @@ def retry_generation(generation_id: str) -> Response:
 @edge.endpoint
 @needs(ORDERS)
 def regenerate_page(generation_id: str, slug: str) -> Response:
+    from chalicelib import api_models
+    from chalicelib.services import regenerate
+
     body = (
-        edge.parse_body(_req(), api_models.PageRegenerate, get_deps().settings.max_body_bytes)
+        edge.parse_body(_req(), api_models.PageRegenerate, _max_body())
         if _req().raw_body
         else api_models.PageRegenerate()
     )
@@ -254,6 +280,8 @@ def regenerate_page(generation_id: str, slug: str) -> Response:
 @edge.endpoint
 @needs(ORDERS)
 def cancel_generation(generation_id: str) -> Response:
+    from chalicelib.services import generations
+
     return edge.ok(generations.cancel_generation(get_deps(), generation_id), 202)
 
 
@@ -261,6 +289,8 @@ def cancel_generation(generation_id: str) -> Response:
 @edge.endpoint
 @needs(ORDERS)
 def queue() -> Response:
+    from chalicelib.services import status
+
     return edge.ok(status.queue_stats(get_deps()))
 
 
@@ -268,6 +298,8 @@ def queue() -> Response:
 @edge.endpoint
 @needs(ADMIN)
 def list_dead_letters() -> Response:
+    from chalicelib.services import dead_letters
+
     return edge.ok(dead_letters.list_pending(get_deps(), edge.int_param(_req(), "limit", 100, 1, 500)))
 
 
@@ -275,6 +307,8 @@ def list_dead_letters() -> Response:
 @edge.endpoint
 @needs(ADMIN)
 def redrive_dead_letters() -> Response:
+    from chalicelib.services import dead_letters
+
     return edge.ok(dead_letters.redrive(get_deps()))
 
 
@@ -282,7 +316,10 @@ def redrive_dead_letters() -> Response:
 @edge.endpoint
 @needs(ADMIN)
 def create_ai_config() -> Response:
-    command = edge.parse_body(_req(), ai_models.AIConfigCreate, get_deps().settings.max_body_bytes)
+    from chalicelib.ai import api_models as ai_models
+    from chalicelib.services import ai_configs
+
+    command = edge.parse_body(_req(), ai_models.AIConfigCreate, _max_body())
     return edge.ok(ai_configs.create_config(get_deps(), command), 201)
 
 
@@ -290,6 +327,8 @@ def create_ai_config() -> Response:
 @edge.endpoint
 @needs(ADMIN)
 def list_ai_configs() -> Response:
+    from chalicelib.services import ai_configs
+
     return edge.ok(ai_configs.list_configs(get_deps()))
 
 
@@ -297,6 +336,8 @@ def list_ai_configs() -> Response:
 @edge.endpoint
 @needs(ADMIN)
 def get_ai_config(config_id: str) -> Response:
+    from chalicelib.services import ai_configs
+
     return edge.ok(ai_configs.get_config(get_deps(), config_id))
 
 
@@ -304,7 +345,10 @@ def get_ai_config(config_id: str) -> Response:
 @edge.endpoint
 @needs(ADMIN)
 def update_ai_config(config_id: str) -> Response:
-    command = edge.parse_body(_req(), ai_models.AIConfigUpdate, get_deps().settings.max_body_bytes)
+    from chalicelib.ai import api_models as ai_models
+    from chalicelib.services import ai_configs
+
+    command = edge.parse_body(_req(), ai_models.AIConfigUpdate, _max_body())
     return edge.ok(ai_configs.update_config(get_deps(), config_id, command))
 
 
@@ -312,6 +356,8 @@ def update_ai_config(config_id: str) -> Response:
 @edge.endpoint
 @needs(ADMIN)
 def delete_ai_config(config_id: str) -> Response:
+    from chalicelib.services import ai_configs
+
     ai_configs.delete_config(get_deps(), config_id)
     return Response(body="", status_code=204)
 
@@ -320,6 +366,8 @@ def delete_ai_config(config_id: str) -> Response:
 @edge.endpoint
 @needs(ADMIN)
 def test_ai_config(config_id: str) -> Response:
+    from chalicelib.services import ai_configs
+
     return edge.ok(ai_configs.test_config(get_deps(), config_id))
 
 
@@ -327,6 +375,8 @@ def test_ai_config(config_id: str) -> Response:
 @edge.endpoint
 @needs(ADMIN)
 def ai_spend() -> Response:
+    from chalicelib.services import ai_configs
+
     return edge.ok(ai_configs.spend(get_deps(), edge.int_param(_req(), "days", 7, 1, 90)))
 
 
@@ -334,6 +384,8 @@ def ai_spend() -> Response:
 @edge.endpoint
 @needs(ADMIN)
 def get_ai_routing() -> Response:
+    from chalicelib.services import ai_configs
+
     return edge.ok(ai_configs.get_routing(get_deps()))
 
 
@@ -341,7 +393,10 @@ def get_ai_routing() -> Response:
 @edge.endpoint
 @needs(ADMIN)
 def put_ai_routing() -> Response:
-    command = edge.parse_body(_req(), ai_models.RoutingUpdate, get_deps().settings.max_body_bytes)
+    from chalicelib.ai import api_models as ai_models
+    from chalicelib.services import ai_configs
+
+    command = edge.parse_body(_req(), ai_models.RoutingUpdate, _max_body())
     return edge.ok(ai_configs.put_routing(get_deps(), command))
 
 
@@ -349,6 +404,8 @@ def put_ai_routing() -> Response:
 @edge.endpoint
 @needs(ADMIN)
 def ai_doctor() -> Response:
+    from chalicelib.services import ai_configs
+
     return edge.ok(ai_configs.doctor(get_deps()))
 
 
@@ -356,7 +413,10 @@ def ai_doctor() -> Response:
 @edge.endpoint
 @needs(ADMIN)
 def create_webhook() -> Response:
-    command = edge.parse_body(_req(), api_models.WebhookCreate, get_deps().settings.max_body_bytes)
+    from chalicelib import api_models
+    from chalicelib.services import webhooks
+
+    command = edge.parse_body(_req(), api_models.WebhookCreate, _max_body())
     return edge.ok(webhooks.create_webhook(get_deps(), command), 201)
 
 
@@ -364,6 +424,8 @@ def create_webhook() -> Response:
 @edge.endpoint
 @needs(ADMIN)
 def list_webhooks() -> Response:
+    from chalicelib.services import webhooks
+
     return edge.ok(webhooks.list_webhooks(get_deps()))
 
 
@@ -371,6 +433,8 @@ def list_webhooks() -> Response:
 @edge.endpoint
 @needs(ADMIN)
 def get_webhook(webhook_id: str) -> Response:
+    from chalicelib.services import webhooks
+
     return edge.ok(webhooks.get_webhook(get_deps(), webhook_id))
 
 
@@ -378,6 +442,8 @@ def get_webhook(webhook_id: str) -> Response:
 @edge.endpoint
 @needs(ADMIN)
 def delete_webhook(webhook_id: str) -> Response:
+    from chalicelib.services import webhooks
+
     webhooks.delete_webhook(get_deps(), webhook_id)
     return Response(body="", status_code=204)
 
@@ -388,6 +454,8 @@ def delete_webhook(webhook_id: str) -> Response:
 @edge.endpoint
 @needs(ADMIN)
 def rotate_webhook_secret(webhook_id: str) -> Response:
+    from chalicelib.services import webhooks
+
     return edge.ok(webhooks.rotate_secret(get_deps(), webhook_id))
 
 
@@ -395,6 +463,8 @@ def rotate_webhook_secret(webhook_id: str) -> Response:
 @edge.endpoint
 @needs(ADMIN)
 def webhook_deliveries(webhook_id: str) -> Response:
+    from chalicelib.services import webhooks
+
     limit = edge.int_param(_req(), "limit", 50, 1, 100)
     return edge.ok(webhooks.list_deliveries(get_deps(), webhook_id, limit, edge.str_param(_req(), "cursor")))
 
@@ -408,22 +478,31 @@ def webhook_deliveries(webhook_id: str) -> Response:
 @edge.endpoint
 @needs(ADMIN)
 def redeliver_webhook(webhook_id: str, delivery_id: str) -> Response:
+    from chalicelib.services import webhooks
+
     return edge.ok(webhooks.redeliver(get_deps(), webhook_id, delivery_id), 202)
 
 
 @app.on_sqs_message(queue=QUEUE, batch_size=1, maximum_concurrency=WORKER_CONCURRENCY)
-def run_phase(event):  # type: ignore[no-untyped-def]
+def run_phase(event: SQSEvent) -> None:
+    from chalicelib.services import worker
+
+    context: Any = event.context  # the Lambda context object (chalice types it as a dict)
     for record in event:  # batch size 1: Chalice cannot report partial batch failures
-        worker.handle_message(get_deps(), record.body, event.context.get_remaining_time_in_millis())
+        worker.handle_message(get_deps(), record.body, context.get_remaining_time_in_millis())
 
 
 @app.on_sqs_message(queue=DEAD_LETTER_QUEUE, batch_size=1, maximum_concurrency=2)
-def on_dead_letter(event):  # type: ignore[no-untyped-def]
+def on_dead_letter(event: SQSEvent) -> None:
+    from chalicelib.services import dead_letters
+
     for record in event:  # never raises: see chalicelib/services/dead_letters.py
         reason = (record.to_dict().get("messageAttributes", {}).get("reason") or {}).get("stringValue")
         dead_letters.handle_dead_letter(get_deps(), record.to_dict()["messageId"], record.body, reason)
 
 
 @app.schedule(Rate(1, unit=Rate.MINUTES))
-def sweep(event):  # type: ignore[no-untyped-def]
+def sweep(event: CloudWatchEvent) -> None:
+    from chalicelib.services import sweeper
+
     sweeper.sweep(get_deps())

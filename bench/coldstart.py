@@ -103,16 +103,16 @@ def _child_app(invoke: bool) -> dict[str, Any]:
     attempts: list[str] = []
     real_connect, real_create = socket.socket.connect, socket.create_connection
 
-    def connect(self: socket.socket, address: Any) -> Any:
+    def connect(self: Any, address: Any) -> None:
         attempts.append(repr(address))
-        return real_connect(self, address)
+        real_connect(self, address)
 
     def create_connection(address: Any, *args: Any, **kwargs: Any) -> Any:
         attempts.append(repr(address))
         return real_create(address, *args, **kwargs)
 
-    socket.socket.connect = connect  # type: ignore[method-assign]
-    socket.create_connection = create_connection  # type: ignore[assignment]
+    socket.socket.connect = connect  # type: ignore[method-assign]  # a deliberate patch: counts connections
+    socket.create_connection = create_connection
     before = set(sys.modules)
     t0, c0 = time.perf_counter(), time.process_time()
     import app  # noqa: F401
@@ -183,8 +183,8 @@ def importtime(env: dict[str, str], top: int = 12) -> dict[str, Any]:
     for line in err.splitlines():
         if not line.startswith("import time:") or "self [us]" in line:
             continue
-        self_us, cumulative_us, name = line[len("import time:") :].split("|")
-        rows.append((name.strip(), int(self_us), int(cumulative_us), len(name) - len(name.lstrip())))
+        self_field, cumulative_field, name = line[len("import time:") :].split("|")
+        rows.append((name.strip(), int(self_field), int(cumulative_field), len(name) - len(name.lstrip())))
     by_package: dict[str, int] = {}
     for name, self_us, _, _ in rows:
         root = name.split(".")[0]

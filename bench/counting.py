@@ -184,7 +184,7 @@ class Meter:
                 w.round_trips += 1
             return original(conn, context)
 
-        CoreConnection.handle_messages = handle_messages  # type: ignore[method-assign]
+        CoreConnection.handle_messages = handle_messages
         self._pg_patched = True
 
     def watch_client(self, client: Any) -> None:

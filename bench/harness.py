@@ -70,7 +70,7 @@ class Stack:
             client = self.__dict__["_client"] = Client(self.app, stage_name="local")
         headers = {"Content-Type": "application/json", "Authorization": f"Bearer {TOKEN}"}
         response = client.http.request(
-            method, path, headers=headers, body=json.dumps(body) if body is not None else None
+            method, path, headers=headers, body=json.dumps(body).encode() if body is not None else b""
         )
         if expect is not None and response.status_code != expect:
             raise AssertionError(f"{method} {path}: {response.status_code} {response.body[:500]!r}")

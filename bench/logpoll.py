@@ -89,8 +89,8 @@ def run(stack: Stack, sizes: tuple[int, ...] = (1000, 20000), repeats: int = 20)
             paths[(str(size), kind)] = (
                 f"/generations/{generation_id}/logs?after={after}&limit={FRONTEND_PAGE}"
             )
-    for (size, kind), summary in _poll_all(stack, paths, repeats).items():
-        results["sizes"][size][kind] = summary
+    for (size_key, kind), summary in _poll_all(stack, paths, repeats).items():
+        results["sizes"][size_key][kind] = summary
     small, large = (results["sizes"][str(s)] for s in (min(sizes), max(sizes)))
     # the median of the interleaved repeats (the fastest of each is in the JSON too)
     results["time_ratio_large_vs_small"] = round(

@@ -20,7 +20,7 @@ from chalicelib.db.errors import sqlstate
 from chalicelib.domain.errors import Conflict, InvalidInput, NotFound, SitegenError
 
 M = TypeVar("M", bound=BaseModel)
-JSON = {"Content-Type": "application/json"}
+JSON: dict[str, str | list[str]] = {"Content-Type": "application/json"}  # chalice's HeadersType
 STATUS = {NotFound: 404, Conflict: 409, InvalidInput: 400}
 
 

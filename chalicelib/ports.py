@@ -47,6 +47,8 @@ class LogStore(Protocol):
         is in exactly one page of a watcher that passes the last cursor it got as `after`, whatever
         order concurrent writes land in."""
 
+    def ping(self) -> None: ...
+
 
 @dataclass(frozen=True)
 class QueueStats:

@@ -61,7 +61,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     # ChaliceRequestHandler builds a `local.LocalGateway` per request, looked up by name at that time.
-    local.LocalGateway = QuietGateway  # type: ignore[misc]
+    local.LocalGateway = QuietGateway  # type: ignore[misc]  # deliberate patch of chalice local's class
 
     from chalice.cli import main as chalice_main  # what the `chalice` console script runs
 

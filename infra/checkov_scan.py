@@ -40,11 +40,11 @@ def offline() -> None:
         os.environ[name] = value
     for name in NO_PLATFORM:
         os.environ.pop(name, None)
-    socket.socket.connect = refuse("connect")  # type: ignore[method-assign]
-    socket.socket.connect_ex = refuse("connect")  # type: ignore[method-assign]
-    socket.create_connection = refuse("connect")  # type: ignore[assignment]
-    socket.getaddrinfo = refuse("resolve")  # type: ignore[assignment]
-    socket.gethostbyname = refuse("resolve")  # type: ignore[assignment]
+    socket.socket.connect = refuse("connect")  # type: ignore[method-assign]  # deliberate: no network
+    socket.socket.connect_ex = refuse("connect")  # type: ignore[method-assign]  # deliberate: no network
+    socket.create_connection = refuse("connect")
+    socket.getaddrinfo = refuse("resolve")
+    socket.gethostbyname = refuse("resolve")
 
 
 def main() -> None:

@@ -122,23 +122,23 @@ class Supervisor:
         self, name: str, argv: list[str], env: dict[str, str] | None = None, guard: bool = False
     ) -> None:
         """A guard outlives the supervisor until the pipe on its stdin closes; every other child dies with it."""
-        log = open(self.state / "logs" / f"{name}.log", "ab")
-        lifeline = {"stdin": subprocess.PIPE} if guard else {"preexec_fn": die_with_parent()}
-        self.children[name] = subprocess.Popen(
-            argv,
-            cwd=ROOT,
-            env={**self.env, **(env or {})},
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-            **lifeline,
-        )
+        with open(self.state / "logs" / f"{name}.log", "ab") as log:  # the child keeps its own copy
+            self.children[name] = subprocess.Popen(
+                argv,
+                cwd=ROOT,
+                env={**self.env, **(env or {})},
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+                stdin=subprocess.PIPE if guard else None,
+                preexec_fn=None if guard else die_with_parent(),
+            )
         self.write_pids()
 
     def claim_state_dir(self) -> None:
         """One supervisor per state dir: a lock held for the supervisor's life. Then stop what a previous
         run there left running (its supervisor died before it could)."""
-        self.lock = open(self.state / "supervisor.lock", "a+")
+        self.lock = open(self.state / "supervisor.lock", "a+")  # noqa: SIM115  held (flock) for the supervisor's life
         try:
             fcntl.flock(self.lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -379,7 +379,7 @@ class Supervisor:
                 os.killpg(proc.pid, signal.SIGKILL)
         if self.pg_server is not None:
             self.pg_server.cleanup()
-        if guard is not None:
+        if guard is not None and guard.stdin is not None:
             guard.stdin.close()  # PostgreSQL is down: the guard finds nothing to stop and exits
             guard.wait(timeout=10)
 

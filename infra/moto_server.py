@@ -53,7 +53,7 @@ _put_item = Table.put_item
 _delete_item = Table.delete_item
 _QUERY_ARGS = [n for n, p in inspect.signature(_query).parameters.items() if p.kind is not p.VAR_KEYWORD][1:]
 _OPERATORS = {"=": "EQ", ">": "GT", ">=": "GE", "<": "LT", "<=": "LE"}  # moto passes either spelling
-_QUERY_DEFAULTS = {
+_QUERY_DEFAULTS: dict[str, Any] = {
     "range_comparison": None,
     "range_objs": [],
     "limit": None,
@@ -188,24 +188,13 @@ def _transact_write_items_atomically(self: DynamoDBBackend, transact_items: list
                 if op_type not in {"ConditionCheck", "Put", "Delete"}:
                     raise ValueError("Unsupported transaction operation")
                 table_name = op["TableName"]
-                if op_type == "Put":
-                    table = self.get_table(table_name)
-                    key = {table.hash_key_attr: op["Item"][table.hash_key_attr]}
-                    if table.range_key_attr is not None:
-                        key[table.range_key_attr] = op["Item"][table.range_key_attr]
-                else:
-                    key = op["Key"]
+                key = _op_key(self, op_type, op)
                 target = (str(table_name), str(dict(sorted(key.items()))))
                 if target in targets:
                     raise MultipleTransactionsException()
                 targets.add(target)
-                current = self.get_item(table_name, key)
-                condition = op.get("ConditionExpression")
-                if condition is not None and not get_filter_expression(
-                    condition, op.get("ExpressionAttributeNames"), op.get("ExpressionAttributeValues")
-                ).expr(current):
-                    if op.get("ReturnValuesOnConditionCheckFailure") == "ALL_OLD" and current:
-                        original = current.to_json()["Attributes"]
+                failed, original = _condition_failed(self, op, key)
+                if failed:
                     raise ConditionalCheckFailed(item=original)
                 writes.append((op_type, op, key))
                 errors.append((None, None, None))
@@ -217,14 +206,45 @@ def _transact_write_items_atomically(self: DynamoDBBackend, transact_items: list
                 errors.append((type(e).__name__, str(e), original))
         if any(code is not None for code, _, _ in errors):
             raise TransactionCanceledException(errors)
-        for op_type, op, key in writes:
-            if op_type == "Put":
-                self.put_item(op["TableName"], op["Item"])
-            elif op_type == "Delete":
-                self.delete_item(op["TableName"], key)
+        _apply(self, writes)
+
+
+def _op_key(backend: DynamoDBBackend, op_type: str, op: dict[str, Any]) -> dict[str, Any]:
+    """The primary key an operation targets: a Put's from its item, the others' as given."""
+    if op_type != "Put":
+        return dict(op["Key"])
+    table = backend.get_table(op["TableName"])
+    key = {table.hash_key_attr: op["Item"][table.hash_key_attr]}
+    if table.range_key_attr is not None:
+        key[table.range_key_attr] = op["Item"][table.range_key_attr]
+    return key
+
+
+def _condition_failed(
+    backend: DynamoDBBackend, op: dict[str, Any], key: dict[str, Any]
+) -> tuple[bool, dict[str, Any] | None]:
+    """Whether the operation's condition fails on the current item, and that item when it asks for it."""
+    current = backend.get_item(op["TableName"], key)
+    condition = op.get("ConditionExpression")
+    if condition is None or get_filter_expression(
+        condition, op.get("ExpressionAttributeNames"), op.get("ExpressionAttributeValues")
+    ).expr(current):
+        return False, None
+    if op.get("ReturnValuesOnConditionCheckFailure") == "ALL_OLD" and current:
+        return True, current.to_json()["Attributes"]
+    return True, None
+
+
+def _apply(backend: DynamoDBBackend, writes: list[tuple[str, dict[str, Any], dict[str, Any]]]) -> None:
+    for op_type, op, key in writes:
+        if op_type == "Put":
+            backend.put_item(op["TableName"], op["Item"])
+        elif op_type == "Delete":
+            backend.delete_item(op["TableName"], key)
 
 
 def patch() -> None:
+    """Replace moto's methods with the ones above (mypy refuses assigning to a method: hence the ignores)."""
     Table.query = _partition_query  # type: ignore[method-assign]
     Table.all_items = _partition_items  # type: ignore[method-assign]
     Table.put_item = _put_item_keeping_order  # type: ignore[method-assign]

@@ -31,7 +31,7 @@ class Faults:
         self.rates = dict.fromkeys(FAULTS, 0.0)
         self._random = random.Random(seed)
         self._lock = threading.Lock()
-        self.set(**rates)
+        self.set(None, **rates)
 
     def set(self, seed: int | None = None, **rates: float) -> dict[str, float]:
         """Change some rates (and reseed, if asked). Raises ValueError for an unknown fault or a bad rate."""

@@ -112,7 +112,8 @@ def start_stack(state: Path, args: argparse.Namespace) -> tuple[subprocess.Popen
         "--schedule-interval",
         "5",
     ]
-    proc = subprocess.Popen(argv, stdout=open(state / "supervisor.log", "ab"), stderr=subprocess.STDOUT)
+    with open(state / "supervisor.log", "ab") as log:  # the child keeps its own copy
+        proc = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT)
     stack_file = state / "stack.json"
     deadline = time.monotonic() + 180
     while not stack_file.exists():
@@ -184,7 +185,11 @@ def check(
     args: argparse.Namespace,
 ) -> dict[str, Any]:
     statuses: Counter[str] = Counter()
-    lost, stuck, unexplained, duplicated, attempts = [], [], [], [], Counter()
+    lost: list[str] = []
+    stuck: list[str] = []
+    unexplained: list[str] = []
+    duplicated: list[str] = []
+    attempts: Counter[int] = Counter()
     for gid in ids:
         try:
             gen = api.call("GET", f"/generations/{gid}")

@@ -62,7 +62,9 @@ def parse_output(content: str | dict[str, Any] | list[Any], schema: type[BaseMod
                 data = None
             if data is None:
                 detail = (
-                    f"{exc.msg} at line {exc.lineno} column {exc.colno}" if hasattr(exc, "msg") else str(exc)
+                    f"{exc.msg} at line {exc.lineno} column {exc.colno}"
+                    if isinstance(exc, json.JSONDecodeError)
+                    else str(exc)
                 )
                 raise InvalidOutput(f"the answer is not valid JSON ({detail})") from None
     try:

@@ -98,7 +98,7 @@ def http_status(exc: BaseException) -> int | None:
 
 
 def _answered(exc: PhaseError, status: int) -> PhaseError:
-    exc.http_status = status  # type: ignore[attr-defined]
+    exc.__dict__["http_status"] = status  # read by http_status(); the domain's errors do not declare it
     return exc
 
 
@@ -187,7 +187,7 @@ def _read(response: urllib3.BaseHTTPResponse, host: str, deadline: float) -> byt
         sock = getattr(getattr(response, "connection", None), "sock", None)
         if sock is not None:
             sock.settimeout(max(0.01, left))
-        chunk = response.read1(CHUNK_BYTES)  # type: ignore[attr-defined]
+        chunk = response.read1(CHUNK_BYTES)
         if not chunk:
             return b"".join(chunks)
         size += len(chunk)
@@ -196,6 +196,34 @@ def _read(response: urllib3.BaseHTTPResponse, host: str, deadline: float) -> byt
                 f"{host} sent an answer larger than {MAX_RESPONSE_BYTES} bytes; sitegen stopped reading it"
             )
         chunks.append(chunk)
+
+
+def _send(
+    url: str,
+    addresses: list[str],
+    body: bytes,
+    headers: dict[str, str],
+    connect_timeout: float,
+    read_timeout: float,
+) -> urllib3.BaseHTTPResponse:
+    """_open, with its failures as the phase errors they are (none of them carries a header's value)."""
+    host = host_label(url)
+    timeout = urllib3.Timeout(connect=connect_timeout, read=read_timeout)
+    try:
+        return _open(url, addresses, body, headers, timeout)
+    except urllib3.exceptions.NewConnectionError:  # refused, unreachable (a ConnectTimeoutError subclass)
+        raise RetryableError(f"could not connect to {host} (connection failed)") from None
+    except urllib3.exceptions.ConnectTimeoutError:
+        raise RetryableError(f"could not connect to {host} within {connect_timeout:g}s") from None
+    except urllib3.exceptions.ReadTimeoutError:
+        raise RetryableError(f"no response from {host} within {read_timeout:g}s (read timeout)") from None
+    except urllib3.exceptions.HTTPError as exc:
+        raise RetryableError(f"connection to {host} failed ({type(exc).__name__})") from None
+    except ValueError:  # e.g. a header value with a line break; its text would carry the key
+        raise PermanentError(
+            f"the request to {host} could not be sent: a header value is invalid "
+            "(check the API key for spaces or line breaks)"
+        ) from None
 
 
 def post_json(
@@ -223,22 +251,7 @@ def post_json(
         **headers,
         "Host": parts.netloc,
     }
-    timeout = urllib3.Timeout(connect=connect_timeout, read=read_timeout)
-    try:
-        response = _open(url, addresses, json.dumps(body).encode(), all_headers, timeout)
-    except urllib3.exceptions.NewConnectionError:  # refused, unreachable (a ConnectTimeoutError subclass)
-        raise RetryableError(f"could not connect to {host} (connection failed)") from None
-    except urllib3.exceptions.ConnectTimeoutError:
-        raise RetryableError(f"could not connect to {host} within {connect_timeout:g}s") from None
-    except urllib3.exceptions.ReadTimeoutError:
-        raise RetryableError(f"no response from {host} within {read_timeout:g}s (read timeout)") from None
-    except urllib3.exceptions.HTTPError as exc:
-        raise RetryableError(f"connection to {host} failed ({type(exc).__name__})") from None
-    except ValueError:  # e.g. a header value with a line break; its text would carry the key
-        raise PermanentError(
-            f"the request to {host} could not be sent: a header value is invalid "
-            "(check the API key for spaces or line breaks)"
-        ) from None
+    response = _send(url, addresses, json.dumps(body).encode(), all_headers, connect_timeout, read_timeout)
     response_headers = {k.lower(): v for k, v in response.headers.items()}
     try:
         raw = _read(response, host, deadline)

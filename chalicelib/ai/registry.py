@@ -5,10 +5,13 @@ from __future__ import annotations
 import difflib
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Literal, Protocol
+from typing import TYPE_CHECKING, Literal, Protocol
 
 from chalicelib.ai.base import Provider, ResolvedConfig
 from chalicelib.domain.errors import PermanentError, PhaseError, RetryableError
+
+if TYPE_CHECKING:  # chat.py loads the HTTP client: only a provider that is built needs it
+    from chalicelib.ai.chat import ChatProvider
 
 
 class SecretStore(Protocol):
@@ -72,19 +75,29 @@ def build_provider(
     missing = missing_settings(config.provider, config.model, config.base_url, config.account_id)
     if missing:
         raise PermanentError(f"AI config {config.name!r} ({config.provider}) has no {', '.join(missing)} set")
-    api_key = _api_key(config, secrets)
-    if config.provider == "openai":
-        from chalicelib.ai.openai import OpenAIProvider as cls
-    elif config.provider == "openai_compatible":
-        from chalicelib.ai.openai import OpenAICompatibleProvider as cls
-    elif config.provider == "anthropic":
-        from chalicelib.ai.anthropic import AnthropicProvider as cls  # type: ignore[assignment]
-    else:
-        from chalicelib.ai.cloudflare import CloudflareProvider as cls  # type: ignore[assignment]
-    provider = cls(config, api_key)
+    provider = _chat_provider(config.provider)(config, _api_key(config, secrets))
     if max_timeout_s is not None:
         provider.timeout_s = min(provider.timeout_s, max_timeout_s)
     return provider
+
+
+def _chat_provider(name: str) -> type[ChatProvider]:
+    """A chat provider's class, imported when first used (each module brings its HTTP client)."""
+    if name == "openai":
+        from chalicelib.ai.openai import OpenAIProvider
+
+        return OpenAIProvider
+    if name == "openai_compatible":
+        from chalicelib.ai.openai import OpenAICompatibleProvider
+
+        return OpenAICompatibleProvider
+    if name == "anthropic":
+        from chalicelib.ai.anthropic import AnthropicProvider
+
+        return AnthropicProvider
+    from chalicelib.ai.cloudflare import CloudflareProvider
+
+    return CloudflareProvider
 
 
 def _api_key(config: ResolvedConfig, secrets: Callable[[], SecretStore] | None) -> str | None:

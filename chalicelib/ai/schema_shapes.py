@@ -54,6 +54,13 @@ def _resolve(node: Any, defs: dict[str, Any], depth: int = 0) -> Any:
     return out
 
 
+def _drop_in(schema: dict[str, Any], keywords: frozenset[str], close_objects: bool) -> dict[str, Any]:
+    """_drop on a whole schema: a dict comes back a dict."""
+    out = _drop(schema, keywords, close_objects)
+    assert isinstance(out, dict)
+    return out
+
+
 def _drop(node: Any, keywords: frozenset[str], close_objects: bool) -> Any:
     if isinstance(node, list):
         return [_drop(item, keywords, close_objects) for item in node]
@@ -75,9 +82,9 @@ def _drop(node: Any, keywords: frozenset[str], close_objects: bool) -> Any:
 
 def compact(schema: dict[str, Any]) -> dict[str, Any]:
     inlined = _resolve(schema, schema.get("$defs", {}))
-    return _drop(inlined, frozenset({"title"}), close_objects=False)  # type: ignore[no-any-return]
+    return _drop_in(inlined, frozenset({"title"}), close_objects=False)
 
 
 def strict(schema: dict[str, Any]) -> dict[str, Any]:
     inlined = _resolve(schema, schema.get("$defs", {}))
-    return _drop(inlined, CONSTRAINTS | {"title"}, close_objects=True)  # type: ignore[no-any-return]
+    return _drop_in(inlined, CONSTRAINTS | {"title"}, close_objects=True)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Literal, TypeVar
 
 from pydantic import BaseModel, Field
 
@@ -78,6 +78,17 @@ class Publication(BaseModel):
     pages: list[Annotated[str, Field(max_length=120)]] = Field(
         default_factory=list, max_length=40
     )  # its HTML files
+
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def as_model(model: type[M], value: BaseModel) -> M:
+    """An output as the model it is (each phase's and part's answer is validated into its schema), for
+    the type checker; a different model is a bug, not a model's mistake."""
+    if not isinstance(value, model):
+        raise TypeError(f"expected {model.__name__}, got {type(value).__name__}")
+    return value
 
 
 # --- per-page parts (content and code run one part per page, plus the stylesheet for code) ---------

@@ -18,12 +18,14 @@ from chalicelib.phases.outputs import (
     STYLES_PART,
     Brief,
     Content,
+    M,
     PageCopy,
     PageMarkup,
     SiteFile,
     SiteFiles,
     Sitemap,
     Stylesheet,
+    as_model,
 )
 from chalicelib.services.progress import ProgressLog
 from chalicelib.website.page_check import SITE_FILES, page_findings
@@ -45,7 +47,7 @@ def slugs_of(sitemap: Sitemap) -> list[str]:
 
 def parts_of(phase: Phase, outputs: dict[str, BaseModel]) -> list[str]:
     """The parts a phase runs: one per page, and the stylesheet first for code (the longest answer)."""
-    slugs = slugs_of(outputs["sitemap"])  # type: ignore[arg-type]
+    slugs = slugs_of(as_model(Sitemap, outputs["sitemap"]))
     return [STYLES_PART, *slugs] if phase is Phase.CODE else slugs
 
 
@@ -80,8 +82,8 @@ class PartContext:
         self.log.info(message, phase=self.phase.value, level=level, part=self.part)
 
     def ask(
-        self, schema: type[BaseModel], findings: tuple[str, ...] = (), previous: BaseModel | None = None
-    ) -> tuple[BaseModel, dict[str, Any]]:
+        self, schema: type[M], findings: tuple[str, ...] = (), previous: BaseModel | None = None
+    ) -> tuple[M, dict[str, Any]]:
         task = TASK_OF[self.phase]
         assert task is not None
         result = self.provider.generate(
@@ -97,13 +99,12 @@ class PartContext:
                 instructions=self.instructions,
             )
         )
-        return result.output, result.usage
+        return as_model(schema, result.output), result.usage
 
 
 def page_copy(ctx: PartContext) -> tuple[BaseModel, dict[str, Any]]:
     ctx.say(f"Writing the copy of page {ctx.part}")
-    output, usage = ctx.ask(PageCopy)
-    copy: PageCopy = output  # type: ignore[assignment]
+    copy, usage = ctx.ask(PageCopy)
     copy = copy.model_copy(update={"page": copy.page.model_copy(update={"slug": ctx.part})})  # safe: ours
     ctx.say(f"Wrote page {ctx.part}: \u201c{copy.page.title}\u201d, {len(copy.page.sections)} sections")
     return copy, usage
@@ -111,8 +112,7 @@ def page_copy(ctx: PartContext) -> tuple[BaseModel, dict[str, Any]]:
 
 def stylesheet(ctx: PartContext) -> tuple[BaseModel, dict[str, Any]]:
     ctx.say("Writing styles.css")
-    output, usage = ctx.ask(Stylesheet)
-    css: Stylesheet = output  # type: ignore[assignment]
+    css, usage = ctx.ask(Stylesheet)
     ctx.say(f"Wrote styles.css ({len(css.css.encode()) / 1024:.1f} KiB)")
     return css, usage
 
@@ -121,9 +121,9 @@ def page_markup(ctx: PartContext) -> tuple[BaseModel, dict[str, Any]]:
     """The page's <main>, wrapped in the shared shell and checked like the review checks it. Errors go
     back to the model with the findings, at most MAX_REPAIR_ROUNDS times; then the part fails for good,
     naming the page and what is still wrong."""
-    brief: Brief = ctx.outputs["brief"]  # type: ignore[assignment]
-    sitemap: Sitemap = ctx.outputs["sitemap"]  # type: ignore[assignment]
-    content: Content = ctx.outputs["content"]  # type: ignore[assignment]
+    brief = as_model(Brief, ctx.outputs["brief"])
+    sitemap = as_model(Sitemap, ctx.outputs["sitemap"])
+    content = as_model(Content, ctx.outputs["content"])
     site = site_of(ctx.order, brief, sitemap, content)
     page, path = next((p, path) for p, path in page_paths(content.pages) if p.slug == ctx.part)
     paths = {p for _, p in page_paths(content.pages)} | set(SITE_FILES)
@@ -131,7 +131,7 @@ def page_markup(ctx: PartContext) -> tuple[BaseModel, dict[str, Any]]:
     started = time.monotonic()
     output, usage = ctx.ask(PageMarkup)
     for round_no in range(MAX_REPAIR_ROUNDS + 1):
-        markup: PageMarkup = output.model_copy(update={"slug": ctx.part})  # type: ignore[assignment]
+        markup = output.model_copy(update={"slug": ctx.part})
         body = page_html(site, page, path, markup.main_html)
         errors = [
             f.message
@@ -170,7 +170,7 @@ def run_part(ctx: PartContext) -> tuple[BaseModel, dict[str, Any]]:
     return stylesheet(ctx) if ctx.part == STYLES_PART else page_markup(ctx)
 
 
-PART_SCHEMA = {Phase.CONTENT: PageCopy, Phase.CODE: PageMarkup}
+PART_SCHEMA: dict[Phase, type[BaseModel]] = {Phase.CONTENT: PageCopy, Phase.CODE: PageMarkup}
 
 
 def part_schema(phase: Phase, part: str) -> type[BaseModel]:
@@ -188,7 +188,7 @@ def join_parts(
 ) -> BaseModel:
     """The phase's output from its parts' (stored as JSON): Content, or the whole site's files, made for
     the order's live address ``base_url`` (sitemap.xml, robots.txt and og:url absolute)."""
-    slugs = slugs_of(outputs["sitemap"])  # type: ignore[arg-type]
+    slugs = slugs_of(as_model(Sitemap, outputs["sitemap"]))
     if phase is Phase.CONTENT:
         copies = [PageCopy.model_validate(parts[slug]) for slug in slugs]
         return Content(pages=[c.page for c in copies], call_to_action=copies[0].call_to_action)
@@ -196,9 +196,9 @@ def join_parts(
     css = Stylesheet.model_validate(parts[STYLES_PART]).css
     return assemble_site(
         order,
-        outputs["brief"],
-        outputs["sitemap"],
-        outputs["content"],  # type: ignore[arg-type]
+        as_model(Brief, outputs["brief"]),
+        as_model(Sitemap, outputs["sitemap"]),
+        as_model(Content, outputs["content"]),
         mains,
         css,
         base_url=base_url,

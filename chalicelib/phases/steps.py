@@ -16,7 +16,7 @@ from chalicelib.ai.base import AIRequest, Provider
 from chalicelib.domain.errors import PermanentError
 from chalicelib.domain.order import OrderData
 from chalicelib.domain.phases import TASK_OF, Phase
-from chalicelib.phases.outputs import Brief, Content, Publication, Review, SiteFiles, Sitemap
+from chalicelib.phases.outputs import Brief, Content, Publication, Review, SiteFiles, Sitemap, as_model
 from chalicelib.ports import SiteStore
 from chalicelib.services.progress import ProgressLog
 
@@ -64,26 +64,26 @@ Step = Callable[[PhaseContext], tuple[BaseModel, dict[str, Any]]]
 def brief(ctx: PhaseContext) -> tuple[BaseModel, dict[str, Any]]:
     ctx.say(f"Writing the brief for {ctx.order.business_name} ({ctx.order.segment}, {ctx.order.locale})")
     output, usage = ctx.ask_ai()
-    ctx.say(f"Brief ready: \u201c{output.tagline}\u201d")  # type: ignore[attr-defined]
+    ctx.say(f"Brief ready: \u201c{as_model(Brief, output).tagline}\u201d")
     return output, usage
 
 
 def sitemap(ctx: PhaseContext) -> tuple[BaseModel, dict[str, Any]]:
     ctx.say("Planning the pages")
     output, usage = ctx.ask_ai()
-    pages = ", ".join(p.slug for p in output.pages)  # type: ignore[attr-defined]
-    ctx.say(f"Planned {len(output.pages)} pages: {pages}")  # type: ignore[attr-defined]
+    planned = as_model(Sitemap, output).pages
+    ctx.say(f"Planned {len(planned)} pages: {', '.join(p.slug for p in planned)}")
     return output, usage
 
 
 def review(ctx: PhaseContext) -> tuple[BaseModel, dict[str, Any]]:
     from chalicelib.website.checks import check_site
 
-    files: SiteFiles = ctx.outputs["code"]  # type: ignore[assignment]
+    files = as_model(SiteFiles, ctx.outputs["code"])
     ctx.say(f"Checking {len(files.files)} files: HTML, links, meta, accessibility, scripts")
     findings = check_site(files)
     notes, usage = ctx.ask_ai()
-    findings += [f for f in notes.findings if f not in findings]  # type: ignore[attr-defined]
+    findings += [f for f in as_model(Review, notes).findings if f not in findings]
     errors = [f for f in findings if f.severity == "error"]
     for finding in findings:
         ctx.log.info(
@@ -100,7 +100,7 @@ def review(ctx: PhaseContext) -> tuple[BaseModel, dict[str, Any]]:
 
 
 def publish(ctx: PhaseContext) -> tuple[BaseModel, dict[str, Any]]:
-    files: SiteFiles = ctx.outputs["code"]  # type: ignore[assignment]
+    files = as_model(SiteFiles, ctx.outputs["code"])
     prefix = f"sites/{ctx.generation_id}"
     from chalicelib.website.files import (
         content_type_for,

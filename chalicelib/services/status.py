@@ -4,6 +4,7 @@ and touches nothing), queue depth, a page of logs."""
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from datetime import timedelta
 
 from sqlalchemy import func, select, text
@@ -23,9 +24,9 @@ HEALTH_CACHE_S = 5.0  # deep checks are repeated at most this often per containe
 
 def health(deps: Deps) -> HealthPublic:
     """Every dependency probed (Postgres, SQS, DynamoDB, S3), the answer kept for HEALTH_CACHE_S."""
-    cached = deps.__dict__.get("_health")
+    cached: tuple[float, HealthPublic] | None = deps.__dict__.get("_health")
     if cached is not None and time.monotonic() < cached[0]:
-        return cached[1]  # type: ignore[no-any-return]
+        return cached[1]
     result = _probe(deps)
     deps.__dict__["_health"] = (time.monotonic() + HEALTH_CACHE_S, result)
     return result
@@ -37,7 +38,7 @@ def _probe(deps: Deps) -> HealthPublic:
             uow.session.execute(text("SELECT 1"))
 
     checks: dict[str, str] = {}
-    probes = {
+    probes: dict[str, Callable[[], None]] = {
         "database": database,
         "queue": deps.queue.ping,
         "logs": deps.logs.ping,
@@ -45,7 +46,7 @@ def _probe(deps: Deps) -> HealthPublic:
     }
     for name, probe in probes.items():
         try:
-            probe()  # type: ignore[operator]
+            probe()
             checks[name] = "ok"
         except Exception as exc:  # a probe names the dependency, never its secrets
             checks[name] = f"down: {type(exc).__name__}"

@@ -180,7 +180,7 @@ def switch_live(deps: Deps, oid: uuid.UUID) -> dict[uuid.UUID, list[str]]:
             s.execute(
                 update(Generation).where(Generation.id.in_(victims)).values(files_deleted_at=deps.clock())
             )
-            outputs = dict(
+            outputs: dict[uuid.UUID, dict[str, Any] | None] = dict(
                 s.execute(
                     select(PhaseRun.generation_id, PhaseRun.output).where(
                         PhaseRun.generation_id.in_(victims), PhaseRun.phase == "code"
@@ -221,7 +221,7 @@ def list_versions(deps: Deps, order_id: str) -> VersionList:
             )
         )
         ids = [g.id for g in gens]
-        published = (
+        published: dict[uuid.UUID, dict[str, Any] | None] = (
             dict(
                 s.execute(
                     select(PhaseRun.generation_id, PhaseRun.output).where(

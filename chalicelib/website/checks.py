@@ -45,7 +45,7 @@ MESSAGE_LIMIT = 1000  # ReviewFinding.message
 def finding(severity: str, file: str, message: str) -> ReviewFinding:
     return ReviewFinding(
         severity=severity,
-        file=file[:200],  # type: ignore[arg-type]
+        file=file[:200],
         message=message if len(message) <= MESSAGE_LIMIT else message[: MESSAGE_LIMIT - 1] + "\u2026",
     )
 

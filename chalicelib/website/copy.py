@@ -207,7 +207,7 @@ def page_kind(slug: str) -> str | None:
     for copy in COPY.values():
         for kind, known in copy["slugs"].items():
             if known == slug:
-                return kind
+                return str(kind)
     return None
 
 

@@ -182,6 +182,11 @@ class PageParser(HTMLParser):
             return
         if tag in TEXT_ONLY and not closed:
             self.text_only = tag
+        self.html_element(tag, attrs, closed)
+        self.inspect_common(tag, attrs, line)
+
+    def html_element(self, tag: str, attrs: dict[str, str], closed: bool) -> None:
+        """What an HTML (not SVG) element adds to the page's checks: its head, headings, labels."""
         if tag == "html":
             self.lang = attrs.get("lang", "").strip()
         elif tag == "title":
@@ -205,7 +210,6 @@ class PageParser(HTMLParser):
                     f'<link rel="{shown(attrs.get("rel", ""))}"> is not allowed (stylesheet, icon, '
                     "canonical, alternate and such only)"
                 )
-        self.inspect_common(tag, attrs, line)
 
     def allowed(
         self, tag: str, attr_list: list[tuple[str, str | None]], attrs: dict[str, str], svg: bool, line: int
@@ -289,9 +293,10 @@ class PageParser(HTMLParser):
                 f"the tag on line {self.getpos()[0]} could not be parsed (a browser may read it "
                 f'differently): "{shown(data)}"'
             )
-        if self.cdata_elem and ("</" in data or "<!--" in data):  # type: ignore[attr-defined]
+        cdata_elem = getattr(self, "cdata_elem", None)  # HTMLParser's, not in its type stubs
+        if cdata_elem and ("</" in data or "<!--" in data):
             self.report(
-                f'<{self.cdata_elem}> on line {self.getpos()[0]} contains "</" or "<!--" (write <\\/); '  # type: ignore[attr-defined]
+                f'<{cdata_elem}> on line {self.getpos()[0]} contains "</" or "<!--" (write <\\/); '
                 "browsers may end it there"
             )
         if self.capture:
@@ -316,8 +321,11 @@ class PageParser(HTMLParser):
                 json.loads(self.text)
             except ValueError as exc:
                 self.report(f"invalid JSON-LD on line {line}: {exc}")
-        if tag in VOID:
-            return
+        if tag not in VOID:
+            self.close_element(tag, line)
+
+    def close_element(self, tag: str, line: int) -> None:
+        """Pop the open elements up to `tag`; those that may not end implicitly are findings."""
         if all(open_tag != tag for open_tag, _ in self.stack):
             self.report(f"unexpected closing tag </{shown(tag)}> on line {line}")
             return
@@ -354,6 +362,16 @@ def audit_page(body: str) -> Audit:
     parser = PageParser()
     parser.feed(body)
     parser.finish()
+    _check_head(parser)
+    _check_headings(parser)
+    for description, ident in parser.controls:
+        if not ident or ident not in parser.label_for:
+            parser.report(f"form control {description} has no associated <label>")
+    return parser.audit
+
+
+def _check_head(parser: PageParser) -> None:
+    """The doctype, lang, one non-empty <title> and the meta tags every page needs."""
     report, meta = parser.report, parser.meta
     if not parser.doctype:
         report("missing <!doctype html>")
@@ -378,6 +396,11 @@ def audit_page(body: str) -> Audit:
             f"meta description is {len(meta['description'])} characters (keep it under {META_LIMIT})",
             "warning",
         )
+
+
+def _check_headings(parser: PageParser) -> None:
+    """One <h1>, and no level skipped on the way down."""
+    report = parser.report
     h1s = parser.headings.count(1)
     if h1s != 1:
         report(f"expected exactly one <h1>, found {h1s}")
@@ -387,7 +410,3 @@ def audit_page(body: str) -> Audit:
             after = f"<h{previous}>" if previous else "the start of the page"
             report(f"heading level skipped: <h{level}> after {after}")
         previous = level
-    for description, ident in parser.controls:
-        if not ident or ident not in parser.label_for:
-            report(f"form control {description} has no associated <label>")
-    return parser.audit

@@ -35,51 +35,6 @@ class FakeProvider:
         self.requests: list[Recorded] = []
         self.streamed = 0  # bytes of streamed bodies the client took
         self.stopping = threading.Event()
-        fake = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # noqa: N802
-                raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-                recorded = Recorded(
-                    self.path,
-                    {k.lower(): v for k, v in self.headers.items()},
-                    json.loads(raw) if raw else None,
-                )
-                fake.requests.append(recorded)
-                reply = fake.script.pop(0) if fake.script else Scripted(500, {"error": "no scripted reply"})
-                if reply.delay and fake.stopping.wait(reply.delay):
-                    return
-                if reply.stream is not None:
-                    return self.stream(reply)
-                body = reply.body(recorded) if callable(reply.body) else reply.body
-                data = (
-                    body
-                    if isinstance(body, bytes)
-                    else (body.encode() if isinstance(body, str) else json.dumps(body).encode())
-                )
-                self.send_response(reply.status)
-                for name, value in {"Content-Type": "application/json", **reply.headers}.items():
-                    self.send_header(name, value)
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-            def stream(self, reply: Scripted) -> None:
-                self.send_response(reply.status)
-                for name, value in {"Content-Type": "application/json", **reply.headers}.items():
-                    self.send_header(name, value)
-                self.end_headers()
-                try:
-                    for chunk in reply.stream():  # type: ignore[misc]
-                        if fake.stopping.is_set():
-                            return
-                        self.wfile.write(chunk)
-                        fake.streamed += len(chunk)
-                except OSError:  # the client stopped reading and closed the connection
-                    pass
-
-            def log_message(self, *args: Any) -> None:
-                pass
 
         class Server(ThreadingHTTPServer):
             daemon_threads = True
@@ -87,7 +42,7 @@ class FakeProvider:
             def handle_error(self, request: Any, client_address: Any) -> None:
                 pass  # a client that timed out and left is expected here
 
-        self.server = Server(("127.0.0.1", 0), Handler)
+        self.server = Server(("127.0.0.1", 0), _handler(self))
         self.port = self.server.server_address[1]
         if tls is not None:
             self.server.socket = tls.wrap_socket(self.server.socket, server_side=True)
@@ -105,6 +60,57 @@ class FakeProvider:
         self.stopping.set()
         self.server.shutdown()
         self.server.server_close()
+
+
+def _handler(fake: FakeProvider) -> type[BaseHTTPRequestHandler]:
+    """The request handler that answers with `fake`'s script and records each request."""
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:  # noqa: N802
+            raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            recorded = Recorded(
+                self.path,
+                {k.lower(): v for k, v in self.headers.items()},
+                json.loads(raw) if raw else None,
+            )
+            fake.requests.append(recorded)
+            reply = fake.script.pop(0) if fake.script else Scripted(500, {"error": "no scripted reply"})
+            if reply.delay and fake.stopping.wait(reply.delay):
+                return
+            if reply.stream is not None:
+                return self.stream(reply, reply.stream)
+            data = _encoded(reply.body(recorded) if callable(reply.body) else reply.body)
+            self.head(reply, {"Content-Length": str(len(data))})
+            self.wfile.write(data)
+
+        def head(self, reply: Scripted, extra: dict[str, str]) -> None:
+            self.send_response(reply.status)
+            for name, value in {"Content-Type": "application/json", **reply.headers, **extra}.items():
+                self.send_header(name, value)
+            self.end_headers()
+
+        def stream(self, reply: Scripted, chunks: Callable[[], Iterator[bytes]]) -> None:
+            self.head(reply, {})
+            try:
+                for chunk in chunks():
+                    if fake.stopping.is_set():
+                        return
+                    self.wfile.write(chunk)
+                    fake.streamed += len(chunk)
+            except OSError:  # the client stopped reading and closed the connection
+                pass
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    return Handler
+
+
+def _encoded(body: Any) -> bytes:
+    """A scripted body as sent: bytes as they are, a str encoded, anything else as JSON."""
+    if isinstance(body, bytes):
+        return body
+    return body.encode() if isinstance(body, str) else json.dumps(body).encode()
 
 
 @pytest.fixture()

@@ -10,7 +10,16 @@ from chalicelib.ai import template
 from chalicelib.ai.base import AIRequest
 from chalicelib.ai.registry import build_provider
 from chalicelib.domain.phases import TASK_OF, Phase
-from chalicelib.phases.outputs import Brief, PageCopy, PageMarkup, Review, Sitemap, Stylesheet
+from chalicelib.phases.outputs import (
+    Brief,
+    Content,
+    PageCopy,
+    PageMarkup,
+    Review,
+    Sitemap,
+    Stylesheet,
+    as_model,
+)
 from tests.ai.helpers import ORDER, Store, config
 
 PROVIDERS = ("openai", "openai_compatible", "anthropic", "cloudflare")
@@ -20,9 +29,9 @@ MODELS = {
     "anthropic": "claude-3-5-haiku-latest",
     "cloudflare": "@cf/meta/llama-3.1-8b-instruct",
 }
-B = template.answer("Brief", ORDER, {})
-S = template.answer("Sitemap", ORDER, {"brief": B})
-C = template.answer("Content", ORDER, {"brief": B, "sitemap": S})
+B = as_model(Brief, template.answer("Brief", ORDER, {}))
+S = as_model(Sitemap, template.answer("Sitemap", ORDER, {"brief": B}))
+C = as_model(Content, template.answer("Content", ORDER, {"brief": B, "sitemap": S}))
 F = template.answer("SiteFiles", ORDER, {"brief": B, "sitemap": S, "content": C})
 PAGE = S.pages[1].slug  # not the home page: any page works
 SCHEMAS: dict[str, tuple[Phase, type[BaseModel], dict[str, BaseModel], str | None]] = {

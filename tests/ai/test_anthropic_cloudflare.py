@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import pytest
 
+from chalicelib.ai.base import Provider
+from chalicelib.ai.chat import ChatProvider
 from chalicelib.ai.registry import build_provider
 from chalicelib.domain.errors import PermanentError, RetryableError
 from chalicelib.phases.outputs import Brief
@@ -25,12 +28,12 @@ from tests.ai.helpers import (
 CF_MODEL = "@cf/meta/llama-3.1-8b-instruct"
 
 
-def anthropic(fake: FakeProvider, **kw: object):  # type: ignore[no-untyped-def]
+def anthropic(fake: FakeProvider, **kw: Any) -> Provider:
     cfg = config("anthropic", fake.url, model="claude-3-5-haiku-latest", **kw)
     return build_provider(cfg, lambda: Store(ANTHROPIC_KEY))
 
 
-def cloudflare(fake: FakeProvider, **kw: object):  # type: ignore[no-untyped-def]
+def cloudflare(fake: FakeProvider, **kw: Any) -> Provider:
     cfg = config("cloudflare", fake.url, model=CF_MODEL, account_id="acc0123", **kw)
     return build_provider(cfg, lambda: Store(CLOUDFLARE_KEY))
 
@@ -150,7 +153,8 @@ def test_cloudflare_string_response_and_repair(fake: FakeProvider) -> None:
 def test_cloudflare_default_base_url_is_the_public_api() -> None:
     cfg = config("cloudflare", None, model=CF_MODEL, account_id="abc")
     provider = build_provider(cfg, lambda: Store(CLOUDFLARE_KEY))
-    assert provider.url == f"https://api.cloudflare.com/client/v4/accounts/abc/ai/run/{CF_MODEL}"  # type: ignore[attr-defined]
+    assert isinstance(provider, ChatProvider)
+    assert provider.url == f"https://api.cloudflare.com/client/v4/accounts/abc/ai/run/{CF_MODEL}"
 
 
 def test_cloudflare_errors_list_is_reported(fake: FakeProvider, official_host: None) -> None:

@@ -182,7 +182,8 @@ def test_strict_schema_is_closed_fully_required_and_ref_free() -> None:
     objects = _objects(shaped)
     assert len(objects) == 3  # Content, PageContent, Section
     for obj in objects:
-        assert obj["additionalProperties"] is False and obj["required"] == list(obj["properties"])  # type: ignore[arg-type]
+        assert isinstance(obj, dict) and isinstance(obj["properties"], dict)
+        assert obj["additionalProperties"] is False and obj["required"] == list(obj["properties"])
     page = shaped["properties"]["pages"]["items"]
     assert "title" in page["properties"]  # a field called "title" is not a keyword
 

@@ -80,7 +80,12 @@ def test_route_to_missing_config_and_task_without_route() -> None:
     findings = diagnose([TEMPLATE], {**ALL_TEMPLATE, "review": "gone", "copywriting": None})
     assert ("error", "route_to_missing_config", "gone", "review") in codes(findings)
     assert ("error", "no_route", None, "copywriting") in codes(findings)
-    routes = {"planning": "t", "coding": "t", "review": "t", "fallback": "t"}  # copywriting row absent
+    routes: dict[str, str | None] = {
+        "planning": "t",
+        "coding": "t",
+        "review": "t",
+        "fallback": "t",
+    }  # copywriting row absent
     assert ("info", "uses_fallback", None, "copywriting") in codes(diagnose([TEMPLATE], routes))
 
 

@@ -14,6 +14,7 @@ import pytest
 
 from chalicelib.ai.prompts import Ping, build_messages, ping_messages
 from chalicelib.domain.errors import PermanentError, RetryableError
+from chalicelib.phases.outputs import PageMarkup, as_model
 from chalicelib.website.html_audit import audit_page
 from chalicelib.website.render import page_html, page_paths, site_of
 from infra.model_sim import Sim, start_sim
@@ -130,13 +131,13 @@ def _audit(main_html: str) -> list[str]:
 
 
 def test_a11y_fault_breaks_a_pages_headings_but_not_a_repair_round(sim: Sim) -> None:
-    assert _audit(expected("PageMarkup").main_html) == []  # type: ignore[attr-defined]
+    assert _audit(as_model(PageMarkup, expected("PageMarkup")).main_html) == []
     sim.set_faults(rate_a11y=1.0)
-    broken = client("openai", sim.url).generate(request("PageMarkup")).output
-    assert any("heading level skipped" in problem for problem in _audit(broken.main_html))  # type: ignore[attr-defined]
+    broken = as_model(PageMarkup, client("openai", sim.url).generate(request("PageMarkup")).output)
+    assert any("heading level skipped" in problem for problem in _audit(broken.main_html))
     fixing = request("PageMarkup", findings=("servicos.html: heading level skipped",), previous=broken)
-    fixed = client("openai", sim.url).generate(fixing).output
-    assert fixed == expected("PageMarkup") and _audit(fixed.main_html) == []  # type: ignore[attr-defined]
+    fixed = as_model(PageMarkup, client("openai", sim.url).generate(fixing).output)
+    assert fixed == expected("PageMarkup") and _audit(fixed.main_html) == []
     assert client("openai", sim.url).generate(request("Brief")).output == expected(
         "Brief"
     )  # other schemas: no a11y

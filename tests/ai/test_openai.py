@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import time
 from email.utils import formatdate
+from typing import Any
 
 import pytest
 
+from chalicelib.ai.chat import ChatProvider
 from chalicelib.ai.prompts import PROMPT_VERSION
 from chalicelib.ai.registry import build_provider
 from chalicelib.domain.errors import PermanentError, RetryableError
@@ -24,8 +26,10 @@ from tests.ai.helpers import (
 )
 
 
-def openai(fake: FakeProvider, **kw: object):  # type: ignore[no-untyped-def]
-    return build_provider(config("openai", fake.url + "/v1", **kw), lambda: Store(OPENAI_KEY))
+def openai(fake: FakeProvider, **kw: Any) -> ChatProvider:
+    provider = build_provider(config("openai", fake.url + "/v1", **kw), lambda: Store(OPENAI_KEY))
+    assert isinstance(provider, ChatProvider)
+    return provider
 
 
 def test_request_shape_and_usage(fake: FakeProvider) -> None:
@@ -142,13 +146,13 @@ def test_config_timeout_is_clamped_to_the_stage_provider_timeout(fake: FakeProvi
     provider = build_provider(
         config("openai", fake.url, params={"timeout_s": 90}), lambda: Store(OPENAI_KEY), max_timeout_s=0.3
     )
-    assert provider.timeout_s == 0.3
+    assert isinstance(provider, ChatProvider) and provider.timeout_s == 0.3
     with pytest.raises(RetryableError, match="read timeout"):
         provider.generate(brief_request())
     unclamped = build_provider(
         config("openai", fake.url, params={"timeout_s": 20}), lambda: Store(OPENAI_KEY), max_timeout_s=60
     )
-    assert unclamped.timeout_s == 20
+    assert isinstance(unclamped, ChatProvider) and unclamped.timeout_s == 20
 
 
 def test_connection_refused_is_retryable() -> None:

@@ -25,7 +25,8 @@ def ai(deps: Any) -> Iterator[Any]:
     reset_database(deps)  # the database outlives the test: leave the seed as it was
 
 
-def secret_value(deps: Any, ref: str) -> str:
+def secret_value(deps: Any, ref: str | None) -> str:
+    assert ref is not None, "no secret stored"
     return str(deps.client("secretsmanager").get_secret_value(SecretId=ref)["SecretString"])
 
 
@@ -87,7 +88,8 @@ def stored_ref(deps: Any, config_id: str) -> str | None:
         ).scalar()
 
 
-def readable(deps: Any, ref: str) -> bool:
+def readable(deps: Any, ref: str | None) -> bool:
+    assert ref is not None, "no secret stored"
     try:
         deps.secrets.get(ref)
         return True
@@ -100,7 +102,9 @@ def test_update_rotates_and_removes_the_key(ai: Any) -> None:
     first = stored_ref(ai, created.id)
     rotated = svc.update_config(ai, created.id, AIConfigUpdate(api_key="sk-rotated-key-00001111"))
     second = stored_ref(ai, created.id)
-    assert second != first and second.startswith(f"sitegen/ai/{created.id}-")  # a new secret per key
+    assert (
+        second is not None and second != first and second.startswith(f"sitegen/ai/{created.id}-")
+    )  # a new secret per key
     assert rotated.api_key_hint == "\u20261111" and secret_value(ai, second) == "sk-rotated-key-00001111"
     assert not readable(ai, first)  # the old key is forgotten once the change committed
     assert rotated.updated_at >= created.updated_at

@@ -79,7 +79,7 @@ class Stack(LocalStack):
             "brand": {"primary_color": "#8B4513", "secondary_color": "#F5DEB3"},
             **extra,
         }
-        return self.api("POST", "/orders", body, expect=201)  # type: ignore[no-any-return]
+        return self.api("POST", "/orders", body, expect=201)
 
     def wait_generation(
         self, generation_id: str, statuses: tuple[str, ...], timeout_s: float = 60

@@ -43,3 +43,11 @@ def test_make_deploy_refuses_without_an_artifact_bucket():
         text=True,
     )
     assert result.returncode != 0 and "ARTIFACT_BUCKET" in result.stderr
+
+
+def test_make_lint_runs_ruff_and_mypy_from_the_venv_and_ci_runs_it_first():
+    commands = dry_run("lint")
+    for tool in (".venv/bin/ruff check .", ".venv/bin/ruff format --check .", ".venv/bin/mypy"):
+        assert tool in commands, commands
+    ci = (ROOT / ".ci" / "run").read_text().splitlines()
+    assert ci.index("make lint") < ci.index("make test")

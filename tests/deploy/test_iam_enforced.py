@@ -14,6 +14,7 @@ import json
 import re
 import sys
 from pathlib import Path
+from types import FrameType
 from typing import Any
 
 import boto3
@@ -44,7 +45,7 @@ MOTO_ALIASES = {
 
 
 def running_function() -> str:
-    frame = sys._getframe(1)
+    frame: FrameType | None = sys._getframe(1)
     while frame is not None:
         if frame.f_code.co_filename == app_module.__file__:
             return frame.f_code.co_name if frame.f_code.co_name in HANDLERS else "api_handler"

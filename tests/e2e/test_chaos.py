@@ -86,6 +86,7 @@ def kill_9_then_restart(stack: LocalStack) -> None:
     for pid in pids.values():  # every process of the stack, no cleanup anywhere
         with contextlib.suppress(ProcessLookupError):
             os.kill(pid, signal.SIGKILL)
+    assert stack.proc is not None
     stack.proc.wait(timeout=10)
 
     stack.start()

@@ -135,6 +135,7 @@ def test_kill_9_of_the_supervisor_alone_leaves_nothing_and_a_restart_serves_the_
         ]  # postgres backends
         old = stack.info
 
+        assert stack.proc is not None
         stack.proc.send_signal(signal.SIGKILL)  # the supervisor alone
         stack.proc.wait(timeout=10)
         deadline = time.monotonic() + 10

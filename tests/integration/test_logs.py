@@ -220,7 +220,12 @@ def test_a_writer_guesses_the_next_number_and_reads_only_when_it_was_taken(aws, 
     other = DynamoLogStore(aws.dynamodb, aws.resources.logs_table, 30)
     reads: list[str] = []
     real = store._last_number
-    monkeypatch.setattr(store, "_last_number", lambda gid: reads.append(gid) or real(gid))
+
+    def counted(gid: str) -> Any:
+        reads.append(gid)
+        return real(gid)
+
+    monkeypatch.setattr(store, "_last_number", counted)
     store.put_many([line("one")])
     assert store.put_once(line("started", event="phase_started", once_key="k1")) is True
     store.put_many([line("two")])

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import uuid
+from typing import Any
 
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
@@ -49,7 +50,9 @@ def test_existing_orders_get_their_newest_succeeded_generation_live(database_url
                 text("SELECT id, auto_publish, live_generation_id, pointer_generation_id FROM orders")
             )
         }
-        published = dict(conn.execute(text("SELECT id, published_at = finished_at FROM generations")).all())
+        published: dict[Any, bool] = dict(
+            conn.execute(text("SELECT id, published_at = finished_at FROM generations")).all()
+        )
         behind = (
             conn.execute(
                 text("SELECT id FROM orders WHERE live_generation_id IS DISTINCT FROM pointer_generation_id")

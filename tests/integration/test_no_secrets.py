@@ -99,7 +99,7 @@ class Session:
         while time.monotonic() < deadline:
             gen = self.expect(200, "GET", f"/generations/{generation_id}")
             if gen["status"] in statuses:
-                return gen  # type: ignore[no-any-return]
+                return gen
             time.sleep(0.3)
         raise AssertionError(f"generation {generation_id} not in {statuses} after {timeout_s}s: {gen}")
 

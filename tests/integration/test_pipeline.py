@@ -210,7 +210,7 @@ def test_logs_table_down_the_phase_still_completes_and_lines_go_to_stdout(client
     _, gen = create_and_generate(client)
     aws.dynamodb.delete_table(TableName=aws.resources.logs_table)
     drain(client, aws)
-    with pytest.raises(Exception):
+    with pytest.raises(aws.dynamodb.exceptions.ResourceNotFoundException):
         aws.dynamodb.describe_table(TableName=aws.resources.logs_table)
     out = capsys.readouterr().out
     assert "log store unavailable; writing to stdout" in out

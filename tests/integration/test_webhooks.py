@@ -31,7 +31,9 @@ ALL = ["generation.succeeded", "generation.failed", "generation.cancelled", "pag
 def readme_verify():
     """The README's 10-line verification snippet, run as it is printed there."""
     readme = (ROOT / "README.md").read_text()
-    snippet = re.search(r"<!-- webhook-verify -->\n```python\n(.*?)```", readme, re.S).group(1)
+    found = re.search(r"<!-- webhook-verify -->\n```python\n(.*?)```", readme, re.S)
+    assert found is not None, "README.md has no webhook-verify snippet"
+    snippet = found.group(1)
     assert len(snippet.strip().splitlines()) <= 10
     scope: dict = {}
     exec(snippet, scope)  # noqa: S102 - the README's own code

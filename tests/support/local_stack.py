@@ -52,7 +52,7 @@ class LocalStack:
         stack_file = self.state_dir / "stack.json"
         stack_file.unlink(missing_ok=True)
         self.state_dir.mkdir(parents=True, exist_ok=True)
-        out = open(self.state_dir / "supervisor.log", "ab")
+        out = open(self.state_dir / "supervisor.log", "ab")  # noqa: SIM115  the supervisor's stdout while it runs
         self.proc = subprocess.Popen(
             self.argv(),
             cwd=ROOT,

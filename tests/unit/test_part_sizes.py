@@ -11,7 +11,7 @@ from chalicelib.ai.chat import DEFAULT_MAX_TOKENS, MAX_TIMEOUT_S
 from chalicelib.ai.template import answer
 from chalicelib.domain.order import OrderData
 from chalicelib.domain.phases import Phase
-from chalicelib.phases.outputs import STYLES_PART, PagePlan, Sitemap
+from chalicelib.phases.outputs import STYLES_PART, PagePlan, SiteFiles, Sitemap, as_model
 from chalicelib.phases.part_steps import join_parts, parts_of
 
 CHARS_PER_TOKEN = 3.5
@@ -44,7 +44,7 @@ def big_order(locale: str) -> OrderData:
 def test_no_call_needs_more_than_4096_tokens_for_eight_pages(locale: str) -> None:
     order = big_order(locale)
     brief = answer("Brief", order, {})
-    planned = answer("Sitemap", order, {"brief": brief})
+    planned = as_model(Sitemap, answer("Sitemap", order, {"brief": brief}))
     extra = [
         PagePlan(slug=f"extra-{n}", title=f"Extra page {n}", nav_label=f"Extra {n}", purpose="More about us.")
         for n in range(8 - len(planned.pages))
@@ -67,7 +67,7 @@ def test_no_call_needs_more_than_4096_tokens_for_eight_pages(locale: str) -> Non
         **{f"content/{k}": tokens(v) for k, v in copies.items()},
         **{f"code/{k}": tokens(v) for k, v in code.items()},
     }
-    assert len(site.files) == 8 + 4 and len(copies) == 8
+    assert len(as_model(SiteFiles, site).files) == 8 + 4 and len(copies) == 8
     assert max(sizes.values()) <= DEFAULT_MAX_TOKENS, sizes
     # one call plus one repair round of the longest answer fits the cap on a provider call
     longest_s = TTFT_S + max(sizes.values()) / TOKENS_PER_S

@@ -270,7 +270,7 @@ def test_text_on_brand_colours_is_readable() -> None:
     )
     css = body(light, "styles.css")
     assert f"--on-primary: {NEAR_BLACK};" in css and f"--on-secondary: {WHITE};" in css
-    link = re.search(r"--link: (#[0-9a-f]{6});", css).group(1)
+    link = re.findall(r"--link: (#[0-9a-f]{6});", css)[0]
     assert contrast(link, WHITE) >= 4.5
     assert f"--on-primary: {WHITE};" in body(build(PT_ORDER), "styles.css")
     assert ink("#1F4E79") == "#1f4e79" and contrast(ink("#FFFF00"), WHITE) >= 4.5
@@ -464,7 +464,7 @@ def test_form_controls_need_labels(site: SiteFiles) -> None:
 
 
 def test_soft_rules_are_warnings_and_do_not_fail_review(site: SiteFiles) -> None:
-    description = re.search(r'<meta name="description" content="([^"]*)"', body(site, "index.html")).group(1)
+    description = re.findall(r'<meta name="description" content="([^"]*)"', body(site, "index.html"))[0]
     files = mutate(site, "index.html", description, "x" * 170)
     files = mutate(files, "index.html", 'href="#main"', 'href="#conteudo"')
     files = mutate(files, "index.html", "<h1>", '<img src="https://cdn.example/a.png" alt="a"><h1>')
