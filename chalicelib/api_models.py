@@ -144,6 +144,9 @@ class GenerationPublic(BaseModel):
         default=None, description="a page regeneration: the generation it reuses"
     )
     regenerated_page: str | None = None
+    review_rounds: int = Field(
+        default=0, description="rounds in which the review sent pages back to the coding model (at most 2)"
+    )
 
 
 class VersionPublic(BaseModel):

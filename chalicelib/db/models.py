@@ -95,6 +95,7 @@ class Generation(Base):
     instructions: Mapped[str | None] = mapped_column(Text)
     published_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))  # last made live
     files_deleted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))  # keep-the-last-N
+    review_rounds: Mapped[int] = mapped_column(Integer, default=0, server_default="0")  # pages sent back
 
 
 class RunState:
@@ -135,6 +136,8 @@ class PartRun(RunState, Base):
     reused: Mapped[bool] = mapped_column(
         Boolean, default=False, server_default=text("false")
     )  # copied, not run
+    # what the review sent this code part back with: its next run answers these findings
+    review_findings: Mapped[list[str] | None] = mapped_column(JSONB)
 
 
 class OutboxMessage(Base):

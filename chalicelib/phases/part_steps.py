@@ -77,6 +77,16 @@ class PartContext:
     log: ProgressLog
     deadline: float  # time.monotonic() by which the invocation must be done with the AI
     instructions: str | None = None  # the customer's wishes, for a regenerated page only
+    # a code part the review sent back: the review's findings and the part's last answer
+    sent_back: tuple[tuple[str, ...], dict[str, Any]] | None = None
+
+    def first_answer(self, schema: type[M]) -> tuple[M, dict[str, Any]]:
+        """The part's first call: a fresh answer, or (sent back by the review) the last answer fixed."""
+        if self.sent_back is None:
+            return self.ask(schema)
+        findings, previous = self.sent_back
+        self.say(f"Rewriting {self.part} with the review's {len(findings)} finding(s)")
+        return self.ask(schema, findings=findings, previous=schema.model_validate(previous))
 
     def say(self, message: str, level: str = "info") -> None:
         self.log.info(message, phase=self.phase.value, level=level, part=self.part)
@@ -112,7 +122,7 @@ def page_copy(ctx: PartContext) -> tuple[BaseModel, dict[str, Any]]:
 
 def stylesheet(ctx: PartContext) -> tuple[BaseModel, dict[str, Any]]:
     ctx.say("Writing styles.css")
-    css, usage = ctx.ask(Stylesheet)
+    css, usage = ctx.first_answer(Stylesheet)
     ctx.say(f"Wrote styles.css ({len(css.css.encode()) / 1024:.1f} KiB)")
     return css, usage
 
@@ -129,7 +139,7 @@ def page_markup(ctx: PartContext) -> tuple[BaseModel, dict[str, Any]]:
     paths = {p for _, p in page_paths(content.pages)} | set(SITE_FILES)
     ctx.say(f"Building page {path}")
     started = time.monotonic()
-    output, usage = ctx.ask(PageMarkup)
+    output, usage = ctx.first_answer(PageMarkup)
     for round_no in range(MAX_REPAIR_ROUNDS + 1):
         markup = output.model_copy(update={"slug": ctx.part})
         body = page_html(site, page, path, markup.main_html)

@@ -13,10 +13,19 @@ from typing import Any
 from pydantic import BaseModel
 
 from chalicelib.ai.base import AIRequest, Provider
-from chalicelib.domain.errors import PermanentError
 from chalicelib.domain.order import OrderData
 from chalicelib.domain.phases import TASK_OF, Phase
-from chalicelib.phases.outputs import Brief, Content, Publication, Review, SiteFiles, Sitemap, as_model
+from chalicelib.domain.review import Finding, decide
+from chalicelib.phases.outputs import (
+    STYLES_PART,
+    Brief,
+    Content,
+    Publication,
+    Review,
+    SiteFiles,
+    Sitemap,
+    as_model,
+)
 from chalicelib.ports import SiteStore
 from chalicelib.services.progress import ProgressLog
 
@@ -39,6 +48,7 @@ class PhaseContext:
     provider: Provider | None
     sites: SiteStore
     log: ProgressLog
+    review_round: int = 0  # review only: rounds of pages already sent back to the coding route
 
     def say(self, message: str) -> None:
         self.log.info(message, phase=self.phase.value)
@@ -77,10 +87,13 @@ def sitemap(ctx: PhaseContext) -> tuple[BaseModel, dict[str, Any]]:
 
 
 def review(ctx: PhaseContext) -> tuple[BaseModel, dict[str, Any]]:
+    """The gate's checks and the AI reviewer's notes. Errors in a page or styles.css send those parts
+    back to the coding route (chalicelib/domain/review.py); any other error fails the review."""
     from chalicelib.website.checks import check_site
 
     files = as_model(SiteFiles, ctx.outputs["code"])
-    ctx.say(f"Checking {len(files.files)} files: HTML, links, meta, accessibility, scripts")
+    again = f" (after {ctx.review_round} round(s) back at the coding model)" if ctx.review_round else ""
+    ctx.say(f"Checking {len(files.files)} files: HTML, links, meta, accessibility, scripts{again}")
     findings = check_site(files)
     notes, usage = ctx.ask_ai()
     findings += [f for f in as_model(Review, notes).findings if f not in findings]
@@ -92,11 +105,19 @@ def review(ctx: PhaseContext) -> tuple[BaseModel, dict[str, Any]]:
             level="error" if finding.severity == "error" else "warning",
         )
     if errors:
-        shown = "; ".join(f"{f.file}: {f.message}" for f in errors[:5])
-        more = f" (and {len(errors) - 5} more)" if len(errors) > 5 else ""
-        raise PermanentError(f"review found {len(errors)} error(s): {shown}{more}")
-    ctx.say(f"Review passed: {len(files.files)} files, {len(findings)} warning(s)")
+        back = decide([Finding(f.file, f.message) for f in errors], code_parts_by_file(ctx), ctx.review_round)
+        back.usage = usage
+        raise back
+    ctx.say(f"Review passed: {len(files.files)} files, {len(findings)} warning(s){again}")
     return Review(passed=True, checked_files=len(files.files), findings=findings[:500]), usage
+
+
+def code_parts_by_file(ctx: PhaseContext) -> dict[str, str]:
+    """The files code parts wrote, and the part that wrote each: a page's file, and styles.css."""
+    from chalicelib.website.render import page_paths
+
+    content = as_model(Content, ctx.outputs["content"])
+    return {path: page.slug for page, path in page_paths(content.pages)} | {STYLES_PART: STYLES_PART}
 
 
 def publish(ctx: PhaseContext) -> tuple[BaseModel, dict[str, Any]]:

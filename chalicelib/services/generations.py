@@ -98,6 +98,7 @@ def to_public(gen: Generation, runs: list[PhaseRun], parts: list[PartRun] | None
         usage=_totals([p.usage for p in phases if p.usage is not None]),
         source_generation_id=str(gen.source_generation_id) if gen.source_generation_id else None,
         regenerated_page=gen.regenerated_page,
+        review_rounds=gen.review_rounds,
     )
 
 

@@ -36,6 +36,7 @@ from chalicelib.services import events, outbox
 from chalicelib.services.orders import to_data
 from chalicelib.services.pipeline import (
     Claim,
+    SentBack,
     UnknownGeneration,
     _backoff,
     _classify,
@@ -214,6 +215,7 @@ def run_one_part(deps: Deps, command: RunPhase, remaining_ms: int) -> str:
             log,
             time.monotonic() + 0.9 * remaining_ms / 1000,
             claim.instructions,
+            (claim.sent_back.findings, claim.sent_back.previous) if claim.sent_back else None,
         )
         output, usage = run_part(ctx)
         output = part_schema(phase, ctx.part).model_validate(output.model_dump())
@@ -223,7 +225,7 @@ def run_one_part(deps: Deps, command: RunPhase, remaining_ms: int) -> str:
         return _fail(deps, command, claim, _classify(exc), log)
     log.flush()
     try:
-        return _complete(deps, command, claim, output, usage, log)
+        return _complete(deps, command, claim, output, claim.with_prior(usage), log)
     except Exception as exc:
         return _fail(deps, command, claim, _classify(exc), log)
 
@@ -289,6 +291,11 @@ def _claim(deps: Deps, command: RunPhase, remaining_ms: int) -> Claim | PartFail
             else None
         )
         wishes = gen.instructions if gen.regenerated_page == command.part else None
+        back = (
+            SentBack(tuple(part.review_findings), part.output)
+            if part.review_findings and part.output
+            else None
+        )
         claim = Claim(
             part.id,
             part.lease_token,
@@ -300,6 +307,8 @@ def _claim(deps: Deps, command: RunPhase, remaining_ms: int) -> Claim | PartFail
             config_error,
             last_failure,
             instructions=wishes,
+            sent_back=back,
+            prior_usage=part.usage,
         )
         uow.commit()
     return claim

@@ -27,6 +27,7 @@ from chalicelib.domain.commands import RunPhase
 from chalicelib.domain.errors import PermanentError, PhaseError, RetryableError
 from chalicelib.domain.order import OrderData
 from chalicelib.domain.phases import ACTIVE, PHASES, TASK_OF, GenerationStatus, Phase, PhaseStatus, next_phase
+from chalicelib.domain.review import SendBack
 from chalicelib.faults import fault
 from chalicelib.phases.steps import OUTPUT_OF, STEPS, PhaseContext
 from chalicelib.services import events, outbox
@@ -76,6 +77,23 @@ class Claim:
     config_error: str | None
     last_failure: tuple[datetime, int, str] | None  # an earlier attempt's failure, whose line may be missing
     instructions: str | None = None  # a regenerated page's part only: the customer's wishes
+    review_round: int = 0  # the review only: rounds of pages already sent back to the coding route
+    sent_back: SentBack | None = None  # a code part the review sent back: its findings, its last answer
+    prior_usage: dict[str, Any] | None = None  # what earlier runs (before a review round) used
+
+    def with_prior(self, usage: dict[str, Any]) -> dict[str, Any]:
+        """This run's usage plus the earlier runs': a page written twice costs twice, in the totals."""
+        if not self.prior_usage:
+            return usage
+        from chalicelib.phases.part_steps import add_usage
+
+        return add_usage({k: v for k, v in self.prior_usage.items() if k != "repairs"}, usage)
+
+
+@dataclass(frozen=True)
+class SentBack:
+    findings: tuple[str, ...]
+    previous: dict[str, Any]
 
 
 def run_phase(deps: Deps, command: RunPhase, remaining_ms: int) -> str:
@@ -106,16 +124,23 @@ def run_phase(deps: Deps, command: RunPhase, remaining_ms: int) -> str:
         if claim.config_error:
             raise PermanentError(claim.config_error)
         provider = deps.provider(claim.config) if claim.config else None
-        ctx = PhaseContext(gid, phase, claim.order, claim.outputs, provider, deps.sites, log)
+        ctx = PhaseContext(
+            gid, phase, claim.order, claim.outputs, provider, deps.sites, log, claim.review_round
+        )
         output, usage = STEPS[phase](ctx)
         output = OUTPUT_OF[phase].model_validate(output.model_dump())
         fault("after_ai_call", command.phase.value)
+    except SendBack as back:  # the review's errors, in pages the coding route can write again
+        log.flush()
+        from chalicelib.services.review_rounds import send_back
+
+        return send_back(deps, command, claim, back, log)
     except Exception as exc:  # every failure leaves a status, a reason and a log line
         log.flush()
         return _fail(deps, command, claim, _classify(exc), log)
     log.flush()
     try:
-        return _complete(deps, command, claim, output, usage, log)
+        return _complete(deps, command, claim, output, claim.with_prior(usage), log)
     except Exception as exc:  # e.g. a database error while storing the result: a fresh transaction records it
         return _fail(deps, command, claim, _classify(exc), log)
 
@@ -204,6 +229,8 @@ def _claim(deps: Deps, command: RunPhase, remaining_ms: int) -> Claim | AlreadyD
             config,
             config_error,
             last_failure,
+            review_round=gen.review_rounds,
+            prior_usage=run.usage,
         )
         uow.commit()
     return claim

@@ -120,7 +120,9 @@ def test_review_fails_with_a_precise_reason(client, aws, scripted):
             output=Review(passed=False, checked_files=8, findings=[finding]), usage=result.usage
         )
 
-    scripted["review"] = [reviewer_finds_an_error]
+    scripted["review"] = [
+        reviewer_finds_an_error
+    ] * 3  # the page goes back to coding twice (test_review_rounds)
     _, gen = create_and_generate(client)
     drain(client, aws)
     done = client.json("GET", f"/generations/{gen['id']}")
