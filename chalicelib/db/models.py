@@ -24,6 +24,18 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from chalicelib.domain.phases import ACTIVE, GenerationStatus
+
+
+def status_in(statuses: tuple[str, ...]) -> str:
+    """A partial index's predicate over `status`, e.g. "status IN ('queued', 'running')"."""
+    return "status IN (" + ", ".join(f"'{status}'" for status in statuses) + ")"
+
+
+# Migrations 0001 and 0005 spell these out (frozen); tests/unit/test_migration_predicates.py keeps them equal.
+ACTIVE_PREDICATE = status_in(ACTIVE)
+FAILURE_UNLOGGED_PREDICATE = f"status = '{GenerationStatus.FAILED}' AND failure_logged_at IS NULL"
+
 
 class Base(DeclarativeBase):
     type_annotation_map = {dict[str, Any]: JSONB, list[str]: JSONB}
@@ -65,13 +77,13 @@ class Generation(Base):
             "uq_generations_one_active_per_order",
             "order_id",
             unique=True,
-            postgresql_where=text("status IN ('queued', 'running')"),
+            postgresql_where=text(ACTIVE_PREDICATE),
         ),
-        Index("ix_generations_active", "status", postgresql_where=text("status IN ('queued', 'running')")),
+        Index("ix_generations_active", "status", postgresql_where=text(ACTIVE_PREDICATE)),
         Index(
             "ix_generations_failure_unlogged",
             "finished_at",
-            postgresql_where=text("status = 'failed' AND failure_logged_at IS NULL"),
+            postgresql_where=text(FAILURE_UNLOGGED_PREDICATE),
         ),
     )
 

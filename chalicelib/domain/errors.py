@@ -41,3 +41,13 @@ class RetryableError(PhaseError):
 
 class PermanentError(PhaseError):
     retryable = False
+
+
+class IllegalTransition(Exception):
+    """A status change the state machine (chalicelib/domain/lifecycle.py) does not allow: a bug, not
+    something a caller did, so no HTTP status maps to it."""
+
+    def __init__(self, status: str, action: str) -> None:
+        super().__init__(f"cannot {action} from {status!r}")
+        self.status = status
+        self.action = action

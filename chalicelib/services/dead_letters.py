@@ -19,8 +19,9 @@ from sqlalchemy.dialects.postgresql import insert
 from chalicelib.api_models import DeadLetterList, DeadLetterPublic, RedrivePublic
 from chalicelib.bootstrap import Deps
 from chalicelib.db.models import DeadLetter, Generation, Order
+from chalicelib.domain import lifecycle
 from chalicelib.domain.commands import DeliverWebhook, parse_command
-from chalicelib.domain.phases import ACTIVE, GenerationStatus
+from chalicelib.domain.phases import GenerationStatus
 from chalicelib.services.events import emit_generation_ended
 from chalicelib.services.progress import ProgressLog
 
@@ -60,7 +61,7 @@ def handle_dead_letter(deps: Deps, message_id: str, body: str, reason: str | Non
     try:
         now = deps.clock()
         failed_at = None
-        deliveries: list = []
+        deliveries: list[DeliverWebhook] = []
         with deps.uow() as uow:
             s = uow.session
             first_time = (
@@ -82,9 +83,8 @@ def handle_dead_letter(deps: Deps, message_id: str, body: str, reason: str | Non
             gen = s.get(Generation, gid, with_for_update=True) if gid else None
             # The same dead letter again (its handler died after the commit) must not fail a generation
             # that was resent since.
-            if gen is not None and gen.status in ACTIVE and first_time:
-                gen.status, gen.finished_at, gen.updated_at = GenerationStatus.FAILED, now, now
-                gen.error = reason
+            if gen is not None and lifecycle.is_active(gen.status) and first_time:
+                lifecycle.fail_generation(gen, now, reason)
                 # this function may not send to the generation queue: the sweeper sends the deliveries
                 deliveries = emit_generation_ended(s, gen, queued=False)
             if gen is not None and gen.status == GenerationStatus.FAILED and gen.error == reason:
@@ -156,7 +156,7 @@ def redrive(deps: Deps) -> RedrivePublic:
             if status == GenerationStatus.FAILED and command.generation_id not in resumed:
                 retry_generation(deps, str(command.generation_id))
                 resumed.add(command.generation_id)
-            elif status in [s.value for s in ACTIVE]:
+            elif status is not None and lifecycle.is_active(status):
                 deps.queue.send(command.body())
                 sent += 1
             else:

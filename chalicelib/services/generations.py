@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import uuid
+from typing import Any, TypeVar
 
 from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
 from chalicelib.api_models import (
     GenerationList,
@@ -17,6 +19,7 @@ from chalicelib.api_models import (
 )
 from chalicelib.bootstrap import Deps
 from chalicelib.db.models import Generation, IdempotencyRecord, Order, OutboxMessage, PartRun, PhaseRun
+from chalicelib.domain import lifecycle
 from chalicelib.domain.errors import Conflict, InvalidInput, NotFound
 from chalicelib.domain.phases import ACTIVE, PHASES, GenerationStatus, Phase, PhaseStatus
 from chalicelib.services import events, outbox
@@ -47,7 +50,7 @@ def _phase(run: PhaseRun, parts: list[PartRun]) -> PhasePublic:
     if usage is None and any(p.usage for p in shown):  # a running per-page phase: what its parts cost so far
         from chalicelib.phases.part_steps import add_usage
 
-        total: dict = {}
+        total: dict[str, Any] = {}
         for p in parts:
             total = add_usage(total, {k: v for k, v in (p.usage or {}).items() if k != "repairs"})
         usage = PhaseUsagePublic.model_validate(total)
@@ -80,7 +83,7 @@ def to_public(gen: Generation, runs: list[PhaseRun], parts: list[PartRun] | None
     runs = sorted(runs, key=lambda r: r.position)
     phases = [_phase(r, [p for p in parts or [] if p.phase == r.phase]) for r in runs]
     done = sum(
-        1.0 if p.status == PhaseStatus.SUCCEEDED else p.parts_done / len(p.parts) if p.parts else 0.0
+        1.0 if p.status == PhaseStatus.SUCCEEDED.value else p.parts_done / len(p.parts) if p.parts else 0.0
         for p in phases
     )  # a running per-page phase counts its finished parts
     return GenerationPublic(
@@ -102,20 +105,25 @@ def to_public(gen: Generation, runs: list[PhaseRun], parts: list[PartRun] | None
     )
 
 
-def _by_generation(session, model, generation_ids):  # type: ignore[no-untyped-def]
-    result: dict[uuid.UUID, list] = {gid: [] for gid in generation_ids}
+R = TypeVar("R", PhaseRun, PartRun)
+
+
+def _by_generation(
+    session: Session, model: type[R], generation_ids: list[uuid.UUID]
+) -> dict[uuid.UUID, list[R]]:
+    result: dict[uuid.UUID, list[R]] = {gid: [] for gid in generation_ids}
     if generation_ids:
         for row in session.scalars(select(model).where(model.generation_id.in_(generation_ids))):
             result[row.generation_id].append(row)
     return result
 
 
-def _runs(session, generation_ids: list[uuid.UUID]) -> dict[uuid.UUID, list[PhaseRun]]:  # type: ignore[no-untyped-def]
-    return _by_generation(session, PhaseRun, generation_ids)  # type: ignore[no-any-return]
+def _runs(session: Session, generation_ids: list[uuid.UUID]) -> dict[uuid.UUID, list[PhaseRun]]:
+    return _by_generation(session, PhaseRun, generation_ids)
 
 
-def _parts(session, generation_ids: list[uuid.UUID]) -> dict[uuid.UUID, list[PartRun]]:  # type: ignore[no-untyped-def]
-    return _by_generation(session, PartRun, generation_ids)  # type: ignore[no-any-return]
+def _parts(session: Session, generation_ids: list[uuid.UUID]) -> dict[uuid.UUID, list[PartRun]]:
+    return _by_generation(session, PartRun, generation_ids)
 
 
 def _active_id(deps: Deps, order_id: uuid.UUID) -> str | None:
@@ -139,10 +147,10 @@ def start_generation(deps: Deps, order_id: str, idempotency_key: str | None) -> 
             return GenerationPublic.model_validate(record.body)
         if s.get(Order, oid) is None:
             raise NotFound(f"order {order_id!r} not found")
-        gen = Generation(id=uuid.uuid4(), order_id=oid, status=GenerationStatus.QUEUED)
+        gen = Generation(id=uuid.uuid4(), order_id=oid, status=lifecycle.NEW_GENERATION)
         s.add(gen)
         runs = [
-            PhaseRun(generation_id=gen.id, phase=p.value, position=i, status=PhaseStatus.PENDING, attempts=0)
+            PhaseRun(generation_id=gen.id, phase=p.value, position=i, status=lifecycle.NEW_RUN, attempts=0)
             for i, p in enumerate(PHASES)
         ]
         try:
@@ -173,11 +181,11 @@ def start_generation(deps: Deps, order_id: str, idempotency_key: str | None) -> 
     return public
 
 
-def _locked(session, gid: uuid.UUID) -> Generation:  # type: ignore[no-untyped-def]
+def _locked(session: Session, gid: uuid.UUID) -> Generation:
     gen = session.get(Generation, gid, with_for_update=True)
     if gen is None:
         raise NotFound(f"generation {str(gid)!r} not found")
-    return gen  # type: ignore[no-any-return]
+    return gen
 
 
 def retry_generation(deps: Deps, generation_id: str) -> GenerationPublic:
@@ -192,37 +200,20 @@ def retry_generation(deps: Deps, generation_id: str) -> GenerationPublic:
         if first is None:
             raise Conflict("every phase already succeeded; start a new generation instead")
         for run in runs[first.position :]:
-            run.status, run.attempts, run.error = PhaseStatus.PENDING, 0, None
-            run.lease_token = run.lease_expires_at = run.finished_at = run.failed_at = run.failed_attempt = (
-                None
-            )
+            lifecycle.resume_run(run)
         # a per-page phase's pages that succeeded are kept: only the others run again
+        resume = lifecycle.Action.RESUME
         s.execute(
             update(PartRun)
             .where(
                 PartRun.generation_id == gid,
                 PartRun.phase.in_([r.phase for r in runs[first.position :]]),
-                PartRun.status != PhaseStatus.SUCCEEDED,
+                PartRun.status.in_(lifecycle.sources(lifecycle.RUN_TRANSITIONS, resume)),
             )
-            .values(
-                status=PhaseStatus.PENDING,
-                attempts=0,
-                error=None,
-                lease_token=None,
-                lease_expires_at=None,
-                finished_at=None,
-                failed_at=None,
-                failed_attempt=None,
-            )
+            .values(status=lifecycle.target(lifecycle.RUN_TRANSITIONS, resume), **lifecycle.RUN_RESET)
         )
         now = deps.clock()
-        gen.status, gen.error, gen.finished_at = GenerationStatus.QUEUED, None, None
-        gen.current_phase, gen.updated_at, gen.budget_from, gen.failure_logged_at = (
-            first.phase,
-            now,
-            now,
-            None,
-        )
+        lifecycle.resume_generation(gen, first.phase, now)
         order_id = gen.order_id
         try:
             s.flush()  # the one-active-generation-per-order index speaks here
@@ -246,22 +237,22 @@ def cancel_generation(deps: Deps, generation_id: str) -> GenerationPublic:
     with deps.uow() as uow:
         s = uow.session
         gen = _locked(s, gid)
-        if gen.status not in ACTIVE:
+        if not lifecycle.is_active(gen.status):
             raise Conflict(f"generation already finished ({gen.status})")
         now = deps.clock()
-        gen.status, gen.finished_at, gen.updated_at = GenerationStatus.CANCELLED, now, now
-        gen.error = "cancelled by user"
+        lifecycle.cancel_generation(gen, now)
         s.execute(delete(OutboxMessage).where(OutboxMessage.generation_id == gid))
         # a per-page phase that fanned out stops where it is: a part already running finishes, no other
         # starts, and the phase shows pending again (a Resend fans out what is left)
+        cancel = lifecycle.Action.CANCEL
         s.execute(
             update(PhaseRun)
             .where(
                 PhaseRun.generation_id == gid,
-                PhaseRun.status == PhaseStatus.RUNNING,
+                PhaseRun.status.in_(lifecycle.sources(lifecycle.RUN_TRANSITIONS, cancel)),
                 PhaseRun.lease_expires_at.is_(None),
             )
-            .values(status=PhaseStatus.PENDING)
+            .values(status=lifecycle.target(lifecycle.RUN_TRANSITIONS, cancel))
         )
         public = to_public(gen, _runs(s, [gid])[gid], _parts(s, [gid])[gid])
         deliveries = events.emit_generation_ended(s, gen)

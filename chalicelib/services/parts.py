@@ -25,10 +25,12 @@ from sqlalchemy.dialects.postgresql import insert
 
 from chalicelib.bootstrap import Deps
 from chalicelib.db.models import Generation, Order, OutboxMessage, PartRun, PhaseRun
-from chalicelib.domain.commands import RunPhase
+from chalicelib.domain import lifecycle
+from chalicelib.domain.commands import DeliverWebhook, RunPhase
 from chalicelib.domain.errors import PermanentError, PhaseError
 from chalicelib.domain.order import OrderData
-from chalicelib.domain.phases import ACTIVE, PHASES, GenerationStatus, Phase, PhaseStatus, next_phase
+from chalicelib.domain.phases import PHASES, GenerationStatus, Phase, PhaseStatus, next_phase
+from chalicelib.domain.sweep_rules import lease_holds
 from chalicelib.faults import fault
 from chalicelib.phases.part_steps import PartContext, add_usage, join_parts, part_schema, parts_of, run_part
 from chalicelib.phases.steps import OUTPUT_OF
@@ -42,6 +44,7 @@ from chalicelib.services.pipeline import (
     _classify,
     _NoRoute,
     _resolve,
+    _rowcount,
     run_phase,
 )
 from chalicelib.services.progress import ProgressLog
@@ -76,7 +79,7 @@ def fan_out(deps: Deps, command: RunPhase) -> str:
         gen, order = row
         runs = {r.phase: r for r in s.scalars(select(PhaseRun).where(PhaseRun.generation_id == gid))}
         run = runs[phase.value]
-        if gen.status not in ACTIVE:
+        if not lifecycle.is_active(gen.status):
             return f"skipped: generation is {gen.status}"
         if run.status in (PhaseStatus.SUCCEEDED, PhaseStatus.FAILED, PhaseStatus.RUNNING):
             # fanned out before, or over: this message is a duplicate. The parts whose rows still wait
@@ -124,7 +127,7 @@ def fan_out(deps: Deps, command: RunPhase) -> str:
                 "phase": phase.value,
                 "part": name,
                 "position": n,
-                "status": PhaseStatus.PENDING,
+                "status": lifecycle.NEW_RUN,
                 "attempts": 0,
             }
             for n, name in enumerate(names)
@@ -141,9 +144,8 @@ def fan_out(deps: Deps, command: RunPhase) -> str:
                 OutboxMessage.part == "",
             )
         )
-        run.status, run.attempts, run.started_at = PhaseStatus.RUNNING, run.attempts + 1, now
-        run.error = run.lease_token = run.lease_expires_at = None
-        gen.status, gen.current_phase, gen.updated_at = GenerationStatus.RUNNING, phase.value, now
+        lifecycle.fan_out_run(run, now)
+        lifecycle.claim_generation(gen, phase.value, now)
         attempt, total, reused = run.attempts, len(names), len(names) - len(todo)
         if not todo:  # every part reused (a regenerated page's other pages): join them at once
             follow_up = _join(
@@ -254,12 +256,12 @@ def _claim(deps: Deps, command: RunPhase, remaining_ms: int) -> Claim | PartFail
             # a duplicate: the invocation that failed it may have died before its lines; repeat them
             failed = gen.status == GenerationStatus.FAILED and gen.finished_at == part.finished_at
             return PartFailure(
-                part.finished_at, part.error or "", (gen.finished_at, gen.error or "") if failed else None
+                part.finished_at, part.error or "", (part.finished_at, gen.error or "") if failed else None
             )
-        if gen.status not in ACTIVE:
+        if not lifecycle.is_active(gen.status):
             return f"skipped: generation is {gen.status}"
-        if part.status == PhaseStatus.RUNNING and part.lease_expires_at and part.lease_expires_at > now:
-            return f"skipped: part is running elsewhere until {part.lease_expires_at.isoformat()}"
+        if part.status == PhaseStatus.RUNNING and lease_holds(until := part.lease_expires_at, now):
+            return f"skipped: part is running elsewhere until {until and until.isoformat()}"
         earlier = PHASES[: PHASES.index(phase)]
         runs = {
             r.phase: r
@@ -275,8 +277,7 @@ def _claim(deps: Deps, command: RunPhase, remaining_ms: int) -> Claim | PartFail
             config, config_error = _resolve(s, phase), None
         except _NoRoute as exc:
             config, config_error = None, exc.reason
-        part.status, part.attempts, part.started_at = PhaseStatus.RUNNING, part.attempts + 1, now
-        part.lease_token, part.lease_expires_at = uuid.uuid4(), now + lease
+        token = lifecycle.claim_run(part, now, lease)
         s.execute(
             delete(OutboxMessage).where(
                 OutboxMessage.generation_id == gid,
@@ -298,7 +299,7 @@ def _claim(deps: Deps, command: RunPhase, remaining_ms: int) -> Claim | PartFail
         )
         claim = Claim(
             part.id,
-            part.lease_token,
+            token,
             part.attempts,
             now,
             to_data(order),
@@ -332,7 +333,7 @@ def _duplicate_of_success(
     pending = (
         joined_here
         and nxt is not None
-        and gen.status in ACTIVE
+        and lifecycle.is_active(gen.status)
         and s.scalar(
             select(OutboxMessage.id).where(
                 OutboxMessage.generation_id == gen.id,
@@ -383,20 +384,16 @@ def _complete(
         status = s.scalar(
             update(Generation).where(Generation.id == gid).values(updated_at=now).returning(Generation.status)
         )
-        updated = s.execute(
-            update(PartRun)
-            .where(PartRun.id == claim.run_id, PartRun.lease_token == claim.token)
-            .values(
-                status=PhaseStatus.SUCCEEDED,
-                output=output.model_dump(mode="json"),
-                finished_at=now,
-                error=None,
-                lease_token=None,
-                lease_expires_at=None,
-                usage=usage or None,
-                repairs=usage.get("repairs", 0),
+        updated = _rowcount(
+            s.execute(
+                update(PartRun)
+                .where(PartRun.id == claim.run_id, PartRun.lease_token == claim.token)
+                .values(
+                    **lifecycle.succeeded_values(now, output.model_dump(mode="json"), usage),
+                    repairs=usage.get("repairs", 0),
+                )
             )
-        ).rowcount
+        )
         if not updated:
             return "discarded: lease was taken over by another delivery"
         parts = s.execute(
@@ -405,7 +402,7 @@ def _complete(
             )
         ).all()
         done = sum(1 for p in parts if p.status == PhaseStatus.SUCCEEDED)
-        joined = done == len(parts) and status in ACTIVE
+        joined = done == len(parts) and status is not None and lifecycle.is_active(status)
         if joined:
             follow_up = _join(
                 s,
@@ -461,21 +458,17 @@ def _join(
     total: dict[str, Any] = {}
     for usage in usages or []:
         total = add_usage(total, {k: v for k, v in (usage or {}).items() if k != "repairs"})
-    if not s.execute(
-        update(PhaseRun)
-        .where(
-            PhaseRun.generation_id == gid,
-            PhaseRun.phase == phase.value,
-            PhaseRun.status == PhaseStatus.RUNNING,
+    if not _rowcount(
+        s.execute(
+            update(PhaseRun)
+            .where(
+                PhaseRun.generation_id == gid,
+                PhaseRun.phase == phase.value,
+                PhaseRun.status.in_(lifecycle.sources(lifecycle.RUN_TRANSITIONS, lifecycle.Action.SUCCEED)),
+            )
+            .values(lifecycle.succeeded_values(now, output.model_dump(mode="json"), total))
         )
-        .values(
-            status=PhaseStatus.SUCCEEDED,
-            output=output.model_dump(mode="json"),
-            finished_at=now,
-            error=None,
-            usage=total or None,
-        )
-    ).rowcount:
+    ):
         return None
     nxt = next_phase(phase)
     assert nxt is not None  # content and code are never last
@@ -494,7 +487,7 @@ def _fail(deps: Deps, command: RunPhase, claim: Claim, error: PhaseError, log: P
     now = deps.clock()
     gid, phase, label = command.generation_id, command.phase, command.label()
     reason, retry_delay, follow_up, gen_failed = error.reason, None, None, None
-    deliveries: list = []
+    deliveries: list[DeliverWebhook] = []
     with deps.uow() as uow:
         s = uow.session
         gen = s.get(Generation, gid, with_for_update=True)
@@ -502,27 +495,32 @@ def _fail(deps: Deps, command: RunPhase, claim: Claim, error: PhaseError, log: P
         part = s.get(PartRun, claim.run_id, with_for_update=True)
         if part is None or part.lease_token != claim.token:
             return "discarded: lease was taken over by another delivery"
-        part.error, part.failed_at, part.failed_attempt = reason, now, part.attempts
-        part.lease_token, part.lease_expires_at = None, None
-        if error.retryable and part.attempts < deps.settings.max_attempts and gen.status in ACTIVE:
+        if lifecycle.may_retry(error.retryable, part.attempts, deps.settings.max_attempts, gen.status):
             retry_delay = _backoff(deps.settings.retry_base_seconds, part.attempts, error.retry_after)
-            part.status = PhaseStatus.RETRYING
+            lifecycle.retry_run(part, now, reason)
             follow_up = outbox.add(s, gid, phase, retry_delay, part=command.part)
         else:
-            part.status, part.finished_at = PhaseStatus.FAILED, now
+            lifecycle.fail_run(part, now, reason)
+            fail = lifecycle.Action.FAIL
             s.execute(
                 update(PhaseRun)
                 .where(
                     PhaseRun.generation_id == gid,
                     PhaseRun.phase == phase.value,
-                    PhaseRun.status == PhaseStatus.RUNNING,
+                    PhaseRun.status.in_(lifecycle.sources(lifecycle.RUN_TRANSITIONS, fail)),
                 )
-                .values(status=PhaseStatus.FAILED, finished_at=now, error=f"{label}: {reason}")
+                .values(
+                    status=lifecycle.target(lifecycle.RUN_TRANSITIONS, fail),
+                    finished_at=now,
+                    error=f"{label}: {reason}",
+                )
             )
-            if gen.status in ACTIVE:
-                gen.status, gen.finished_at = GenerationStatus.FAILED, now
-                gen.error = f"phase {phase} failed: {label} failed after {part.attempts} attempt(s): {reason}"
-                gen_failed = (now, gen.error)
+            if lifecycle.is_active(gen.status):
+                error_text = (
+                    f"phase {phase} failed: {label} failed after {part.attempts} attempt(s): {reason}"
+                )
+                lifecycle.fail_generation(gen, now, error_text)
+                gen_failed = (now, error_text)
                 deliveries = events.emit_generation_ended(s, gen)
         gen.updated_at = now
         attempts = part.attempts

@@ -8,7 +8,6 @@ a no-op; a delivery after the lease expired takes over. Completion is guarded by
 from __future__ import annotations
 
 import json
-import random
 import sys
 import uuid
 from dataclasses import dataclass
@@ -23,11 +22,13 @@ from chalicelib.ai.base import ResolvedConfig, resolved_from
 from chalicelib.bootstrap import Deps
 from chalicelib.db.errors import server_detail
 from chalicelib.db.models import AIConfig, AIRoute, Generation, Order, OutboxMessage, PhaseRun
-from chalicelib.domain.commands import RunPhase
+from chalicelib.domain import lifecycle
+from chalicelib.domain.commands import DeliverWebhook, RunPhase
 from chalicelib.domain.errors import PermanentError, PhaseError, RetryableError
 from chalicelib.domain.order import OrderData
-from chalicelib.domain.phases import ACTIVE, PHASES, TASK_OF, GenerationStatus, Phase, PhaseStatus, next_phase
+from chalicelib.domain.phases import PHASES, TASK_OF, GenerationStatus, Phase, PhaseStatus, next_phase
 from chalicelib.domain.review import SendBack
+from chalicelib.domain.sweep_rules import lease_holds
 from chalicelib.faults import fault
 from chalicelib.phases.steps import OUTPUT_OF, STEPS, PhaseContext
 from chalicelib.services import events, outbox
@@ -194,10 +195,10 @@ def _claim(deps: Deps, command: RunPhase, remaining_ms: int) -> Claim | AlreadyD
         failure = _failure(gen, run)
         if failure is not None:
             return failure
-        if gen.status not in ACTIVE:
+        if not lifecycle.is_active(gen.status):
             return f"skipped: generation is {gen.status}"
-        if run.status == PhaseStatus.RUNNING and run.lease_expires_at and run.lease_expires_at > now:
-            return f"skipped: phase is running elsewhere until {run.lease_expires_at.isoformat()}"
+        if run.status == PhaseStatus.RUNNING and lease_holds(until := run.lease_expires_at, now):
+            return f"skipped: phase is running elsewhere until {until and until.isoformat()}"
         earlier = PHASES[: PHASES.index(command.phase)]
         if any(runs[p.value].status != PhaseStatus.SUCCEEDED for p in earlier):
             return "skipped: an earlier phase has not succeeded (stale message)"
@@ -205,9 +206,8 @@ def _claim(deps: Deps, command: RunPhase, remaining_ms: int) -> Claim | AlreadyD
             config, config_error = _resolve(s, command.phase), None
         except _NoRoute as exc:
             config, config_error = None, exc.reason
-        run.status, run.attempts, run.started_at = PhaseStatus.RUNNING, run.attempts + 1, now
-        run.lease_token, run.lease_expires_at = uuid.uuid4(), now + lease
-        gen.status, gen.current_phase, gen.updated_at = GenerationStatus.RUNNING, command.phase.value, now
+        token = lifecycle.claim_run(run, now, lease)
+        lifecycle.claim_generation(gen, command.phase.value, now)
         s.execute(
             delete(OutboxMessage).where(
                 OutboxMessage.generation_id == gen.id, OutboxMessage.phase == command.phase.value
@@ -221,7 +221,7 @@ def _claim(deps: Deps, command: RunPhase, remaining_ms: int) -> Claim | AlreadyD
         )
         claim = Claim(
             run.id,
-            run.lease_token,
+            token,
             run.attempts,
             now,
             to_data(order),
@@ -284,34 +284,27 @@ def _complete(
 ) -> str:
     now = deps.clock()
     follow_up, live_url = None, None
-    deliveries: list = []
+    deliveries: list[DeliverWebhook] = []
     with deps.uow() as uow:
         s = uow.session
         gen = s.get(Generation, command.generation_id, with_for_update=True)
         assert gen is not None
-        updated = s.execute(
-            update(PhaseRun)
-            .where(PhaseRun.id == claim.run_id, PhaseRun.lease_token == claim.token)
-            .values(
-                status=PhaseStatus.SUCCEEDED,
-                output=output.model_dump(mode="json"),
-                finished_at=now,
-                error=None,
-                lease_token=None,
-                lease_expires_at=None,
-                usage=usage or None,
+        updated = _rowcount(
+            s.execute(
+                update(PhaseRun)
+                .where(PhaseRun.id == claim.run_id, PhaseRun.lease_token == claim.token)
+                .values(lifecycle.succeeded_values(now, output.model_dump(mode="json"), usage))
             )
-        ).rowcount
+        )
         if not updated:
             return "discarded: lease was taken over by another delivery"
         nxt = next_phase(command.phase)
-        if gen.status not in ACTIVE:
+        if not lifecycle.is_active(gen.status):
             pass  # cancelled, or failed meanwhile (time budget, dead letter): the output is kept, nothing else
         elif nxt is not None:
             follow_up = outbox.add(s, gen.id, nxt)
         else:
-            gen.status, gen.finished_at = GenerationStatus.SUCCEEDED, now
-            gen.site_url = getattr(output, "site_url", None)
+            lifecycle.succeed_generation(gen, now, getattr(output, "site_url", None))
             happened = events.generation_ended(gen)
             order = s.get(
                 Order, gen.order_id, with_for_update={"key_share": True}
@@ -368,7 +361,7 @@ def _fail(deps: Deps, command: RunPhase, claim: Claim, error: PhaseError, log: P
     now = deps.clock()
     reason = error.reason
     retry_delay = None
-    deliveries: list = []
+    deliveries: list[DeliverWebhook] = []
     with deps.uow() as uow:
         s = uow.session
         gen = s.get(Generation, command.generation_id, with_for_update=True)
@@ -376,18 +369,16 @@ def _fail(deps: Deps, command: RunPhase, claim: Claim, error: PhaseError, log: P
         run = s.get(PhaseRun, claim.run_id, with_for_update=True)
         if run is None or run.lease_token != claim.token:
             return "discarded: lease was taken over by another delivery"
-        run.error, run.failed_at, run.failed_attempt = reason, now, run.attempts
-        run.lease_token, run.lease_expires_at = None, None
-        will_retry = error.retryable and run.attempts < deps.settings.max_attempts and gen.status in ACTIVE
-        if will_retry:
+        max_attempts = deps.settings.max_attempts
+        if lifecycle.may_retry(error.retryable, run.attempts, max_attempts, gen.status):
             retry_delay = _backoff(deps.settings.retry_base_seconds, run.attempts, error.retry_after)
-            run.status = PhaseStatus.RETRYING
+            lifecycle.retry_run(run, now, reason)
             follow_up = outbox.add(s, gen.id, command.phase, retry_delay)
         else:
-            run.status, run.finished_at = PhaseStatus.FAILED, now
-            if gen.status in ACTIVE:
-                gen.status, gen.finished_at = GenerationStatus.FAILED, now
-                gen.error = f"phase {command.phase} failed after {run.attempts} attempt(s): {reason}"
+            lifecycle.fail_run(run, now, reason)
+            if lifecycle.is_active(gen.status):
+                error_text = f"phase {command.phase} failed after {run.attempts} attempt(s): {reason}"
+                lifecycle.fail_generation(gen, now, error_text)
                 deliveries = events.emit_generation_ended(s, gen)
         gen.updated_at = now
         attempts = run.attempts
@@ -438,10 +429,12 @@ def _announce_failure(log: ProgressLog, command: RunPhase, failure: Failure) -> 
 
 
 def _backoff(base: int, attempts: int, retry_after: float | None) -> int:
-    delay = base * 2 ** (attempts - 1) * random.uniform(0.5, 1.5)  # exponential with jitter
-    if retry_after:
-        delay = max(delay, retry_after)
-    return int(min(900, round(delay)))
+    return lifecycle.backoff_seconds(base, attempts, retry_after)
+
+
+def _rowcount(result: Any) -> int:
+    """Rows an UPDATE or DELETE matched (a CursorResult's; typed loosely by Session.execute)."""
+    return int(result.rowcount or 0)
 
 
 def report(outcome: str, command: RunPhase) -> None:

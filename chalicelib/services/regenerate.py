@@ -13,6 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from chalicelib.api_models import GenerationPublic
 from chalicelib.bootstrap import Deps
 from chalicelib.db.models import Generation, PartRun, PhaseRun
+from chalicelib.domain import lifecycle
 from chalicelib.domain.errors import Conflict, NotFound
 from chalicelib.domain.phases import PHASES, GenerationStatus, Phase, PhaseStatus
 from chalicelib.phases.outputs import Sitemap
@@ -51,7 +52,7 @@ def regenerate_page(deps: Deps, generation_id: str, slug: str, instructions: str
         gen = Generation(
             id=uuid.uuid4(),
             order_id=source.order_id,
-            status=GenerationStatus.QUEUED,
+            status=lifecycle.NEW_GENERATION,
             source_generation_id=source_id,
             regenerated_page=slug,
             instructions=instructions or None,
@@ -73,7 +74,7 @@ def regenerate_page(deps: Deps, generation_id: str, slug: str, instructions: str
                 phase=p.phase,
                 part=p.part,
                 position=p.position,
-                status=p.status,
+                status=lifecycle.REUSED_RUN,
                 attempts=0,
                 started_at=p.started_at,
                 finished_at=p.finished_at,
@@ -104,12 +105,12 @@ def _copy_run(gid: uuid.UUID, phase: Phase, position: int, source: PhaseRun) -> 
             generation_id=gid,
             phase=phase.value,
             position=position,
-            status=PhaseStatus.SUCCEEDED,
+            status=lifecycle.REUSED_RUN,
             attempts=0,
             started_at=source.started_at,
             finished_at=source.finished_at,
             output=source.output,
         )
     return PhaseRun(
-        generation_id=gid, phase=phase.value, position=position, status=PhaseStatus.PENDING, attempts=0
+        generation_id=gid, phase=phase.value, position=position, status=lifecycle.NEW_RUN, attempts=0
     )

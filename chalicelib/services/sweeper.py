@@ -6,19 +6,25 @@ from __future__ import annotations
 
 import json
 import sys
+import uuid
 from dataclasses import asdict, dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import delete, func, select, tuple_, update
+from sqlalchemy.orm import Session
 
 from chalicelib.bootstrap import Deps
 from chalicelib.db.models import Generation, OutboxMessage, PartRun, PhaseRun
+from chalicelib.domain import lifecycle
+from chalicelib.domain.commands import RunPhase
 from chalicelib.domain.phases import ACTIVE, PHASES, GenerationStatus, Phase, PhaseStatus
+from chalicelib.domain.sweep_rules import backlog_holds_rows, budget_cutoff
 from chalicelib.services import events, outbox, webhook_delivery
+from chalicelib.services.pipeline import _rowcount
 from chalicelib.services.progress import ProgressLog
 
 ACTIVE_NAMES = [s.value for s in ACTIVE]
-MAX_DOUBLINGS = 4
+MAX_DOUBLINGS = 4  # an unclaimed outbox row waits 1, 2, 4, 8, then every 16 times republish_after_s
 
 
 @dataclass
@@ -37,102 +43,19 @@ class SweepReport:
 def sweep(
     deps: Deps, republish_after_s: int = 60, budget_s: int | None = None, limit: int = 500
 ) -> SweepReport:
+    """The rules, in order. Rules 1 to 4 share one transaction; what they send goes after its commit."""
     now = deps.clock()
     budget_s = budget_s or deps.settings.generation_budget_s
     report = SweepReport()
     queued = _waiting(deps)  # before the transaction: no network wait while rows are locked
     with deps.uow() as uow:
         s = uow.session
-        # 1. Phases whose lease expired while the generation is still active: claimable again. SQS brings
-        # the dead invocation's message back after the visibility timeout; in case it does not (a local
-        # restart), an outbox row is added, republished by the rule below when due. The runs are locked
-        # (skipping those a claim holds), so a claim that commits meanwhile takes its run out of the
-        # result and one that comes after deletes the row.
-        expired = s.execute(
-            select(PhaseRun.generation_id, PhaseRun.phase)
-            .join(Generation, Generation.id == PhaseRun.generation_id)
-            .where(
-                PhaseRun.status == PhaseStatus.RUNNING,
-                PhaseRun.lease_expires_at < now,
-                Generation.status.in_(ACTIVE_NAMES),
-            )
-            .limit(limit)
-            .with_for_update(
-                of=[PhaseRun, Generation], skip_locked=True
-            )  # a claim locks the generation first
-        ).all()
-        for gid, phase in expired:
-            outbox.add_if_missing(s, gid, Phase(phase))
-        expired_parts = s.execute(
-            select(PartRun.generation_id, PartRun.phase, PartRun.part)
-            .join(Generation, Generation.id == PartRun.generation_id)
-            .where(
-                PartRun.status == PhaseStatus.RUNNING,
-                PartRun.lease_expires_at < now,
-                Generation.status.in_(ACTIVE_NAMES),
-            )
-            .limit(limit)
-            .with_for_update(of=[PartRun, Generation], skip_locked=True)
-        ).all()
-        for gid, phase, part in expired_parts:
-            outbox.add_if_missing(s, gid, Phase(phase), part)
-        report.expired_leases = len(expired) + len(expired_parts)
-        # 2. Generations over the total time budget.
-        late = list(
-            s.scalars(
-                select(Generation)
-                .where(
-                    Generation.status.in_(ACTIVE_NAMES),
-                    Generation.budget_from < now - timedelta(seconds=budget_s),
-                )
-                .with_for_update(skip_locked=True)
-                .limit(limit)
-            )
-        )
-        for gen in late:
-            gen.status, gen.finished_at, gen.updated_at = GenerationStatus.FAILED, now, now
-            gen.error = f"gave up: not finished within the time budget of {budget_s // 60} min (at phase {gen.current_phase or PHASES[0].value})"
+        report.expired_leases = _requeue_expired_leases(s, now, limit)
+        late = _time_out_late_generations(s, now, budget_s, limit)
         deliveries = events.emit_many(s, [e for gen in late for e in events.generation_ended(gen)])
         report.timed_out = len(late)
-        # 3. Outbox rows not claimed in time (send lost, crash between commit and send, restart). A row
-        # also lingers while its message waits in a backlog, so: nothing is republished while the queue
-        # holds at least as many messages as there are rows waiting, and each republish doubles the
-        # wait before the next one (60 s, 2, 4, 8, then every 16 min).
-        backoff = func.power(2, func.least(OutboxMessage.republish_count, MAX_DOUBLINGS))
-        due = OutboxMessage.delay_seconds * timedelta(seconds=1) + backoff * timedelta(
-            seconds=republish_after_s
-        )
-        active_rows = (
-            select(OutboxMessage)
-            .join(Generation, Generation.id == OutboxMessage.generation_id)
-            .where(Generation.status.in_(ACTIVE_NAMES))
-        )
-        rows = list(
-            s.scalars(
-                active_rows.where(
-                    func.coalesce(OutboxMessage.published_at, OutboxMessage.created_at) + due <= now
-                )
-                .with_for_update(of=OutboxMessage, skip_locked=True)
-                .limit(limit)
-            )
-        )
-        if rows:  # webhook deliveries' messages share the queue: they are no backlog of phases
-            queued = max(0, queued - webhook_delivery.messages_on_queue(s))
-        if rows and queued >= s.scalar(select(func.count()).select_from(active_rows.subquery())):
-            report.backlog, rows = queued, []
-        commands = [outbox.row_command(r) for r in rows]
-        # 4. Rows of generations that ended: no phase of theirs will run again (a claim skips them), so
-        # nothing else would ever remove them.
-        ended = select(Generation.id).where(Generation.status.not_in(ACTIVE_NAMES))
-        report.cleared = (
-            s.execute(delete(OutboxMessage).where(OutboxMessage.generation_id.in_(ended))).rowcount or 0
-        )
-        if rows:
-            s.execute(
-                update(OutboxMessage)
-                .where(OutboxMessage.id.in_([r.id for r in rows]))
-                .values(published_at=now, republish_count=OutboxMessage.republish_count + 1)
-            )
+        commands, report.backlog = _republish_unclaimed_rows(s, now, queued, republish_after_s, limit)
+        report.cleared = _clear_rows_of_ended_generations(s)
         uow.commit()
     report.republished = sum(outbox.send(deps, c) for c in commands)  # first: log lines may be slow
     events.send(deps, deliveries)
@@ -145,6 +68,96 @@ def sweep(
             json.dumps({"level": "info", "message": "sweeper", **asdict(report)}), file=sys.stdout, flush=True
         )
     return report
+
+
+def _requeue_expired_leases(s: Session, now: datetime, limit: int) -> int:
+    """1. Runs (phases and parts) whose lease expired while the generation is still active are claimable
+    again. SQS brings the dead invocation's message back after the visibility timeout; in case it does
+    not (a local restart), an outbox row is added, republished by rule 3 when due. The runs are locked
+    (skipping those a claim holds), so a claim that commits meanwhile takes its run out of the result
+    and one that comes after deletes the row. Returns how many runs it found."""
+    found = 0
+    for model in (PhaseRun, PartRun):
+        part = [PartRun.part] if model is PartRun else []  # a phase run has none: its outbox row's is ""
+        expired = s.execute(
+            select(model.generation_id, model.phase, *part)
+            .join(Generation, Generation.id == model.generation_id)
+            .where(
+                model.status == PhaseStatus.RUNNING,
+                model.lease_expires_at < now,
+                Generation.status.in_(ACTIVE_NAMES),
+            )
+            .limit(limit)
+            .with_for_update(of=[model, Generation], skip_locked=True)  # a claim locks the generation first
+        ).all()
+        for gid, phase, *named in expired:
+            outbox.add_if_missing(s, gid, Phase(phase), *named)
+        found += len(expired)
+    return found
+
+
+def _time_out_late_generations(s: Session, now: datetime, budget_s: int, limit: int) -> list[Generation]:
+    """2. Generations over their total time budget (counted from their start or last Resend) fail.
+    Returns them (their webhook events are emitted by the caller)."""
+    late = list(
+        s.scalars(
+            select(Generation)
+            .where(
+                Generation.status.in_(ACTIVE_NAMES),
+                Generation.budget_from < budget_cutoff(now, budget_s),
+            )
+            .with_for_update(skip_locked=True)
+            .limit(limit)
+        )
+    )
+    for gen in late:
+        lifecycle.time_out_generation(gen, now, budget_s, PHASES[0].value)
+    return late
+
+
+def _republish_unclaimed_rows(
+    s: Session, now: datetime, queued: int, republish_after_s: int, limit: int
+) -> tuple[list[RunPhase], int]:
+    """3. Outbox rows not claimed in time (send lost, crash between commit and send, restart) are
+    republished. A row also lingers while its message waits in a backlog, so: nothing is republished
+    while the queue holds at least as many messages as there are rows waiting, and each republish
+    doubles the wait before the next one (60 s, 2, 4, 8, then every 16 min). Returns the commands to
+    send after commit, and the backlog seen when it left due rows alone (else 0)."""
+    backoff = func.power(2, func.least(OutboxMessage.republish_count, MAX_DOUBLINGS))
+    due = OutboxMessage.delay_seconds * timedelta(seconds=1) + backoff * timedelta(seconds=republish_after_s)
+    active_rows = (
+        select(OutboxMessage)
+        .join(Generation, Generation.id == OutboxMessage.generation_id)
+        .where(Generation.status.in_(ACTIVE_NAMES))
+    )
+    rows = list(
+        s.scalars(
+            active_rows.where(
+                func.coalesce(OutboxMessage.published_at, OutboxMessage.created_at) + due <= now
+            )
+            .with_for_update(of=OutboxMessage, skip_locked=True)
+            .limit(limit)
+        )
+    )
+    if not rows:
+        return [], 0
+    webhook_messages = webhook_delivery.messages_on_queue(s)  # they share the queue: no backlog of phases
+    waiting = s.scalar(select(func.count()).select_from(active_rows.subquery())) or 0
+    if backlog_holds_rows(queued, webhook_messages, waiting):
+        return [], max(0, queued - webhook_messages)
+    s.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id.in_([r.id for r in rows]))
+        .values(published_at=now, republish_count=OutboxMessage.republish_count + 1)
+    )
+    return [outbox.row_command(r) for r in rows], 0
+
+
+def _clear_rows_of_ended_generations(s: Session) -> int:
+    """4. Outbox rows of generations that ended are deleted: no phase of theirs will run again (a claim
+    skips them), so nothing else would ever remove them. Returns how many."""
+    ended = select(Generation.id).where(Generation.status.not_in(ACTIVE_NAMES))
+    return _rowcount(s.execute(delete(OutboxMessage).where(OutboxMessage.generation_id.in_(ended))))
 
 
 def _write_missing_failure_lines(deps: Deps, limit: int) -> int:
@@ -165,6 +178,7 @@ def _write_missing_failure_lines(deps: Deps, limit: int) -> int:
         ).all()
     written, seen = 0, []
     for gid, at, error in failed:
+        assert at is not None  # selected so
         result = ProgressLog(deps.logs, str(gid)).generation_failed(at, error or "")
         if result is None:
             break  # the store is down: one timeout per sweep, not one per generation
@@ -213,7 +227,7 @@ def expire_all_leases(deps: Deps) -> int:
             update(PartRun).where(PartRun.status == PhaseStatus.RUNNING).values(lease_expires_at=now)
         )
         uow.commit()
-        return (result.rowcount or 0) + (parts.rowcount or 0)
+        return _rowcount(result) + _rowcount(parts)
 
 
 def resume_in_flight(deps: Deps) -> SweepReport:
@@ -231,7 +245,7 @@ def resume_in_flight(deps: Deps) -> SweepReport:
             if gens
             else []
         )
-        first: dict = {}
+        first: dict[uuid.UUID, PhaseRun] = {}
         for run in runs:
             if run.status != PhaseStatus.SUCCEEDED:
                 first.setdefault(run.generation_id, run)
