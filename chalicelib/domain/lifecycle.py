@@ -31,6 +31,8 @@ class Action(StrEnum):
     CANCEL = "cancel"
     RESUME = "resume"  # Resend: run again from the first phase that did not succeed
     TIME_OUT = "time_out"  # a generation over its total time budget
+    SEND_BACK = "send_back"  # the review sends pages back: their code parts, and the review, wait again
+    REOPEN = "reopen"  # the code phase runs again for the pages the review sent back
 
 
 GENERATION_TRANSITIONS: Mapping[tuple[GenerationStatus, Action], GenerationStatus] = {
@@ -59,6 +61,9 @@ RUN_TRANSITIONS: Mapping[tuple[PhaseStatus, Action], PhaseStatus] = {
     (P.RUNNING, Action.RESUME): P.PENDING,
     (P.RETRYING, Action.RESUME): P.PENDING,
     (P.FAILED, Action.RESUME): P.PENDING,
+    (P.SUCCEEDED, Action.SEND_BACK): P.PENDING,  # a code part the review sent back
+    (P.RUNNING, Action.SEND_BACK): P.PENDING,  # the review itself: it runs again once they are done
+    (P.SUCCEEDED, Action.REOPEN): P.RUNNING,  # the code phase, while the parts sent back run
 }
 
 NEW_GENERATION = G.QUEUED  # a generation starts queued (a new one, or a page's regeneration)
@@ -158,6 +163,14 @@ def resume_run(run: Run) -> None:
     run.status = next_status(RUN_TRANSITIONS, run.status, Action.RESUME)
     for field, value in RUN_RESET.items():
         setattr(run, field, value)
+
+
+def send_back_run(run: Run) -> None:
+    """The review found errors in pages it sends back: it starts over (pending) once they are rewritten."""
+    run.status = next_status(RUN_TRANSITIONS, run.status, Action.SEND_BACK)
+    for field, value in RUN_RESET.items():
+        setattr(run, field, value)
+    run.started_at = None
 
 
 def succeeded_values(now: datetime, output: dict[str, Any], usage: dict[str, Any] | None) -> dict[str, Any]:

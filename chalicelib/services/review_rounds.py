@@ -16,8 +16,9 @@ from sqlalchemy.dialects.postgresql import JSONB
 
 from chalicelib.bootstrap import Deps
 from chalicelib.db.models import Generation, PartRun, PhaseRun
+from chalicelib.domain import lifecycle
 from chalicelib.domain.commands import RunPhase
-from chalicelib.domain.phases import ACTIVE, Phase, PhaseStatus
+from chalicelib.domain.phases import Phase
 from chalicelib.domain.review import MAX_REVIEW_ROUNDS, SendBack
 from chalicelib.services import outbox
 from chalicelib.services.pipeline import Claim
@@ -34,34 +35,38 @@ def send_back(deps: Deps, command: RunPhase, claim: Claim, back: SendBack, log: 
         review = s.get(PhaseRun, claim.run_id, with_for_update=True)
         if review is None or review.lease_token != claim.token:
             return "discarded: lease was taken over by another delivery"
-        review.lease_token = review.lease_expires_at = None
-        if gen.status not in ACTIVE:  # cancelled meanwhile: the review ends here, like a failure
-            review.status, review.finished_at, review.error = PhaseStatus.FAILED, now, str(back)
+        if not lifecycle.is_active(gen.status):  # cancelled meanwhile: the review ends here, a failure
+            lifecycle.fail_run(review, now, str(back))
             uow.commit()
             return f"stopped: generation is {gen.status}"
-        review.status, review.attempts, review.started_at = PhaseStatus.PENDING, 0, None
-        review.error = review.failed_at = review.failed_attempt = None
+        lifecycle.send_back_run(review)
         review.usage = claim.with_prior(back.usage) or None  # the next review adds its own
+        reopen, send = lifecycle.Action.REOPEN, lifecycle.Action.SEND_BACK
         s.execute(
             update(PhaseRun)
-            .where(PhaseRun.generation_id == gid, PhaseRun.phase == Phase.CODE.value)
-            .values(status=PhaseStatus.RUNNING, started_at=now, finished_at=None)
+            .where(
+                PhaseRun.generation_id == gid,
+                PhaseRun.phase == Phase.CODE.value,
+                PhaseRun.status.in_(lifecycle.sources(lifecycle.RUN_TRANSITIONS, reopen)),
+            )
+            .values(
+                status=lifecycle.target(lifecycle.RUN_TRANSITIONS, reopen), started_at=now, finished_at=None
+            )
         )
         s.execute(
             update(PartRun)
-            .where(PartRun.generation_id == gid, PartRun.phase == Phase.CODE.value, PartRun.part.in_(parts))
+            .where(
+                PartRun.generation_id == gid,
+                PartRun.phase == Phase.CODE.value,
+                PartRun.part.in_(parts),
+                PartRun.status.in_(lifecycle.sources(lifecycle.RUN_TRANSITIONS, send)),
+            )
             .values(
-                status=PhaseStatus.PENDING,
-                attempts=0,
+                status=lifecycle.target(lifecycle.RUN_TRANSITIONS, send),
+                **lifecycle.RUN_RESET,
                 review_findings=case(
                     *((PartRun.part == p, literal(list(back.pages[p]), JSONB)) for p in parts)
                 ),
-                finished_at=None,
-                error=None,
-                failed_at=None,
-                failed_attempt=None,
-                lease_token=None,
-                lease_expires_at=None,
                 reused=False,
             )
         )

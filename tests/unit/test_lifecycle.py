@@ -50,6 +50,7 @@ RUN_APPLY: dict[Action, Any] = {
     Action.FAIL: lambda run: lifecycle.fail_run(run, NOW, "boom"),
     Action.RETRY: lambda run: lifecycle.retry_run(run, NOW, "flaky"),
     Action.RESUME: lifecycle.resume_run,
+    Action.SEND_BACK: lifecycle.send_back_run,
 }
 
 GENERATION_APPLY: dict[Action, Any] = {
@@ -103,7 +104,11 @@ def test_finished_generations_change_only_by_a_resend():
 
 
 def test_every_action_of_a_table_has_a_function_or_a_set_based_update():
-    assert {a for (_, a) in RUN_TRANSITIONS} == set(RUN_APPLY) | {Action.SUCCEED, Action.CANCEL}
+    assert {a for (_, a) in RUN_TRANSITIONS} == set(RUN_APPLY) | {
+        Action.SUCCEED,
+        Action.CANCEL,
+        Action.REOPEN,  # set-based: the code phase, when the review sends pages back
+    }
     assert {a for (_, a) in GENERATION_TRANSITIONS} == set(GENERATION_APPLY)
 
 
