@@ -80,7 +80,7 @@ def per_generation(
     }
 
 
-GENERATION_EVERY = 30  # frontend/ui/order.js: the generation is fetched at least every 30 polls
+GENERATION_EVERY = 30  # frontend/ui/order_watch.js: the generation is fetched at least every 30 polls
 WATCHING_QUIET = "each minute a user watches the dashboard while nothing changes (a log poll a second)"
 WATCHING_BUSY = (
     "each minute a user watches while the generation changes every second (a log and a status poll)"

@@ -1,6 +1,6 @@
 """End to end on the real local stack (python -m infra.local, via tests/support/local_stack.py): N
 generations with W workers, driven over HTTP by C concurrent watchers that behave like the dashboard
-(frontend/ui/order.js): right after "generate" they poll GET /generations/{id} then
+(frontend/ui/order_watch.js): right after "generate" they poll GET /generations/{id} then
 GET /generations/{id}/logs?after=<cursor>&limit=200, and again `poll_s` (1 s, the frontend's POLL_MS)
 after each round ends, until the generation has finished.
 
@@ -27,11 +27,11 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from bench.cost import GENERATION_EVERY  # frontend/ui/order.js GENERATION_EVERY
+from bench.cost import GENERATION_EVERY  # frontend/ui/order_watch.js GENERATION_EVERY
 from bench.harness import ORDER
 
-FRONTEND_POLL_S = 1.0  # frontend/ui/order.js POLL_MS
-LOG_PAGE = 200  # frontend/ui/order.js LOG_PAGE
+FRONTEND_POLL_S = 1.0  # frontend/ui/order_watch.js POLL_MS
+LOG_PAGE = 200  # frontend/ui/order_watch.js LOG_PAGE
 
 
 def _ts(value: str) -> float:

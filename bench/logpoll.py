@@ -11,7 +11,7 @@ from typing import Any
 
 from bench.harness import Stack
 
-FRONTEND_PAGE = 200  # frontend/ui/order.js LOG_PAGE: the limit the dashboard polls with
+FRONTEND_PAGE = 200  # frontend/ui/order_watch.js LOG_PAGE: the limit the dashboard polls with
 
 
 def _fill(stack: Stack, generation_id: str, lines: int) -> list[str]:
