@@ -512,6 +512,13 @@ def sweep(event: CloudWatchEvent) -> None:
         sweeper.sweep(get_deps())
 
 
+@app.middleware("http")
+def _api_log_context(event: Any, get_response: Callable[[Any], Response]) -> Response:
+    """The API's lines carry the request id of their invocation too."""
+    with logger.context(request_id=getattr(event.lambda_context, "aws_request_id", None)):
+        return get_response(event)
+
+
 def _request_id(event: Any) -> str | None:
     """The Lambda request id of this invocation, for every log line it writes."""
     return getattr(event.context, "aws_request_id", None)

@@ -206,3 +206,17 @@ def test_the_progress_log_falls_back_to_stdout_lines_in_the_same_shape(capsys):
         GEN,
     )
     assert line["request_id"] == "req-1"
+
+
+def test_the_api_middleware_puts_the_request_id_on_lines(app_module, capsys):
+    assert app_module._api_log_context in app_module.app._get_middleware_handlers("http")
+    request = SimpleNamespace(lambda_context=SimpleNamespace(aws_request_id="api-req-1"))
+
+    def route(event: Any) -> str:
+        logger.info("webhook created")
+        return "response"
+
+    assert app_module._api_log_context(request, route) == "response"
+    [line] = lines(capsys)
+    assert line == {"level": "info", "message": "webhook created", "request_id": "api-req-1"}
+    assert logger.current() == {}
