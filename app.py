@@ -12,6 +12,7 @@ from chalice import AuthResponse, Chalice, CORSConfig, Rate, Response
 from chalice.app import AuthRequest, CloudWatchEvent, Request, SQSEvent
 
 from chalicelib import edge
+from chalicelib import log as logger
 from chalicelib.auth import ADMIN, ORDERS, TOKEN_TTL_S
 from chalicelib.bootstrap import get_deps
 
@@ -489,7 +490,8 @@ def run_phase(event: SQSEvent) -> None:
 
     context: Any = event.context  # the Lambda context object (chalice types it as a dict)
     for record in event:  # batch size 1: Chalice cannot report partial batch failures
-        worker.handle_message(get_deps(), record.body, context.get_remaining_time_in_millis())
+        with logger.context(request_id=_request_id(event), attempt=_receive_count(record)):
+            worker.handle_message(get_deps(), record.body, context.get_remaining_time_in_millis())
 
 
 @app.on_sqs_message(queue=DEAD_LETTER_QUEUE, batch_size=1, maximum_concurrency=2)
@@ -498,11 +500,30 @@ def on_dead_letter(event: SQSEvent) -> None:
 
     for record in event:  # never raises: see chalicelib/services/dead_letters.py
         reason = (record.to_dict().get("messageAttributes", {}).get("reason") or {}).get("stringValue")
-        dead_letters.handle_dead_letter(get_deps(), record.to_dict()["messageId"], record.body, reason)
+        with logger.context(request_id=_request_id(event), attempt=_receive_count(record)):
+            dead_letters.handle_dead_letter(get_deps(), record.to_dict()["messageId"], record.body, reason)
 
 
 @app.schedule(Rate(1, unit=Rate.MINUTES))
 def sweep(event: CloudWatchEvent) -> None:
     from chalicelib.services import sweeper
 
-    sweeper.sweep(get_deps())
+    with logger.context(request_id=_request_id(event)):
+        sweeper.sweep(get_deps())
+
+
+@app.middleware("http")
+def _api_log_context(event: Any, get_response: Callable[[Any], Response]) -> Response:
+    """The API's lines carry the request id of their invocation too."""
+    with logger.context(request_id=getattr(event.lambda_context, "aws_request_id", None)):
+        return get_response(event)
+
+
+def _request_id(event: Any) -> str | None:
+    """The Lambda request id of this invocation, for every log line it writes."""
+    return getattr(event.context, "aws_request_id", None)
+
+
+def _receive_count(record: Any) -> int | None:
+    count = record.to_dict().get("attributes", {}).get("ApproximateReceiveCount")
+    return int(count) if str(count).isdigit() else None

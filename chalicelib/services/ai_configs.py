@@ -6,8 +6,6 @@ last characters. No key is ever returned, logged or put in an error.
 
 from __future__ import annotations
 
-import json
-import sys
 import time
 import uuid
 from datetime import timedelta
@@ -18,6 +16,7 @@ from sqlalchemy import Numeric, exists, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from chalicelib import log as logger
 from chalicelib.ai import egress
 from chalicelib.ai.api_models import (
     AIConfigCreate,
@@ -112,18 +111,7 @@ def _forget(deps: Deps, ref: str) -> None:
     try:
         deps.secrets.delete(ref)
     except Exception as exc:  # the config change stands; the leftover secret is reported, not fatal
-        print(
-            json.dumps(
-                {
-                    "level": "warning",
-                    "message": "could not delete an AI key secret",
-                    "ref": ref,
-                    "error": type(exc).__name__,
-                }
-            ),
-            file=sys.stdout,
-            flush=True,
-        )
+        logger.warning("could not delete an AI key secret", ref=ref, error=type(exc).__name__)
 
 
 def create_config(deps: Deps, command: AIConfigCreate) -> AIConfigPublic:

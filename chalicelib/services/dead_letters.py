@@ -9,13 +9,12 @@ invocations while the database is away).
 from __future__ import annotations
 
 import json
-import sys
 import uuid
-from typing import Any
 
 from sqlalchemy import func, select, update
 from sqlalchemy.dialects.postgresql import insert
 
+from chalicelib import log as logger
 from chalicelib.api_models import DeadLetterList, DeadLetterPublic, RedrivePublic
 from chalicelib.bootstrap import Deps
 from chalicelib.db.models import DeadLetter, Generation, Order
@@ -92,8 +91,7 @@ def handle_dead_letter(deps: Deps, message_id: str, body: str, reason: str | Non
             uow.commit()
         if failed_at is not None:
             ProgressLog(deps.logs, str(gid)).generation_failed(failed_at, reason)
-        _say(
-            "error",
+        logger.error(
             "dead letter recorded",
             reason=reason,
             generation_id=str(gid) if gid else None,
@@ -103,14 +101,13 @@ def handle_dead_letter(deps: Deps, message_id: str, body: str, reason: str | Non
     except Exception as exc:  # never raise: keep the message on the dead-letter queue instead
         try:
             deps.queue.send_dead_letter(body, reason, delay_seconds=PUT_BACK_DELAY_S)
-            _say(
-                "error",
+            logger.error(
                 "dead letter not recorded; put back on the dead-letter queue",
                 error=type(exc).__name__,
                 retry_in_s=PUT_BACK_DELAY_S,
             )
         except Exception as again:
-            _say("error", "dead letter could not be recorded or kept", error=type(again).__name__, body=body)
+            logger.error("dead letter could not be recorded or kept", error=type(again).__name__, body=body)
         return "kept on the dead-letter queue"
 
 
@@ -164,7 +161,7 @@ def redrive(deps: Deps) -> RedrivePublic:
         except Conflict:
             skipped += 1  # the order has moved on: another generation of it is active
         except Exception as exc:  # noqa: BLE001 - kept for the next redrive, said in the log and the answer
-            _say("error", "dead letter not redriven; kept", error=type(exc).__name__, dead_letter_id=row_id)
+            logger.error("dead letter not redriven; kept", error=type(exc).__name__, dead_letter_id=row_id)
             kept += 1
             continue
         handled.append(row_id)
@@ -232,7 +229,3 @@ def pending_count(deps: Deps) -> int:
             )
             or 0
         )
-
-
-def _say(level: str, message: str, **fields: Any) -> None:
-    print(json.dumps({"level": level, "message": message, **fields}), file=sys.stdout, flush=True)

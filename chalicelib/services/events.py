@@ -12,7 +12,6 @@ the generation queue, in one SendMessageBatch; a lost send is republished by the
 from __future__ import annotations
 
 import json
-import sys
 import uuid
 from collections.abc import Iterable
 from datetime import UTC, datetime
@@ -21,6 +20,7 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from chalicelib import log as logger
 from chalicelib.bootstrap import Deps
 from chalicelib.db.models import Generation
 from chalicelib.domain.commands import DeliverWebhook
@@ -111,17 +111,10 @@ def send(deps: Deps, commands: list[DeliverWebhook], delay_seconds: int = 0) -> 
             deps.queue.send_many([c.body() for c in commands])
         return True
     except Exception as exc:
-        print(
-            json.dumps(
-                {
-                    "level": "warning",
-                    "message": "webhook delivery not enqueued; the sweeper will send it",
-                    "deliveries": [str(c.webhook_delivery_id) for c in commands],
-                    "error": type(exc).__name__,
-                }
-            ),
-            file=sys.stdout,
-            flush=True,
+        logger.warning(
+            "webhook delivery not enqueued; the sweeper will send it",
+            deliveries=[str(c.webhook_delivery_id) for c in commands],
+            error=type(exc).__name__,
         )
         return False
 

@@ -3,13 +3,12 @@ then sent after commit. A send that fails leaves the row for the sweeper to repu
 
 from __future__ import annotations
 
-import json
-import sys
 import uuid
 
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
+from chalicelib import log as logger
 from chalicelib.bootstrap import Deps
 from chalicelib.db.models import OutboxMessage
 from chalicelib.domain.commands import RunPhase
@@ -104,15 +103,9 @@ def send(deps: Deps, command: RunPhase, delay_seconds: int = 0) -> bool:
 
 
 def _warn(command: RunPhase, exc: Exception) -> None:
-    print(
-        json.dumps(
-            {
-                "level": "warning",
-                "message": "enqueue failed; the sweeper will republish",
-                "generation_id": str(command.generation_id),
-                "phase": command.label(),
-                "error": type(exc).__name__,
-            }
-        ),
-        file=sys.stdout,
+    logger.warning(
+        "enqueue failed; the sweeper will republish",
+        generation_id=str(command.generation_id),
+        phase=command.label(),
+        error=type(exc).__name__,
     )

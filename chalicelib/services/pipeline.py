@@ -7,8 +7,6 @@ a no-op; a delivery after the lease expired takes over. Completion is guarded by
 
 from __future__ import annotations
 
-import json
-import sys
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -18,6 +16,7 @@ from pydantic import BaseModel, ValidationError
 from sqlalchemy import delete, select, update
 from sqlalchemy.exc import DBAPIError
 
+from chalicelib import log as logger
 from chalicelib.ai.base import ResolvedConfig, resolved_from
 from chalicelib.bootstrap import Deps
 from chalicelib.db.errors import server_detail
@@ -438,16 +437,10 @@ def _rowcount(result: Any) -> int:
 
 
 def report(outcome: str, command: RunPhase) -> None:
-    print(
-        json.dumps(
-            {
-                "level": "info",
-                "generation_id": str(command.generation_id),
-                "phase": command.phase.value,
-                "part": command.part,
-                "outcome": outcome,
-            }
-        ),
-        file=sys.stdout,
-        flush=True,
+    logger.info(
+        "message handled",
+        generation_id=str(command.generation_id),
+        phase=command.phase.value,
+        part=command.part,
+        outcome=outcome,
     )

@@ -10,10 +10,9 @@ fails, the line goes to stdout with a warning and the phase carries on.
 
 from __future__ import annotations
 
-import json
-import sys
 from datetime import UTC, datetime
 
+from chalicelib import log as logger
 from chalicelib.faults import fault
 from chalicelib.ports import LogLine, LogStore
 
@@ -115,15 +114,7 @@ class ProgressLog:
 
 
 def _fallback(lines: list[LogLine], exc: Exception) -> None:
-    print(
-        json.dumps(
-            {
-                "level": "warning",
-                "message": "log store unavailable; writing to stdout",
-                "error": type(exc).__name__,
-            }
-        ),
-        file=sys.stdout,
-    )
+    logger.warning("log store unavailable; writing to stdout", error=type(exc).__name__)
     for line in lines:
-        print(json.dumps({"generation_id": line.generation_id, **line.public()}), file=sys.stdout)
+        public = line.public()
+        logger.write(public.pop("level"), public.pop("message"), generation_id=line.generation_id, **public)

@@ -4,8 +4,6 @@ the failure lines that are missing, switch live addresses whose pointer write fa
 
 from __future__ import annotations
 
-import json
-import sys
 import uuid
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
@@ -13,6 +11,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, func, select, tuple_, update
 from sqlalchemy.orm import Session
 
+from chalicelib import log as logger
 from chalicelib.bootstrap import Deps
 from chalicelib.db.models import Generation, OutboxMessage, PartRun, PhaseRun
 from chalicelib.domain import lifecycle
@@ -64,9 +63,7 @@ def sweep(
         setattr(report, key, value)
     report.pointers = _switch_live_pointers(deps, min(limit, 50))
     if any(asdict(report).values()):
-        print(
-            json.dumps({"level": "info", "message": "sweeper", **asdict(report)}), file=sys.stdout, flush=True
-        )
+        logger.info("sweeper", **asdict(report))
     return report
 
 

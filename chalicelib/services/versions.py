@@ -13,8 +13,6 @@ locked FOR NO KEY UPDATE, which does not block inserting a generation of the ord
 
 from __future__ import annotations
 
-import json
-import sys
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
@@ -23,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from chalicelib import log as logger
 from chalicelib.bootstrap import Deps
 from chalicelib.db.models import Generation, Order, PhaseRun
 from chalicelib.domain.errors import Conflict, NotFound
@@ -126,18 +125,11 @@ def after_publish(deps: Deps, oid: uuid.UUID, log: ProgressLog | None = None) ->
     except Exception as exc:  # marked deleted already: the files stay in the bucket (storage only)
         _report("old versions' files not deleted", oid, exc)
     if victims:
-        print(
-            json.dumps(
-                {
-                    "level": "info",
-                    "message": "old versions pruned",
-                    "order_id": str(oid),
-                    "generations": [str(g) for g in victims],
-                    "keep_versions": deps.settings.keep_versions,
-                }
-            ),
-            file=sys.stdout,
-            flush=True,
+        logger.info(
+            "old versions pruned",
+            order_id=str(oid),
+            generations=[str(g) for g in victims],
+            keep_versions=deps.settings.keep_versions,
         )
     return True
 
@@ -280,16 +272,4 @@ def _version(deps: Deps, gen: Generation, number: int, order: Order, pages: list
 
 
 def _report(message: str, oid: uuid.UUID, exc: Exception) -> None:
-    print(
-        json.dumps(
-            {
-                "level": "error",
-                "message": message,
-                "order_id": str(oid),
-                "error": type(exc).__name__,
-                "detail": str(exc)[:300],
-            }
-        ),
-        file=sys.stdout,
-        flush=True,
-    )
+    logger.error(message, order_id=str(oid), **logger.failure(exc))

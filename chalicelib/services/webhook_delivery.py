@@ -15,7 +15,6 @@ from __future__ import annotations
 import json
 import math
 import random
-import sys
 import uuid
 from datetime import datetime, timedelta
 from typing import Any
@@ -23,6 +22,7 @@ from typing import Any
 from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert
 
+from chalicelib import log as logger
 from chalicelib.bootstrap import Deps
 from chalicelib.db.models import DeadLetter, Webhook, WebhookDelivery, WebhookEvent
 from chalicelib.domain.commands import DeliverWebhook
@@ -181,16 +181,16 @@ def _record(
             _dead_letter(s, did, attempt, reason)
         uow.commit()
     if error is None:
-        _say("info", "webhook delivered", status=status, **facts)
+        logger.info("webhook delivered", status=status, **facts)
         return f"delivered (HTTP {status})"
     if gives_up:
-        _say("error", "webhook delivery failed for good; dead-lettered", reason=reason, **facts)
+        logger.error("webhook delivery failed for good; dead-lettered", reason=reason, **facts)
         return f"dead-lettered: {error}"
     if delay <= MAX_DELAY_S:
         from chalicelib.services.events import send
 
         send(deps, [command], delay_seconds=delay)
-    _say("warning", f"webhook delivery failed; retrying in {delay}s", error=error, status=status, **facts)
+    logger.warning(f"webhook delivery failed; retrying in {delay}s", error=error, status=status, **facts)
     return f"retrying in {delay}s: {error}"
 
 
@@ -275,14 +275,13 @@ def sweep(deps: Deps, lost_after_s: int = 120, limit: int = 500) -> dict[str, in
             deps.queue.send(DeliverWebhook(webhook_delivery_id=did).body(), delay_seconds=delay)
             sent += 1
         except Exception as exc:
-            _say(
-                "warning",
+            logger.warning(
                 "webhook delivery not enqueued; the next sweep sends it",
                 delivery_id=str(did),
                 error=type(exc).__name__,
             )
     for did, reason in dead:
-        _say("error", "webhook delivery failed for good; dead-lettered", delivery_id=str(did), reason=reason)
+        logger.error("webhook delivery failed for good; dead-lettered", delivery_id=str(did), reason=reason)
     return {"webhooks_sent": sent, "webhooks_dead_lettered": len(dead)}
 
 
@@ -311,7 +310,3 @@ def redrive(deps: Deps, command: DeliverWebhook) -> bool:
         uow.commit()
     deps.queue.send(command.body())
     return True
-
-
-def _say(level: str, message: str, **fields: Any) -> None:
-    print(json.dumps({"level": level, "message": message, **fields}), file=sys.stdout, flush=True)

@@ -8,14 +8,13 @@ after the change committed.
 
 from __future__ import annotations
 
-import json
-import sys
 import uuid
 from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select, tuple_
 
+from chalicelib import log as logger
 from chalicelib.api_models import (
     WebhookCreate,
     WebhookDeliveryList,
@@ -83,7 +82,7 @@ def _forget(deps: Deps, ref: str) -> None:
     try:
         deps.webhook_secrets.delete(ref)
     except Exception as exc:  # the change stands; the leftover secret is reported, not fatal
-        _say("warning", "could not delete a webhook secret", ref=ref, error=type(exc).__name__)
+        logger.warning("could not delete a webhook secret", ref=ref, error=type(exc).__name__)
 
 
 def create_webhook(deps: Deps, command: WebhookCreate) -> WebhookWithSecret:
@@ -107,7 +106,7 @@ def create_webhook(deps: Deps, command: WebhookCreate) -> WebhookWithSecret:
     except Exception:
         _forget(deps, ref)
         raise
-    _say("info", "webhook created", webhook_id=str(webhook_id), events=list(command.events))
+    logger.info("webhook created", webhook_id=str(webhook_id), events=list(command.events))
     return WebhookWithSecret(**to_public(row).model_dump(), secret=secret)
 
 
@@ -130,7 +129,7 @@ def delete_webhook(deps: Deps, webhook_id: str) -> None:
         uow.session.delete(row)
         uow.commit()
     _forget(deps, ref)
-    _say("info", "webhook deleted", webhook_id=webhook_id)
+    logger.info("webhook deleted", webhook_id=webhook_id)
 
 
 def rotate_secret(deps: Deps, webhook_id: str) -> WebhookWithSecret:
@@ -152,7 +151,7 @@ def rotate_secret(deps: Deps, webhook_id: str) -> WebhookWithSecret:
         raise
     if old_ref != new_ref:
         _forget(deps, old_ref)
-    _say("info", "webhook secret rotated", webhook_id=webhook_id)
+    logger.info("webhook secret rotated", webhook_id=webhook_id)
     return WebhookWithSecret(**public.model_dump(), secret=secret)
 
 
@@ -212,7 +211,7 @@ def redeliver(deps: Deps, webhook_id: str, delivery_id: str) -> WebhookDeliveryP
         uow.commit()
         public = delivery_public(delivery, event_type)
     events.send(deps, [DeliverWebhook(webhook_delivery_id=did)])
-    _say("info", "webhook delivery queued again", webhook_id=webhook_id, delivery_id=delivery_id)
+    logger.info("webhook delivery queued again", webhook_id=webhook_id, delivery_id=delivery_id)
     return public
 
 
@@ -220,7 +219,3 @@ def reset_for_redelivery(delivery: WebhookDelivery, now: datetime) -> None:
     delivery.status, delivery.next_attempt_at, delivery.queued_at = "pending", now, now
     delivery.retry_until = now + timedelta(seconds=events.RETRY_WINDOW_S)
     delivery.finished_at = delivery.lease_expires_at = None
-
-
-def _say(level: str, message: str, **fields: Any) -> None:
-    print(json.dumps({"level": level, "message": message, **fields}), file=sys.stdout, flush=True)

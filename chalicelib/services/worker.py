@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import json
-import sys
+import time
 
 from pydantic import ValidationError
 from sqlalchemy.exc import DBAPIError
 
+from chalicelib import log as logger
 from chalicelib.bootstrap import Deps
 from chalicelib.domain.commands import DeliverWebhook, RunPhase, parse_command
 from chalicelib.services.parts import dispatch
@@ -30,11 +30,10 @@ def check_ai_configs_once(deps: Deps) -> int:
     try:
         errors = [f for f in doctor(deps).findings if f.severity == "error"]
     except Exception as exc:  # the database may be down: the phase itself will say so
-        _log("warning", "AI config check skipped", error=type(exc).__name__)
+        logger.warning("AI config check skipped", error=type(exc).__name__)
         return 0
     for finding in errors:
-        _log(
-            "error",
+        logger.error(
             f"AI config problem: {finding.message}",
             code=finding.code,
             config_id=finding.config_id,
@@ -43,12 +42,40 @@ def check_ai_configs_once(deps: Deps) -> int:
     return len(errors)
 
 
-def _log(level: str, message: str, **fields: object) -> None:
-    print(json.dumps({"level": level, "message": message, **fields}), file=sys.stdout, flush=True)
-
-
 def handle_message(deps: Deps, body: str, remaining_ms: int) -> str:
-    check_ai_configs_once(deps)
+    """Every line written while the message is handled names its generation, phase and part (or its
+    webhook delivery); the handler in app.py adds the request id and the attempt."""
+    check_ai_configs_once(deps)  # before the context: its lines are the container's, not the message's
+    try:
+        command = parse_command(body)
+    except ValidationError:
+        fields: dict[str, str | None] = {}
+    else:
+        fields = _log_fields(command)
+    with logger.context(**fields):
+        started = time.monotonic()
+        outcome = _handle_message(deps, body, remaining_ms)
+        if phase := fields.get("phase"):
+            _phase_metrics(outcome, phase, time.monotonic() - started)
+        return outcome
+
+
+def _log_fields(command: RunPhase | DeliverWebhook) -> dict[str, str | None]:
+    if isinstance(command, DeliverWebhook):
+        return {"delivery_id": str(command.webhook_delivery_id)}
+    return {"generation_id": str(command.generation_id), "phase": command.phase.value, "part": command.part}
+
+
+def _phase_metrics(outcome: str, phase: str, seconds: float) -> None:
+    """EMF: how long a phase's message took, and whether it failed or will be retried."""
+    logger.metric("phase_duration", round(seconds * 1000, 1), "Milliseconds", phase=phase)
+    if outcome.startswith("failed"):
+        logger.metric("phase_failures", 1, phase=phase)
+    elif outcome.startswith("retrying"):
+        logger.metric("phase_retries", 1, phase=phase)
+
+
+def _handle_message(deps: Deps, body: str, remaining_ms: int) -> str:
     try:
         command = parse_command(body)
     except ValidationError as exc:
@@ -75,24 +102,19 @@ def _deliver_webhook(deps: Deps, command: DeliverWebhook, remaining_ms: int) -> 
     try:
         outcome = deliver(deps, command, remaining_ms)
     except DBAPIError as exc:  # nothing recorded: the message comes back; the sweeper also resends it
-        _log(
-            "error",
+        logger.error(
             f"database unavailable ({type(exc.orig).__name__ if exc.orig else type(exc).__name__}); "
             "the webhook delivery will run again",
             delivery_id=str(command.webhook_delivery_id),
         )
         raise
-    print(
-        json.dumps({"level": "info", "delivery_id": str(command.webhook_delivery_id), "outcome": outcome}),
-        file=sys.stdout,
-        flush=True,
-    )
+    logger.info("webhook delivery handled", delivery_id=str(command.webhook_delivery_id), outcome=outcome)
     return outcome
 
 
 def _database_unavailable(deps: Deps, command: RunPhase, exc: DBAPIError) -> None:
     reason = f"database unavailable ({type(exc.orig).__name__ if exc.orig else type(exc).__name__})"
-    _log("error", reason, generation_id=str(command.generation_id), phase=command.label())
+    logger.error(reason, generation_id=str(command.generation_id), phase=command.label())
     log = ProgressLog(deps.logs, str(command.generation_id))
     log.info(
         f"Phase {command.label()}: {reason}; it will run again when the queue redelivers it",
@@ -113,5 +135,5 @@ def _dead_letter(deps: Deps, body: str, reason: str) -> str:
     # Raises if the dead-letter queue is unreachable: the message then stays on the queue and the
     # redrive policy moves it after maxReceiveCount deliveries. Nothing is lost either way.
     deps.queue.send_dead_letter(body[:10_000], reason)
-    _log("error", "message sent to the dead-letter queue", reason=reason, body=body[:500])
+    logger.error("message sent to the dead-letter queue", reason=reason, body=body[:500])
     return f"dead-lettered: {reason}"
