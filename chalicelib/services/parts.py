@@ -25,6 +25,7 @@ from sqlalchemy.dialects.postgresql import insert
 
 from chalicelib.bootstrap import Deps
 from chalicelib.db.models import Generation, Order, OutboxMessage, PartRun, PhaseRun
+from chalicelib.db.rows import rowcount
 from chalicelib.domain import lifecycle
 from chalicelib.domain.commands import DeliverWebhook, RunPhase
 from chalicelib.domain.errors import PermanentError, PhaseError
@@ -44,7 +45,6 @@ from chalicelib.services.pipeline import (
     _classify,
     _NoRoute,
     _resolve,
-    _rowcount,
     run_phase,
 )
 from chalicelib.services.progress import ProgressLog
@@ -384,7 +384,7 @@ def _complete(
         status = s.scalar(
             update(Generation).where(Generation.id == gid).values(updated_at=now).returning(Generation.status)
         )
-        updated = _rowcount(
+        updated = rowcount(
             s.execute(
                 update(PartRun)
                 .where(PartRun.id == claim.run_id, PartRun.lease_token == claim.token)
@@ -458,7 +458,7 @@ def _join(
     total: dict[str, Any] = {}
     for usage in usages or []:
         total = add_usage(total, {k: v for k, v in (usage or {}).items() if k != "repairs"})
-    if not _rowcount(
+    if not rowcount(
         s.execute(
             update(PhaseRun)
             .where(

@@ -21,6 +21,7 @@ from chalicelib.ai.base import ResolvedConfig, resolved_from
 from chalicelib.bootstrap import Deps
 from chalicelib.db.errors import server_detail
 from chalicelib.db.models import AIConfig, AIRoute, Generation, Order, OutboxMessage, PhaseRun
+from chalicelib.db.rows import rowcount
 from chalicelib.domain import lifecycle
 from chalicelib.domain.commands import DeliverWebhook, RunPhase
 from chalicelib.domain.errors import PermanentError, PhaseError, RetryableError
@@ -288,7 +289,7 @@ def _complete(
         s = uow.session
         gen = s.get(Generation, command.generation_id, with_for_update=True)
         assert gen is not None
-        updated = _rowcount(
+        updated = rowcount(
             s.execute(
                 update(PhaseRun)
                 .where(PhaseRun.id == claim.run_id, PhaseRun.lease_token == claim.token)
@@ -429,11 +430,6 @@ def _announce_failure(log: ProgressLog, command: RunPhase, failure: Failure) -> 
 
 def _backoff(base: int, attempts: int, retry_after: float | None) -> int:
     return lifecycle.backoff_seconds(base, attempts, retry_after)
-
-
-def _rowcount(result: Any) -> int:
-    """Rows an UPDATE or DELETE matched (a CursorResult's; typed loosely by Session.execute)."""
-    return int(result.rowcount or 0)
 
 
 def report(outcome: str, command: RunPhase) -> None:

@@ -14,12 +14,12 @@ from sqlalchemy.orm import Session
 from chalicelib import log as logger
 from chalicelib.bootstrap import Deps
 from chalicelib.db.models import Generation, OutboxMessage, PartRun, PhaseRun
+from chalicelib.db.rows import rowcount
 from chalicelib.domain import lifecycle
 from chalicelib.domain.commands import RunPhase
 from chalicelib.domain.phases import ACTIVE, PHASES, GenerationStatus, Phase, PhaseStatus
 from chalicelib.domain.sweep_rules import backlog_holds_rows, budget_cutoff
 from chalicelib.services import events, outbox, webhook_delivery
-from chalicelib.services.pipeline import _rowcount
 from chalicelib.services.progress import ProgressLog
 
 ACTIVE_NAMES = [s.value for s in ACTIVE]
@@ -154,7 +154,7 @@ def _clear_rows_of_ended_generations(s: Session) -> int:
     """4. Outbox rows of generations that ended are deleted: no phase of theirs will run again (a claim
     skips them), so nothing else would ever remove them. Returns how many."""
     ended = select(Generation.id).where(Generation.status.not_in(ACTIVE_NAMES))
-    return _rowcount(s.execute(delete(OutboxMessage).where(OutboxMessage.generation_id.in_(ended))))
+    return rowcount(s.execute(delete(OutboxMessage).where(OutboxMessage.generation_id.in_(ended))))
 
 
 def _write_missing_failure_lines(deps: Deps, limit: int) -> int:
@@ -224,7 +224,7 @@ def expire_all_leases(deps: Deps) -> int:
             update(PartRun).where(PartRun.status == PhaseStatus.RUNNING).values(lease_expires_at=now)
         )
         uow.commit()
-        return _rowcount(result) + _rowcount(parts)
+        return rowcount(result) + rowcount(parts)
 
 
 def resume_in_flight(deps: Deps) -> SweepReport:

@@ -23,8 +23,10 @@ from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert
 
 from chalicelib import log as logger
+from chalicelib.ai.egress import host_label
 from chalicelib.bootstrap import Deps
 from chalicelib.db.models import DeadLetter, Webhook, WebhookDelivery, WebhookEvent
+from chalicelib.db.rows import rowcount
 from chalicelib.domain.commands import DeliverWebhook
 from chalicelib.webhooks import http, signing
 
@@ -36,7 +38,8 @@ _secret_cache: dict[str, str] = {}  # ref -> secret; a rotation makes a new ref
 
 
 def backoff(attempts: int) -> int:
-    return max(1, round(min(MAX_BACKOFF_S, BASE_DELAY_S * 2 ** (attempts - 1)) * random.uniform(0.8, 1.2)))
+    delay: float = min(MAX_BACKOFF_S, BASE_DELAY_S * 2 ** (attempts - 1)) * random.uniform(0.8, 1.2)
+    return max(1, round(delay))
 
 
 def envelope(event_id: uuid.UUID, event_type: str, occurred_at: datetime, payload: dict[str, Any]) -> bytes:
@@ -101,7 +104,7 @@ def deliver(deps: Deps, command: DeliverWebhook, remaining_ms: int) -> str:
         "webhook_id": str(webhook_id),
         "event_id": str(event_id),
         "event_type": event_type,
-        "host": http.host_label(url),
+        "host": host_label(url),
         "attempt": attempt,
     }
     body = envelope(event_id, event_type, occurred_at, payload)
@@ -166,15 +169,17 @@ def _record(
     reason = _dead_reason(facts, attempt, error) if gives_up else None
     with deps.uow() as uow:
         s = uow.session
-        recorded = s.execute(
-            update(WebhookDelivery)
-            .where(
-                WebhookDelivery.id == did,
-                WebhookDelivery.status == "sending",
-                WebhookDelivery.attempts == attempt,
+        recorded = rowcount(
+            s.execute(
+                update(WebhookDelivery)
+                .where(
+                    WebhookDelivery.id == did,
+                    WebhookDelivery.status == "sending",
+                    WebhookDelivery.attempts == attempt,
+                )
+                .values(**values)
             )
-            .values(**values)
-        ).rowcount
+        )
         if not recorded:
             return "discarded: the delivery was taken over (its lease expired)"
         if reason:
@@ -253,7 +258,7 @@ def sweep(deps: Deps, lost_after_s: int = 120, limit: int = 500) -> dict[str, in
         ).all()
         for row, url, event_type in rows:
             if row.retry_until < now:
-                facts = {"delivery_id": str(row.id), "event_type": event_type, "host": http.host_label(url)}
+                facts = {"delivery_id": str(row.id), "event_type": event_type, "host": host_label(url)}
                 reason = _dead_reason(
                     facts,
                     row.attempts,
