@@ -46,6 +46,7 @@ from chalicelib.services.pipeline import (
     _NoRoute,
     _resolve,
     run_phase,
+    usage_metrics,
 )
 from chalicelib.services.progress import ProgressLog
 
@@ -222,6 +223,7 @@ def run_one_part(deps: Deps, command: RunPhase, remaining_ms: int) -> str:
         output, usage = run_part(ctx)
         output = part_schema(phase, ctx.part).model_validate(output.model_dump())
         fault("after_ai_call", *targets)
+        usage_metrics(phase, usage)
     except Exception as exc:  # every failure leaves a status, a reason and a log line
         log.flush()
         return _fail(deps, command, claim, _classify(exc), log)

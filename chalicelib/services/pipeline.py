@@ -131,6 +131,7 @@ def run_phase(deps: Deps, command: RunPhase, remaining_ms: int) -> str:
         output, usage = STEPS[phase](ctx)
         output = OUTPUT_OF[phase].model_validate(output.model_dump())
         fault("after_ai_call", command.phase.value)
+        usage_metrics(phase, usage)
     except SendBack as back:  # the review's errors, in pages the coding route can write again
         log.flush()
         from chalicelib.services.review_rounds import send_back
@@ -234,6 +235,13 @@ def _claim(deps: Deps, command: RunPhase, remaining_ms: int) -> Claim | AlreadyD
         )
         uow.commit()
     return claim
+
+
+def usage_metrics(phase: Phase, usage: dict[str, Any]) -> None:
+    """EMF: the model tokens of one phase's (or part's) calls, by phase and direction."""
+    for direction in ("in", "out"):
+        if tokens := usage.get(f"tokens_{direction}"):
+            logger.metric("model_tokens", tokens, "Count", phase=phase.value, direction=direction)
 
 
 def _resolve(s: Any, phase: Phase) -> ResolvedConfig | None:

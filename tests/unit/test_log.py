@@ -106,6 +106,16 @@ def test_a_metric_is_an_emf_line_with_the_context_as_properties(capsys):
     assert line["generation_id"] == GEN and line["request_id"] == "req-1"
 
 
+def test_model_tokens_are_a_metric_per_direction_and_phase(capsys):
+    from chalicelib.domain.phases import Phase
+    from chalicelib.services.pipeline import usage_metrics
+
+    usage_metrics(Phase.CODE, {"tokens_in": 1200, "tokens_out": 0, "provider": "openai"})
+    usage_metrics(Phase.CONTENT, {"tokens_in": 300, "tokens_out": 450})
+    written = [(x["phase"], x["direction"], x["model_tokens"]) for x in lines(capsys)]
+    assert written == [("code", "in", [1200]), ("content", "in", [300]), ("content", "out", [450])]
+
+
 # --- the handlers set the context -------------------------------------------------------------------
 @pytest.fixture()
 def app_module(monkeypatch):
