@@ -10,10 +10,10 @@ import uuid
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
-from chalicelib.bootstrap import Deps
 from chalicelib.db.models import OutboxMessage
 from chalicelib.domain.commands import RunPhase
 from chalicelib.domain.phases import Phase
+from chalicelib.ports import Deps
 
 
 def add(

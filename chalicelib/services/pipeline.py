@@ -20,7 +20,6 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.exc import DBAPIError
 
 from chalicelib.ai.base import ResolvedConfig, resolved_from
-from chalicelib.bootstrap import Deps
 from chalicelib.db.errors import server_detail
 from chalicelib.db.models import AIConfig, AIRoute, Generation, Order, OutboxMessage, PhaseRun
 from chalicelib.domain.commands import RunPhase
@@ -29,6 +28,7 @@ from chalicelib.domain.order import OrderData
 from chalicelib.domain.phases import ACTIVE, PHASES, TASK_OF, GenerationStatus, Phase, PhaseStatus, next_phase
 from chalicelib.faults import fault
 from chalicelib.phases.steps import OUTPUT_OF, STEPS, PhaseContext
+from chalicelib.ports import Deps
 from chalicelib.services import events, outbox
 from chalicelib.services.orders import to_data
 from chalicelib.services.progress import ProgressLog

@@ -11,9 +11,9 @@ from datetime import timedelta
 
 from sqlalchemy import delete, func, select, tuple_, update
 
-from chalicelib.bootstrap import Deps
 from chalicelib.db.models import Generation, OutboxMessage, PartRun, PhaseRun
 from chalicelib.domain.phases import ACTIVE, PHASES, GenerationStatus, Phase, PhaseStatus
+from chalicelib.ports import Deps
 from chalicelib.services import events, outbox, webhook_delivery
 from chalicelib.services.progress import ProgressLog
 

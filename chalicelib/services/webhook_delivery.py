@@ -23,9 +23,9 @@ from typing import Any
 from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert
 
-from chalicelib.bootstrap import Deps
 from chalicelib.db.models import DeadLetter, Webhook, WebhookDelivery, WebhookEvent
 from chalicelib.domain.commands import DeliverWebhook
+from chalicelib.ports import Deps
 from chalicelib.webhooks import http, signing
 
 MAX_DELAY_S = 900  # SQS DelaySeconds
