@@ -9,7 +9,7 @@ STATE_DIR ?= .sitegen
 PYTEST_ARGS ?=
 MODEL_SIM ?=
 
-.PHONY: setup run test migrate clean
+.PHONY: setup run test test-fast migrate clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -39,6 +39,11 @@ run: $(STAMP)
 
 test: $(STAMP) $(SAM_STAMP) $(CHECKOV_STAMP) $(NODE_STAMP)
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+# The fast tier: unit tests and the ports' contracts on fakes and in-process moto; no PostgreSQL, no
+# servers (tests marked `postgres` or `slow` are left out, see tests/conftest.py).
+test-fast: $(STAMP)
+	$(PY) -m pytest tests/unit tests/contract -m "not postgres and not slow" $(PYTEST_ARGS)
 
 # Apply database migrations to DATABASE_URL (a deployed stage's database, for example).
 migrate: $(STAMP)
