@@ -4,6 +4,7 @@ store). No PostgreSQL, no AWS."""
 
 from __future__ import annotations
 
+import random
 from datetime import UTC, datetime
 from email.utils import format_datetime
 
@@ -27,19 +28,19 @@ def test_backoff_doubles_per_attempt_within_its_jitter(
     attempts: int, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     for jitter in (0.5, 1.0, 1.5):  # random.uniform(0.5, 1.5)'s bounds and middle
-        monkeypatch.setattr(pipeline.random, "uniform", lambda lo, hi, j=jitter: j)
+        monkeypatch.setattr(random, "uniform", lambda lo, hi, j=jitter: j)
         assert pipeline._backoff(10, attempts, None) == round(10 * 2 ** (attempts - 1) * jitter)
 
 
 def test_backoff_waits_at_least_what_the_provider_asked(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(pipeline.random, "uniform", lambda lo, hi: 1.0)
+    monkeypatch.setattr(random, "uniform", lambda lo, hi: 1.0)
     assert pipeline._backoff(2, 1, 45.0) == 45
     assert pipeline._backoff(60, 2, 45.0) == 120  # its own wait is longer already
     assert pipeline._backoff(2, 1, 0.0) == 2  # Retry-After: 0 changes nothing
 
 
 def test_backoff_never_exceeds_the_queues_longest_delay(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(pipeline.random, "uniform", lambda lo, hi: 1.5)
+    monkeypatch.setattr(random, "uniform", lambda lo, hi: 1.5)
     assert pipeline._backoff(30, 12, None) == 900
     assert pipeline._backoff(1, 1, 3600.0) == 900
 
