@@ -221,10 +221,11 @@ class FakeSecretStore:
 
 
 class FakeClock:
-    """A clock that stands still until moved: `clock()` is now, an aware UTC datetime."""
+    """deps.clock for tests that need time to pass (leases, budgets) without sleeping: it stands still
+    until moved. `clock()` is now (from the real time when made), an aware UTC datetime."""
 
     def __init__(self, now: datetime | None = None) -> None:
-        self.now = now or datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
+        self.now = now or datetime.now(UTC)
         if self.now.tzinfo is None:
             raise ValueError("the clock's time must be aware")
 
