@@ -9,7 +9,7 @@ STATE_DIR ?= .sitegen
 PYTEST_ARGS ?=
 MODEL_SIM ?=
 
-.PHONY: setup run test lint migrate clean
+.PHONY: setup run test test-fast lint migrate clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -45,6 +45,11 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
+
+# The fast tier: unit tests and the ports' contracts on fakes and in-process moto; no PostgreSQL, no
+# servers (tests marked `postgres` or `slow` are left out, see tests/conftest.py).
+test-fast: $(STAMP)
+	$(PY) -m pytest tests/unit tests/contract -m "not postgres and not slow" $(PYTEST_ARGS)
 
 # Apply database migrations to DATABASE_URL (a deployed stage's database, for example).
 migrate: $(STAMP)

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.counting import Meter
-from tests.integration.test_generation_flow import ORDER  # noqa: F401  (the order every test generates)
+from tests.support.orders import ORDER  # noqa: F401  (the order every test generates)
 
 TOKEN = "bench-token-0123456789"
 

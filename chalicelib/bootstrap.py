@@ -10,11 +10,14 @@ import os
 from collections.abc import Callable
 from datetime import UTC, datetime
 from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from chalicelib.config import Settings, check_timeouts, get_settings
 from chalicelib.db.uow import UnitOfWork
-from chalicelib.ports import LivePointer, LogStore, PhaseQueue, SiteStore
+from chalicelib.ports import LivePointer, LogStore, PhaseQueue, SecretStore, SiteStore
+
+if TYPE_CHECKING:
+    from chalicelib import ports
 
 
 def utcnow() -> datetime:
@@ -127,13 +130,13 @@ class Deps:
         return S3LivePointer(self.client("s3"), self.settings.site_bucket)
 
     @cached_property
-    def secrets(self) -> Any:
+    def secrets(self) -> SecretStore:
         from chalicelib.adapters.secrets import SecretsManagerStore
 
         return SecretsManagerStore(self.client("secretsmanager"), prefix=self.settings.secrets_prefix)
 
     @cached_property
-    def webhook_secrets(self) -> Any:
+    def webhook_secrets(self) -> SecretStore:
         from chalicelib.adapters.secrets import SecretsManagerStore
 
         return SecretsManagerStore(
@@ -148,6 +151,12 @@ class Deps:
 
         # the key store is built only if needed; no call may outlast the stage's provider timeout
         return build_provider(config, lambda: self.secrets, max_timeout_s=self.settings.provider_timeout_s)
+
+
+if TYPE_CHECKING:  # mypy checks that these Deps are what the services take (ports.Deps)
+
+    def _satisfies_the_port(settings: Settings) -> ports.Deps:
+        return Deps(settings)
 
 
 _deps: Deps | None = None

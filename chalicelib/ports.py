@@ -3,7 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Protocol
+from datetime import datetime
+from types import TracebackType
+from typing import TYPE_CHECKING, Any, Protocol, Self
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from chalicelib.config import Settings
 
 
 @dataclass(frozen=True)
@@ -98,3 +105,78 @@ class LivePointer(Protocol):
         """Switch the order's live address to this version, atomically."""
 
     def get(self, order_id: str) -> str | None: ...
+
+
+class SecretStore(Protocol):
+    """Secrets kept outside Postgres (AI provider keys, webhook signing secrets): Postgres keeps the ref."""
+
+    def ref_for(self, config_id: str) -> str:
+        """The ref `put(config_id, ...)` returns."""
+
+    def put(self, name: str, api_key: str) -> str:
+        """Create or overwrite the secret for name (restoring a deleted one); return its ref."""
+
+    def get(self, ref: str) -> str:
+        """The secret's value; KeyError if there is none (never created, or deleted)."""
+
+    def delete(self, ref: str) -> None:
+        """Delete the secret (unreadable from now on); a ref with no secret is not an error."""
+
+
+class Clock(Protocol):
+    """Now, as an aware UTC datetime. Services read time only from this, so tests can set it."""
+
+    def __call__(self) -> datetime: ...
+
+
+class UnitOfWork(Protocol):
+    """One short transaction, rolled back unless committed, closed at exit (chalicelib/db/uow.py).
+    Never hold one open across a network wait."""
+
+    session: Session
+
+    def __enter__(self) -> Self: ...
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None: ...
+
+    def commit(self) -> None: ...
+
+
+class Deps(Protocol):
+    """What the services use of chalicelib.bootstrap.Deps (which satisfies this structurally)."""
+
+    @property
+    def settings(self) -> Settings: ...
+
+    @property
+    def clock(self) -> Clock: ...
+
+    def uow(self) -> UnitOfWork: ...
+
+    @property
+    def logs(self) -> LogStore: ...
+
+    @property
+    def queue(self) -> PhaseQueue: ...
+
+    @property
+    def sites(self) -> SiteStore: ...
+
+    @property
+    def live_pointer(self) -> LivePointer: ...
+
+    def live_url(self, order_id: str) -> str:
+        """The order's one public address."""
+
+    @property
+    def secrets(self) -> SecretStore:
+        """AI provider API keys."""
+
+    @property
+    def webhook_secrets(self) -> SecretStore:
+        """Webhook signing secrets."""
+
+    def provider(self, config: Any) -> Any:
+        """The AI provider for a routed config (chalicelib.ai.base.Provider)."""

@@ -22,6 +22,18 @@ TOKEN = "test-token-0123456789"
 from tests.support import stack as support  # noqa: E402
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "postgres: needs PostgreSQL (the embedded server); set by fixture")
+    config.addinivalue_line("markers", "slow: takes long (servers, sweeps); `make test-fast` skips it")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """A test that uses the database is marked `postgres`, so `make test-fast` can leave it out."""
+    for item in items:
+        if "database_url" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.postgres)
+
+
 @pytest.fixture(scope="session")
 def database_url() -> Iterator[str]:
     admin = os.environ.get("TEST_DATABASE_URL")

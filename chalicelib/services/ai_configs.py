@@ -37,12 +37,12 @@ from chalicelib.ai.egress import EndpointRefused, check_url, host_label
 from chalicelib.ai.http import http_status, redact
 from chalicelib.ai.prompts import Ping, ping_messages
 from chalicelib.ai.registry import KNOWN_PROVIDERS, missing_settings, needs_key
-from chalicelib.bootstrap import Deps
 from chalicelib.db.models import AIConfig, AIRoute, PartRun, PhaseRun
 from chalicelib.domain.errors import Conflict, InvalidInput, NotFound, PhaseError
 from chalicelib.domain.order import OrderData
 from chalicelib.domain.phases import Phase, TaskType
 from chalicelib.phases.outputs import Brief
+from chalicelib.ports import Deps
 from chalicelib.services.orders import parse_id
 
 ROUTE_KEYS = tuple(t.value for t in TaskType) + ("fallback",)

@@ -16,11 +16,11 @@ from sqlalchemy.dialects.postgresql import insert
 
 from chalicelib import log as logger
 from chalicelib.api_models import DeadLetterList, DeadLetterPublic, RedrivePublic
-from chalicelib.bootstrap import Deps
 from chalicelib.db.models import DeadLetter, Generation, Order
 from chalicelib.domain import lifecycle
 from chalicelib.domain.commands import DeliverWebhook, parse_command
 from chalicelib.domain.phases import GenerationStatus
+from chalicelib.ports import Deps
 from chalicelib.services.events import emit_generation_ended
 from chalicelib.services.progress import ProgressLog
 

@@ -21,10 +21,10 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from chalicelib import log as logger
-from chalicelib.bootstrap import Deps
 from chalicelib.db.models import Generation
 from chalicelib.domain.commands import DeliverWebhook
 from chalicelib.domain.events import EventType
+from chalicelib.ports import Deps
 
 RETRY_WINDOW_S = 24 * 3600  # a delivery is retried this long, then dead-lettered
 

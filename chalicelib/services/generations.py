@@ -17,11 +17,11 @@ from chalicelib.api_models import (
     PhaseUsagePublic,
     UsageTotalsPublic,
 )
-from chalicelib.bootstrap import Deps
 from chalicelib.db.models import Generation, IdempotencyRecord, Order, OutboxMessage, PartRun, PhaseRun
 from chalicelib.domain import lifecycle
 from chalicelib.domain.errors import Conflict, InvalidInput, NotFound
 from chalicelib.domain.phases import ACTIVE, PHASES, GenerationStatus, Phase, PhaseStatus
+from chalicelib.ports import Deps
 from chalicelib.services import events, outbox
 from chalicelib.services.orders import parse_id
 from chalicelib.services.progress import ProgressLog

@@ -8,10 +8,10 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from chalicelib.api_models import OrderCreate, OrderList, OrderPublic, OrderUpdate
-from chalicelib.bootstrap import Deps
 from chalicelib.db.models import Order
 from chalicelib.domain.errors import Conflict, InvalidInput, NotFound
 from chalicelib.domain.order import OrderData
+from chalicelib.ports import Deps
 
 
 def parse_id(raw: str, what: str) -> uuid.UUID:

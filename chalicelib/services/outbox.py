@@ -9,10 +9,10 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
 from chalicelib import log as logger
-from chalicelib.bootstrap import Deps
 from chalicelib.db.models import OutboxMessage
 from chalicelib.domain.commands import RunPhase
 from chalicelib.domain.phases import Phase
+from chalicelib.ports import Deps
 
 
 def add(

@@ -23,7 +23,6 @@ from pydantic import BaseModel
 from sqlalchemy import delete, select, update
 from sqlalchemy.dialects.postgresql import insert
 
-from chalicelib.bootstrap import Deps
 from chalicelib.db.models import Generation, Order, OutboxMessage, PartRun, PhaseRun
 from chalicelib.db.rows import rowcount
 from chalicelib.domain import lifecycle
@@ -35,6 +34,7 @@ from chalicelib.domain.sweep_rules import lease_holds
 from chalicelib.faults import fault
 from chalicelib.phases.part_steps import PartContext, add_usage, join_parts, part_schema, parts_of, run_part
 from chalicelib.phases.steps import OUTPUT_OF
+from chalicelib.ports import Deps
 from chalicelib.services import events, outbox
 from chalicelib.services.orders import to_data
 from chalicelib.services.pipeline import (

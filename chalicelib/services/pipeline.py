@@ -18,7 +18,6 @@ from sqlalchemy.exc import DBAPIError
 
 from chalicelib import log as logger
 from chalicelib.ai.base import ResolvedConfig, resolved_from
-from chalicelib.bootstrap import Deps
 from chalicelib.db.errors import server_detail
 from chalicelib.db.models import AIConfig, AIRoute, Generation, Order, OutboxMessage, PhaseRun
 from chalicelib.db.rows import rowcount
@@ -31,6 +30,7 @@ from chalicelib.domain.review import SendBack
 from chalicelib.domain.sweep_rules import lease_holds
 from chalicelib.faults import fault
 from chalicelib.phases.steps import OUTPUT_OF, STEPS, PhaseContext
+from chalicelib.ports import Deps
 from chalicelib.services import events, outbox
 from chalicelib.services.orders import to_data
 from chalicelib.services.progress import ProgressLog

@@ -11,13 +11,13 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from chalicelib.api_models import GenerationPublic
-from chalicelib.bootstrap import Deps
 from chalicelib.db.models import Generation, PartRun, PhaseRun
 from chalicelib.domain import lifecycle
 from chalicelib.domain.errors import Conflict, NotFound
 from chalicelib.domain.phases import PHASES, GenerationStatus, Phase, PhaseStatus
 from chalicelib.phases.outputs import Sitemap
 from chalicelib.phases.part_steps import slugs_of
+from chalicelib.ports import Deps
 from chalicelib.services import outbox
 from chalicelib.services.generations import _active_id, to_public
 from chalicelib.services.orders import parse_id

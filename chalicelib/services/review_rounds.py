@@ -14,12 +14,12 @@ from __future__ import annotations
 from sqlalchemy import case, literal, update
 from sqlalchemy.dialects.postgresql import JSONB
 
-from chalicelib.bootstrap import Deps
 from chalicelib.db.models import Generation, PartRun, PhaseRun
 from chalicelib.domain import lifecycle
 from chalicelib.domain.commands import RunPhase
 from chalicelib.domain.phases import Phase
 from chalicelib.domain.review import MAX_REVIEW_ROUNDS, SendBack
+from chalicelib.ports import Deps
 from chalicelib.services import outbox
 from chalicelib.services.pipeline import Claim
 from chalicelib.services.progress import ProgressLog

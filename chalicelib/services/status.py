@@ -10,10 +10,10 @@ from datetime import timedelta
 from sqlalchemy import func, select, text
 
 from chalicelib.api_models import HealthPublic, LogLinePublic, LogPage, QueuePublic
-from chalicelib.bootstrap import Deps
 from chalicelib.db.models import Generation, OutboxMessage
 from chalicelib.domain.errors import InvalidInput, NotFound
 from chalicelib.domain.phases import ACTIVE
+from chalicelib.ports import Deps
 from chalicelib.services.orders import parse_id
 
 MAX_LOG_PAGE = 500

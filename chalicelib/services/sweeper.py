@@ -12,13 +12,13 @@ from sqlalchemy import delete, func, select, tuple_, update
 from sqlalchemy.orm import Session
 
 from chalicelib import log as logger
-from chalicelib.bootstrap import Deps
 from chalicelib.db.models import Generation, OutboxMessage, PartRun, PhaseRun
 from chalicelib.db.rows import rowcount
 from chalicelib.domain import lifecycle
 from chalicelib.domain.commands import RunPhase
 from chalicelib.domain.phases import ACTIVE, PHASES, GenerationStatus, Phase, PhaseStatus
 from chalicelib.domain.sweep_rules import backlog_holds_rows, budget_cutoff
+from chalicelib.ports import Deps
 from chalicelib.services import events, outbox, webhook_delivery
 from chalicelib.services.progress import ProgressLog
 

@@ -22,10 +22,10 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from chalicelib import log as logger
-from chalicelib.bootstrap import Deps
 from chalicelib.db.models import Generation, Order, PhaseRun
 from chalicelib.domain.errors import Conflict, NotFound
 from chalicelib.domain.phases import GenerationStatus
+from chalicelib.ports import Deps
 from chalicelib.services import events
 from chalicelib.services.orders import parse_id
 from chalicelib.services.progress import ProgressLog

@@ -24,10 +24,10 @@ from sqlalchemy.dialects.postgresql import insert
 
 from chalicelib import log as logger
 from chalicelib.ai.egress import host_label
-from chalicelib.bootstrap import Deps
 from chalicelib.db.models import DeadLetter, Webhook, WebhookDelivery, WebhookEvent
 from chalicelib.db.rows import rowcount
 from chalicelib.domain.commands import DeliverWebhook
+from chalicelib.ports import Deps
 from chalicelib.webhooks import http, signing
 
 MAX_DELAY_S = 900  # SQS DelaySeconds

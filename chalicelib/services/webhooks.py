@@ -23,10 +23,10 @@ from chalicelib.api_models import (
     WebhookPublic,
     WebhookWithSecret,
 )
-from chalicelib.bootstrap import Deps
 from chalicelib.db.models import Webhook, WebhookDelivery, WebhookEvent
 from chalicelib.domain.commands import DeliverWebhook
 from chalicelib.domain.errors import Conflict, InvalidInput, NotFound
+from chalicelib.ports import Deps
 from chalicelib.services import events
 from chalicelib.services.orders import parse_id
 from chalicelib.webhooks.http import UrlRefused, check_url

@@ -8,8 +8,8 @@ from pydantic import ValidationError
 from sqlalchemy.exc import DBAPIError
 
 from chalicelib import log as logger
-from chalicelib.bootstrap import Deps
 from chalicelib.domain.commands import DeliverWebhook, RunPhase, parse_command
+from chalicelib.ports import Deps
 from chalicelib.services.parts import dispatch
 from chalicelib.services.pipeline import UnknownGeneration, report
 from chalicelib.services.progress import ProgressLog

@@ -12,6 +12,8 @@ from typing import Any
 
 import pytest
 
+from tests.support.stack import reset_database
+
 
 @dataclass
 class Scripted:
@@ -127,3 +129,9 @@ def official_host(monkeypatch: pytest.MonkeyPatch) -> None:
     from chalicelib.ai import egress
 
     monkeypatch.setattr(egress, "is_official", lambda url: True)
+
+
+@pytest.fixture()
+def ai(deps: Any) -> Iterator[Any]:
+    yield deps  # `deps` starts from the migration's AI seed
+    reset_database(deps)  # the database outlives the test: leave the seed as it was

@@ -18,7 +18,7 @@ from chalicelib.services import ai_configs as svc
 from infra.local import free_port
 from tests.ai.conftest import FakeProvider, Scripted
 from tests.ai.helpers import OPENAI_KEY, openai_reply
-from tests.ai.test_service import ai, openai_config, secret_value, stored_ref  # noqa: F401 (fixture)
+from tests.support.ai_configs import openai_config, secret_value, stored_ref
 
 ISSUE_URLS = [
     "http://169.254.169.254/latest/meta-data/",

@@ -22,7 +22,7 @@ from tests.ai.helpers import (
     config,
     openai_reply,
 )
-from tests.ai.test_service import routing
+from tests.support.ai_configs import routing
 from tests.support.stack import TEMPLATE_ID, reset_database
 
 KEYS = (OPENAI_KEY, ANTHROPIC_KEY, CLOUDFLARE_KEY, "sk-rotated-SECRET-5555666677778888")

@@ -9,50 +9,9 @@ from typing import Any
 
 from sqlalchemy import text
 
-from chalicelib.ai.prompts import parse_data
-from chalicelib.ai.template import answer_data
-from tests.ai.conftest import FakeProvider, Scripted
-from tests.ai.helpers import openai_reply
+from tests.ai.conftest import FakeProvider
+from tests.support.routed import CALLS, KEY, ORDER, USAGE, generate_with_coding_on
 from tests.support.stack import TEMPLATE_ID, drain, logs
-
-KEY = "sk-test-COMPAT-5f1e2d3c4b5a69788796"
-ORDER = {
-    "business_name": "Oficina Dois Irmãos",
-    "segment": "auto repair",
-    "locale": "pt-BR",
-    "services": ["Troca de óleo", "Freios"],
-    "contact": {"email": "oi@doisirmaos.com.br", "city": "Campinas"},
-}
-
-
-CALLS = 5  # code: styles.css and one part per page (4)
-USAGE = (840, 1820)  # what the fake reports per call
-
-
-def coder(deps: Any, generation_id: str) -> Any:
-    """Plays a coding model: answers each part's request from its prompt's data block, as the template
-    writes it, in the Chat Completions wire format with a usage block."""
-
-    def answer(request: Any) -> dict[str, Any]:
-        user = next(m["content"] for m in reversed(request.json["messages"]) if m["role"] == "user")
-        return openai_reply(answer_data(parse_data(user)), usage=USAGE)
-
-    return answer
-
-
-def generate_with_coding_on(
-    config_body: dict[str, Any], client: Any, aws: Any, deps: Any, fake: FakeProvider
-) -> tuple[dict[str, Any], dict[str, Any]]:
-    """Create the config through the API, route `coding` to it, run a whole generation."""
-    config = client.json("POST", "/ai/configs", config_body, expect=201)
-    routing = client.json("GET", "/ai/routing")
-    routing["routes"]["coding"] = config["id"]
-    client.json("PUT", "/ai/routing", routing)
-    order = client.json("POST", "/orders", ORDER, expect=201)
-    gen = client.json("POST", f"/orders/{order['id']}/generations", expect=202)
-    fake.reply(*[Scripted(body=coder(deps, gen["id"])) for _ in range(CALLS)])
-    drain(client, aws)
-    return config, client.json("GET", f"/generations/{gen['id']}")
 
 
 def test_coding_routed_to_an_openai_compatible_server(

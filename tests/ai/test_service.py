@@ -3,41 +3,18 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from sqlalchemy import text
 
-from chalicelib.ai.api_models import AIConfigCreate, AIConfigUpdate, RoutingUpdate
+from chalicelib.ai.api_models import AIConfigCreate, AIConfigUpdate
 from chalicelib.domain.errors import Conflict, InvalidInput, NotFound
 from chalicelib.services import ai_configs as svc
 from tests.ai.conftest import FakeProvider, Scripted
 from tests.ai.helpers import OPENAI_KEY, openai_reply
-from tests.support.stack import TEMPLATE_ID, reset_database
-
-TASKS = ("planning", "copywriting", "coding", "review")
-
-
-@pytest.fixture()
-def ai(deps: Any) -> Iterator[Any]:
-    yield deps  # `deps` starts from the migration's AI seed
-    reset_database(deps)  # the database outlives the test: leave the seed as it was
-
-
-def secret_value(deps: Any, ref: str | None) -> str:
-    assert ref is not None, "no secret stored"
-    return str(deps.client("secretsmanager").get_secret_value(SecretId=ref)["SecretString"])
-
-
-def openai_config(name: str = "GPT mini", key: str | None = OPENAI_KEY, **kw: Any) -> AIConfigCreate:
-    return AIConfigCreate(name=name, provider="openai", model="gpt-4o-mini", api_key=key, **kw)
-
-
-def routing(**routes: str | None) -> RoutingUpdate:
-    current = {t: TEMPLATE_ID for t in TASKS}
-    fallback = routes.pop("fallback", None)
-    return RoutingUpdate(routes={**current, **routes}, fallback=fallback)
+from tests.support.ai_configs import openai_config, routing, secret_value, stored_ref
+from tests.support.stack import TEMPLATE_ID
 
 
 def test_create_keeps_the_key_in_secrets_manager_only(ai: Any) -> None:
@@ -79,13 +56,6 @@ def test_duplicate_name_is_a_conflict_and_stores_no_secret(ai: Any) -> None:
         svc.create_config(ai, openai_config(key="sk-other-key-000000000"))
     secrets = ai.client("secretsmanager").list_secrets()["SecretList"]
     assert len(secrets) == 1
-
-
-def stored_ref(deps: Any, config_id: str) -> str | None:
-    with deps.engine.connect() as conn:
-        return conn.execute(
-            text("SELECT secret_ref FROM ai_configs WHERE id = CAST(:i AS uuid)"), {"i": config_id}
-        ).scalar()
 
 
 def readable(deps: Any, ref: str | None) -> bool:

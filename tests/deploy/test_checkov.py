@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from tests.deploy.conftest import ROOT, STAGES, tool_python
-from tests.deploy.test_template import resources_of
+from tests.support.template import resources_of
 
 ACCEPTED = Path(__file__).with_name("checkov_accepted.txt")
 LINE = re.compile(r"^(?P<check>CKV2?_AWS_\d+) (?P<resources>\*|[A-Za-z0-9@,]+): (?P<reason>\S.{9,199})$")

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from infra.resources import references
-from tests.deploy.test_template import FUNCTIONS, props, resources_of, role_of
+from tests.support.template import FUNCTIONS, props, resources_of, role_of
 
 CHALICE = Path(__file__).resolve().parents[2] / ".chalice"
 VPC_ACCESS = {

@@ -27,7 +27,7 @@ from infra.lambda_events import schedule_event, sqs_event
 from infra.queue_feeder import receive
 from tests.ai.conftest import FakeProvider, Scripted
 from tests.ai.helpers import openai_reply
-from tests.ai.test_routed_pipeline import KEY, generate_with_coding_on
+from tests.support.routed import KEY, generate_with_coding_on
 from tests.support.stack import TEMPLATE_ID, AwsStack, FakeClock, TestDeps, drain
 
 CHALICE = Path(__file__).resolve().parents[2] / ".chalice"

@@ -8,7 +8,7 @@ import pytest
 
 from chalicelib.bootstrap import Deps
 from chalicelib.config import Settings
-from tests.deploy.test_template import props
+from tests.support.template import props
 
 DB_FUNCTIONS = ("APIHandler", "RunPhase", "OnDeadLetter", "Sweep")  # the authorizer never connects
 # Most connections each stage's database must accept from the functions (docs/deployment.md).

@@ -16,7 +16,7 @@ import yaml
 
 from infra.package import function_setting
 from tests.deploy.conftest import ROOT, tool_python
-from tests.deploy.test_template import FUNCTIONS, resources_of
+from tests.support.template import FUNCTIONS, resources_of
 
 
 @pytest.fixture(scope="session")

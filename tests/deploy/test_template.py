@@ -7,21 +7,10 @@ import re
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any
-
-from chalice.utils import to_cfn_resource_name
 
 from chalicelib.adapters.s3_sites import SITE_HEADERS_CSP
 from infra.package import function_setting
-
-FUNCTIONS = {
-    "APIHandler": "api_handler",
-    "Bearer": "bearer",
-    "RunPhase": "run_phase",
-    "OnDeadLetter": "on_dead_letter",
-    "Sweep": "sweep",
-}
-
+from tests.support.template import FUNCTIONS, props, resources_of, role_of
 
 # The first custom domain when the stage has one (and its certificate), else the distribution's own name.
 SITE_BASE_URL = {
@@ -31,18 +20,6 @@ SITE_BASE_URL = {
         {"Fn::Sub": "https://${SiteDistribution.DomainName}"},
     ]
 }
-
-
-def role_of(function: str) -> str:
-    return to_cfn_resource_name(f"{function}_role")  # Chalice's name for the function's own role
-
-
-def resources_of(template: dict[str, Any], kind: str) -> dict[str, dict[str, Any]]:
-    return {name: r for name, r in template["Resources"].items() if r["Type"] == kind}
-
-
-def props(template: dict[str, Any], name: str) -> dict[str, Any]:
-    return template["Resources"][name]["Properties"]
 
 
 def test_it_parses_as_one_sam_template_without_yaml_aliases(packaged_paths, template, stage):

@@ -12,15 +12,16 @@ import time
 import psutil
 from sqlalchemy import create_engine, text
 
-from infra.soak import COUNT_OUTPUT_WRITES, run
-from tests.integration.test_generation_flow import ORDER
+from infra import soak
+from infra.write_counter import COUNT_OUTPUT_WRITES
 from tests.support.local_stack import LocalStack
+from tests.support.orders import ORDER
 from tests.support.stack import each_output_once
 
 
 def test_small_soak_under_chaos_loses_nothing(tmp_path):
     """The README's soak (200 generations, 4 workers, chaos 0.2), small: same code, same checks."""
-    result = run(
+    result = soak.run(
         argparse.Namespace(
             generations=12,
             workers=2,

@@ -12,9 +12,9 @@ import time
 
 import pytest
 
-from tests.integration.test_generation_flow import ORDER
-from tests.integration.test_webhooks import readme_verify
 from tests.support.local_stack import ROOT, LocalStack
+from tests.support.orders import ORDER
+from tests.support.readme import readme_verify
 from tests.support.webhook_receiver import Receiver
 
 

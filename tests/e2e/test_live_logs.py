@@ -22,8 +22,8 @@ import pytest
 
 from chalicelib.adapters.dynamo_logs import DynamoLogStore
 from chalicelib.services.progress import ProgressLog
-from tests.integration.test_generation_flow import ORDER
 from tests.support.local_stack import LocalStack
+from tests.support.orders import ORDER
 from tests.support.watch import PERFECT, LogWatcher, full_log, verdict
 
 GENERATIONS = 3

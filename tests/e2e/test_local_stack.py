@@ -14,8 +14,8 @@ import psutil
 import pytest
 
 from infra.local import free_port, wait_http
-from tests.integration.test_generation_flow import ORDER
 from tests.support.local_stack import ROOT, LocalStack
+from tests.support.orders import ORDER
 
 
 @pytest.fixture(scope="module")

@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import text
 
 from chalicelib.ai.template import TemplateProvider
-from infra.soak import COUNT_OUTPUT_WRITES, DROP_WRITE_COUNTER
+from infra.write_counter import COUNT_OUTPUT_WRITES, DROP_WRITE_COUNTER
 from tests.support.stack import FakeClock
 
 

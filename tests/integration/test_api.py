@@ -7,8 +7,8 @@ import uuid
 
 import pytest
 
-from tests.integration.test_generation_flow import ORDER
 from tests.support import stack as support
+from tests.support.orders import ORDER
 
 BAD_BODIES = [
     ({}, "business_name"),

@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from tests.integration.test_generation_flow import ORDER
+from tests.support.orders import ORDER
 
 
 def error_of(response, status: int, code: str) -> dict:

@@ -6,32 +6,8 @@ import json
 
 from infra.lambda_events import sqs_event
 from infra.queue_feeder import receive
-from tests.integration.test_generation_flow import create_and_generate
+from tests.support.orders import create_and_generate, handle_dead_letters, poisoned
 from tests.support.stack import dead_letters, drain, logs
-
-
-def poisoned(client, aws, order=None):
-    """A generation whose first message dies five times in a row: SQS moves it to the dead-letter queue."""
-    _, gen = create_and_generate(client, order) if order else create_and_generate(client)
-    url = aws.resources.queue_url
-    for _ in range(5):  # maxReceiveCount in infra/template.yaml
-        [message] = receive(aws.sqs, url, 0)
-        aws.sqs.change_message_visibility(
-            QueueUrl=url, ReceiptHandle=message["ReceiptHandle"], VisibilityTimeout=0
-        )
-    assert receive(aws.sqs, url, 0) == []  # SQS moved it to the dead-letter queue
-    return gen
-
-
-def handle_dead_letters(client, aws) -> int:
-    url = aws.resources.dlq_url
-    arn = aws.sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-    handled = 0
-    while messages := receive(aws.sqs, url, 0):
-        client.client.lambda_.invoke("on_dead_letter", sqs_event(messages, arn))  # never raises
-        aws.sqs.delete_message(QueueUrl=url, ReceiptHandle=messages[0]["ReceiptHandle"])
-        handled += 1
-    return handled
 
 
 def test_malformed_message_for_a_known_generation_fails_it_visibly(client, aws):
@@ -141,7 +117,7 @@ def test_redrive_goes_on_past_a_letter_it_cannot_resend_and_keeps_those_it_canno
 
     from chalicelib.adapters.sqs_queue import SqsPhaseQueue
     from infra.local import free_port
-    from tests.integration.test_generation_flow import ORDER
+    from tests.support.orders import ORDER
 
     moved_on = poisoned(client, aws)
     other = poisoned(client, aws, {**ORDER, "business_name": "Second Customer"})

@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import text
 
 from chalicelib.faults import POINTS
-from tests.integration.test_generation_flow import create_and_generate
+from tests.support.orders import create_and_generate
 from tests.support.stack import PHASES, each_output_once, logs, run_like_aws
 
 TARGETS = PHASES + ["content/sobre", "code/styles.css", "code/contato"]  # a phase's target hits its fan-out

@@ -34,8 +34,8 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from chalicelib.openapi import document
-from tests.integration.test_generation_flow import ORDER
 from tests.support.local_stack import LocalStack
+from tests.support.orders import ORDER
 
 DOC = json.loads(document())
 OPERATIONS = [(path, method) for path, ops in DOC["paths"].items() for method in ops]

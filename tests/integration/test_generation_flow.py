@@ -2,29 +2,8 @@
 
 from __future__ import annotations
 
+from tests.support.orders import create_and_generate
 from tests.support.stack import drain, logs
-
-ORDER = {
-    "business_name": "Padaria Pão Quente",
-    "segment": "bakery",
-    "description": "Pães artesanais e cafés da manhã no centro.",
-    "services": ["Pães artesanais", "Bolos sob encomenda", "Café da manhã"],
-    "contact": {
-        "email": "contato@paoquente.com.br",
-        "phone": "+55 11 4000-1234",
-        "whatsapp": "+55 11 98888-7777",
-        "address": "Rua das Flores, 10",
-        "city": "São Paulo",
-    },
-    "brand": {"primary_color": "#8B4513", "secondary_color": "#F5DEB3"},
-    "locale": "pt-BR",
-}
-
-
-def create_and_generate(client, order=ORDER):
-    order = client.json("POST", "/orders", order, expect=201)
-    generation = client.json("POST", f"/orders/{order['id']}/generations", expect=202)
-    return order, generation
 
 
 def test_full_generation_runs_every_phase_and_publishes(client, aws):

@@ -18,7 +18,7 @@ from chalicelib.adapters import dynamo_logs
 from chalicelib.adapters.dynamo_logs import DynamoLogStore, line_key
 from chalicelib.ports import LogLine
 from chalicelib.services.progress import ProgressLog
-from tests.integration.test_generation_flow import ORDER
+from tests.support.orders import ORDER
 from tests.support.watch import PERFECT, LogWatcher, full_log, verdict
 
 

@@ -34,8 +34,8 @@ from typing import Any
 import pytest
 
 from tests.ai.conftest import FakeProvider, Scripted
-from tests.integration.test_generation_flow import ORDER
 from tests.support.local_stack import LocalStack
+from tests.support.orders import ORDER
 
 AI_KEY = "sk-test-SECRET-abcdef123456"
 ROTATED_KEY = "sk-test-ROTATED-fedcba654321"

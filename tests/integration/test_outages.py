@@ -19,7 +19,7 @@ from chalicelib.ai.registry import build_provider
 from infra.local import free_port
 from tests.ai.conftest import FakeProvider, Scripted
 from tests.ai.helpers import openai_reply
-from tests.integration.test_generation_flow import create_and_generate
+from tests.support.orders import create_and_generate
 from tests.support.stack import PHASES, drain, each_output_once, logs, run_like_aws
 
 

@@ -15,7 +15,7 @@ from chalicelib.domain.errors import PermanentError
 from chalicelib.phases.outputs import PageMarkup
 from infra.lambda_events import sqs_event
 from infra.queue_feeder import receive
-from tests.integration.test_generation_flow import create_and_generate
+from tests.support.orders import create_and_generate
 from tests.support.stack import deliver_one, drain, logs
 
 

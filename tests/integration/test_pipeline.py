@@ -12,7 +12,7 @@ from chalicelib.db.models import PhaseRun
 from chalicelib.domain.errors import PermanentError, RetryableError
 from chalicelib.phases.outputs import Review, ReviewFinding
 from chalicelib.services import generations
-from tests.integration.test_generation_flow import ORDER, create_and_generate
+from tests.support.orders import ORDER, create_and_generate
 from tests.support.stack import dead_letters, drain, logs
 
 PHASES = ["brief", "sitemap", "content", "code", "review", "publish"]

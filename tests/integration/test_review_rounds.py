@@ -13,7 +13,7 @@ from sqlalchemy import select
 from chalicelib.ai.base import AIResult
 from chalicelib.db.models import PartRun
 from chalicelib.phases.outputs import Review, ReviewFinding
-from tests.integration.test_generation_flow import create_and_generate
+from tests.support.orders import create_and_generate
 from tests.support.stack import drain, logs
 
 SLIP = "img without alt text (the reviewer's own finding)"

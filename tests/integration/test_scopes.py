@@ -10,7 +10,7 @@ import pytest
 from chalicelib import auth
 from chalicelib.auth import ADMIN, ORDERS, TOKEN_TTL_S, TokenCache, merge_scopes, scope_of, split_scope
 from chalicelib.config import get_settings, hash_token, read_token_scopes
-from tests.integration.test_generation_flow import ORDER
+from tests.support.orders import ORDER
 
 ORDERS_TOKEN = "orders-token-0123456789"
 CONFIG_ID = "00000000-0000-4000-8000-000000000001"

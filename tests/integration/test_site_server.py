@@ -11,8 +11,7 @@ from http.server import ThreadingHTTPServer
 import pytest
 
 from infra.site_server import SiteHandler
-from tests.integration.test_generation_flow import ORDER
-from tests.integration.test_versions import generate
+from tests.support.orders import ORDER, generate
 
 
 @pytest.fixture()

@@ -8,7 +8,7 @@ import uuid
 from sqlalchemy import text
 
 from chalicelib.services.sweeper import sweep
-from tests.integration.test_generation_flow import ORDER, create_and_generate
+from tests.support.orders import ORDER, create_and_generate
 from tests.support.stack import drain, logs
 
 

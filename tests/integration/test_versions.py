@@ -9,16 +9,8 @@ import re
 import pytest
 
 from chalicelib.adapters.s3_sites import S3SiteStore
-from tests.integration.test_generation_flow import ORDER
+from tests.support.orders import ORDER, generate
 from tests.support.stack import drain, logs
-
-
-def generate(client, aws, order_id: str) -> dict:
-    gen = client.json("POST", f"/orders/{order_id}/generations", expect=202)
-    drain(client, aws)
-    done = client.json("GET", f"/generations/{gen['id']}")
-    assert done["status"] == "succeeded", done
-    return done
 
 
 def pointer(aws, order_id: str) -> str | None:

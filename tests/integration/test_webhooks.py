@@ -6,7 +6,6 @@ URL is a 400."""
 from __future__ import annotations
 
 import json
-import re
 import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -20,24 +19,13 @@ from chalicelib.services import events
 from chalicelib.services.sweeper import sweep
 from infra.lambda_events import sqs_event
 from infra.queue_feeder import receive
-from tests.integration.test_generation_flow import ORDER, create_and_generate
+from tests.support.orders import ORDER, create_and_generate
+from tests.support.readme import readme_verify
 from tests.support.stack import FakeClock, dead_letters, drain
 from tests.support.webhook_receiver import Receiver
 
 ROOT = Path(__file__).resolve().parents[2]
 ALL = ["generation.succeeded", "generation.failed", "generation.cancelled", "page.regenerated"]
-
-
-def readme_verify():
-    """The README's 10-line verification snippet, run as it is printed there."""
-    readme = (ROOT / "README.md").read_text()
-    found = re.search(r"<!-- webhook-verify -->\n```python\n(.*?)```", readme, re.S)
-    assert found is not None, "README.md has no webhook-verify snippet"
-    snippet = found.group(1)
-    assert len(snippet.strip().splitlines()) <= 10
-    scope: dict = {}
-    exec(snippet, scope)  # noqa: S102 - the README's own code
-    return scope["verify"]
 
 
 @pytest.fixture()
@@ -328,7 +316,7 @@ def test_failures_back_off_for_24_hours_then_dead_letter_and_a_redelivery_keeps_
 def test_generations_failed_by_the_dead_letter_handler_or_the_time_budget_are_announced(
     client, aws, deps, private_ok, receiver
 ):
-    from tests.integration.test_dead_letters import handle_dead_letters, poisoned
+    from tests.support.orders import handle_dead_letters, poisoned
 
     deps.clock = clock = FakeClock()
     hook(client, receiver, ["generation.failed"])
@@ -405,7 +393,7 @@ def test_emit_is_part_of_its_transaction_and_one_change_is_one_event(deps, priva
 def test_malformed_webhook_messages_are_dead_lettered_and_a_dead_delivery_is_redriven(
     client, aws, deps, private_ok, receiver
 ):
-    from tests.integration.test_dead_letters import handle_dead_letters
+    from tests.support.orders import handle_dead_letters
 
     for body in ('{"webhook_delivery_id": "nope"}', f'{{"webhook_delivery_id": "{uuid.uuid4()}", "x": 1}}'):
         aws.sqs.send_message(QueueUrl=aws.resources.queue_url, MessageBody=body)

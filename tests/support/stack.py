@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import time
 from dataclasses import dataclass, field
-from datetime import UTC
 from typing import Any
 
 import boto3
@@ -14,6 +13,7 @@ from sqlalchemy import text
 from chalicelib.bootstrap import Deps
 from chalicelib.config import Settings, hash_token
 from infra.resources import Resources, deploy
+from tests.support.fakes import FakeClock  # noqa: F401 (tests import it from here too)
 
 TABLES = (
     "dead_letters, idempotency_keys, outbox, phase_runs, generations, orders, webhook_deliveries, "
@@ -157,23 +157,6 @@ def logs(api: Api, generation_id: str) -> list[dict[str, Any]]:
         if not page["items"]:
             return items
         after = page["next_cursor"]
-
-
-class FakeClock:
-    """deps.clock for tests that need time to pass (leases, budgets) without sleeping."""
-
-    def __init__(self) -> None:
-        from datetime import datetime
-
-        self.now = datetime.now(UTC)
-
-    def __call__(self) -> Any:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        from datetime import timedelta
-
-        self.now += timedelta(seconds=seconds)
 
 
 def _delayed(aws: AwsStack) -> int:

@@ -12,7 +12,7 @@ from chalicelib.adapters.s3_sites import S3SiteStore
 from chalicelib.phases.outputs import ReviewFinding, SiteFile, SiteFiles
 from chalicelib.website.checks import MAX_FINDINGS, check_file, check_site
 from chalicelib.website.files import MAX_FILE_BYTES, MAX_SITE_BYTES
-from tests.unit.test_website import PT_ORDER, body, build, findings, mutate
+from tests.support.sites import PT_ORDER, body, build, findings, mutate
 
 SVG = '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 10 10">{}</svg>'
 
