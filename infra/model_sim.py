@@ -317,9 +317,10 @@ class Handler(BaseHTTPRequestHandler):
         if ended != "done":
             self.close_connection = True
             return model.finish(entry, None, ended)
+        # logged before the reply is written: a client that has its answer finds the call in the log
+        model.finish(entry, outcome.status, "answered")
         try:
             self._json(outcome.status, outcome.body, outcome.headers)
-            model.finish(entry, outcome.status, "answered")
         except OSError:
             model.finish(entry, None, "client_gone")
 

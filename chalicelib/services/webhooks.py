@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime, timedelta
-from typing import Any
 
 from sqlalchemy import select, tuple_
+from sqlalchemy.orm import Session
 
 from chalicelib import log as logger
 from chalicelib.api_models import (
@@ -64,11 +64,11 @@ def delivery_public(row: WebhookDelivery, event_type: str) -> WebhookDeliveryPub
     )
 
 
-def _load(session: Any, webhook_id: str, lock: bool = False) -> Webhook:
+def _load(session: Session, webhook_id: str, lock: bool = False) -> Webhook:
     row = session.get(Webhook, parse_id(webhook_id, "webhook"), with_for_update=lock)
     if row is None:
         raise NotFound(f"webhook {webhook_id!r} not found")
-    return row  # type: ignore[no-any-return]
+    return row
 
 
 def _check(url: str) -> None:

@@ -19,25 +19,19 @@ from tests.support.stack import drain, logs
 SLIP = "img without alt text (the reviewer's own finding)"
 
 
-def flag(file_of: str = "page", message: str = SLIP):
+class Flagging:
     """A reviewer that reports one error: in the site's second page ("page"), or in the named file."""
 
-    def review(request, result):
-        pages = [f.path for f in request.inputs["code"].files if f.path.endswith(".html")]
-        file = pages[1] if file_of == "page" else file_of
-        flagged.append(file)
-        return AIResult(
-            Review(
-                passed=False,
-                checked_files=1,
-                findings=[ReviewFinding(severity="error", file=file, message=message)],
-            ),
-            result.usage,
-        )
+    def __init__(self, file_of: str = "page", message: str = SLIP) -> None:
+        self.file_of, self.message = file_of, message
+        self.flagged: list[str] = []
 
-    flagged: list[str] = []
-    review.flagged = flagged  # type: ignore[attr-defined]
-    return review
+    def __call__(self, request: Any, result: Any) -> AIResult:
+        pages = [f.path for f in request.inputs["code"].files if f.path.endswith(".html")]
+        file = pages[1] if self.file_of == "page" else self.file_of
+        self.flagged.append(file)
+        finding = ReviewFinding(severity="error", file=file, message=self.message)
+        return AIResult(Review(passed=False, checked_files=1, findings=[finding]), result.usage)
 
 
 def recorder(calls):
@@ -49,7 +43,7 @@ def recorder(calls):
 
 
 def test_a_page_the_reviewer_flags_goes_back_to_coding_alone_and_the_site_passes(client, aws, deps, scripted):
-    reviewer, code_calls = flag(), list[Any]()
+    reviewer, code_calls = Flagging(), list[Any]()
     scripted["review"] = [reviewer]
     scripted["code"] = [recorder(code_calls)] * 30
     _, gen = create_and_generate(client)
@@ -90,7 +84,7 @@ def test_a_page_the_reviewer_flags_goes_back_to_coding_alone_and_the_site_passes
 
 
 def test_a_page_still_flagged_after_two_rounds_fails_naming_the_page_and_its_findings(client, aws, scripted):
-    reviewer = flag()
+    reviewer = Flagging()
     scripted["review"] = [reviewer] * 3
     _, gen = create_and_generate(client)
     drain(client, aws)
@@ -110,7 +104,7 @@ def test_a_page_still_flagged_after_two_rounds_fails_naming_the_page_and_its_fin
 
 
 def test_an_error_in_a_file_no_part_writes_fails_the_review_at_once(client, aws, scripted):
-    reviewer, code_calls = flag("sitemap.xml"), list[Any]()
+    reviewer, code_calls = Flagging("sitemap.xml"), list[Any]()
     scripted["review"] = [reviewer]
     scripted["code"] = [recorder(code_calls)] * 30
     _, gen = create_and_generate(client)
