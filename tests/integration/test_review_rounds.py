@@ -4,6 +4,7 @@ DynamoDB (moto), the real queue handler; the offline provider with the review's 
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections import Counter
 from typing import Any
@@ -12,11 +13,13 @@ from sqlalchemy import select
 
 from chalicelib.ai.base import AIResult
 from chalicelib.db.models import PartRun
-from chalicelib.phases.outputs import Review, ReviewFinding
+from chalicelib.phases.outputs import PageMarkup, Review, ReviewFinding
+from infra.lambda_events import sqs_event
 from tests.support.orders import create_and_generate
 from tests.support.stack import drain, logs
 
 SLIP = "img without alt text (the reviewer's own finding)"
+REWRITTEN = "Rewritten after the review"
 
 
 class Flagging:
@@ -114,3 +117,37 @@ def test_an_error_in_a_file_no_part_writes_fails_the_review_at_once(client, aws,
     assert failed["status"] == "failed" and failed["review_rounds"] == 0
     assert "sitemap.xml" in failed["error"] and SLIP in failed["error"]
     assert not any(r.findings for r in code_calls) and len(reviewer.flagged) == 1
+
+
+def test_a_duplicate_review_message_during_a_round_runs_no_extra_review(client, aws, scripted):
+    """A copy of the review's message delivered while the page sent back is being rewritten (the code
+    phase running again) is stale: it must not review the old files."""
+    reviewer, reviews, outcomes = Flagging(), list[Any](), list[Any]()
+    gen_id: list[str] = []
+    arn = aws.sqs.get_queue_attributes(QueueUrl=aws.resources.queue_url, AttributeNames=["QueueArn"])[
+        "Attributes"
+    ]["QueueArn"]
+
+    def rewrite_while_a_duplicate_review_arrives(request: Any, result: Any) -> Any:
+        if request.findings:  # the page sent back is being rewritten: deliver a copy of the review's message
+            body = json.dumps({"generation_id": gen_id[0], "phase": "review"})
+            message = {"MessageId": str(uuid.uuid4()), "ReceiptHandle": "copy", "Body": body}
+            outcomes.append(client.client.lambda_.invoke("run_phase", sqs_event([message], arn)).payload)
+            markup = result.output
+            fixed = PageMarkup(slug=markup.slug, main_html=markup.main_html + f"<p>{REWRITTEN}</p>")
+            return AIResult(fixed, result.usage)
+        return result
+
+    scripted["review"] = [reviewer, recorder(reviews), recorder(reviews)]
+    scripted["code"] = [rewrite_while_a_duplicate_review_arrives] * 30
+    _, gen = create_and_generate(client)
+    gen_id.append(gen["id"])
+    drain(client, aws)
+
+    done = client.json("GET", f"/generations/{gen['id']}")
+    assert done["status"] == "succeeded" and done["review_rounds"] == 1, done
+    assert len(outcomes) == 1  # the copy was delivered, while the page was rewritten
+    assert len(reviewer.flagged) == 1 and len(reviews) == 1  # the review ran twice in all, not three times
+    assert any(REWRITTEN in f.body for f in reviews[0].inputs["code"].files)  # and saw the rewritten page
+    started = [x for x in logs(client, gen["id"]) if x["event"] == "phase_started" and x["phase"] == "review"]
+    assert len(started) == 2
