@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from chalicelib.website.files import content_type_for, path_problem
+from chalicelib.website.files import typed_files
 
 # Served pages get a restrictive policy: no scripts except inline JSON-LD data, nothing external.
 # connect-src 'self': audit tools (Lighthouse) fetch /robots.txt from the page; the sites make no
@@ -30,14 +30,7 @@ class S3SiteStore:
         A version's files are written once: `If-None-Match: *` makes S3 refuse to replace a key. A refusal
         means an earlier attempt of this same publish wrote the file (from the same stored code output),
         so it is skipped."""
-        typed = []
-        for path, _, body in files:
-            content_type = content_type_for(path)
-            problem = path_problem(path) or (None if content_type else "a type a site may not have")
-            if problem:
-                raise ValueError(f"refusing to publish {path[:120]!r}: {problem}")
-            typed.append((path, content_type, body))
-        for path, content_type, body in typed:
+        for path, content_type, body in typed_files(files):
             try:
                 self._client.put_object(
                     Bucket=self._bucket,

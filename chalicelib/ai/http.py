@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import email.utils
 import json
-import re
 import threading
 import time
 from collections import OrderedDict
@@ -29,9 +28,9 @@ import urllib3
 from chalicelib.ai import egress
 from chalicelib.ai.egress import EndpointRefused, host_label, resolve, url_problem
 from chalicelib.domain.errors import PermanentError, PhaseError, RetryableError
+from chalicelib.log import KEY_SHAPES  # the one definition of a key's shapes
 
 AUTH_HEADERS = ("authorization", "x-api-key", "api-key")
-KEY_SHAPES = re.compile(r"(?i)\bbearer\s+\S+|\bsk-[A-Za-z0-9_*\-]{6,}")
 DETAIL_LIMIT = 300
 MAX_RESPONSE_BYTES = 4 * 1024 * 1024  # a site's coding answer is ~40 KB; the functions have 256 MB
 CHUNK_BYTES = 64 * 1024

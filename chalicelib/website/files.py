@@ -50,3 +50,17 @@ def path_problem(path: str) -> str | None:
     if not _PATH_CHARS.match(path):
         return "path may use only a-z, 0-9, '.', '_', '-' and '/'"
     return None
+
+
+def typed_files(files: list[tuple[str, str, bytes]]) -> list[tuple[str, str, bytes]]:
+    """(path, type, body) with the type the path's extension gives, whatever type a file came with;
+    ValueError, before anything is written, for a path that could leave the site's prefix or a type a
+    site may not have. What every site store does first."""
+    typed = []
+    for path, _, body in files:
+        content_type = content_type_for(path)
+        problem = path_problem(path) or (None if content_type else "a type a site may not have")
+        if problem or content_type is None:
+            raise ValueError(f"refusing to publish {path[:120]!r}: {problem}")
+        typed.append((path, content_type, body))
+    return typed

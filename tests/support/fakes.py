@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from chalicelib.ports import LogLine, QueueStats
-from chalicelib.website.files import content_type_for, path_problem
+from chalicelib.website.files import typed_files
 
 LINE = "L"  # a numbered line's cursor, as in chalicelib/adapters/dynamo_logs.py: L + 12 digits
 START = "0"
@@ -162,14 +162,7 @@ class FakeSiteStore:
         self.files: dict[str, tuple[str, bytes]] = {}
 
     def publish(self, prefix: str, files: list[tuple[str, str, bytes]]) -> str:
-        typed = []
-        for path, _, body in files:
-            content_type = content_type_for(path)
-            problem = path_problem(path) or (None if content_type else "a type a site may not have")
-            if problem:
-                raise ValueError(f"refusing to publish {path[:120]!r}: {problem}")
-            typed.append((path, str(content_type), body))
-        for path, content_type, body in typed:
+        for path, content_type, body in typed_files(files):
             self.files.setdefault(f"{prefix}/{path}", (content_type, body))
         return self.url(prefix)
 
