@@ -41,7 +41,6 @@ from chalicelib.services.pipeline import (
     Claim,
     SentBack,
     UnknownGeneration,
-    _backoff,
     _classify,
     _NoRoute,
     _resolve,
@@ -498,7 +497,9 @@ def _fail(deps: Deps, command: RunPhase, claim: Claim, error: PhaseError, log: P
         if part is None or part.lease_token != claim.token:
             return "discarded: lease was taken over by another delivery"
         if lifecycle.may_retry(error.retryable, part.attempts, deps.settings.max_attempts, gen.status):
-            retry_delay = _backoff(deps.settings.retry_base_seconds, part.attempts, error.retry_after)
+            retry_delay = lifecycle.backoff_seconds(
+                deps.settings.retry_base_seconds, part.attempts, error.retry_after
+            )
             lifecycle.retry_run(part, now, reason)
             follow_up = outbox.add(s, gid, phase, retry_delay, part=command.part)
         else:

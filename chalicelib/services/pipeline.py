@@ -379,7 +379,9 @@ def _fail(deps: Deps, command: RunPhase, claim: Claim, error: PhaseError, log: P
             return "discarded: lease was taken over by another delivery"
         max_attempts = deps.settings.max_attempts
         if lifecycle.may_retry(error.retryable, run.attempts, max_attempts, gen.status):
-            retry_delay = _backoff(deps.settings.retry_base_seconds, run.attempts, error.retry_after)
+            retry_delay = lifecycle.backoff_seconds(
+                deps.settings.retry_base_seconds, run.attempts, error.retry_after
+            )
             lifecycle.retry_run(run, now, reason)
             follow_up = outbox.add(s, gen.id, command.phase, retry_delay)
         else:
@@ -434,10 +436,6 @@ def _announce_failure(log: ProgressLog, command: RunPhase, failure: Failure) -> 
     )
     if failure.generation_failed_at is not None:
         log.generation_failed(failure.generation_failed_at, failure.generation_error or failure.reason)
-
-
-def _backoff(base: int, attempts: int, retry_after: float | None) -> int:
-    return lifecycle.backoff_seconds(base, attempts, retry_after)
 
 
 def report(outcome: str, command: RunPhase) -> None:

@@ -12,6 +12,7 @@ from pydantic import BaseModel, ValidationError
 from sqlalchemy.exc import OperationalError
 
 from chalicelib.ai import http
+from chalicelib.domain import lifecycle
 from chalicelib.domain.errors import PermanentError, RetryableError
 from chalicelib.services import pipeline
 from chalicelib.services.progress import ProgressLog
@@ -23,8 +24,8 @@ OFFICIAL = "https://api.openai.com/v1/chat/completions"
 
 # --- backoff (its jitter, Retry-After floor and cap: tests/unit/test_lifecycle.py) -----------------
 def test_backoff_with_base_zero_retries_at_once_unless_told_to_wait() -> None:
-    assert pipeline._backoff(0, 4, None) == 0
-    assert pipeline._backoff(0, 4, 7.0) == 7
+    assert lifecycle.backoff_seconds(0, 4, None) == 0
+    assert lifecycle.backoff_seconds(0, 4, 7.0) == 7
 
 
 # --- what a phase's exception means --------------------------------------------------------------
