@@ -52,9 +52,9 @@ def test_poison_message_reaches_the_dlq_by_redrive_policy_and_redrive_resumes(cl
 
 
 def test_oldest_waiting_phase_age_is_reported(client, aws, deps):
-    from tests.support.stack import FakeClock
+    from tests.support.fakes import RealUntilMovedClock
 
-    clock = FakeClock()
+    clock = RealUntilMovedClock()  # 90 s after the row's database time, however long creating took
     deps.clock = clock
     create_and_generate(client)
     clock.advance(90)

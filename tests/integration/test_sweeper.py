@@ -5,11 +5,21 @@ from __future__ import annotations
 
 import uuid
 
+import pytest
 from sqlalchemy import text
 
 from chalicelib.services.sweeper import sweep
+from tests.support.fakes import RealUntilMovedClock
 from tests.support.orders import ORDER, create_and_generate
 from tests.support.stack import drain, logs
+
+
+@pytest.fixture()
+def clock(deps):
+    """Outbox rows and budgets take their times from the database's now() while the test runs, so
+    the first move counts from then: a slow machine cannot leave a row "not yet due" after 61 s."""
+    deps.clock = RealUntilMovedClock()
+    return deps.clock
 
 
 def purge(aws) -> int:
@@ -139,7 +149,6 @@ def test_a_failure_line_lost_with_its_writer_is_written_again_once(
 ):
     """The sweep that failed a generation dies before its log line: the next sweep writes it, once
     (a conditional put keyed by the failure's time in Postgres)."""
-    import pytest
 
     from chalicelib import faults
     from chalicelib.faults import InjectedFault
@@ -280,7 +289,6 @@ def test_the_sweeper_skips_an_expired_lease_whose_generation_a_claim_holds(clien
 
 def test_the_sweeper_republishes_before_it_writes_log_lines(client, aws, deps, clock, monkeypatch):
     """Log lines may be slow (a log store timing out); a lost send must not wait behind them."""
-    import pytest
 
     from chalicelib import faults
     from chalicelib.faults import InjectedFault

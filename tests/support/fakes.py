@@ -228,3 +228,21 @@ class FakeClock:
     def advance(self, seconds: float) -> datetime:
         self.now += timedelta(seconds=seconds)
         return self.now
+
+
+class RealUntilMovedClock(FakeClock):
+    """A FakeClock that follows the real time until first moved, then stands still. For tests whose
+    rows get their times from the database's now() while the test runs: "61 s later" then means 61 s
+    after the rows were written, however slow the machine, not 61 s after the clock was made."""
+
+    def __init__(self) -> None:  # not super()'s: its setting of now would count as a move
+        self._now = datetime.now(UTC)
+        self._moved = False
+
+    @property
+    def now(self) -> datetime:
+        return self._now if self._moved else datetime.now(UTC)
+
+    @now.setter
+    def now(self, value: datetime) -> None:
+        self._now, self._moved = value, True
