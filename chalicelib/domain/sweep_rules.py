@@ -18,13 +18,9 @@ def lease_holds(lease_expires_at: datetime | None, now: datetime) -> bool:
 
 
 def budget_cutoff(now: datetime, budget_s: int) -> datetime:
-    """A generation whose budget started before this instant is over its total time budget."""
+    """A generation whose budget started (at its start or its last Resend) before this instant is
+    over its total time budget; the sweeper's rule 2 selects them in SQL with it."""
     return now - timedelta(seconds=budget_s)
-
-
-def over_budget(budget_from: datetime, now: datetime, budget_s: int) -> bool:
-    """The generation has run (since its start or its last Resend) longer than its time budget."""
-    return budget_from < budget_cutoff(now, budget_s)
 
 
 def backlog_holds_rows(queued: int, webhook_messages: int, rows_waiting: int) -> bool:

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from chalicelib.domain.sweep_rules import backlog_holds_rows, budget_cutoff, lease_holds, over_budget
+from chalicelib.domain.sweep_rules import backlog_holds_rows, budget_cutoff, lease_holds
 
 NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
 SECOND = timedelta(seconds=1)
@@ -25,11 +25,9 @@ def test_lease_holds_until_it_ends(expires, holds):
     assert lease_holds(expires, NOW) is holds
 
 
-def test_a_generation_is_over_budget_once_its_budget_started_before_the_cutoff():
+def test_the_budget_cutoff_is_the_budget_before_now():
     assert budget_cutoff(NOW, 1800) == NOW - timedelta(minutes=30)
-    assert over_budget(NOW - timedelta(minutes=30) - SECOND, NOW, 1800)
-    assert not over_budget(NOW - timedelta(minutes=30), NOW, 1800)
-    assert not over_budget(NOW - timedelta(minutes=29), NOW, 1800)
+    assert budget_cutoff(NOW, 3600) == NOW - timedelta(hours=1)
 
 
 @pytest.mark.parametrize(
