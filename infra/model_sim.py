@@ -2,6 +2,7 @@
 
     python -m infra.model_sim [--port 0] [--ttft 0.6] [--tps 70] [--seed 0] [--log FILE]
                               [--rate-429 R] [--rate-500 R] [--rate-hang R] [--rate-bad-json R] [--rate-a11y R]
+                              [--rate-vague-link R]
 
 It speaks OpenAI Chat Completions (POST /v1/chat/completions, /chat/completions), Anthropic Messages
 (POST /v1/messages, tool use) and Cloudflare Workers AI (POST /client/v4/accounts/{acct}/ai/run/{model}),
@@ -50,7 +51,7 @@ from urllib.parse import unquote, urlsplit
 from chalicelib.ai.prompts import parse_data
 from chalicelib.ai.template import answer_data
 from infra import sim_wire as wire
-from infra.sim_faults import FAULTS, Faults, break_a11y, break_schema
+from infra.sim_faults import FAULTS, Faults, break_a11y, break_link_text, break_schema, review_notes
 
 DEFAULT_TTFT, DEFAULT_TPS = 0.6, 70.0
 ENV_TTFT, ENV_TPS, ENV_KEY = "SITEGEN_SIM_TTFT", "SITEGEN_SIM_TPS", "SITEGEN_SIM_API_KEY"
@@ -147,6 +148,8 @@ class Model:
                 entry.update(schema="Ping", part=None, findings=0, order=None)
             else:
                 answer = answer_data(data)
+                if data.get("answer_schema") == "Review":
+                    answer = review_notes(answer, (data.get("inputs") or {}).get("code"))
                 entry.update(
                     schema=str(data.get("answer_schema")),
                     part=data.get("part"),
@@ -176,6 +179,8 @@ class Model:
             answer = break_schema(answer, call.schema, variant)
         elif fault == "a11y" and isinstance(answer, dict):
             answer = break_a11y(answer)
+        elif fault == "vague_link" and isinstance(answer, dict):
+            answer = break_link_text(answer)
         text = wire.answer_text(answer)
         tokens_out, cut_text = wire.tokens(text), None
         if call.max_tokens is not None and tokens_out > call.max_tokens:
@@ -433,7 +438,7 @@ class Sim:
 
 def start_sim(ttft: float | None = None, tps: float | None = None, **kw: Any) -> Sim:
     """A simulator serving on a free loopback port. Keywords: port, seed, log_file, require_key, quiet
-    and the fault rates (rate_429, rate_500, rate_hang, rate_bad_json, rate_a11y)."""
+    and the fault rates (rate_429, rate_500, rate_hang, rate_bad_json, rate_a11y, rate_vague_link)."""
     return Sim(ttft=ttft, tps=tps, **kw).start()
 
 

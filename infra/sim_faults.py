@@ -12,7 +12,12 @@ drawn that applies wins:
   on a JSON-repair turn, so the client's one repair round always succeeds.
 - `rate_a11y`: PageMarkup only: HTML with an accessibility error (the first <h2> becomes an <h4>, a
   skipped heading level). Only when the request carries no `findings_to_fix`, so the repair round
-  after the review's findings succeeds.
+  after the review's findings succeeds. The code part's own check finds it.
+- `rate_vague_link`: PageMarkup only, same conditions: a link whose text says nothing of where it
+  goes ("clique aqui"). No deterministic check flags it; the simulated reviewer does: a Review answer
+  reports an error for every page of the site under review that holds such a link (`review_notes`),
+  so the review sends those pages back to the coding model (the review rounds), and the rewrite,
+  which carries the findings, comes back clean.
 """
 
 from __future__ import annotations
@@ -23,7 +28,7 @@ import re
 import threading
 from typing import Any
 
-FAULTS = ("rate_429", "rate_500", "rate_hang", "rate_bad_json", "rate_a11y")
+FAULTS = ("rate_429", "rate_500", "rate_hang", "rate_bad_json", "rate_a11y", "rate_vague_link")
 
 
 class Faults:
@@ -52,7 +57,8 @@ class Faults:
         with self._lock:
             drawn = [name for name in FAULTS if self._random.random() < self.rates[name]]
             variant = self._random.random()
-        applies = {"rate_bad_json": not repair, "rate_a11y": markup and not fixing}
+        slip = markup and not fixing
+        applies = {"rate_bad_json": not repair, "rate_a11y": slip, "rate_vague_link": slip}
         hit = next((name for name in drawn if applies.get(name, True)), None)
         if hit == "rate_bad_json":
             return "bad_json:not_json" if variant < 0.3 else "bad_json:missing_field"
@@ -79,3 +85,26 @@ def break_a11y(answer: dict[str, Any]) -> dict[str, Any]:
     if not count:
         broken = html + "\n<h4>More</h4>"
     return {**answer, "main_html": broken}
+
+
+VAGUE_LINK = '<p><a href="index.html">clique aqui</a></p>'
+VAGUE_LINK_FINDING = 'the link text "clique aqui" does not say where the link goes (WCAG 2.4.4)'
+
+
+def break_link_text(answer: dict[str, Any]) -> dict[str, Any]:
+    """A PageMarkup answer with a link whose text says nothing (to the home page, so links stay valid)."""
+    return {**answer, "main_html": str(answer.get("main_html", "")) + "\n" + VAGUE_LINK}
+
+
+def review_notes(answer: dict[str, Any], code: dict[str, Any] | None) -> dict[str, Any]:
+    """The simulated reviewer: a Review answer with an error for each HTML file of the site under
+    review (`inputs.code`) that holds a vague link, as a hosted reviewer would flag it."""
+    flagged = [
+        f["path"]
+        for f in (code or {}).get("files", [])
+        if str(f.get("path", "")).endswith(".html") and VAGUE_LINK in str(f.get("body", ""))
+    ]
+    if not flagged:
+        return answer
+    found = [{"severity": "error", "file": path, "message": VAGUE_LINK_FINDING} for path in flagged]
+    return {**answer, "passed": False, "findings": [*answer.get("findings", []), *found]}

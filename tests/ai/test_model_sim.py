@@ -35,7 +35,9 @@ def shared() -> Iterator[Sim]:
 @pytest.fixture()
 def sim(shared: Sim) -> Iterator[Sim]:
     shared.clear_log()
-    shared.set_faults(seed=0, rate_429=0, rate_500=0, rate_hang=0, rate_bad_json=0, rate_a11y=0)
+    shared.set_faults(
+        seed=0, rate_429=0, rate_500=0, rate_hang=0, rate_bad_json=0, rate_a11y=0, rate_vague_link=0
+    )
     shared.set_speed(**FAST)
     yield shared
 

@@ -9,12 +9,21 @@ import subprocess
 import sys
 import urllib.request
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from chalicelib.ai.prompts import DATA_CLOSE, DATA_OPEN
 from infra.model_sim import critical_path, find_data, step_durations
-from infra.sim_faults import Faults, break_a11y, break_schema
+from infra.sim_faults import (
+    VAGUE_LINK,
+    VAGUE_LINK_FINDING,
+    Faults,
+    break_a11y,
+    break_link_text,
+    break_schema,
+    review_notes,
+)
 from infra.sim_wire import read_call
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -69,6 +78,10 @@ def test_fault_draws_are_seeded_and_only_apply_where_they_may() -> None:
     assert faults.draw(repair=True, markup=True, fixing=False) == "a11y"
     assert faults.draw(repair=True, markup=True, fixing=True) is None
     assert faults.draw(repair=True, markup=False, fixing=False) is None
+    vague = Faults(0, rate_vague_link=1.0)
+    assert vague.draw(repair=False, markup=True, fixing=False) == "vague_link"
+    assert vague.draw(repair=False, markup=True, fixing=True) is None  # a rewrite with findings is clean
+    assert vague.draw(repair=False, markup=False, fixing=False) is None
     with pytest.raises(ValueError, match="rate_typo"):
         faults.set(rate_typo=0.5)
     with pytest.raises(ValueError, match="0 to 1"):
@@ -85,6 +98,32 @@ def test_spoiled_answers_fail_the_schema() -> None:
         json.loads(text)
     assert break_a11y(answer)["main_html"] == '<h1>A</h1><h4 class="x">B</h4><p>c</p><h2>D</h2>'
     assert break_a11y({"slug": "a", "main_html": "<h1>A</h1>"})["main_html"].endswith("<h4>More</h4>")
+
+
+def test_the_simulated_reviewer_flags_each_page_with_a_vague_link() -> None:
+    markup = {"slug": "sobre", "main_html": "<h1>Sobre</h1><p>Texto.</p>"}
+    broken = break_link_text(markup)["main_html"]
+    assert broken.startswith(markup["main_html"]) and VAGUE_LINK in broken
+    site = {
+        "files": [
+            {"path": "index.html", "content_type": "text/html", "body": "<main><h1>Oi</h1></main>"},
+            {"path": "sobre.html", "content_type": "text/html", "body": f"<main>{broken}</main>"},
+            {"path": "styles.css", "content_type": "text/css", "body": VAGUE_LINK},  # no page: not flagged
+        ]
+    }
+    notes: dict[str, Any] = {
+        "passed": True,
+        "checked_files": 3,
+        "findings": [{"severity": "warning", "file": "x", "message": "m"}],
+    }
+    flagged = review_notes(notes, site)
+    assert flagged["passed"] is False
+    assert flagged["findings"] == [
+        notes["findings"][0],
+        {"severity": "error", "file": "sobre.html", "message": VAGUE_LINK_FINDING},
+    ]
+    clean = {"files": [{**f, "body": "<main></main>"} for f in site["files"]]}
+    assert review_notes(notes, clean) == notes and review_notes(notes, None) == notes
 
 
 def test_requests_of_each_api_are_read_alike() -> None:
