@@ -490,7 +490,7 @@ def run_phase(event: SQSEvent) -> None:
 
     context: Any = event.context  # the Lambda context object (chalice types it as a dict)
     for record in event:  # batch size 1: Chalice cannot report partial batch failures
-        with logger.context(request_id=_request_id(event), attempt=_receive_count(record)):
+        with logger.context(request_id=_request_id(event), receive_count=_receive_count(record)):
             worker.handle_message(get_deps(), record.body, context.get_remaining_time_in_millis())
 
 
@@ -500,7 +500,7 @@ def on_dead_letter(event: SQSEvent) -> None:
 
     for record in event:  # never raises: see chalicelib/services/dead_letters.py
         reason = (record.to_dict().get("messageAttributes", {}).get("reason") or {}).get("stringValue")
-        with logger.context(request_id=_request_id(event), attempt=_receive_count(record)):
+        with logger.context(request_id=_request_id(event), receive_count=_receive_count(record)):
             dead_letters.handle_dead_letter(get_deps(), record.to_dict()["messageId"], record.body, reason)
 
 

@@ -3,8 +3,9 @@
     from chalicelib import log as logger          # `log` is often a ProgressLog in this code base
 
     logger.info("webhook created", webhook_id=wid)      # {"level": "info", "message": "webhook created", ...}
-    with logger.context(request_id=..., generation_id=..., phase=..., part=..., attempt=...):
+    with logger.context(request_id=..., generation_id=..., phase=..., part=..., receive_count=...):
         ...                                          # every line inside carries those fields
+        logger.bind(attempt=2)                       # and, from here to the context's end, this one
     logger.metric("phase_duration", 812.5, "Milliseconds", phase="content")   # a CloudWatch EMF line
 
 Lines are written by aws-lambda-powertools' Logger and metrics by its EMF `single_metric` (why, and
@@ -15,8 +16,9 @@ A line is `level` (lower case), `message`, the call's own fields in their order,
 fields that the call did not give (a field given as None is filled from the context; one still None is
 left out). The context lives in a `contextvars.ContextVar`: the handlers in app.py and
 services/worker.py set it when they start on an event, and it is gone when they return, raise or nest
-out; nothing leaks into the next invocation. `attempt` is the SQS message's receive count (the
-phase's own attempt number is in the progress log).
+out; nothing leaks into the next invocation. `attempt` is the run's own attempt number (the phase's or
+the part's, as in the progress log and `GET /generations/{id}`), bound once the claim knows it;
+`receive_count` is the SQS message's. They differ: a retry is a new message, received once.
 
 No secrets: every string in a line (message, fields, context) passes KEY_SHAPES, the shapes of a
 bearer token or an `sk-` key, as the AI layer's reasons do (chalicelib/ai/http.py `redact`).
@@ -40,7 +42,7 @@ if TYPE_CHECKING:
 KEY_SHAPES = re.compile(r"(?i)\bbearer\s+\S+|\bsk-[A-Za-z0-9_*\-]{6,}")
 NAMESPACE = "sitegen"
 LOGGER_NAME = "sitegen_log"  # not "sitegen": that is Chalice's app logger, with its own plain-text handler
-CONTEXT_FIELDS = ("request_id", "generation_id", "phase", "part", "attempt")
+CONTEXT_FIELDS = ("request_id", "generation_id", "phase", "part", "attempt", "receive_count")
 # A LogRecord's own attributes (and powertools' root keys) cannot be extra fields: such a field is
 # written with a trailing underscore instead of making the logging call raise.
 _TAKEN = frozenset(logging.makeLogRecord({}).__dict__) | {
@@ -64,12 +66,20 @@ def context(**fields: Any) -> Iterator[None]:
         _context.reset(token)
 
 
+def bind(**fields: Any) -> None:
+    """Add fields (those not None) to the innermost context() until it ends: what a handler learns on
+    the way (the run's attempt, known after the claim). Outside any context() it does nothing, so
+    nothing outlives an invocation."""
+    if _context.get(None) is not None:
+        _context.set({**_fields(), **{k: v for k, v in fields.items() if v is not None}})
+
+
 def current() -> dict[str, Any]:
     return dict(_fields())
 
 
 def _fields() -> dict[str, Any]:
-    return _context.get({})  # never changed in place: context() sets a new dict
+    return _context.get({})  # never changed in place: context() and bind() set a new dict
 
 
 def clean(value: Any) -> Any:

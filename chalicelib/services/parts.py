@@ -23,6 +23,7 @@ from pydantic import BaseModel
 from sqlalchemy import delete, select, update
 from sqlalchemy.dialects.postgresql import insert
 
+from chalicelib import log as logger
 from chalicelib.db.models import Generation, Order, OutboxMessage, PartRun, PhaseRun
 from chalicelib.db.rows import rowcount
 from chalicelib.domain import lifecycle
@@ -190,6 +191,7 @@ def run_one_part(deps: Deps, command: RunPhase, remaining_ms: int) -> str:
         _announce_failure(ProgressLog(deps.logs, str(command.generation_id)), command, claim)
         return "skipped: part already failed (duplicate delivery)"
     fault("after_claim", *targets)
+    logger.bind(attempt=claim.attempt)
     log = ProgressLog(deps.logs, str(command.generation_id))
     phase, label = command.phase, command.label()
     if claim.last_failure is not None:

@@ -110,6 +110,7 @@ def run_phase(deps: Deps, command: RunPhase, remaining_ms: int) -> str:
         _announce_failure(ProgressLog(deps.logs, str(command.generation_id)), command, claim)
         return "skipped: phase already failed (duplicate delivery)"
     fault("after_claim", command.phase.value)
+    logger.bind(attempt=claim.attempt)
     gid, phase = str(command.generation_id), command.phase
     log = ProgressLog(deps.logs, gid)
     if claim.last_failure is not None:

@@ -86,7 +86,7 @@ def test_concurrent_duplicate_does_not_run_twice_and_expired_lease_is_taken_over
     assert done["phases"][0]["attempts"] == 2
 
 
-def test_retryable_error_backs_off_then_succeeds(client, aws, scripted):
+def test_retryable_error_backs_off_then_succeeds(client, aws, scripted, capsys):
     scripted["content"] = [RetryableError("provider said 503")]
     _, gen = create_and_generate(client)
     drain(client, aws)
@@ -97,6 +97,15 @@ def test_retryable_error_backs_off_then_succeeds(client, aws, scripted):
     assert sorted(p["attempts"] for p in content["parts"]) == [1, 1, 1, 2]
     events = [(line["event"], line["phase"]) for line in logs(client, gen["id"])]
     assert ("part_retrying", "content") in events
+    # stdout: each message's line carries the run's own attempt; the retry was a new message, received once
+    retried = next(p["name"] for p in content["parts"] if p["attempts"] == 2)
+    handled = [
+        (line["attempt"], line["receive_count"])
+        for line in map(json.loads, filter(None, capsys.readouterr().out.splitlines()))
+        if line.get("message") == "message handled"
+        and (line.get("phase"), line.get("part")) == ("content", retried)
+    ]
+    assert handled == [(1, 1), (2, 1)]
 
 
 def test_attempts_are_capped_and_the_reason_is_visible(client, aws, scripted):

@@ -77,6 +77,24 @@ def test_contexts_nest_and_each_exit_restores_the_outer_one_even_on_an_error(cap
     assert not set(after) & set(logger.CONTEXT_FIELDS)
 
 
+def test_bind_adds_to_the_innermost_context_until_it_ends_and_nothing_outside_one(capsys):
+    logger.bind(attempt=9)  # outside any context: nothing to add to, and nothing outlives it
+    assert logger.current() == {}
+    with logger.context(request_id="req-1", receive_count=1):
+        logger.info("before the claim")
+        with logger.context(generation_id=GEN):
+            logger.bind(attempt=2, part=None)
+            logger.info("claimed")
+        logger.info("after")
+    logger.info("outside")
+    before, claimed, after, outside = lines(capsys)
+    assert "attempt" not in before
+    assert (claimed["attempt"], claimed["receive_count"], claimed["generation_id"]) == (2, 1, GEN)
+    assert "part" not in claimed  # None adds nothing
+    assert "attempt" not in after and "generation_id" not in after
+    assert not set(outside) & set(logger.CONTEXT_FIELDS)
+
+
 def test_a_line_built_from_an_exception_carrying_a_key_does_not_carry_the_key(capsys):
     key = "sk-proj-4fJ9x2LmQ8zR7vT1"
     exc = RuntimeError(f"upstream said 401 for Authorization: Bearer {key} (key {key})")
@@ -131,6 +149,8 @@ def test_the_queue_handler_and_the_worker_put_request_generation_phase_part_and_
     from chalicelib.services import worker
 
     def dispatch(deps: Any, command: Any, remaining_ms: int) -> str:
+        logger.info("received")
+        logger.bind(attempt=2)  # what the pipeline does once its claim knows the run's attempt
         logger.info("claimed")
         return "retrying in 4s: provider timed out"
 
@@ -147,14 +167,17 @@ def test_the_queue_handler_and_the_worker_put_request_generation_phase_part_and_
     app_module.app.handler_map["run_phase"](sqs_event([message], "arn:aws:sqs:us-east-1:1:q"), context)
     out = lines(capsys)
     claimed, handled = (next(x for x in out if x.get("message") == m) for m in ("claimed", "message handled"))
+    received = next(x for x in out if x.get("message") == "received")
+    assert received["receive_count"] == 3 and "attempt" not in received
     for line in (claimed, handled):
         assert line["request_id"] == context.aws_request_id
         assert (line["generation_id"], line["phase"], line["part"], line["attempt"]) == (
             GEN,
             "content",
             "about",
-            3,
+            2,
         )
+        assert line["receive_count"] == 3  # a retry is a new message: the two counts differ
     assert handled["outcome"] == "retrying in 4s: provider timed out"
     metrics = {x["_aws"]["CloudWatchMetrics"][0]["Metrics"][0]["Name"]: x for x in out if "_aws" in x}
     assert set(metrics) == {"phase_duration", "phase_retries"}
@@ -182,7 +205,7 @@ def test_the_sweeper_and_dead_letter_handlers_put_the_request_id_on_lines(app_mo
     )
     swept, dead = lines(capsys)
     assert swept == {"level": "info", "message": "sweeper", "request_id": sweep_context.aws_request_id}
-    assert dead["request_id"] == dead_context.aws_request_id and dead["attempt"] == 1
+    assert dead["request_id"] == dead_context.aws_request_id and dead["receive_count"] == 1
     assert seen == [("m-2", "{}")]
     assert logger.current() == {}
 
