@@ -31,6 +31,7 @@ MODES: dict[str, dict[str, Any]] = {
         "e2e": {"n": 2, "workers": 1, "concurrency": 2},
         "cold_runs": 1,
         "realistic": {"generations": 1, "workers": 4, "ttft": 0.01, "tps": 20_000},
+        "audit_repeats": 1,
     },  # fast: checks it runs
     "quick": {
         "phase_generations": 10,
@@ -39,6 +40,7 @@ MODES: dict[str, dict[str, Any]] = {
         "e2e": {"n": 50, "workers": 2, "concurrency": 10},
         "cold_runs": 5,
         "realistic": {"generations": 3, "workers": 4, "ttft": 0.6, "tps": 70.0},
+        "audit_repeats": 5,
     },
     "full": {
         "phase_generations": 50,
@@ -47,6 +49,7 @@ MODES: dict[str, dict[str, Any]] = {
         "e2e": {"n": 500, "workers": 2, "concurrency": 10},
         "cold_runs": 15,
         "realistic": {"generations": 5, "workers": 4, "ttft": 0.6, "tps": 70.0},
+        "audit_repeats": 10,
     },
 }
 
@@ -78,6 +81,22 @@ def machine() -> dict[str, Any]:
     }
 
 
+def _in_process(skip: list[str], cfg: dict[str, Any], timed: Any, results: dict[str, Any]) -> None:
+    """Sections 1 and 4, on one in-process stack (a database, moto, the app's handlers)."""
+    if "phases" in skip and "logpoll" in skip:
+        return
+    from bench import logpoll, phases
+    from bench.harness import database, in_process_stack
+
+    with database() as url, in_process_stack(url) as stack:
+        if "phases" not in skip:
+            results["phases"] = timed("phases", lambda: phases.run(stack, cfg["phase_generations"]))
+        if "logpoll" not in skip:
+            results["logpoll"] = timed(
+                "logpoll", lambda: logpoll.run(stack, cfg["log_sizes"], cfg["poll_repeats"])
+            )
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
     size = parser.add_mutually_exclusive_group()
@@ -90,7 +109,7 @@ def main(argv: list[str] | None = None) -> int:
         "--skip",
         action="append",
         default=[],
-        choices=["phases", "logpoll", "e2e", "coldstart", "realistic"],
+        choices=["phases", "logpoll", "e2e", "coldstart", "realistic", "audit"],
         help="leave a section out (repeatable)",
     )
     parser.add_argument("--workers", type=int, help="queue workers of the local stack (default: the mode's)")
@@ -104,8 +123,7 @@ def main(argv: list[str] | None = None) -> int:
         cfg["e2e"]["n"] = args.generations
     out = args.json or ROOT / "bench" / "results" / ("latest.json" if mode == "quick" else f"{mode}.json")
 
-    from bench import coldstart, cost, e2e, logpoll, phases, realistic
-    from bench.harness import database, in_process_stack
+    from bench import audit, coldstart, cost, e2e, realistic
 
     started = time.perf_counter()
     results: dict[str, Any] = {
@@ -125,14 +143,7 @@ def main(argv: list[str] | None = None) -> int:
         results["timings_s"][name] = round(time.perf_counter() - t, 1)
         return value
 
-    if "phases" not in args.skip or "logpoll" not in args.skip:
-        with database() as url, in_process_stack(url) as stack:
-            if "phases" not in args.skip:
-                results["phases"] = timed("phases", lambda: phases.run(stack, cfg["phase_generations"]))
-            if "logpoll" not in args.skip:
-                results["logpoll"] = timed(
-                    "logpoll", lambda: logpoll.run(stack, cfg["log_sizes"], cfg["poll_repeats"])
-                )
+    _in_process(args.skip, cfg, timed, results)
 
     def cold_against(stack: Any) -> None:
         info = stack.info
@@ -160,6 +171,9 @@ def main(argv: list[str] | None = None) -> int:
 
     if "realistic" not in args.skip:
         results["realistic"] = timed("realistic", lambda: realistic.run(**cfg["realistic"]))
+
+    if "audit" not in args.skip:
+        results["audit"] = timed("audit", lambda: audit.run(cfg["audit_repeats"]))
 
     if "phases" in results:
         results["cost"] = cost.run(results["phases"], results.get("e2e"))

@@ -16,6 +16,10 @@ def _row(name: str, measured: Any, budget: str, met: bool | None, note: str = ""
     return {"what": name, "measured": measured, "budget": budget, "met": met, "note": note}
 
 
+def _at_most(name: str, measured: float, limit: float, note: str = "") -> dict[str, Any]:
+    return _row(name, measured, f"<= {limit:g}", measured <= limit, note)
+
+
 def budget(r: dict[str, Any]) -> list[dict[str, Any]]:
     rows = []
     if "phases" in r:
@@ -138,6 +142,22 @@ def budget(r: dict[str, Any]) -> list[dict[str, Any]]:
                 f"one call per phase: ~{x['one_call_per_phase_estimate_s']} s",
             ),
         ]
+    if "audit" in r:
+        a, limit = r["audit"], r["audit"]["budget"]
+        rows += [
+            _at_most(
+                "review gate on hostile HTML (s, worst page)",
+                a["worst_hostile_s"],
+                limit["audit_s"],
+                "inputs that took 13 s to over 4 min before issue 12",
+            ),
+            _at_most(
+                "review gate on a site over the size limit (ms)",
+                a["oversize_site_ms"],
+                limit["oversize_ms"],
+                "refused before parsing",
+            ),
+        ]
     if "logpoll" in r:
         lp = r["logpoll"]
         sizes = sorted(lp["sizes"].values(), key=lambda s: s["lines"])
@@ -193,6 +213,18 @@ def _table(headers: list[str], rows: list[list[Any]]) -> str:
 
     rule = "  ".join("-" * w for w in widths)
     return "\n".join([line(cells[0]), rule, *(line(r) for r in cells[1:])])
+
+
+def _audit_section(a: dict[str, Any] | None) -> list[str]:
+    if a is None:
+        return []
+    rows = [[name, x["bytes"], x["seconds"]] for name, x in a["hostile"].items()]
+    return [
+        "",
+        f"7. Review gate on hostile HTML: one check_site of the standard site, the fastest of {a['repeats']}",
+        _table(["index.html ends with", "bytes", "seconds"], rows),
+        f"   the clean site: {a['clean_site_s']} s; a site over the size limit: {a['oversize_site_ms']} ms",
+    ]
 
 
 def render(r: dict[str, Any]) -> str:
@@ -428,6 +460,7 @@ def render(r: dict[str, Any]) -> str:
             ),
             f"   one call per phase at the same pace (estimate): {x['one_call_per_phase_estimate_s']} s",
         ]
+    parts += _audit_section(r.get("audit"))
     if r.get("budget"):
         rows = [
             [b["what"], b["measured"], b["budget"], "met" if b["met"] else "MISSED", b["note"]]

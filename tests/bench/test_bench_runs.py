@@ -47,6 +47,7 @@ def test_prints_a_table_of_every_section(bench):
         "3. End to end",
         "4. Log polling",
         "5. Cost per 1,000 sites",
+        "7. Review gate on hostile HTML",
         "Budget",
     ):
         assert heading in table
@@ -127,3 +128,18 @@ def test_import_does_no_io_and_the_worker_fits_its_memory(bench):
             "lambda_memory_size", stage.get("lambda_memory_size", config.get("lambda_memory_size", 128))
         )
         assert peak < 0.75 * memory, (memory, peak)
+
+
+def test_the_review_gate_section_audits_every_hostile_input_within_the_file_limit(bench):
+    from chalicelib.website.files import MAX_FILE_BYTES
+    from tests.support.sites import HOSTILE_HTML
+
+    r, _ = bench
+    hostile = r["audit"]["hostile"]
+    assert [name.split(" x ")[0] for name in hostile] == [repr(unit) for unit in HOSTILE_HTML]
+    assert all(0 < x["bytes"] <= MAX_FILE_BYTES for x in hostile.values())
+    rows = {b["what"] for b in r["budget"]}
+    assert {
+        "review gate on hostile HTML (s, worst page)",
+        "review gate on a site over the size limit (ms)",
+    } <= rows

@@ -3,7 +3,6 @@ browser would run, safe paths, a fixed content type per extension, and a bounded
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 import pytest
@@ -12,7 +11,7 @@ from chalicelib.adapters.s3_sites import S3SiteStore
 from chalicelib.phases.outputs import ReviewFinding, SiteFile, SiteFiles
 from chalicelib.website.checks import MAX_FINDINGS, check_file, check_site
 from chalicelib.website.files import MAX_FILE_BYTES, MAX_SITE_BYTES
-from tests.support.sites import PT_ORDER, body, build, findings, mutate
+from tests.support.sites import HOSTILE_HTML, PT_ORDER, body, build, findings, mutate
 
 SVG = '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 10 10">{}</svg>'
 
@@ -243,17 +242,13 @@ def test_the_store_refuses_what_the_gate_refuses_before_writing_anything(path: s
 
 
 # --- sizes, before anything is parsed ------------------------------------------------------------------
-SLOW_BEFORE = {"<a": 80000, "<a ": 80000, "<!--a>": 26000, "<a b='": 40000, "<a b=c": 40000, "<!--": 60000}
-
-
-@pytest.mark.parametrize("unit", list(SLOW_BEFORE))
-def test_the_audit_is_fast_on_inputs_that_were_quadratic(site: SiteFiles, unit: str) -> None:
-    """`"<a" * 80000` took 13 s (and `"<a " * 40000` over 4 minutes); each now takes well under a second."""
-    bad = unit * SLOW_BEFORE[unit]
+@pytest.mark.parametrize("unit", list(HOSTILE_HTML))
+def test_inputs_that_made_the_audit_quadratic_are_reported_unfinished(site: SiteFiles, unit: str) -> None:
+    """`"<a" * 80000` took 13 s (and `"<a " * 40000` over 4 minutes); how long each takes now is
+    `make bench`'s (section 7, bench/audit.py), not a timed test's."""
+    bad = unit * HOSTILE_HTML[unit]
     assert len(bad.encode()) <= MAX_FILE_BYTES
-    started = time.monotonic()
     found = errors_in(mutate(site, "index.html", "</html>", bad))
-    assert time.monotonic() - started < 2.0
     assert any("is never finished" in message or "never closed" in message for message in found), found[:3]
 
 
@@ -264,13 +259,21 @@ def test_a_file_over_the_limit_is_refused_unparsed(site: SiteFiles) -> None:
     ]
 
 
-def test_a_site_over_the_limit_is_refused_before_parsing(site: SiteFiles) -> None:
+def test_a_site_over_the_limit_is_refused_before_parsing(
+    site: SiteFiles, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from chalicelib.website import checks
+
+    def parsed(*args: Any) -> Any:
+        raise AssertionError("a file was parsed")
+
     pages = [SiteFile(path=f"p{n}.html", content_type="text/html", body="<a" * 100_000) for n in range(6)]
-    started = time.monotonic()
-    assert [(f.severity, f.file) for f in check_site(SiteFiles(files=[*site.files, *pages]))] == [
-        ("error", "(site)")
-    ]
-    assert time.monotonic() - started < 0.5 and sum(len(p.body) for p in pages) > MAX_SITE_BYTES
+    oversize = SiteFiles(files=[*site.files, *pages])
+    assert sum(len(p.body) for p in pages) > MAX_SITE_BYTES
+    monkeypatch.setattr(checks, "check_file", parsed)
+    assert [(f.severity, f.file) for f in check_site(oversize)] == [("error", "(site)")]
+    with pytest.raises(AssertionError, match="parsed"):  # the spy is the one check_site calls
+        check_site(site)
 
 
 def test_findings_are_capped_and_fit_the_schema(site: SiteFiles) -> None:
