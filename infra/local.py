@@ -257,6 +257,7 @@ class Supervisor:
             "SITEGEN_AI_ALLOW_PRIVATE_NETWORKS": "1",  # AI configs may point at loopback (the model simulator)
             "SITEGEN_INSTANCE_ID": self.instance,
         }
+        self.resume_in_flight()
         # chalice local, minus its echo of the Authorization header on unknown routes (infra/chalice_local.py)
         self.spawn(
             "api",
@@ -310,6 +311,26 @@ class Supervisor:
         print(f"API token: in {where}; also in {stack_file}", flush=True)
         print(f"stack details: {stack_file}; logs: {self.state / 'logs'}", flush=True)
         return info
+
+    def resume_in_flight(self) -> None:
+        """Re-enqueue what an earlier run on this state dir left in flight, before the API and the
+        workers start. Run beside them (it was the scheduler's first step), it could send a generation
+        created meanwhile a second time, its first phase then starting before its "queued" line."""
+        with open(self.state / "logs" / "resume.log", "ab") as log:
+            done = subprocess.run(
+                [PY, "-m", "infra.worker", "--role", "resume"],
+                cwd=ROOT,
+                env=self.env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                timeout=120,
+                preexec_fn=die_with_parent(),
+            )
+        if done.returncode != 0:
+            raise StartError(
+                f"re-enqueueing in-flight generations failed (exit {done.returncode}): see "
+                f"{self.state / 'logs' / 'resume.log'}"
+            )
 
     def start_model_sim(self, api_url: str, token: str) -> dict[str, str]:
         """--model-sim: the model simulator as a child, and every task routed to it through the API."""

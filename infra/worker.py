@@ -2,7 +2,8 @@
 
   python -m infra.worker --role worker        long-poll the queue, invoke the SQS handler
   python -m infra.worker --role dead-letters  the same for the dead-letter queue's handler
-  python -m infra.worker --role scheduler   resume in-flight work, then run the schedule each minute
+  python -m infra.worker --role resume      re-enqueue what an earlier run left in flight, then exit
+  python -m infra.worker --role scheduler   run the schedule each minute
 
 The queue, the logs table and the database live outside these processes, so killing one loses nothing.
 """
@@ -45,8 +46,10 @@ def run_worker(queue_env: str, function: str) -> None:
         poll_once(sqs, queue_url, handler, function, WORKER_TIMEOUT_S, wait_s=1)
 
 
-def run_scheduler(interval_s: float) -> None:
-    from app import app
+def run_resume() -> None:
+    """The supervisor runs this before the API and the workers start (infra/local.py): it voids every
+    lease and sends every active generation's next phase again, which is only right while nothing
+    else can create a generation or claim a phase."""
     from chalicelib.bootstrap import get_deps
     from chalicelib.services.sweeper import resume_in_flight
 
@@ -57,6 +60,11 @@ def run_scheduler(interval_s: float) -> None:
         ),
         flush=True,
     )
+
+
+def run_scheduler(interval_s: float) -> None:
+    from app import app
+
     handler = app.handler_map["sweep"]
     next_run = time.monotonic() + interval_s
     while not _stop:
@@ -74,7 +82,7 @@ def run_scheduler(interval_s: float) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--role", choices=["worker", "dead-letters", "scheduler"], required=True)
+    parser.add_argument("--role", choices=["worker", "dead-letters", "scheduler", "resume"], required=True)
     parser.add_argument("--interval", type=float, default=60.0)
     args = parser.parse_args()
     signal.signal(signal.SIGTERM, _on_signal)
@@ -83,6 +91,8 @@ def main() -> None:
         run_worker("SITEGEN_QUEUE_URL", "run_phase")
     elif args.role == "dead-letters":
         run_worker("SITEGEN_DLQ_URL", "on_dead_letter")
+    elif args.role == "resume":
+        run_resume()
     else:
         run_scheduler(args.interval)
     sys.exit(0)

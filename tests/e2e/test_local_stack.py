@@ -25,6 +25,15 @@ def stack(tmp_path_factory):
     local.stop()
 
 
+def test_in_flight_work_is_resumed_before_the_api_and_workers_start(stack):
+    """Resuming voids every lease and sends every active generation again: run beside the API (it was
+    the scheduler's first step), it sent a generation created meanwhile twice, and that generation's
+    first phase could start before its "queued" line was written (seen once in CI)."""
+    logs = stack.state_dir / "logs"
+    assert "resumed in-flight generations" in (logs / "resume.log").read_text()
+    assert "resumed in-flight generations" not in (logs / "scheduler.log").read_text()
+
+
 def test_curl_flow_create_generate_follow_logs_open_site(stack):
     health = stack.call("GET", "/health", token=None)
     assert health["status"] == "ok" and health["instance"] == stack.info["instance"]  # this run's own API
