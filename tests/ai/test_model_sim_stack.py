@@ -12,15 +12,8 @@ import pytest
 from chalicelib.domain.phases import TaskType
 from infra.model_sim import Sim, critical_path, start_sim
 from infra.sim_setup import CONFIG_NAME, route_to_sim
+from tests.support.orders import WORKSHOP_ORDER
 from tests.support.stack import drain
-
-ORDER = {
-    "business_name": "Oficina Dois Irmãos",
-    "segment": "auto repair",
-    "locale": "pt-BR",
-    "services": ["Troca de óleo", "Freios"],
-    "contact": {"email": "oi@doisirmaos.com.br", "city": "Campinas"},
-}
 
 
 @pytest.fixture()
@@ -41,7 +34,7 @@ def api_call(client: Any) -> Any:
 
 def generate(client: Any, aws: Any, sim: Sim) -> Any:
     """The standard order generated through the API and drained, with a fresh simulator log; succeeded."""
-    order = client.json("POST", "/orders", ORDER, expect=201)
+    order = client.json("POST", "/orders", WORKSHOP_ORDER, expect=201)
     gen = client.json("POST", f"/orders/{order['id']}/generations", expect=202)
     sim.clear_log()
     drain(client, aws)

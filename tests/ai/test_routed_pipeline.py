@@ -10,7 +10,8 @@ from typing import Any
 from sqlalchemy import text
 
 from tests.ai.conftest import FakeProvider
-from tests.support.routed import CALLS, KEY, ORDER, USAGE, generate_with_coding_on
+from tests.support.orders import WORKSHOP_ORDER
+from tests.support.routed import CALLS, KEY, USAGE, generate_with_coding_on
 from tests.support.stack import TEMPLATE_ID, drain, logs
 
 
@@ -104,7 +105,7 @@ def test_worker_logs_the_doctors_errors_at_start_and_the_typo_fails_the_phase_vi
             )
         ).scalar()
         conn.execute(text("UPDATE ai_routes SET config_id = :c WHERE task = 'coding'"), {"c": typo})
-    order = client.json("POST", "/orders", ORDER, expect=201)
+    order = client.json("POST", "/orders", WORKSHOP_ORDER, expect=201)
     gen = client.json("POST", f"/orders/{order['id']}/generations", expect=202)
     drain(client, aws)
 

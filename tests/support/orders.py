@@ -23,6 +23,16 @@ ORDER = {
     "locale": "pt-BR",
 }
 
+# A second order, with only the required fields and a few more: the AI tests' (another segment, so a
+# model's answer cannot be the bakery's by accident).
+WORKSHOP_ORDER = {
+    "business_name": "Oficina Dois Irmãos",
+    "segment": "auto repair",
+    "locale": "pt-BR",
+    "services": ["Troca de óleo", "Freios"],
+    "contact": {"email": "oi@doisirmaos.com.br", "city": "Campinas"},
+}
+
 
 def create_and_generate(client, order=ORDER):
     order = client.json("POST", "/orders", order, expect=201)

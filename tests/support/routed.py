@@ -9,18 +9,10 @@ from chalicelib.ai.prompts import parse_data
 from chalicelib.ai.template import answer_data
 from tests.ai.conftest import FakeProvider, Scripted
 from tests.ai.helpers import openai_reply
+from tests.support.orders import WORKSHOP_ORDER
 from tests.support.stack import drain
 
 KEY = "sk-test-COMPAT-5f1e2d3c4b5a69788796"
-
-
-ORDER = {
-    "business_name": "Oficina Dois Irmãos",
-    "segment": "auto repair",
-    "locale": "pt-BR",
-    "services": ["Troca de óleo", "Freios"],
-    "contact": {"email": "oi@doisirmaos.com.br", "city": "Campinas"},
-}
 
 
 CALLS = 5  # code: styles.css and one part per page (4)
@@ -48,7 +40,7 @@ def generate_with_coding_on(
     routing = client.json("GET", "/ai/routing")
     routing["routes"]["coding"] = config["id"]
     client.json("PUT", "/ai/routing", routing)
-    order = client.json("POST", "/orders", ORDER, expect=201)
+    order = client.json("POST", "/orders", WORKSHOP_ORDER, expect=201)
     gen = client.json("POST", f"/orders/{order['id']}/generations", expect=202)
     fake.reply(*[Scripted(body=coder(deps, gen["id"])) for _ in range(CALLS)])
     drain(client, aws)
