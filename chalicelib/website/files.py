@@ -58,9 +58,8 @@ def typed_files(files: list[tuple[str, str, bytes]]) -> list[tuple[str, str, byt
     site may not have. What every site store does first."""
     typed = []
     for path, _, body in files:
-        content_type = content_type_for(path)
-        problem = path_problem(path) or (None if content_type else "a type a site may not have")
+        content_type, problem = content_type_for(path), path_problem(path)
         if problem or content_type is None:
-            raise ValueError(f"refusing to publish {path[:120]!r}: {problem}")
+            raise ValueError(f"refusing to publish {path[:120]!r}: {problem or 'a type a site may not have'}")
         typed.append((path, content_type, body))
     return typed
